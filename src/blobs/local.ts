@@ -1,0 +1,7 @@
+import type { Keyring } from '../crypto/keyring.js';
+import type { BlobStore } from './blob-store.js';
+
+/** PLACEHOLDER until the local blob driver lands (framed AES-256-GCM, content-addressed). */
+export function createLocalBlobStore(_dir: string, _keys: Keyring): BlobStore {
+  throw new Error('not implemented');
+}

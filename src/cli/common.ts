@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../config.js';
+import { createContext, type Context } from '../context.js';
+import { usageError } from '../errors.js';
+
+/** Options every command inherits from the program. */
+export interface GlobalOptions {
+  data?: string;
+  keyFile?: string;
+  debug?: boolean;
+}
+
+export function configOf(cmd: Command): Config {
+  const g = cmd.optsWithGlobals<GlobalOptions>();
+  return loadConfig({ data: g.data, keyFile: g.keyFile, debug: g.debug });
+}
+
+/** Opens the store for one command and always closes it. */
+export async function withContext<T>(cmd: Command, fn: (ctx: Context) => Promise<T>): Promise<T> {
+  const ctx = await createContext(configOf(cmd));
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printLine(text = ''): void {
+  process.stdout.write(`${text}\n`);
+}
+
+/** Parses a non-negative integer option, or fails with a usage error naming the option. */
+export function intOption(name: string, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value: string) => {
+    if (!/^\d+$/.test(value)) throw usageError('cli.bad_option', `${name} must be a non-negative integer, got "${value}"`);
+    const n = Number(value);
+    if (n > max) throw usageError('cli.bad_option', `${name} must be at most ${max}`);
+    return n;
+  };
+}
+
+/** Sets the process exit status without cutting stdout short. */
+export function setExitStatus(code: 0 | 1 | 2 | 3): void {
+  const current = typeof process.exitCode === 'number' ? process.exitCode : 0;
+  if (code > current) process.exitCode = code;
+}

@@ -1,0 +1,60 @@
+import { Command, CommanderError } from 'commander';
+import { isAppError } from '../errors.js';
+import { registerAuditCommands } from './audit.js';
+import { registerDemoCommands } from './demo.js';
+import { registerImportCommands } from './import.js';
+import { registerInitCommand } from './init.js';
+import { registerKeysCommands } from './keys.js';
+import { registerSearchCommands } from './search.js';
+import { registerSourcesCommands } from './sources.js';
+import { registerStatsCommand } from './stats.js';
+
+/** The `wekeep` command tree. Each group registers itself from its own file. */
+export function buildProgram(): Command {
+  const program = new Command('wekeep')
+    .description('WeKeep: an encrypted, searchable, provable archive of WeChat and WeCom business communication')
+    .version('0.1.0', '-V, --version')
+    .option('--data <dir>', 'data directory (default: $WEKEEP_DATA or ./wekeep-data)')
+    .option('--key-file <file>', 'master key file (default: $WEKEEP_KEY_FILE or <data>/master.key; or set $WEKEEP_MASTER_KEY)')
+    .option('--debug', 'print stack traces and debug logs')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false })
+    .exitOverride();
+  registerInitCommand(program);
+  registerDemoCommands(program);
+  registerImportCommands(program);
+  registerSearchCommands(program);
+  registerSourcesCommands(program);
+  registerStatsCommand(program);
+  registerAuditCommands(program);
+  registerKeysCommands(program);
+  program.commands.forEach(function applyExitOverride(c: Command): void {
+    c.exitOverride();
+    c.commands.forEach(applyExitOverride);
+  });
+  return program;
+}
+
+/** Runs the CLI; returns the exit status (0 ok, 1 fatal, 2 usage, 3 partial success). */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit through here with code 0.
+      if (e.exitCode === 0) return 0;
+      return 2;
+    }
+    if (isAppError(e)) {
+      process.stderr.write(`wekeep: ${e.message}${e.code ? ` [${e.code}]` : ''}\n`);
+      if (debug && e.cause) process.stderr.write(`${String((e.cause as Error).stack ?? e.cause)}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`wekeep: unexpected error: ${(e as Error).message ?? String(e)}\n`);
+    if (debug) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
+    return 1;
+  }
+}

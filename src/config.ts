@@ -1,0 +1,48 @@
+import { resolve, join } from 'node:path';
+import { z } from 'zod';
+import { usageError } from './errors.js';
+
+/** Everything configurable, parsed once from env + flags into one frozen object. */
+export const configSchema = z.object({
+  dataDir: z.string().min(1),
+  /** Path of the master-key file; ignored when masterKeyHex is given. */
+  keyFile: z.string().min(1),
+  /** The master key from WEKEEP_MASTER_KEY (64 hex characters), if set. */
+  masterKeyHex: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'WEKEEP_MASTER_KEY must be 64 hexadecimal characters (32 bytes)')
+    .optional(),
+  /** Who the CLI acts as in the audit log. */
+  actor: z.string().min(1),
+  debug: z.boolean(),
+  logLevel: z.string(),
+  /** Time zone used for dates without an offset (search filters, display). */
+  timeZone: z.string(),
+});
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+
+export interface ConfigFlags {
+  data?: string | undefined;
+  keyFile?: string | undefined;
+  debug?: boolean | undefined;
+}
+
+export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = resolve(flags.data ?? env.WEKEEP_DATA ?? 'wekeep-data');
+  const raw = {
+    dataDir,
+    keyFile: resolve(flags.keyFile ?? env.WEKEEP_KEY_FILE ?? join(dataDir, 'master.key')),
+    masterKeyHex: env.WEKEEP_MASTER_KEY || undefined,
+    actor: `cli:${env.WEKEEP_ACTOR ?? env.USER ?? env.LOGNAME ?? 'unknown'}`,
+    debug: flags.debug ?? false,
+    logLevel: env.WEKEEP_LOG_LEVEL ?? (flags.debug ? 'debug' : 'warn'),
+    timeZone: env.WEKEEP_TZ ?? 'Asia/Shanghai',
+  };
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw usageError('config.invalid', `invalid configuration: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  return Object.freeze(parsed.data);
+}

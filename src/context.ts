@@ -1,0 +1,88 @@
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import { createLocalBlobStore } from './blobs/local.js';
+import type { BlobStore } from './blobs/blob-store.js';
+import type { Config } from './config.js';
+import { createKeyring, loadKeyring, readMasterKey, type Keyring } from './crypto/keyring.js';
+import { migrateToLatest, openSqlite, wrapKysely, type SqliteHandle } from './db/connection.js';
+import type { Database } from './db/schema.js';
+import { systemClock, type Clock } from './domain/clock.js';
+import { fatalError } from './errors.js';
+import { createLog, type Log } from './log.js';
+
+/** Everything a service needs, built once from the config. Tests build one on a temporary data dir. */
+export interface Context {
+  readonly config: Config;
+  readonly db: Kysely<Database>;
+  /** The raw SQLite handle: only db/ and search/ use it (pragmas, checkpoints). */
+  readonly sqlite: SqliteHandle;
+  readonly keys: Keyring;
+  readonly blobs: BlobStore;
+  readonly clock: Clock;
+  readonly log: Log;
+  /** Who acts, for the audit log (e.g. `cli:alice`). */
+  readonly actor: string;
+  close(): Promise<void>;
+}
+
+export const DB_FILE = 'wekeep.db';
+export const BLOB_DIR = 'blobs';
+
+export interface ContextOptions {
+  clock?: Clock;
+  log?: Log;
+}
+
+/** Opens an initialized data dir. A missing dir or wrong key fails with a clear error and changes nothing. */
+export async function createContext(config: Config, options: ContextOptions = {}): Promise<Context> {
+  if (!existsSync(join(config.dataDir, DB_FILE))) {
+    throw fatalError('store.not_initialized', `no WeKeep data in ${config.dataDir} (run \`wekeep init\` or set --data / WEKEEP_DATA)`);
+  }
+  const keys = loadKeyring(config.dataDir, config);
+  return assemble(config, keys, false, options);
+}
+
+/** Creates a new data dir with fresh keys; fails if one already exists there. */
+export async function initializeContext(config: Config, master: Buffer, options: ContextOptions = {}): Promise<Context> {
+  if (existsSync(join(config.dataDir, DB_FILE)) || existsSync(join(config.dataDir, 'keyring.json'))) {
+    throw fatalError('store.exists', `${config.dataDir} already holds a WeKeep store; nothing was changed`);
+  }
+  if (existsSync(config.dataDir) && readdirSync(config.dataDir).some((f) => f !== 'master.key')) {
+    throw fatalError('store.dir_not_empty', `${config.dataDir} is not empty; choose an empty or new directory`);
+  }
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const keys = createKeyring(config.dataDir, master);
+  return assemble(config, keys, true, options);
+}
+
+async function assemble(config: Config, keys: Keyring, create: boolean, options: ContextOptions): Promise<Context> {
+  const sqlite = openSqlite(join(config.dataDir, DB_FILE), keys.dbKey, keys.dbCipher, { create });
+  const db = wrapKysely(sqlite);
+  try {
+    await migrateToLatest(db);
+  } catch (e) {
+    await db.destroy();
+    throw e;
+  }
+  const blobDir = join(config.dataDir, BLOB_DIR);
+  mkdirSync(blobDir, { recursive: true, mode: 0o700 });
+  let closed = false;
+  return {
+    config,
+    db,
+    sqlite,
+    keys,
+    blobs: createLocalBlobStore(blobDir, keys),
+    clock: options.clock ?? systemClock,
+    log: options.log ?? createLog(config.logLevel),
+    actor: config.actor,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}
+
+export { readMasterKey };

@@ -1,0 +1,54 @@
+import Sqlite from 'better-sqlite3-multiple-ciphers';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { fatalError } from '../errors.js';
+import { migrationProvider } from './migrations/index.js';
+import type { Database } from './schema.js';
+
+export type SqliteHandle = Sqlite.Database;
+
+export interface OpenedDb {
+  db: Kysely<Database>;
+  sqlite: SqliteHandle;
+}
+
+/**
+ * Opens (or creates) the encrypted SQLite database. The key is raw (no passphrase KDF): it comes
+ * from the keyring. A wrong key fails here with a clear error and writes nothing.
+ */
+export function openSqlite(path: string, key: Buffer, cipher: string, options: { create: boolean }): SqliteHandle {
+  let handle: SqliteHandle;
+  try {
+    handle = new Sqlite(path, { fileMustExist: !options.create });
+  } catch (cause) {
+    throw fatalError('store.db_missing', `cannot open the database ${path}`, cause);
+  }
+  try {
+    handle.pragma(`cipher='${cipher}'`);
+    handle.pragma(`key="x'${key.toString('hex')}'"`);
+    // Reading the schema proves the key before anything is written.
+    handle.prepare('SELECT count(*) FROM sqlite_master').get();
+  } catch (cause) {
+    handle.close();
+    throw fatalError('store.key_wrong', `cannot decrypt ${path}: wrong key or not a WeKeep database; nothing was changed`, cause);
+  }
+  handle.pragma('journal_mode = WAL');
+  handle.pragma('synchronous = NORMAL');
+  // Freed pages are zeroed so deleted content does not linger in the file.
+  handle.pragma('secure_delete = ON');
+  handle.pragma('foreign_keys = OFF');
+  handle.pragma('cache_size = -65536');
+  handle.pragma('temp_store = MEMORY');
+  handle.pragma('busy_timeout = 10000');
+  return handle;
+}
+
+export function wrapKysely(sqlite: SqliteHandle): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+}
+
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw fatalError('store.migration_failed', 'database migration failed', error);
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,15 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as m0001 from './0001-core.js';
+import * as m0002 from './0002-audit.js';
+import * as m0003 from './0003-blobs.js';
+import * as m0004 from './0004-search.js';
+
+/** Forward-only migrations, applied in name order. Never edit one that has shipped: add a new one. */
+export const migrations: Record<string, Migration> = {
+  '0001-core': m0001,
+  '0002-audit': m0002,
+  '0003-blobs': m0003,
+  '0004-search': m0004,
+};
+
+export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -1,0 +1,17 @@
+/** Kysely table types of the blob store (migration 0003). */
+
+export interface BlobsTable {
+  /** Keyed content address: HMAC-SHA256(dedup key, plaintext), hex. Also the file name. */
+  id: string;
+  /** Plain SHA-256 of the content (hex), for verification and manifests; lives only in the encrypted DB. */
+  sha256: string;
+  size: number;
+  stored_size: number;
+  compression: 'none' | 'gzip';
+  /** Retention bucket whose key wraps this blob's data key. */
+  bucket: string;
+  /** The blob's data key, wrapped (AES-256-GCM) by the bucket key. */
+  wrapped_dek: Buffer;
+  ref_count: number;
+  created_at: number;
+}

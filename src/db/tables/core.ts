@@ -1,0 +1,105 @@
+import type { Generated } from 'kysely';
+
+/** Kysely table types of the archive core (migration 0001). Times are UTC epoch milliseconds. */
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface SourcesTable {
+  id: Generated<number>;
+  name: string;
+  created_at: number;
+  record_count: number;
+  /** Highest `seq` archived (the watermark), or null when the source has no seq. */
+  last_seq: number | null;
+  last_time_ms: number | null;
+}
+
+/** Contiguous runs of archived `seq` values per source; the holes between runs are gaps. */
+export interface SourceSeqRangesTable {
+  source_id: number;
+  lo: number;
+  hi: number;
+}
+
+export interface PersonsTable {
+  id: Generated<number>;
+  ext_id: string;
+  name: string | null;
+}
+
+export interface ConversationsTable {
+  id: Generated<number>;
+  source_id: number;
+  ext_id: string;
+  kind: 'direct' | 'group';
+  title: string | null;
+}
+
+export interface MessagesTable {
+  /** Time-ordered key: time_ms * 2048 + slot (see domain/message-key.ts). Also the FTS rowid. */
+  id: number;
+  source_id: number;
+  ext_id: string;
+  seq: number | null;
+  time_ms: number;
+  conversation_id: number;
+  from_person_id: number;
+  /** JSON array of persons.id, or null. */
+  to_person_ids: string | null;
+  type: string;
+  text: string | null;
+  /** JSON object: call, recalls, extra structured fields. */
+  fields: string | null;
+  /** The original payload as JSON text. */
+  raw: string | null;
+  recalled_at: number | null;
+  recalled_by: string | null;
+  attachment_count: number;
+  /** SHA-256 (hex) of the canonical record, for evidence and duplicate-conflict detection. */
+  record_hash: string;
+  import_id: number | null;
+  archived_at: number;
+}
+
+export interface AttachmentsTable {
+  message_id: number;
+  ordinal: number;
+  blob_id: string;
+  name: string;
+  mime: string | null;
+}
+
+/** A recall that arrived before the message it recalls. */
+export interface PendingRecallsTable {
+  source_id: number;
+  target_ext_id: string;
+  recall_ext_id: string;
+  recall_time_ms: number;
+}
+
+export interface ImportsTable {
+  id: Generated<number>;
+  /** Absolute path of the imported file (kept inside the encrypted DB only). */
+  file: string;
+  format: string;
+  actor: string;
+  started_at: number;
+  finished_at: number | null;
+  status: 'running' | 'completed' | 'partial' | 'failed';
+  /** JSON counts summary. */
+  summary: string | null;
+}
+
+export interface QuarantineTable {
+  id: Generated<number>;
+  import_id: number | null;
+  file: string;
+  line: number;
+  reason: string;
+  /** The offending input line (encrypted with the DB). */
+  content: string | null;
+  created_at: number;
+}

@@ -1,0 +1,8 @@
+/** The only source of "now" for services, so tests can fix time. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export const fixedClock = (ms: number): Clock => ({ now: () => ms });
