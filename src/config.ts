@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { resolve, join } from 'node:path';
 import { z } from 'zod';
 import { usageError } from './errors.js';
@@ -22,6 +23,14 @@ export const configSchema = z.object({
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
 
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
 export interface ConfigFlags {
   data?: string | undefined;
   keyFile?: string | undefined;
@@ -29,12 +38,13 @@ export interface ConfigFlags {
 }
 
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
-  const dataDir = resolve(flags.data ?? env.WEKEEP_DATA ?? 'wekeep-data');
+  const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
+  const dataDir = resolve(flags.data ?? nonEmpty(env.WEKEEP_DATA) ?? 'wekeep-data');
   const raw = {
     dataDir,
-    keyFile: resolve(flags.keyFile ?? env.WEKEEP_KEY_FILE ?? join(dataDir, 'master.key')),
-    masterKeyHex: env.WEKEEP_MASTER_KEY || undefined,
-    actor: `cli:${env.WEKEEP_ACTOR ?? env.USER ?? env.LOGNAME ?? 'unknown'}`,
+    keyFile: resolve(flags.keyFile ?? nonEmpty(env.WEKEEP_KEY_FILE) ?? join(dataDir, 'master.key')),
+    masterKeyHex: nonEmpty(env.WEKEEP_MASTER_KEY),
+    actor: `cli:${nonEmpty(env.WEKEEP_ACTOR) ?? nonEmpty(env.USER) ?? nonEmpty(env.LOGNAME) ?? osUser()}`,
     debug: flags.debug ?? false,
     logLevel: env.WEKEEP_LOG_LEVEL ?? (flags.debug ? 'debug' : 'warn'),
     timeZone: env.WEKEEP_TZ ?? 'Asia/Shanghai',

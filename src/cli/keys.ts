@@ -1,4 +1,41 @@
+import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
+import { rotateKeys } from '../services/store.js';
+import { printJson, printLine, withContext } from './common.js';
 
-/** PLACEHOLDER: the `keys` command group is being written. */
-export function registerKeysCommands(_program: Command): void {}
+export function registerKeysCommands(program: Command): void {
+  const keys = program.command('keys').description('the key hierarchy: status and master-key rotation');
+
+  keys
+    .command('status')
+    .description('show key ids and the cipher (never the keys themselves)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const publicKey = ctx.keys.auditPublicKey.export({ format: 'der', type: 'spki' });
+        const status = {
+          masterKeyId: ctx.keys.masterKeyId,
+          dbCipher: ctx.keys.dbCipher,
+          auditKeyFingerprint: createHash('sha256').update(publicKey).digest('hex'),
+        };
+        if (opts.json) return printJson(status);
+        printLine(`master key id:          ${status.masterKeyId}`);
+        printLine(`database cipher:        ${status.dbCipher}`);
+        printLine(`audit key fingerprint:  ${status.auditKeyFingerprint}`);
+      });
+    });
+
+  keys
+    .command('rotate')
+    .description('rotate the master key: generate a new one and re-wrap every key it protects (data is not rewritten)')
+    .option('--out <file>', 'where to write the new master key (required when it comes from WEKEEP_MASTER_KEY; default: the key file)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { out?: string; json?: boolean }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const r = await rotateKeys(ctx, opts.out);
+        if (opts.json) return printJson(r);
+        printLine(`Master key rotated: ${r.oldKeyId} → ${r.newKeyId} (${r.entries} keys re-wrapped).`);
+        printLine(`The new master key is in ${r.keyFile}; the old key no longer opens this store.`);
+      });
+    });
+}

@@ -1,4 +1,31 @@
 import type { Command } from 'commander';
+import { collectStats } from '../services/stats.js';
+import { intOption, printJson, printLine, withContext } from './common.js';
 
-/** PLACEHOLDER: the `stats` command group is being written. */
-export function registerStatsCommand(_program: Command): void {}
+const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+
+export function registerStatsCommand(program: Command): void {
+  program
+    .command('stats')
+    .description('data usage: counts and bytes by type, source, person and day; de-duplication savings; storage')
+    .option('--top <n>', 'persons to list', intOption('--top', 1_000_000), 20)
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { top: number; json?: boolean }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const s = await collectStats(ctx, { topPersons: opts.top });
+        if (opts.json) return printJson(s);
+        printLine(`${s.totals.messages} messages, ${s.totals.persons} persons, ${s.totals.conversations} conversations, ${s.totals.sources} sources, ${s.totals.recalled} recalled`);
+        printLine(`text ${mb(s.totals.textBytes)}; attachments ${s.attachments.references} (${mb(s.attachments.logicalBytes)}), stored once: ${s.attachments.uniqueBlobs} (${mb(s.attachments.uniqueBytes)}), de-duplication saved ${mb(s.attachments.dedupSavedBytes)}, compression saved ${mb(s.attachments.compressionSavedBytes)}`);
+        printLine(`data dir ${mb(s.storage.dataDirBytes)} (database ${mb(s.storage.databaseBytes)}, blobs ${mb(s.storage.blobBytes)})`);
+        const table = (title: string, rows: typeof s.byType): void => {
+          printLine(`\n${title}`);
+          for (const r of rows) printLine(`  ${r.key.padEnd(24)} ${String(r.count).padStart(9)}  text ${mb(r.textBytes).padStart(10)}  attachments ${String(r.attachments).padStart(7)} ${mb(r.attachmentBytes).padStart(10)}`);
+        };
+        table('by type', s.byType);
+        table('by source', s.bySource);
+        table(`by person (top ${opts.top})`, s.byPerson);
+        table(`by day (${s.timeZone})`, s.byDay.slice(-31));
+        if (s.byDay.length > 31) printLine(`  … ${s.byDay.length - 31} earlier day(s); --json lists all`);
+      });
+    });
+}

@@ -12,6 +12,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('details', 'text')
     .addColumn('leaf_hash', 'blob', (c) => c.notNull())
     .execute();
+  // For `audit list --action/--actor` (newest first); seq is the tie-breaker and the page cursor.
+  await db.schema.createIndex('audit_events_action').on('audit_events').columns(['action', 'seq']).execute();
+  await db.schema.createIndex('audit_events_actor').on('audit_events').columns(['actor', 'seq']).execute();
   await db.schema
     .createTable('audit_tree_heads')
     .addColumn('size', 'bigint', (c) => c.primaryKey())

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 /** Content-addressed, encrypted attachment blobs with reference counts. */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -13,5 +13,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('wrapped_dek', 'blob', (c) => c.notNull())
     .addColumn('ref_count', 'bigint', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addCheckConstraint('blobs_ref_count_nonnegative', sql`ref_count >= 0`)
+    .addCheckConstraint('blobs_compression_known', sql`compression in ('none', 'gzip')`)
     .execute();
+  // Crypto-shredding and statistics work per bucket; retention looks for unreferenced blobs.
+  await db.schema.createIndex('blobs_bucket').on('blobs').column('bucket').execute();
+  await db.schema.createIndex('blobs_ref_count').on('blobs').column('ref_count').execute();
 }

@@ -6,5 +6,5 @@ import { sql, type Kysely } from 'kysely';
  * (see search/fts-document.ts). Tokens are produced in TypeScript (domain/tokenizer.ts).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`CREATE VIRTUAL TABLE message_fts USING fts5(body, meta, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0')`.execute(db);
+  await sql`CREATE VIRTUAL TABLE message_fts USING fts5(body, meta, content='', contentless_delete=1, prefix='1', tokenize='unicode61 remove_diacritics 0')`.execute(db);
 }

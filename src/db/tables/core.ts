@@ -88,7 +88,7 @@ export interface ImportsTable {
   actor: string;
   started_at: number;
   finished_at: number | null;
-  status: 'running' | 'completed' | 'partial' | 'failed';
+  status: 'running' | 'completed' | 'partial' | 'failed' | 'interrupted';
   /** JSON counts summary. */
   summary: string | null;
 }

@@ -1,0 +1,15 @@
+/** Offset of a time zone from UTC at an instant, in milliseconds (e.g. +8 h for Asia/Shanghai). */
+export function zoneOffsetMs(timeZone: string, atMs: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(new Date(atMs));
+  const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return asUtc - Math.floor(atMs / 1000) * 1000;
+}
+
+/** `YYYY-MM-DD HH:mm:ss` of an instant in a time zone, for human output. */
+export function formatInZone(ms: number, timeZone: string): string {
+  const d = new Date(ms + zoneOffsetMs(timeZone, ms));
+  return d.toISOString().slice(0, 19).replace('T', ' ');
+}

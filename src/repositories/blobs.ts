@@ -1,0 +1,154 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { StoredBlob } from '../blobs/blob-store.js';
+import type { Database } from '../db/schema.js';
+import type { BlobsTable } from '../db/tables/blobs.js';
+import { AppError } from '../errors.js';
+
+/** A row of `blobs`: everything the blob store needs to read the object, plus its reference count. */
+export interface BlobRecord extends StoredBlob {
+  refCount: number;
+  createdAt: number;
+}
+
+export interface BlobStats {
+  /** Distinct blobs (rows), referenced or not. */
+  count: number;
+  /** Blobs whose reference count reached 0 (their files await deletion by retention). */
+  unreferenced: number;
+  /** Sum of plaintext sizes of the distinct blobs. */
+  logicalBytes: number;
+  /** Sum of the object files' sizes (compressed, encrypted, with headers). */
+  storedBytes: number;
+  /** Sum of size × references: the bytes every reference would need without de-duplication. */
+  referencedBytes: number;
+}
+
+/** Parameters per statement stay well under SQLite's and PostgreSQL's limits. */
+const ID_BATCH = 500;
+
+/** bigint columns arrive as strings from PostgreSQL and as numbers from SQLite. */
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0));
+
+function toRecord(row: Selectable<BlobsTable>): BlobRecord {
+  return {
+    id: row.id,
+    sha256: row.sha256,
+    size: num(row.size),
+    storedSize: num(row.stored_size),
+    compression: row.compression,
+    bucket: row.bucket,
+    wrappedDek: Buffer.from(row.wrapped_dek),
+    refCount: num(row.ref_count),
+    createdAt: num(row.created_at),
+  };
+}
+
+export async function findBlob(db: Kysely<Database>, id: string): Promise<BlobRecord | undefined> {
+  const row = await db.selectFrom('blobs').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toRecord(row) : undefined;
+}
+
+/** The rows of these ids that exist, in no particular order. */
+export async function findBlobs(db: Kysely<Database>, ids: readonly string[]): Promise<BlobRecord[]> {
+  const unique = [...new Set(ids)];
+  const out: BlobRecord[] = [];
+  for (let i = 0; i < unique.length; i += ID_BATCH) {
+    const rows = await db.selectFrom('blobs').selectAll().where('id', 'in', unique.slice(i, i + ID_BATCH)).execute();
+    for (const row of rows) out.push(toRecord(row));
+  }
+  return out;
+}
+
+/**
+ * Records one more reference to a stored blob: inserts the row with ref_count 1, or increments the
+ * count of the existing row. The object parameters (wrapped key, compression, stored size, bucket)
+ * are taken from `stored`, which describes the object on disk as the blob store last returned it
+ * (the store reuses a valid existing object and replaces a damaged one). Returns the new count.
+ */
+export async function addBlobReference(db: Kysely<Database>, stored: StoredBlob, now: number = Date.now()): Promise<number> {
+  const row = await db
+    .insertInto('blobs')
+    .values({
+      id: stored.id,
+      sha256: stored.sha256,
+      size: stored.size,
+      stored_size: stored.storedSize,
+      compression: stored.compression,
+      bucket: stored.bucket,
+      wrapped_dek: stored.wrappedDek,
+      ref_count: 1,
+      created_at: now,
+    })
+    .onConflict((oc) =>
+      oc
+        .column('id')
+        .doUpdateSet((eb) => ({
+          ref_count: sql<number>`${sql.ref('blobs.ref_count')} + 1`,
+          stored_size: eb.ref('excluded.stored_size'),
+          compression: eb.ref('excluded.compression'),
+          bucket: eb.ref('excluded.bucket'),
+          wrapped_dek: eb.ref('excluded.wrapped_dek'),
+        }))
+        // Same id must mean same content; anything else is a bug or a forged row: change nothing.
+        .where('blobs.sha256', '=', stored.sha256)
+        .where('blobs.size', '=', stored.size),
+    )
+    .returning('ref_count')
+    .executeTakeFirst();
+  if (!row) {
+    throw new AppError('blob.address_conflict', `blob ${stored.id} is already recorded with a different SHA-256 or size`, { details: { blobId: stored.id } });
+  }
+  return num(row.ref_count);
+}
+
+/**
+ * Drops one reference and returns the new count. At 0 the row stays (retention deletes the file and
+ * then the row with `deleteUnreferencedBlob`). Throws if the blob is unknown or already at 0.
+ */
+export async function releaseBlobReference(db: Kysely<Database>, id: string): Promise<number> {
+  const row = await db
+    .updateTable('blobs')
+    .set({ ref_count: sql<number>`ref_count - 1` })
+    .where('id', '=', id)
+    .where('ref_count', '>', 0)
+    .returning('ref_count')
+    .executeTakeFirst();
+  if (row) return num(row.ref_count);
+  const existing = await db.selectFrom('blobs').select('id').where('id', '=', id).executeTakeFirst();
+  if (!existing) throw new AppError('blob.not_found', `blob ${id} is not recorded`, { details: { blobId: id } });
+  throw new AppError('blob.ref_underflow', `blob ${id} has no references left to release`, { details: { blobId: id } });
+}
+
+/** Deletes the row if it has no references left; returns whether it did. */
+export async function deleteUnreferencedBlob(db: Kysely<Database>, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('blobs').where('id', '=', id).where('ref_count', '=', 0).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** Ids of blobs with no references left, oldest first (for retention). */
+export async function findUnreferencedBlobIds(db: Kysely<Database>, limit: number): Promise<string[]> {
+  const rows = await db.selectFrom('blobs').select('id').where('ref_count', '=', 0).orderBy('created_at').orderBy('id').limit(limit).execute();
+  return rows.map((r) => r.id);
+}
+
+/** Totals for statistics, optionally for one bucket. */
+export async function blobStats(db: Kysely<Database>, options: { bucket?: string | undefined } = {}): Promise<BlobStats> {
+  let q = db
+    .selectFrom('blobs')
+    .select((eb) => [
+      eb.fn.countAll<number>().as('count'),
+      eb.fn.sum<number>(eb.case().when('ref_count', '=', 0).then(1).else(0).end()).as('unreferenced'),
+      eb.fn.sum<number>('size').as('logical'),
+      eb.fn.sum<number>('stored_size').as('stored'),
+      eb.fn.sum<number>(sql`size * ref_count`).as('referenced'),
+    ]);
+  if (options.bucket !== undefined) q = q.where('bucket', '=', options.bucket);
+  const row = await q.executeTakeFirstOrThrow();
+  return {
+    count: num(row.count),
+    unreferenced: num(row.unreferenced),
+    logicalBytes: num(row.logical),
+    storedBytes: num(row.stored),
+    referencedBytes: num(row.referenced),
+  };
+}

@@ -1,0 +1,112 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+
+/** Persons and conversations: the archive's directory of who and where. */
+
+export interface PersonRef {
+  id: string;
+  name?: string | undefined;
+}
+
+const CHUNK = 500;
+
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Resolves person ext ids to row ids, creating missing persons and filling in names that were
+ * unknown. `cache` (ext id → row id) spans a whole import.
+ */
+export async function resolvePersons(db: Kysely<Database>, people: readonly PersonRef[], cache: Map<string, { id: number; name: string | null }>): Promise<void> {
+  const wanted = new Map<string, string | undefined>();
+  for (const p of people) {
+    const cached = cache.get(p.id);
+    if (cached && (cached.name !== null || !p.name)) continue;
+    if (!wanted.has(p.id) || (p.name && !wanted.get(p.id))) wanted.set(p.id, p.name);
+  }
+  if (wanted.size === 0) return;
+  const ids = [...wanted.keys()];
+  for (const part of chunks(ids)) {
+    const rows = await db.selectFrom('persons').select(['id', 'ext_id', 'name']).where('ext_id', 'in', part).execute();
+    for (const r of rows) cache.set(r.ext_id, { id: r.id, name: r.name });
+  }
+  const missing = ids.filter((id) => !cache.has(id));
+  for (const part of chunks(missing)) {
+    const inserted = await db
+      .insertInto('persons')
+      .values(part.map((ext_id) => ({ ext_id, name: wanted.get(ext_id) ?? null })))
+      .returning(['id', 'ext_id', 'name'])
+      .execute();
+    for (const r of inserted) cache.set(r.ext_id, { id: r.id, name: r.name });
+  }
+  for (const [extId, name] of wanted) {
+    const row = cache.get(extId);
+    if (row && row.name === null && name) {
+      await db.updateTable('persons').set({ name }).where('id', '=', row.id).execute();
+      row.name = name;
+    }
+  }
+}
+
+export interface ConversationRef {
+  sourceId: number;
+  id: string;
+  kind: 'direct' | 'group';
+  title?: string | undefined;
+}
+
+export const conversationCacheKey = (sourceId: number, extId: string): string => `${sourceId}\u0000${extId}`;
+
+/** Resolves conversations to row ids, creating missing ones; a new title replaces an old or missing one. */
+export async function resolveConversations(
+  db: Kysely<Database>,
+  refs: readonly ConversationRef[],
+  cache: Map<string, { id: number; title: string | null }>,
+): Promise<void> {
+  const wanted = new Map<string, ConversationRef>();
+  for (const r of refs) {
+    const key = conversationCacheKey(r.sourceId, r.id);
+    const cached = cache.get(key);
+    if (cached && (!r.title || cached.title === r.title)) continue;
+    wanted.set(key, r);
+  }
+  for (const ref of wanted.values()) {
+    const key = conversationCacheKey(ref.sourceId, ref.id);
+    let row = cache.get(key);
+    if (!row) {
+      const found = await db
+        .selectFrom('conversations')
+        .select(['id', 'title'])
+        .where('source_id', '=', ref.sourceId)
+        .where('ext_id', '=', ref.id)
+        .executeTakeFirst();
+      if (found) row = { id: found.id, title: found.title };
+    }
+    if (!row) {
+      const inserted = await db
+        .insertInto('conversations')
+        .values({ source_id: ref.sourceId, ext_id: ref.id, kind: ref.kind, title: ref.title ?? null })
+        .returning(['id', 'title'])
+        .executeTakeFirstOrThrow();
+      row = { id: inserted.id, title: inserted.title };
+    } else if (ref.title && row.title !== ref.title) {
+      await db.updateTable('conversations').set({ title: ref.title }).where('id', '=', row.id).execute();
+      row = { id: row.id, title: ref.title };
+    }
+    cache.set(key, row);
+  }
+}
+
+export async function personsByIds(db: Kysely<Database>, ids: readonly number[]): Promise<Map<number, { extId: string; name: string | null }>> {
+  const out = new Map<number, { extId: string; name: string | null }>();
+  for (const part of chunks([...new Set(ids)])) {
+    const rows = await db.selectFrom('persons').select(['id', 'ext_id', 'name']).where('id', 'in', part).execute();
+    for (const r of rows) out.set(r.id, { extId: r.ext_id, name: r.name });
+  }
+  return out;
+}
+
+export { chunks };

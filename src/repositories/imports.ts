@@ -1,0 +1,76 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { ImportsTable } from '../db/tables/core.js';
+import { chunks } from './directory.js';
+
+/** Import runs and the quarantine of bad input. */
+
+export async function createImport(db: Kysely<Database>, row: { file: string; format: string; actor: string; startedAt: number }): Promise<number> {
+  const r = await db
+    .insertInto('imports')
+    .values({ file: row.file, format: row.format, actor: row.actor, started_at: row.startedAt, finished_at: null, status: 'running', summary: null })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return r.id;
+}
+
+export async function finishImport(db: Kysely<Database>, id: number, status: ImportsTable['status'], finishedAt: number, summary: unknown): Promise<void> {
+  await db.updateTable('imports').set({ status, finished_at: finishedAt, summary: JSON.stringify(summary) }).where('id', '=', id).execute();
+}
+
+/** Imports left `running` by a process that died are marked `interrupted`; returns their ids. */
+export async function markInterruptedImports(db: Kysely<Database>, now: number): Promise<number[]> {
+  const rows = await db.selectFrom('imports').select('id').where('status', '=', 'running').execute();
+  if (rows.length > 0) {
+    await db.updateTable('imports').set({ status: 'interrupted', finished_at: now }).where('id', 'in', rows.map((r) => r.id)).execute();
+  }
+  return rows.map((r) => r.id);
+}
+
+export interface QuarantineInput {
+  importId: number;
+  file: string;
+  line: number;
+  reason: string;
+  content: string | null;
+  createdAt: number;
+}
+
+/** Quarantines bad lines; a line already quarantined (same file and line) is kept as it was. Returns how many are new. */
+export async function quarantineLines(db: Kysely<Database>, rows: readonly QuarantineInput[]): Promise<number> {
+  let added = 0;
+  for (const part of chunks(rows, 200)) {
+    const res = await db
+      .insertInto('quarantine')
+      .values(part.map((q) => ({ import_id: q.importId, file: q.file, line: q.line, reason: q.reason, content: q.content, created_at: q.createdAt })))
+      .onConflict((oc) => oc.columns(['file', 'line']).doNothing())
+      .executeTakeFirst();
+    added += Number(res.numInsertedOrUpdatedRows ?? 0);
+  }
+  return added;
+}
+
+export interface QuarantineEntry {
+  id: number;
+  importId: number | null;
+  file: string;
+  line: number;
+  reason: string;
+  createdAt: number;
+}
+
+export async function listQuarantine(db: Kysely<Database>, filter: { importId?: number | undefined; limit: number; offset: number }): Promise<{ total: number; entries: QuarantineEntry[] }> {
+  let q = db.selectFrom('quarantine');
+  if (filter.importId !== undefined) q = q.where('import_id', '=', filter.importId);
+  const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const rows = await q.select(['id', 'import_id', 'file', 'line', 'reason', 'created_at']).orderBy('id').limit(filter.limit).offset(filter.offset).execute();
+  return {
+    total: Number(total.n),
+    entries: rows.map((r) => ({ id: r.id, importId: r.import_id, file: r.file, line: r.line, reason: r.reason, createdAt: r.created_at })),
+  };
+}
+
+export async function quarantineEntry(db: Kysely<Database>, id: number): Promise<(QuarantineEntry & { content: string | null }) | undefined> {
+  const r = await db.selectFrom('quarantine').selectAll().where('id', '=', id).executeTakeFirst();
+  return r && { id: r.id, importId: r.import_id, file: r.file, line: r.line, reason: r.reason, createdAt: r.created_at, content: r.content };
+}

@@ -1,0 +1,200 @@
+import { sql, type Insertable, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { AttachmentsTable, MessagesTable } from '../db/tables/core.js';
+import { firstKeyOf, lastKeyOf } from '../domain/message-key.js';
+import { chunks } from './directory.js';
+
+/** Messages, their attachments and pending recalls. */
+
+export async function existingByExtIds(db: Kysely<Database>, sourceId: number, extIds: readonly string[]): Promise<Map<string, { id: number; recordHash: string }>> {
+  const out = new Map<string, { id: number; recordHash: string }>();
+  for (const part of chunks([...new Set(extIds)])) {
+    const rows = await db.selectFrom('messages').select(['id', 'ext_id', 'record_hash']).where('source_id', '=', sourceId).where('ext_id', 'in', part).execute();
+    for (const r of rows) out.set(r.ext_id, { id: r.id, recordHash: r.record_hash });
+  }
+  return out;
+}
+
+/** Which of these message keys are taken. */
+export async function takenKeys(db: Kysely<Database>, keys: readonly number[]): Promise<Set<number>> {
+  const taken = new Set<number>();
+  for (const part of chunks(keys)) {
+    const rows = await db.selectFrom('messages').select('id').where('id', 'in', part).execute();
+    for (const r of rows) taken.add(r.id);
+  }
+  return taken;
+}
+
+/** All keys taken within one millisecond (used when the preferred slot is taken). */
+export async function keysOfMillisecond(db: Kysely<Database>, timeMs: number): Promise<Set<number>> {
+  const rows = await db.selectFrom('messages').select('id').where('id', '>=', firstKeyOf(timeMs)).where('id', '<=', lastKeyOf(timeMs)).execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+export async function insertMessages(db: Kysely<Database>, rows: readonly Insertable<MessagesTable>[]): Promise<void> {
+  for (const part of chunks(rows, 200)) await db.insertInto('messages').values(part).execute();
+}
+
+export async function insertAttachments(db: Kysely<Database>, rows: readonly Insertable<AttachmentsTable>[]): Promise<void> {
+  for (const part of chunks(rows, 500)) await db.insertInto('attachments').values(part).execute();
+}
+
+export async function markRecalled(db: Kysely<Database>, id: number, recalledAt: number, recalledBy: string): Promise<void> {
+  await db.updateTable('messages').set({ recalled_at: recalledAt, recalled_by: recalledBy }).where('id', '=', id).execute();
+}
+
+export async function addPendingRecall(db: Kysely<Database>, row: Database['pending_recalls']): Promise<void> {
+  await db
+    .insertInto('pending_recalls')
+    .values(row)
+    .onConflict((oc) => oc.columns(['source_id', 'target_ext_id']).doNothing())
+    .execute();
+}
+
+/** Removes and returns the pending recalls that target these messages. */
+export async function takePendingRecalls(db: Kysely<Database>, sourceId: number, extIds: readonly string[]): Promise<Map<string, { recallExtId: string; recallTimeMs: number }>> {
+  const out = new Map<string, { recallExtId: string; recallTimeMs: number }>();
+  for (const part of chunks([...new Set(extIds)])) {
+    const rows = await db.selectFrom('pending_recalls').selectAll().where('source_id', '=', sourceId).where('target_ext_id', 'in', part).execute();
+    if (rows.length === 0) continue;
+    for (const r of rows) out.set(r.target_ext_id, { recallExtId: r.recall_ext_id, recallTimeMs: r.recall_time_ms });
+    await db.deleteFrom('pending_recalls').where('source_id', '=', sourceId).where('target_ext_id', 'in', rows.map((r) => r.target_ext_id)).execute();
+  }
+  return out;
+}
+
+export async function countPendingRecalls(db: Kysely<Database>): Promise<number> {
+  const r = await db.selectFrom('pending_recalls').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** A message joined with its source, conversation and sender: what views and the index need. */
+export interface MessageRow {
+  key: number;
+  source: string;
+  extId: string;
+  seq: number | null;
+  timeMs: number;
+  conversationRowId: number;
+  conversation: { id: string; type: 'direct' | 'group'; title: string | null };
+  from: { id: string; name: string | null };
+  toPersonIds: number[];
+  type: string;
+  text: string | null;
+  fields: Record<string, unknown> | null;
+  raw: string | null;
+  recalledAt: number | null;
+  recalledBy: string | null;
+  attachmentCount: number;
+  recordHash: string;
+  archivedAt: number;
+}
+
+function baseQuery(db: Kysely<Database>) {
+  return db
+    .selectFrom('messages as m')
+    .innerJoin('sources as s', 's.id', 'm.source_id')
+    .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+    .innerJoin('persons as p', 'p.id', 'm.from_person_id')
+    .select([
+      'm.id', 'm.ext_id', 'm.seq', 'm.time_ms', 'm.conversation_id', 'm.to_person_ids', 'm.type', 'm.text', 'm.fields', 'm.raw',
+      'm.recalled_at', 'm.recalled_by', 'm.attachment_count', 'm.record_hash', 'm.archived_at',
+      's.name as source_name', 'c.ext_id as conv_ext_id', 'c.kind as conv_kind', 'c.title as conv_title',
+      'p.ext_id as from_ext_id', 'p.name as from_name',
+    ]);
+}
+
+type BaseRow = Awaited<ReturnType<ReturnType<typeof baseQuery>['execute']>>[number];
+
+function toMessageRow(r: BaseRow): MessageRow {
+  return {
+    key: r.id,
+    source: r.source_name,
+    extId: r.ext_id,
+    seq: r.seq,
+    timeMs: r.time_ms,
+    conversationRowId: r.conversation_id,
+    conversation: { id: r.conv_ext_id, type: r.conv_kind, title: r.conv_title },
+    from: { id: r.from_ext_id, name: r.from_name },
+    toPersonIds: r.to_person_ids ? (JSON.parse(r.to_person_ids) as number[]) : [],
+    type: r.type,
+    text: r.text,
+    fields: r.fields ? (JSON.parse(r.fields) as Record<string, unknown>) : null,
+    raw: r.raw,
+    recalledAt: r.recalled_at,
+    recalledBy: r.recalled_by,
+    attachmentCount: r.attachment_count,
+    recordHash: r.record_hash,
+    archivedAt: r.archived_at,
+  };
+}
+
+/** Loads messages by key, in the order of `keys`. */
+export async function messagesByKeys(db: Kysely<Database>, keys: readonly number[]): Promise<MessageRow[]> {
+  const byKey = new Map<number, MessageRow>();
+  for (const part of chunks([...new Set(keys)])) {
+    for (const r of await baseQuery(db).where('m.id', 'in', part).execute()) byKey.set(r.id, toMessageRow(r));
+  }
+  return keys.map((k) => byKey.get(k)).filter((m): m is MessageRow => m !== undefined);
+}
+
+export async function messageKeyOf(db: Kysely<Database>, source: string, extId: string): Promise<number | undefined> {
+  const r = await db
+    .selectFrom('messages as m')
+    .innerJoin('sources as s', 's.id', 'm.source_id')
+    .select('m.id')
+    .where('s.name', '=', source)
+    .where('m.ext_id', '=', extId)
+    .executeTakeFirst();
+  return r?.id;
+}
+
+/** Keys of up to `n` messages before and after `key` in the same conversation, in time order. */
+export async function conversationNeighbours(db: Kysely<Database>, conversationRowId: number, key: number, n: number): Promise<{ before: number[]; after: number[] }> {
+  if (n === 0) return { before: [], after: [] };
+  const before = await db.selectFrom('messages').select('id').where('conversation_id', '=', conversationRowId).where('id', '<', key).orderBy('id', 'desc').limit(n).execute();
+  const after = await db.selectFrom('messages').select('id').where('conversation_id', '=', conversationRowId).where('id', '>', key).orderBy('id', 'asc').limit(n).execute();
+  return { before: before.map((r) => r.id).reverse(), after: after.map((r) => r.id) };
+}
+
+export interface AttachmentRow {
+  messageKey: number;
+  ordinal: number;
+  name: string;
+  mime: string | null;
+  blobId: string;
+  sha256: string;
+  size: number;
+  storedSize: number;
+  compression: 'none' | 'gzip';
+  bucket: string;
+  wrappedDek: Buffer;
+}
+
+export async function attachmentsOf(db: Kysely<Database>, keys: readonly number[]): Promise<Map<number, AttachmentRow[]>> {
+  const out = new Map<number, AttachmentRow[]>();
+  for (const part of chunks([...new Set(keys)])) {
+    const rows = await db
+      .selectFrom('attachments as a')
+      .innerJoin('blobs as b', 'b.id', 'a.blob_id')
+      .select(['a.message_id', 'a.ordinal', 'a.name', 'a.mime', 'a.blob_id', 'b.sha256', 'b.size', 'b.stored_size', 'b.compression', 'b.bucket', 'b.wrapped_dek'])
+      .where('a.message_id', 'in', part)
+      .orderBy('a.message_id')
+      .orderBy('a.ordinal')
+      .execute();
+    for (const r of rows) {
+      const list = out.get(r.message_id) ?? [];
+      list.push({
+        messageKey: r.message_id, ordinal: r.ordinal, name: r.name, mime: r.mime, blobId: r.blob_id, sha256: r.sha256,
+        size: r.size, storedSize: r.stored_size, compression: r.compression, bucket: r.bucket, wrappedDek: r.wrapped_dek,
+      });
+      out.set(r.message_id, list);
+    }
+  }
+  return out;
+}
+
+export async function countMessages(db: Kysely<Database>): Promise<number> {
+  const r = await sql<{ n: number }>`SELECT count(*) AS n FROM messages`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}

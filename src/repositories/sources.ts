@@ -1,0 +1,75 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { runsOf } from '../domain/watermark.js';
+
+/** Sources, their counters and `seq` watermarks (contiguous runs; the holes are gaps). */
+
+export async function resolveSource(db: Kysely<Database>, name: string, now: number): Promise<number> {
+  const found = await db.selectFrom('sources').select('id').where('name', '=', name).executeTakeFirst();
+  if (found) return found.id;
+  const row = await db
+    .insertInto('sources')
+    .values({ name, created_at: now, record_count: 0, last_seq: null, last_time_ms: null })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function bumpSourceCounters(db: Kysely<Database>, sourceId: number, added: number, maxSeq: number | null, maxTime: number | null): Promise<void> {
+  await db
+    .updateTable('sources')
+    .set({
+      record_count: sql`record_count + ${added}`,
+      last_seq: maxSeq === null ? sql`last_seq` : sql`max(coalesce(last_seq, ${maxSeq}), ${maxSeq})`,
+      last_time_ms: maxTime === null ? sql`last_time_ms` : sql`max(coalesce(last_time_ms, ${maxTime}), ${maxTime})`,
+    })
+    .where('id', '=', sourceId)
+    .execute();
+}
+
+/** Merges archived seqs into the source's runs (adjacent or overlapping runs are joined). */
+export async function recordSeqs(db: Kysely<Database>, sourceId: number, seqs: readonly number[]): Promise<void> {
+  for (const [lo0, hi0] of runsOf(seqs)) {
+    let lo = lo0;
+    let hi = hi0;
+    const touching = await db
+      .selectFrom('source_seq_ranges')
+      .select(['lo', 'hi'])
+      .where('source_id', '=', sourceId)
+      .where('lo', '<=', hi + 1)
+      .where('hi', '>=', lo - 1)
+      .execute();
+    if (touching.length === 1 && touching[0]!.lo <= lo && touching[0]!.hi >= hi) continue;
+    for (const t of touching) {
+      lo = Math.min(lo, t.lo);
+      hi = Math.max(hi, t.hi);
+    }
+    if (touching.length > 0) {
+      await db
+        .deleteFrom('source_seq_ranges')
+        .where('source_id', '=', sourceId)
+        .where('lo', 'in', touching.map((t) => t.lo))
+        .execute();
+    }
+    await db.insertInto('source_seq_ranges').values({ source_id: sourceId, lo, hi }).execute();
+  }
+}
+
+export interface SourceRow {
+  id: number;
+  name: string;
+  createdAt: number;
+  recordCount: number;
+  lastSeq: number | null;
+  lastTimeMs: number | null;
+}
+
+export async function listSources(db: Kysely<Database>): Promise<SourceRow[]> {
+  const rows = await db.selectFrom('sources').selectAll().orderBy('name').execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at, recordCount: r.record_count, lastSeq: r.last_seq, lastTimeMs: r.last_time_ms }));
+}
+
+export async function seqRuns(db: Kysely<Database>, sourceId: number): Promise<[number, number][]> {
+  const rows = await db.selectFrom('source_seq_ranges').select(['lo', 'hi']).where('source_id', '=', sourceId).orderBy('lo').execute();
+  return rows.map((r) => [r.lo, r.hi]);
+}

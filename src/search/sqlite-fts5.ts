@@ -1,0 +1,162 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { firstKeyOf } from '../domain/message-key.js';
+import { MAX_TIME_MS, MIN_TIME_MS } from '../domain/record.js';
+import type { SearchAtom, SearchClause, SearchQuery, TextTerm } from '../domain/search-query.js';
+import { segmentFolded } from '../domain/tokenizer.js';
+import { META_ALL_ROWS, META_HAS_ATTACHMENT, META_RECALLED, ftsRow, metaTypeToken, metaValueToken, type FtsDocument } from './fts-document.js';
+
+/**
+ * The SQLite FTS5 search driver (table `message_fts(body, meta)`, migration 0004).
+ *
+ * Queries run entirely inside the index: `MATCH` for text and filters, a rowid range for time
+ * (message ids are time-ordered, domain/message-key.ts), `ORDER BY rowid DESC` for newest first,
+ * and an exact `count(*)`. The messages table is never joined.
+ *
+ * Every token goes into the MATCH expression as a double-quoted FTS5 string, so no user input can
+ * be read as FTS5 syntax; the expression itself is bound as a parameter.
+ *
+ * How a text term becomes a phrase of index tokens (CJK runs are indexed as overlapping bigrams
+ * plus the run's last character, domain/tokenizer.ts):
+ * - a term that is one CJK run: ≥ 2 characters → the phrase of its bigrams (`合同书` → "合同" "同书"),
+ *   wherever it sits in an indexed run; 1 character `信` → the prefix `"信" *`, which matches the
+ *   bigrams that start with it and the run-final unigram, i.e. every occurrence;
+ * - a term of several runs (`微信pay`, `138-1234-5678`) → the phrase of all runs' tokens, where a CJK
+ *   run that is followed by another run in the term keeps its final unigram (the indexed run must
+ *   end there too, so its unigram follows its bigrams), and a CJK run that ends the term drops it
+ *   (the indexed run may continue: `pay合同` must find `pay合同书`); a 1-character final run is a prefix;
+ * - a Latin/digit word is one token, matched whole; `pay*` is the prefix `"pay" *`.
+ */
+
+export interface CompiledSearchQuery {
+  /** The FTS5 MATCH expression. */
+  match: string;
+  /** rowid ≥ minRowid, when set. */
+  minRowid: number | undefined;
+  /** rowid < maxRowid (exclusive), when set. */
+  maxRowid: number | undefined;
+}
+
+const quote = (token: string): string => `"${token.replaceAll('"', '""')}"`;
+const meta = (token: string): string => `meta : ${quote(token)}`;
+
+/** The FTS5 phrase (tokens joined by +, optional prefix on the last) of a text term, in `body`. */
+export function textTermTokens(term: Pick<TextTerm, 'folded' | 'prefix'>): { tokens: string[]; prefix: boolean } {
+  const segments = segmentFolded(term.folded);
+  const tokens: string[] = [];
+  let prefix = false;
+  segments.forEach((seg, k) => {
+    const last = k === segments.length - 1;
+    if (!seg.cjk) {
+      tokens.push(seg.text);
+      if (last) prefix = term.prefix;
+      return;
+    }
+    const chars = Array.from(seg.text);
+    if (chars.length === 1) {
+      tokens.push(seg.text);
+      if (last) prefix = true;
+      return;
+    }
+    for (let i = 0; i + 1 < chars.length; i++) tokens.push(`${chars[i] ?? ''}${chars[i + 1] ?? ''}`);
+    if (!last) tokens.push(chars[chars.length - 1] ?? '');
+  });
+  return { tokens, prefix };
+}
+
+function atomExpression(atom: SearchAtom): string {
+  switch (atom.kind) {
+    case 'text': {
+      const { tokens, prefix } = textTermTokens(atom);
+      if (tokens.length === 0) throw new Error('text term without tokens (the parser rejects these)');
+      return `body : (${tokens.map(quote).join(' + ')}${prefix ? ' *' : ''})`;
+    }
+    case 'from':
+      return meta(metaValueToken('f', atom.value));
+    case 'to':
+      return meta(metaValueToken('t', atom.value));
+    case 'in':
+      return meta(metaValueToken('c', atom.value));
+    case 'source':
+      return meta(metaValueToken('s', atom.value));
+    case 'type':
+      return meta(metaTypeToken(atom.value));
+    case 'has':
+      return meta(META_HAS_ATTACHMENT);
+    case 'is':
+      return meta(META_RECALLED);
+  }
+}
+
+function clauseExpression(clause: Extract<SearchClause, { kind: 'any' }>): string {
+  return clause.atoms.length === 1 ? atomExpression(clause.atoms[0]) : `(${clause.atoms.map(atomExpression).join(' OR ')})`;
+}
+
+const clampTime = (ms: number): number => Math.min(Math.max(ms, MIN_TIME_MS - 1), MAX_TIME_MS + 1);
+
+/** The FTS5 expression and rowid range of a query (pure; exported for tests). */
+export function compileSearchQuery(query: SearchQuery): CompiledSearchQuery {
+  const positive: string[] = [];
+  const negative: string[] = [];
+  for (const clause of query.clauses) {
+    if (clause.kind === 'any') positive.push(clauseExpression(clause));
+    else negative.push(atomExpression(clause.atom));
+  }
+  let match = positive.length === 0 ? meta(META_ALL_ROWS) : positive.length === 1 ? (positive[0] ?? '') : positive.map((p) => `(${p})`).join(' AND ');
+  if (negative.length > 0) match = `(${match}) NOT (${negative.join(' OR ')})`;
+  return {
+    match,
+    minRowid: query.afterMs === undefined ? undefined : firstKeyOf(clampTime(query.afterMs)),
+    maxRowid: query.beforeMs === undefined ? undefined : firstKeyOf(clampTime(query.beforeMs)),
+  };
+}
+
+/** Rows per INSERT statement (3 bound values each, well under SQLite's 32,766 limit). */
+const INSERT_BATCH = 400;
+const DELETE_BATCH = 900;
+
+/**
+ * Adds (or replaces) the index entries of messages. Always `INSERT OR REPLACE`: on a contentless
+ * FTS5 table a plain INSERT of an existing rowid silently merges both rows' tokens.
+ */
+export async function indexMessages(db: Kysely<Database>, rows: readonly { id: number; doc: FtsDocument }[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+    const values = rows.slice(i, i + INSERT_BATCH).map(({ id, doc }) => {
+      const row = ftsRow(doc);
+      return sql`(${id}, ${row.body}, ${row.meta})`;
+    });
+    await sql`INSERT OR REPLACE INTO message_fts (rowid, body, meta) VALUES ${sql.join(values)}`.execute(db);
+  }
+}
+
+/** Removes messages from the index (ids that are not indexed are ignored). */
+export async function unindexMessages(db: Kysely<Database>, ids: readonly number[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += DELETE_BATCH) {
+    const chunk = ids.slice(i, i + DELETE_BATCH);
+    await sql`DELETE FROM message_fts WHERE rowid IN (${sql.join(chunk)})`.execute(db);
+  }
+}
+
+function whereOf(c: CompiledSearchQuery): RawBuilder<unknown> {
+  const parts = [sql`message_fts MATCH ${c.match}`];
+  if (c.minRowid !== undefined) parts.push(sql`rowid >= ${c.minRowid}`);
+  if (c.maxRowid !== undefined) parts.push(sql`rowid < ${c.maxRowid}`);
+  return sql.join(parts, sql` AND `);
+}
+
+/** The exact number of matching messages and one page of their ids, newest first. */
+export async function searchMessageIds(
+  db: Kysely<Database>,
+  query: SearchQuery,
+  page: { limit: number; offset: number },
+): Promise<{ total: number; ids: number[] }> {
+  const compiled = compileSearchQuery(query);
+  const where = whereOf(compiled);
+  const count = await sql<{ n: number }>`SELECT count(*) AS n FROM message_fts WHERE ${where}`.execute(db);
+  const total = Number(count.rows[0]?.n ?? 0);
+  const limit = Math.max(0, Math.floor(page.limit));
+  const offset = Math.max(0, Math.floor(page.offset));
+  if (total === 0 || limit === 0 || offset >= total) return { total, ids: [] };
+  const rows = await sql<{ id: number }>`SELECT rowid AS id FROM message_fts WHERE ${where} ORDER BY rowid DESC LIMIT ${limit} OFFSET ${offset}`.execute(db);
+  return { total, ids: rows.rows.map((r) => Number(r.id)) };
+}

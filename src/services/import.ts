@@ -1,0 +1,489 @@
+import { createHash, createHmac } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import type { Insertable, Kysely } from 'kysely';
+import type { StoredBlob } from '../blobs/blob-store.js';
+import { parseRecordLine } from '../connectors/ndjson/parse-record.js';
+import { readLines } from '../connectors/ndjson/read-lines.js';
+import type { Context } from '../context.js';
+import type { Database } from '../db/schema.js';
+import type { MessagesTable } from '../db/tables/core.js';
+import { acquireWriterLock } from '../db/writer-lock.js';
+import { firstKeyOf, preferredSlot, SLOTS_PER_MS } from '../domain/message-key.js';
+import type { ArchiveRecord, AttachmentInput } from '../domain/record.js';
+import { fatalError } from '../errors.js';
+import { addBlobReference, findBlobs } from '../repositories/blobs.js';
+import { conversationCacheKey, resolveConversations, resolvePersons } from '../repositories/directory.js';
+import { createImport, finishImport, markInterruptedImports, quarantineLines, type QuarantineInput } from '../repositories/imports.js';
+import {
+  addPendingRecall, existingByExtIds, insertAttachments, insertMessages, keysOfMillisecond, markRecalled, messagesByKeys, takenKeys, takePendingRecalls,
+} from '../repositories/messages.js';
+import { bumpSourceCounters, recordSeqs, resolveSource } from '../repositories/sources.js';
+import type { FtsDocument } from '../search/fts-document.js';
+import { indexMessages, unindexMessages } from '../search/sqlite-fts5.js';
+import { appendAudit } from './audit.js';
+import { ftsDocumentOf, storedFtsDocuments } from './index-documents.js';
+
+/**
+ * NDJSON import: stream → parse/validate → batch → (attachments to the blob store) → one database
+ * transaction per batch holding the messages, their index rows, recall links, watermarks,
+ * quarantined lines and the audit event. Idempotent on (source, id); crash-safe because a batch is
+ * all-or-nothing and re-running skips what is already archived.
+ */
+
+export interface ImportProgress {
+  bytesRead: number;
+  totalBytes: number;
+  lines: number;
+  imported: number;
+  duplicates: number;
+  quarantined: number;
+}
+
+export interface ImportOptions {
+  file: string;
+  batchSize?: number;
+  onProgress?: (p: ImportProgress) => void;
+}
+
+export interface SourceImportSummary {
+  name: string;
+  imported: number;
+  duplicates: number;
+}
+
+export interface ImportSummary {
+  importId: number;
+  file: string;
+  status: 'completed' | 'partial';
+  lines: number;
+  blankLines: number;
+  imported: number;
+  duplicates: number;
+  /** Records whose (source, id) was archived before with different content; the archived one is kept, the new one quarantined. */
+  conflicts: number;
+  quarantined: number;
+  recallsLinked: number;
+  recallsPending: number;
+  attachments: { total: number; stored: number; deduplicated: number; bytes: number };
+  sources: SourceImportSummary[];
+  durationMs: number;
+  recordsPerSecond: number;
+}
+
+/** A valid record waiting in a batch, with where it came from. */
+interface Pending {
+  line: number;
+  text: string;
+  record: ArchiveRecord;
+}
+
+interface LoadedAttachment {
+  input: AttachmentInput;
+  /** In-memory bytes, or a file streamed at store time (large files). */
+  data?: Buffer;
+  path?: string;
+  address: string;
+  sha256: string;
+  size: number;
+}
+
+const LARGE_ATTACHMENT = 64 * 1024 * 1024;
+
+class RecordProblem extends Error {}
+
+interface ImportState {
+  ctx: Context;
+  importId: number;
+  file: string;
+  baseDir: string;
+  sourceIds: Map<string, number>;
+  persons: Map<string, { id: number; name: string | null }>;
+  conversations: Map<string, { id: number; title: string | null }>;
+  summary: ImportSummary;
+  perSource: Map<string, SourceImportSummary>;
+}
+
+export async function importNdjson(ctx: Context, options: ImportOptions): Promise<ImportSummary> {
+  const file = resolve(options.file);
+  let totalBytes: number;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) throw new Error('not a file');
+    totalBytes = st.size;
+  } catch (cause) {
+    throw fatalError('import.file_unreadable', `cannot read ${options.file}: no such file`, cause);
+  }
+  const release = acquireWriterLock(ctx.config.dataDir);
+  try {
+    return await runImport(ctx, file, totalBytes, options);
+  } finally {
+    release();
+  }
+}
+
+async function runImport(ctx: Context, file: string, totalBytes: number, options: ImportOptions): Promise<ImportSummary> {
+  const started = ctx.clock.now();
+  const batchSize = options.batchSize ?? 1000;
+  const importId = await ctx.db.transaction().execute(async (trx) => {
+    const interrupted = await markInterruptedImports(trx, started);
+    const id = await createImport(trx, { file, format: 'ndjson', actor: ctx.actor, startedAt: started });
+    await appendAudit(ctx, trx, { action: 'import.started', subject: `import:${id}`, details: { format: 'ndjson', bytes: totalBytes, ...(interrupted.length > 0 ? { interruptedImports: interrupted } : {}) } });
+    return id;
+  });
+
+  const summary: ImportSummary = {
+    importId, file, status: 'completed', lines: 0, blankLines: 0, imported: 0, duplicates: 0, conflicts: 0, quarantined: 0,
+    recallsLinked: 0, recallsPending: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
+  };
+  const state: ImportState = {
+    ctx, importId, file, baseDir: dirname(file), sourceIds: new Map(), persons: new Map(), conversations: new Map(), summary, perSource: new Map(),
+  };
+
+  let batch: Pending[] = [];
+  let bad: QuarantineInput[] = [];
+  let bytesRead = 0;
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0 && bad.length === 0) return;
+    await archiveBatch(state, batch, bad);
+    batch = [];
+    bad = [];
+    options.onProgress?.({ bytesRead, totalBytes, lines: summary.lines, imported: summary.imported, duplicates: summary.duplicates, quarantined: summary.quarantined });
+  };
+
+  try {
+    for await (const line of readLines(file)) {
+      summary.lines = line.line;
+      bytesRead = line.bytesRead;
+      if (line.text === null) {
+        bad.push({ importId, file, line: line.line, reason: line.problem ?? 'unreadable line', content: null, createdAt: ctx.clock.now() });
+      } else if (line.text.trim() === '') {
+        summary.blankLines++;
+      } else {
+        const parsed = parseRecordLine(line.text);
+        if (parsed.ok) batch.push({ line: line.line, text: line.text, record: parsed.record });
+        else bad.push({ importId, file, line: line.line, reason: parsed.reason, content: line.text, createdAt: ctx.clock.now() });
+      }
+      if (batch.length >= batchSize || bad.length >= batchSize) await flush();
+    }
+    await flush();
+  } catch (e) {
+    await ctx.db.transaction().execute(async (trx) => {
+      await finishImport(trx, importId, 'failed', ctx.clock.now(), summary);
+      await appendAudit(ctx, trx, { action: 'import.failed', subject: `import:${importId}`, details: { lines: summary.lines, imported: summary.imported } });
+    });
+    throw e;
+  }
+
+  const finished = ctx.clock.now();
+  summary.durationMs = finished - started;
+  summary.recordsPerSecond = summary.durationMs > 0 ? Math.round(((summary.imported + summary.duplicates) * 1000) / summary.durationMs) : 0;
+  summary.status = summary.quarantined > 0 ? 'partial' : 'completed';
+  summary.sources = [...state.perSource.values()].sort((a, b) => a.name.localeCompare(b.name));
+  await ctx.db.transaction().execute(async (trx) => {
+    await finishImport(trx, importId, summary.status, finished, summary);
+    await appendAudit(ctx, trx, {
+      action: 'import.completed',
+      subject: `import:${importId}`,
+      details: {
+        status: summary.status, lines: summary.lines, imported: summary.imported, duplicates: summary.duplicates, conflicts: summary.conflicts,
+        quarantined: summary.quarantined, attachmentsStored: summary.attachments.stored,
+      },
+    });
+  });
+  return summary;
+}
+
+const sha256Hex = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
+
+async function hashFile(path: string, dedupKey: Buffer): Promise<{ address: string; sha256: string; size: number }> {
+  const mac = createHmac('sha256', dedupKey);
+  const sha = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    mac.update(chunk);
+    sha.update(chunk);
+    size += chunk.length;
+  }
+  return { address: mac.digest('hex'), sha256: sha.digest('hex'), size };
+}
+
+/** Reads one attachment (inline base64 or a file next to the NDJSON), or throws a RecordProblem naming the field. */
+async function loadAttachment(state: ImportState, att: AttachmentInput, index: number): Promise<LoadedAttachment> {
+  const { ctx } = state;
+  if ('data' in att) {
+    const data = Buffer.from(att.data, 'base64');
+    return { input: att, data, address: ctx.blobs.addressOf(data), sha256: sha256Hex(data), size: data.length };
+  }
+  const field = `attachments.${index}.path`;
+  if (isAbsolute(att.path)) throw new RecordProblem(`${field}: must be relative to the NDJSON file`);
+  const full = resolve(state.baseDir, att.path);
+  const rel = relative(state.baseDir, full);
+  if (rel.startsWith('..') || rel.includes(`..${sep}`) || isAbsolute(rel)) throw new RecordProblem(`${field}: must stay inside the NDJSON file's folder`);
+  let size: number;
+  try {
+    const st = statSync(full);
+    if (!st.isFile()) throw new Error('not a file');
+    size = st.size;
+  } catch {
+    throw new RecordProblem(`${field}: file not found: ${att.path}`);
+  }
+  if (size > LARGE_ATTACHMENT) {
+    const h = await hashFile(full, ctx.keys.dedupKey);
+    return { input: att, path: full, ...h };
+  }
+  const data = await readFile(full);
+  return { input: att, data, address: ctx.blobs.addressOf(data), sha256: sha256Hex(data), size: data.length };
+}
+
+/** SHA-256 of the canonical record: what was archived, for evidence and to tell a re-import from a conflicting record. */
+function recordHash(r: ArchiveRecord, attachments: readonly LoadedAttachment[]): string {
+  return sha256Hex(
+    JSON.stringify([
+      r.source, r.id, r.seq ?? null, r.timeMs, r.conversation, r.from, r.to, r.type, r.text ?? null, r.recalls ?? null, r.call ?? null,
+      r.fields ?? null, r.raw === undefined ? null : r.raw, attachments.map((a) => [a.input.name, a.input.mime ?? null, a.sha256]),
+    ]),
+  );
+}
+
+async function archiveBatch(state: ImportState, batch: Pending[], bad: QuarantineInput[]): Promise<void> {
+  const { ctx, summary } = state;
+  const now = ctx.clock.now();
+  const quarantine = [...bad];
+  const reject = (p: Pending, reason: string): void => {
+    quarantine.push({ importId: state.importId, file: state.file, line: p.line, reason, content: p.text, createdAt: now });
+  };
+
+  // 1. Load attachments and hash records (outside the transaction: file I/O).
+  const loaded = new Map<Pending, LoadedAttachment[]>();
+  const hashes = new Map<Pending, string>();
+  const candidates: Pending[] = [];
+  for (const p of batch) {
+    try {
+      const atts: LoadedAttachment[] = [];
+      for (let i = 0; i < p.record.attachments.length; i++) atts.push(await loadAttachment(state, p.record.attachments[i]!, i));
+      loaded.set(p, atts);
+      hashes.set(p, recordHash(p.record, atts));
+      candidates.push(p);
+    } catch (e) {
+      if (!(e instanceof RecordProblem)) throw e;
+      reject(p, `invalid record: ${e.message}`);
+    }
+  }
+
+  // 2. Split new records from duplicates (already archived, or repeated within the batch).
+  const bySource = new Map<string, Pending[]>();
+  for (const p of candidates) {
+    const list = bySource.get(p.record.source) ?? [];
+    list.push(p);
+    bySource.set(p.record.source, list);
+  }
+  const fresh: Pending[] = [];
+  for (const [source, list] of bySource) {
+    const known = state.sourceIds.get(source) ?? (await ctx.db.selectFrom('sources').select('id').where('name', '=', source).executeTakeFirst())?.id;
+    if (known !== undefined) state.sourceIds.set(source, known);
+    const existing = known === undefined ? new Map<string, { id: number; recordHash: string }>() : await existingByExtIds(ctx.db, known, list.map((p) => p.record.id));
+    const seen = new Map<string, string>();
+    const stats = state.perSource.get(source) ?? { name: source, imported: 0, duplicates: 0 };
+    state.perSource.set(source, stats);
+    for (const p of list) {
+      const hash = hashes.get(p)!;
+      const prior = existing.get(p.record.id)?.recordHash ?? seen.get(p.record.id);
+      if (prior === undefined) {
+        seen.set(p.record.id, hash);
+        fresh.push(p);
+      } else if (prior === hash) {
+        summary.duplicates++;
+        stats.duplicates++;
+      } else {
+        summary.conflicts++;
+        reject(p, `conflict: ${source}/${p.record.id} is already archived with different content; the archived record is kept`);
+      }
+    }
+  }
+
+  // 3. Store attachment blobs that the archive does not hold yet.
+  const allAtts = fresh.flatMap((p) => loaded.get(p)!);
+  const knownBlobs = new Map((await findBlobs(ctx.db, [...new Set(allAtts.map((a) => a.address))])).map((b) => [b.id, b]));
+  const newBlobs = new Map<string, StoredBlob>();
+  for (const a of allAtts) {
+    summary.attachments.total++;
+    summary.attachments.bytes += a.size;
+    if (knownBlobs.has(a.address) || newBlobs.has(a.address)) {
+      summary.attachments.deduplicated++;
+      continue;
+    }
+    const stored = a.data ? await ctx.blobs.put(a.data, { mime: a.input.mime }) : await ctx.blobs.putFile(a.path!, { mime: a.input.mime });
+    newBlobs.set(a.address, stored);
+    summary.attachments.stored++;
+  }
+
+  // 4. One transaction: everything the batch changes, with its audit event.
+  await ctx.db.transaction().execute(async (trx) => {
+    for (const source of bySource.keys()) {
+      if (!state.sourceIds.has(source)) state.sourceIds.set(source, await resolveSource(trx, source, now));
+    }
+    await resolvePersons(trx, fresh.flatMap((p) => [p.record.from, ...p.record.to]), state.persons);
+    await resolveConversations(
+      trx,
+      fresh.map((p) => ({ sourceId: state.sourceIds.get(p.record.source)!, id: p.record.conversation.id, kind: p.record.conversation.type, title: p.record.conversation.title })),
+      state.conversations,
+    );
+
+    const keys = await allocateKeys(trx, fresh);
+    const rows: Insertable<MessagesTable>[] = [];
+    const docs: { id: number; doc: FtsDocument }[] = [];
+    const rowOf = new Map<string, Insertable<MessagesTable>>();
+    const archived: Pending[] = [];
+    for (const p of fresh) {
+      const key = keys.get(p);
+      if (key === undefined) {
+        reject(p, `invalid record: time: more than ${SLOTS_PER_MS} messages share this millisecond`);
+        continue;
+      }
+      const r = p.record;
+      const sourceId = state.sourceIds.get(r.source)!;
+      const fields: Record<string, unknown> = { ...(r.fields ?? {}) };
+      if (r.call) fields.call = r.call;
+      if (r.recalls !== undefined) fields.recalls = r.recalls;
+      const row: Insertable<MessagesTable> = {
+        id: key,
+        source_id: sourceId,
+        ext_id: r.id,
+        seq: r.seq ?? null,
+        time_ms: r.timeMs,
+        conversation_id: state.conversations.get(conversationCacheKey(sourceId, r.conversation.id))!.id,
+        from_person_id: state.persons.get(r.from.id)!.id,
+        to_person_ids: r.to.length > 0 ? JSON.stringify(r.to.map((t) => state.persons.get(t.id)!.id)) : null,
+        type: r.type,
+        text: r.text ?? null,
+        fields: Object.keys(fields).length > 0 ? JSON.stringify(fields) : null,
+        raw: r.raw === undefined ? null : JSON.stringify(r.raw),
+        recalled_at: null,
+        recalled_by: null,
+        attachment_count: r.attachments.length,
+        record_hash: hashes.get(p)!,
+        import_id: state.importId,
+        archived_at: now,
+      };
+      rows.push(row);
+      rowOf.set(`${sourceId}\u0000${r.id}`, row);
+      archived.push(p);
+    }
+
+    // Recalls: a recall marks its original (kept, never deleted); one that arrives first waits for it.
+    const reindex: number[] = [];
+    for (const [source] of bySource) {
+      const sourceId = state.sourceIds.get(source)!;
+      const mine = archived.filter((p) => p.record.source === source);
+      const waiting = await takePendingRecalls(trx, sourceId, mine.map((p) => p.record.id));
+      for (const [extId, w] of waiting) {
+        const row = rowOf.get(`${sourceId}\u0000${extId}`)!;
+        row.recalled_at = w.recallTimeMs;
+        row.recalled_by = w.recallExtId;
+        summary.recallsLinked++;
+      }
+      const recalls = mine.filter((p) => p.record.type === 'recall' && p.record.recalls !== undefined);
+      if (recalls.length === 0) continue;
+      const targets = await existingByExtIds(trx, sourceId, recalls.map((p) => p.record.recalls!));
+      for (const p of recalls) {
+        const targetId = p.record.recalls!;
+        const inBatch = rowOf.get(`${sourceId}\u0000${targetId}`);
+        if (inBatch) {
+          if (inBatch.recalled_at === null) {
+            inBatch.recalled_at = p.record.timeMs;
+            inBatch.recalled_by = p.record.id;
+            summary.recallsLinked++;
+          }
+        } else if (targets.has(targetId)) {
+          const key = targets.get(targetId)!.id;
+          const [current] = await messagesByKeys(trx, [key]);
+          if (current && current.recalledAt === null) {
+            await markRecalled(trx, key, p.record.timeMs, p.record.id);
+            reindex.push(key);
+            summary.recallsLinked++;
+          }
+        } else {
+          await addPendingRecall(trx, { source_id: sourceId, target_ext_id: targetId, recall_ext_id: p.record.id, recall_time_ms: p.record.timeMs });
+          summary.recallsPending++;
+        }
+      }
+    }
+
+    for (const [i, p] of archived.entries()) {
+      const row = rows[i]!;
+      docs.push({ id: row.id, doc: ftsDocumentOf(p.record, row.recalled_at !== null) });
+    }
+    await insertMessages(trx, rows);
+
+    const attachmentRows = [];
+    for (const [i, p] of archived.entries()) {
+      const atts = loaded.get(p)!;
+      for (const [ordinal, a] of atts.entries()) {
+        attachmentRows.push({ message_id: rows[i]!.id, ordinal, blob_id: a.address, name: a.input.name, mime: a.input.mime ?? null });
+        await addBlobReference(trx, newBlobs.get(a.address) ?? knownBlobs.get(a.address)!, now);
+      }
+    }
+    await insertAttachments(trx, attachmentRows);
+    await indexMessages(trx, docs);
+    if (reindex.length > 0) {
+      await unindexMessages(trx, reindex);
+      await indexMessages(trx, await storedFtsDocuments(trx, await messagesByKeys(trx, reindex)));
+    }
+
+    for (const [source] of bySource) {
+      const sourceId = state.sourceIds.get(source)!;
+      const mine = archived.filter((p) => p.record.source === source);
+      if (mine.length === 0) continue;
+      const seqs = mine.map((p) => p.record.seq).filter((s): s is number => s !== undefined);
+      if (seqs.length > 0) await recordSeqs(trx, sourceId, seqs);
+      await bumpSourceCounters(trx, sourceId, mine.length, seqs.length > 0 ? Math.max(...seqs) : null, Math.max(...mine.map((p) => p.record.timeMs)));
+      state.perSource.get(source)!.imported += mine.length;
+    }
+
+    await quarantineLines(trx, quarantine);
+    const events = [];
+    if (archived.length > 0) {
+      events.push({
+        action: 'record.imported',
+        subject: `import:${state.importId}`,
+        details: { count: archived.length, firstLine: archived[0]!.line, lastLine: archived[archived.length - 1]!.line, recallsLinked: summary.recallsLinked },
+      });
+    }
+    if (quarantine.length > 0) {
+      events.push({ action: 'record.quarantined', subject: `import:${state.importId}`, details: { count: quarantine.length, lines: quarantine.slice(0, 100).map((q) => q.line) } });
+    }
+    if (events.length > 0) await appendAudit(ctx, trx, events);
+    summary.imported += archived.length;
+    summary.quarantined += quarantine.length;
+  });
+}
+
+/** Chooses each new record's time-ordered key: its preferred slot, else the next free slot in that millisecond. */
+async function allocateKeys(db: Kysely<Database>, fresh: readonly Pending[]): Promise<Map<Pending, number>> {
+  const preferred = new Map<Pending, number>();
+  for (const p of fresh) preferred.set(p, firstKeyOf(p.record.timeMs) + preferredSlot(p.record.source, p.record.id));
+  const taken = await takenKeys(db, [...preferred.values()]);
+  const used = new Set<number>();
+  const out = new Map<Pending, number>();
+  for (const p of fresh) {
+    const want = preferred.get(p)!;
+    if (!taken.has(want) && !used.has(want)) {
+      used.add(want);
+      out.set(p, want);
+      continue;
+    }
+    const base = firstKeyOf(p.record.timeMs);
+    const occupied = await keysOfMillisecond(db, p.record.timeMs);
+    for (let i = 1; i < SLOTS_PER_MS; i++) {
+      const k = base + ((want - base + i) % SLOTS_PER_MS);
+      if (!occupied.has(k) && !used.has(k)) {
+        used.add(k);
+        out.set(p, k);
+        break;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,75 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Context } from '../context.js';
+import { notFound, usageError } from '../errors.js';
+import { conversationNeighbours, messageKeyOf, attachmentsOf } from '../repositories/messages.js';
+import { appendAudit } from './audit.js';
+import { loadMessageViews, toHitView, type HitView, type MessageView } from './message-views.js';
+
+export interface MessageRef {
+  source: string;
+  id: string;
+}
+
+/** `<source>/<id>`: the source never contains "/", the id may. */
+export function parseMessageRef(text: string): MessageRef {
+  const slash = text.indexOf('/');
+  if (slash <= 0 || slash === text.length - 1) throw usageError('show.bad_ref', `expected <source>/<id>, got "${text}"`);
+  return { source: text.slice(0, slash), id: text.slice(slash + 1) };
+}
+
+export interface ShownMessage {
+  message: MessageView & { raw: unknown; recordHash: string; archivedAt: string };
+  context: { before: HitView[]; after: HitView[] };
+}
+
+/** One message with its conversation context. Audited as a read of content. */
+export async function showMessage(ctx: Context, ref: MessageRef, options: { context: number }): Promise<ShownMessage> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const key = await messageKeyOf(trx, ref.source, ref.id);
+    if (key === undefined) throw notFound('message.not_found', `no archived message ${ref.source}/${ref.id}`);
+    const { rows, views } = await loadMessageViews(trx, [key]);
+    const row = rows[0]!;
+    const view = views[0]!;
+    const around = await conversationNeighbours(trx, row.conversationRowId, key, options.context);
+    const before = (await loadMessageViews(trx, around.before)).views.map(toHitView);
+    const after = (await loadMessageViews(trx, around.after)).views.map(toHitView);
+    await appendAudit(ctx, trx, { action: 'message.viewed', subject: `${ref.source}/${ref.id}`, details: { context: before.length + after.length } });
+    return {
+      message: { ...view, raw: row.raw === null ? null : (JSON.parse(row.raw) as unknown), recordHash: row.recordHash, archivedAt: new Date(row.archivedAt).toISOString() },
+      context: { before, after },
+    };
+  });
+}
+
+/** A file name safe to create in a directory: no separators, control characters or dot-only names. */
+export function safeFileName(name: string, ordinal: number): string {
+  const cleaned = name.replace(/[/\\\p{Cc}]/gu, '_').replace(/^\.+$/, '_').slice(0, 200);
+  return `${ordinal + 1}-${cleaned || 'attachment'}`;
+}
+
+export interface ExportedAttachment {
+  name: string;
+  file: string;
+  size: number;
+  sha256: string;
+}
+
+/** Writes a message's attachments to `dir`, each verified against its SHA-256 before it appears. */
+export async function exportAttachments(ctx: Context, ref: MessageRef, dir: string): Promise<ExportedAttachment[]> {
+  const key = await messageKeyOf(ctx.db, ref.source, ref.id);
+  if (key === undefined) throw notFound('message.not_found', `no archived message ${ref.source}/${ref.id}`);
+  const atts = (await attachmentsOf(ctx.db, [key])).get(key) ?? [];
+  // Audited before any byte leaves the archive: a failed write may leave an audit entry, never an unaudited read.
+  await ctx.db.transaction().execute(async (trx) => {
+    await appendAudit(ctx, trx, { action: 'attachment.exported', subject: `${ref.source}/${ref.id}`, details: { count: atts.length, sha256: atts.map((a) => a.sha256) } });
+  });
+  mkdirSync(dir, { recursive: true });
+  const out: ExportedAttachment[] = [];
+  for (const a of atts) {
+    const file = join(dir, safeFileName(a.name, a.ordinal));
+    await ctx.blobs.writeTo({ id: a.blobId, sha256: a.sha256, size: a.size, compression: a.compression, bucket: a.bucket, wrappedDek: a.wrappedDek }, file);
+    out.push({ name: a.name, file, size: a.size, sha256: a.sha256 });
+  }
+  return out;
+}

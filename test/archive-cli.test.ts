@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, runCliJson, tempDir } from './support/cli.js';
+import { textRecord, toNdjson } from './support/records.js';
+
+// A small but complete archive journey through the real CLI: init → import (good and bad lines,
+// attachments, recalls in both orders, calls, unknown types) → search → show → sources → stats →
+// audit verify, plus the failure modes a user meets (wrong key, usage errors, re-import).
+
+const PNG_1X1 = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5f6b7bf0000000049454e44ae426082', 'hex');
+const PDF_BYTES = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+const SECRET_PHRASE = '绝密并购项目代号青龙'; // must never appear in plaintext under the data dir
+const SECRET_NAME = '欧阳娜娜娜';
+const SECRET_ATTACHMENT = Buffer.from('ATTACHMENT-PLAINTEXT-CANARY-7f3a9c '.repeat(50));
+
+describe('wekeep CLI: the archive core end to end', () => {
+  const tmp = tempDir('cli');
+  const data = join(tmp.path, 'data');
+  const input = join(tmp.path, 'in');
+  const file = join(input, 'chat.ndjson');
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['--data', data, ...args], { env });
+  const json = <T>(args: string[], expectStatus = 0) => runCliJson<T>(['--data', data, ...args], { expectStatus });
+
+  beforeAll(() => {
+    mkdirSync(join(input, 'media'), { recursive: true });
+    writeFileSync(join(input, 'media', 'contract.pdf'), PDF_BYTES);
+    const lines: unknown[] = [
+      textRecord({ id: 'a1', seq: 1, text: `关于${SECRET_PHRASE}的合同草稿`, from: { id: 'ouyang', name: SECRET_NAME } }),
+      textRecord({ id: 'a2', seq: 2, type: 'image', text: undefined, attachments: [{ name: 'photo.png', mime: 'image/png', data: PNG_1X1.toString('base64') }] }),
+      textRecord({ id: 'a3', seq: 3, type: 'file', text: undefined, attachments: [{ name: '合同.pdf', mime: 'application/pdf', path: 'media/contract.pdf' }] }),
+      // the same image again: stored once
+      textRecord({ id: 'a4', seq: 4, type: 'image', text: undefined, attachments: [{ name: 'photo-again.png', mime: 'image/png', data: PNG_1X1.toString('base64') }] }),
+      textRecord({ id: 'a5', seq: 5, text: 'Please confirm the payment terms', conversation: { id: 'dm-1', type: 'direct' } }),
+      // a recall after its original
+      textRecord({ id: 'a6', seq: 6, type: 'recall', text: undefined, recalls: 'a5' }),
+      // a recall before its original
+      textRecord({ id: 'a7', seq: 7, type: 'recall', text: undefined, recalls: 'a9' }),
+      '{"this is": not json',
+      textRecord({ id: 'a8', seq: 8, time: '2026-03-01 10:00' }),
+      textRecord({ id: 'a9', seq: 9, text: '發票已經開好了' }),
+      textRecord({ id: 'a10', seq: 10, type: 'call', text: undefined, call: { media: 'video', durationSeconds: 125 } }),
+      textRecord({ id: 'a11', seq: 11, type: 'sticker_pack', text: '未知类型', raw: { kind: 'sticker_pack', pack: 42 } }),
+      { source: 'test', id: 'a12' },
+      textRecord({ id: 'a13', seq: 14, text: 'gap before me', attachments: [{ name: 'secret.bin', data: SECRET_ATTACHMENT.toString('base64') }] }),
+      textRecord({ id: 'a14', seq: 15, attachments: [{ name: 'missing.pdf', path: 'media/nope.pdf' }] }),
+      '',
+    ];
+    writeFileSync(file, toNdjson(lines));
+  });
+  afterAll(() => tmp.cleanup());
+
+  it('init creates an encrypted store and a 0600 key file, and refuses to run twice', () => {
+    const r = cli(['init']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(data, 'wekeep.db'))).toBe(true);
+    expect(existsSync(join(data, 'keyring.json'))).toBe(true);
+    expect(statSync(join(data, 'master.key')).mode & 0o777).toBe(0o600);
+    const again = cli(['init']);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/already holds a WeKeep store/);
+  });
+
+  it('imports, quarantines bad lines with file, line and reason, and exits 3', () => {
+    const s = json<{ imported: number; quarantined: number; duplicates: number; recallsLinked: number; recallsPending: number; attachments: { stored: number; deduplicated: number } }>(['import', file], 3);
+    expect(s.imported).toBe(11);
+    expect(s.quarantined).toBe(4);
+    expect(s.recallsLinked).toBe(2);
+    expect(s.recallsPending).toBe(0);
+    expect(s.attachments.stored).toBe(3);
+    expect(s.attachments.deduplicated).toBe(1);
+    const q = json<{ total: number; entries: { file: string; line: number; reason: string }[] }>(['quarantine', 'list']);
+    expect(q.total).toBe(4);
+    const byLine = new Map(q.entries.map((e) => [e.line, e]));
+    expect(byLine.get(8)?.reason).toMatch(/invalid JSON/);
+    expect(byLine.get(9)?.reason).toMatch(/time: must be ISO 8601 with an offset/);
+    expect(byLine.get(13)?.reason).toMatch(/conversation/);
+    expect(byLine.get(15)?.reason).toMatch(/attachments\.0\.path: file not found/);
+    expect(q.entries.every((e) => e.file === file)).toBe(true);
+  });
+
+  it('re-importing the same file archives nothing new and reports duplicates', () => {
+    const s = json<{ imported: number; duplicates: number; quarantined: number }>(['import', file], 3);
+    expect(s.imported).toBe(0);
+    expect(s.duplicates).toBe(11);
+    const q = json<{ total: number }>(['quarantine', 'list']);
+    expect(q.total).toBe(4);
+  });
+
+  it('searches Chinese (simplified and traditional), English words and filters, with the documented JSON shape', () => {
+    const r = json<{ total: number; hits: Record<string, unknown>[] }>(['search', '合同']);
+    // the text of a1 and the attachment name 合同.pdf of a3
+    expect(r.total).toBe(2);
+    expect(Object.keys(r.hits[0]!).sort()).toEqual(['attachments', 'conversation', 'from', 'id', 'recalled', 'source', 'text', 'time', 'type']);
+    expect(r.hits.map((h) => h.id)).toEqual(['a3', 'a1']);
+    expect(json<{ total: number }>(['search', '发票']).total).toBe(1);
+    expect(json<{ total: number }>(['search', 'payment']).total).toBe(1);
+    expect(json<{ total: number }>(['search', 'pay']).total).toBe(0);
+    expect(json<{ total: number }>(['search', 'pay*']).total).toBe(1);
+    expect(json<{ total: number }>(['search', 'from:ouyang']).total).toBe(1);
+    expect(json<{ total: number }>(['search', 'type:call']).total).toBe(1);
+    expect(json<{ total: number }>(['search', 'has:attachment']).total).toBe(4);
+  });
+
+  it('keeps recalled originals, marks them recalled and still finds them', () => {
+    const r = json<{ total: number; hits: { id: string; recalled: boolean }[] }>(['search', 'is:recalled']);
+    expect(r.hits.map((h) => h.id).sort()).toEqual(['a5', 'a9']);
+    expect(r.hits.every((h) => h.recalled)).toBe(true);
+    const shown = json<{ message: { recalled: boolean; recalledBy: string; text: string } }>(['show', 'test/a9']);
+    expect(shown.message).toMatchObject({ recalled: true, recalledBy: 'a7', text: '發票已經開好了' });
+  });
+
+  it('archives unknown types as other with the raw payload kept', () => {
+    const shown = json<{ message: { type: string; fields: Record<string, unknown>; raw: unknown } }>(['show', 'test/a11']);
+    expect(shown.message.type).toBe('other');
+    expect(shown.message.fields.originalType).toBe('sticker_pack');
+    expect(shown.message.raw).toEqual({ kind: 'sticker_pack', pack: 42 });
+  });
+
+  it('show prints a message with conversation context and writes attachments back byte-identical', () => {
+    const out = join(tmp.path, 'out');
+    const shown = json<{ message: { id: string }; context: { before: unknown[]; after: unknown[] }; exported: { file: string; sha256: string }[] }>(['show', 'test/a3', '--context', '2', '--attachments-to', out]);
+    expect(shown.message.id).toBe('a3');
+    expect(shown.context.before).toHaveLength(2);
+    expect(shown.context.after).toHaveLength(2);
+    expect(shown.exported).toHaveLength(1);
+    expect(readFileSync(shown.exported[0]!.file)).toEqual(PDF_BYTES);
+    expect(shown.exported[0]!.sha256).toBe(createHash('sha256').update(PDF_BYTES).digest('hex'));
+    expect(cli(['show', 'test/nope']).status).toBe(1);
+    expect(cli(['show', 'no-slash']).status).toBe(2);
+  });
+
+  it('lists sources with the seq watermark and gaps', () => {
+    const r = json<{ sources: { name: string; records: number; lastSeq: number; gaps: { from: number; to: number }[] }[] }>(['sources']);
+    expect(r.sources).toHaveLength(1);
+    expect(r.sources[0]).toMatchObject({ name: 'test', records: 11, lastSeq: 14 });
+    expect(r.sources[0]!.gaps).toEqual([{ from: 8, to: 8, missing: 1 }, { from: 12, to: 13, missing: 2 }]);
+  });
+
+  it('reports data usage with de-duplication savings', () => {
+    const s = json<{ totals: { messages: number }; attachments: { references: number; uniqueBlobs: number; dedupSavedBytes: number }; byType: { key: string; count: number }[]; byPerson: unknown[]; byDay: unknown[]; bySource: unknown[] }>(['stats']);
+    expect(s.totals.messages).toBe(11);
+    expect(s.attachments.references).toBe(4);
+    expect(s.attachments.uniqueBlobs).toBe(3);
+    expect(s.attachments.dedupSavedBytes).toBe(PNG_1X1.length);
+    expect(s.byType.find((t) => t.key === 'image')?.count).toBe(2);
+    expect(s.byPerson.length).toBeGreaterThan(0);
+    expect(s.byDay.length).toBeGreaterThan(0);
+    expect(s.bySource).toHaveLength(1);
+  });
+
+  it('leaves no plaintext text, name or attachment byte anywhere under the data dir', () => {
+    const needles = [Buffer.from(SECRET_PHRASE), Buffer.from(SECRET_NAME), SECRET_ATTACHMENT.subarray(0, 40), Buffer.from('Please confirm the payment terms'), Buffer.from('payment')];
+    const files: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(d, e.name));
+        else files.push(join(d, e.name));
+      }
+    };
+    walk(data);
+    expect(files.some((f) => f.endsWith('wekeep.db'))).toBe(true);
+    for (const f of files) {
+      const bytes = readFileSync(f);
+      for (const n of needles) expect(bytes.includes(n), `${n.toString()} found in ${f}`).toBe(false);
+    }
+  });
+
+  it('audits every change and read, and the audit log verifies', () => {
+    const list = json<{ action: string }[]>(['audit', 'list', '--limit', '1000']);
+    const actions = new Set(list.map((e) => e.action));
+    for (const a of ['store.initialized', 'import.started', 'record.imported', 'record.quarantined', 'import.completed', 'search.executed', 'message.viewed', 'attachment.exported', 'stats.viewed']) {
+      expect(actions, a).toContain(a);
+    }
+    const v = cli(['audit', 'verify']);
+    expect(v.status, v.stdout + v.stderr).toBe(0);
+  });
+
+  it('a wrong key fails clearly and changes nothing', () => {
+    const snapshot = (): string => {
+      const h = createHash('sha256');
+      for (const f of readdirSync(data).sort()) if (statSync(join(data, f)).isFile()) h.update(f).update(readFileSync(join(data, f)));
+      return h.digest('hex');
+    };
+    const before = snapshot();
+    const r = cli(['search', '合同'], { WEKEEP_MASTER_KEY: 'ab'.repeat(32) });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/master key does not match/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const missing = runCli(['--data', data, '--key-file', join(tmp.path, 'absent.key'), 'stats']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/master key file not found/);
+    expect(snapshot()).toBe(before);
+  });
+
+  it('rotates the master key by re-wrapping: the new key opens the store, the old one does not', () => {
+    const oldKey = readFileSync(join(data, 'master.key'), 'utf8').trim();
+    const r = json<{ oldKeyId: string; newKeyId: string }>(['keys', 'rotate']);
+    expect(r.newKeyId).not.toBe(r.oldKeyId);
+    const newKey = readFileSync(join(data, 'master.key'), 'utf8').trim();
+    expect(newKey).not.toBe(oldKey);
+    expect(json<{ total: number }>(['search', '合同']).total).toBe(2);
+    expect(cli(['stats'], { WEKEEP_MASTER_KEY: oldKey }).status).toBe(1);
+    expect(cli(['audit', 'verify']).status).toBe(0);
+  });
+
+  it('reports usage errors with exit 2 and fatal errors with exit 1, without stack traces', () => {
+    expect(runCli(['no-such-command']).status).toBe(2);
+    expect(cli(['search']).status).toBe(2);
+    expect(cli(['search', '合同', '--limit', 'many']).status).toBe(2);
+    expect(cli(['search', '"unclosed']).status).toBe(2);
+    const none = runCli(['--data', join(tmp.path, 'nowhere'), 'stats']);
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/wekeep init/);
+    expect(none.stderr).not.toMatch(/\n\s+at /);
+    const help = runCli(['--help']);
+    expect(help.status).toBe(0);
+    for (const c of ['init', 'demo', 'import', 'search', 'show', 'stats', 'sources', 'quarantine', 'audit', 'keys']) expect(help.stdout).toContain(c);
+  });
+});

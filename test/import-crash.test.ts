@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { createContext } from '../src/context.js';
+import { runCli, runCliJson, startCli, tempDir } from './support/cli.js';
+
+// kill -9 at arbitrary moments of an import, run the same import again, and the store must hold
+// every record exactly once, with a consistent index, consistent blob references and a valid audit log.
+
+const MESSAGES = 30_000;
+
+function killAfter(ms: number, args: string[]): Promise<{ killed: boolean; status: number | null }> {
+  return new Promise((resolvePromise) => {
+    const child = startCli(args);
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = child.kill('SIGKILL');
+    }, ms);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ killed: killed && code === null, status: code });
+    });
+  });
+}
+
+describe('import survives kill -9 at any moment', () => {
+  const tmp = tempDir('crash');
+  const data = join(tmp.path, 'data');
+  const file = join(tmp.path, 'demo.ndjson');
+  let expected: { records: number; attachments: number };
+
+  beforeAll(() => {
+    expect(runCli(['--data', data, 'init']).status).toBe(0);
+    const gen = runCli(['demo', 'generate', '--messages', String(MESSAGES), '--seed', '42', '--out', file]);
+    expect(gen.status, gen.stderr).toBe(0);
+    const ids = new Set<string>();
+    let attachments = 0;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line) continue;
+      const r = JSON.parse(line) as { source: string; id: string; attachments?: unknown[] };
+      const key = `${r.source}/${r.id}`;
+      if (!ids.has(key)) attachments += r.attachments?.length ?? 0;
+      ids.add(key);
+    }
+    expected = { records: ids.size, attachments };
+  });
+  afterAll(() => tmp.cleanup());
+
+  it('holds every record exactly once after repeated kills and a final run', async () => {
+    // Kill points spread over the run, including very early (during setup) and late.
+    const killed: number[] = [];
+    for (const ms of [150, 900, 1700, 2600, 3800]) {
+      const r = await killAfter(ms, ['--data', data, 'import', file]);
+      if (r.killed) killed.push(ms);
+    }
+    expect(killed.length).toBeGreaterThanOrEqual(3);
+
+    const final = runCli(['--data', data, 'import', file, '--json']);
+    expect([0, 3], final.stderr).toContain(final.status);
+    const summary = JSON.parse(final.stdout) as { imported: number; duplicates: number; quarantined: number };
+    expect(summary.quarantined).toBe(0);
+    expect(summary.imported + summary.duplicates).toBe(expected.records);
+
+    const ctx = await createContext(loadConfig({ data }));
+    try {
+      const count = async (q: ReturnType<typeof sql<{ n: number }>>): Promise<number> => Number((await q.execute(ctx.db)).rows[0]!.n);
+      expect(await count(sql`SELECT count(*) AS n FROM messages`)).toBe(expected.records);
+      expect(await count(sql`SELECT count(DISTINCT source_id || '/' || ext_id) AS n FROM messages`)).toBe(expected.records);
+      // the index holds exactly the archived messages
+      expect(await count(sql`SELECT count(*) AS n FROM message_fts`)).toBe(expected.records);
+      expect(await count(sql`SELECT count(*) AS n FROM message_fts f LEFT JOIN messages m ON m.id = f.rowid WHERE m.id IS NULL`)).toBe(0);
+      // attachments are referenced exactly once per message attachment, and the counts agree
+      expect(await count(sql`SELECT count(*) AS n FROM attachments`)).toBe(expected.attachments);
+      expect(await count(sql`SELECT coalesce(sum(ref_count), 0) AS n FROM blobs`)).toBe(expected.attachments);
+      expect(await count(sql`SELECT count(*) AS n FROM attachments a LEFT JOIN blobs b ON b.id = a.blob_id WHERE b.id IS NULL`)).toBe(0);
+      // the source counters agree with the rows
+      expect(await count(sql`SELECT coalesce(sum(record_count), 0) AS n FROM sources`)).toBe(expected.records);
+      expect(await count(sql`SELECT count(*) AS n FROM imports WHERE status = 'running'`)).toBe(0);
+    } finally {
+      await ctx.close();
+    }
+
+    const verify = runCli(['--data', data, 'audit', 'verify']);
+    expect(verify.status, verify.stdout + verify.stderr).toBe(0);
+    const again = runCliJson<{ imported: number; duplicates: number }>(['--data', data, 'import', file]);
+    expect(again).toMatchObject({ imported: 0, duplicates: expected.records });
+  }, 300_000);
+});
