@@ -32,7 +32,7 @@ export function registerDemoCommands(program: Command): void {
     .option('--messages <n>', 'number of messages to write', intOption('--messages', MAX_MESSAGES), 10_000)
     .option('--out <file>', 'output NDJSON file, or "-" for standard output (required)')
     .option('--seed <s>', 'random seed: the same seed and options give byte-identical output', 'wekeep')
-    .option('--media <mode>', 'attachments: "normal" (small real JPEG/PNG/AMR/SILK/PDF/XLSX/DOCX files) or "none" (text-only corpus)', 'normal')
+    .option('--media <mode>', 'attachments: "normal" (small real JPEG/PNG/MP4/AMR/SILK/PDF/XLSX/DOCX files, inline base64) or "none" (text-only corpus)', 'normal')
     .option('--days <d>', `length of the history in days, 1..${MAX_DAYS}`, intOption('--days', MAX_DAYS), 365)
     .option('--end <YYYY-MM-DD>', 'last day of the history (Asia/Shanghai); default: today — pass it for reproducible output')
     .option('--attachments-dir <dir>', 'write attachments as files in this folder and reference them by path (relative to the output file) instead of inline base64')

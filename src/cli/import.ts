@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
-import { importNdjson, type ImportSummary } from '../services/import.js';
+import { DEFAULT_BATCH_SIZE, importNdjson, type ImportSummary } from '../services/import.js';
 import { listQuarantined, showQuarantined } from '../services/quarantine.js';
 import { intOption, printJson, printLine, setExitStatus, withContext } from './common.js';
 import { createProgressBar } from './progress.js';
@@ -22,7 +22,7 @@ export function registerImportCommands(program: Command): void {
     .description('import an NDJSON file (one record per line; see docs/formats/ndjson.md): streaming, idempotent, crash-safe')
     .argument('<file>', 'the NDJSON file')
     .option('--format <format>', 'input format (ndjson)', 'ndjson')
-    .option('--batch-size <n>', 'records per transaction', intOption('--batch-size', 50_000), 1000)
+    .option('--batch-size <n>', 'records per transaction', intOption('--batch-size', 50_000), DEFAULT_BATCH_SIZE)
     .option('--json', 'machine-readable summary on stdout')
     .addHelpText('after', `
 Exit status: 0 all lines archived (or already archived), 3 some lines were quarantined

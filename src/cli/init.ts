@@ -1,24 +1,58 @@
+import { once } from 'node:events';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { todayInShanghai, writeDemo } from '../demo/generate.js';
+import { importNdjson, type ImportSummary } from '../services/import.js';
 import { initStore } from '../services/store.js';
-import { configOf, printJson, printLine } from './common.js';
+import { configOf, intOption, printJson, printLine } from './common.js';
+import { createProgressBar } from './progress.js';
 
 export function registerInitCommand(program: Command): void {
   program
     .command('init')
     .description('create a new encrypted store: data dir, encrypted database, blob dir, keyring and master key file (0600)')
+    .option('--demo [messages]', 'also generate and import a demo corpus (default 100000 messages)', intOption('--demo', 10_000_000))
     .option('--json', 'machine-readable output')
     .addHelpText('after', `
 The master key is generated into <data>/master.key (mode 0600) unless --key-file names another
 place, an existing key file is given, or WEKEEP_MASTER_KEY holds it (64 hex characters).
-Keep a copy of the master key somewhere safe: without it the archive cannot be read.`)
-    .action(async (opts: { json?: boolean }, cmd: Command) => {
+Keep a copy of the master key somewhere safe: without it the archive cannot be read.
+
+Example: wekeep init --demo        a store with 100,000 demo messages, ready to search`)
+    .action(async (opts: { json?: boolean; demo?: number | true }, cmd: Command) => {
       const { ctx, result } = await initStore(configOf(cmd));
-      await ctx.close();
-      if (opts.json) return printJson(result);
+      let demo: ImportSummary | undefined;
+      try {
+        if (opts.demo !== undefined) demo = await importDemo(ctx, opts.demo === true ? 100_000 : opts.demo, !opts.json);
+      } finally {
+        await ctx.close();
+      }
+      if (opts.json) return printJson(demo ? { ...result, demo } : result);
       printLine(`Initialized an encrypted WeKeep store in ${result.dataDir}`);
       if (result.keySource === 'generated') printLine(`Master key written to ${result.keyFile} (mode 0600). Back it up: without it the archive cannot be read.`);
       else if (result.keySource === 'key-file') printLine(`Using the master key in ${result.keyFile}.`);
       else printLine('Using the master key from WEKEEP_MASTER_KEY.');
       printLine(`Master key id: ${result.masterKeyId}`);
+      if (demo) printLine(`Demo corpus: ${demo.imported} messages archived. Try: wekeep search '合同' or wekeep stats`);
     });
+}
+
+/** Generates the demo corpus into a temporary file and imports it like any other NDJSON file. */
+async function importDemo(ctx: Parameters<typeof importNdjson>[0], messages: number, progress: boolean): Promise<ImportSummary> {
+  const dir = mkdtempSync(join(tmpdir(), 'wekeep-demo-'));
+  try {
+    const file = join(dir, 'demo.ndjson');
+    const out = createWriteStream(file);
+    await writeDemo({ messages, seed: 'wekeep-demo', media: 'normal', days: 180, end: todayInShanghai(ctx.clock.now()) }, out);
+    out.end();
+    await once(out, 'finish');
+    const bar = createProgressBar('importing demo');
+    const summary = await importNdjson(ctx, { file, onProgress: progress ? (p) => bar.update(p.bytesRead, p.totalBytes, `${p.imported} archived`) : undefined });
+    bar.finish();
+    return summary;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

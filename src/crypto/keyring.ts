@@ -21,8 +21,8 @@ import { open, seal } from './aead.js';
 
 export const KEYRING_FILE = 'keyring.json';
 export const DEFAULT_BUCKET = 'default';
-/** Cipher for new databases: ChaCha20-Poly1305 (authenticated; see docs/adr/0002-encrypted-sqlite.md). */
-export const DB_CIPHER = 'chacha20';
+/** Cipher for new databases: AEGIS-256 (authenticated, AES-NI accelerated; see docs/adr/0002-encrypted-sqlite.md). */
+export const DB_CIPHER = 'aegis';
 
 const keyringSchema = z.object({
   version: z.literal(1),
@@ -30,7 +30,7 @@ const keyringSchema = z.object({
   entries: z.record(z.string(), z.string()),
   destroyed: z.array(z.object({ name: z.string(), at: z.number() })).default([]),
   /** SQLite3MultipleCiphers cipher of wekeep.db (not secret; needed before the key is applied). */
-  dbCipher: z.enum(['chacha20', 'aegis', 'sqlcipher']).default('chacha20'),
+  dbCipher: z.enum(['chacha20', 'aegis', 'sqlcipher']).default('aegis'),
 });
 type KeyringFile = z.infer<typeof keyringSchema>;
 

@@ -6,6 +6,9 @@ import type { Database } from './schema.js';
 
 export type SqliteHandle = Sqlite.Database;
 
+/** Page size of new databases (see docs/adr/0002-encrypted-sqlite.md). */
+export const PAGE_SIZE = 16384;
+
 export interface OpenedDb {
   db: Kysely<Database>;
   sqlite: SqliteHandle;
@@ -25,6 +28,8 @@ export function openSqlite(path: string, key: Buffer, cipher: string, options: {
   try {
     handle.pragma(`cipher='${cipher}'`);
     handle.pragma(`key="x'${key.toString('hex')}'"`);
+    // Larger pages: fewer page encryptions and better full-text segment writes (must precede the first write).
+    if (options.create) handle.pragma(`page_size = ${PAGE_SIZE}`);
     // Reading the schema proves the key before anything is written.
     handle.prepare('SELECT count(*) FROM sqlite_master').get();
   } catch (cause) {
@@ -36,7 +41,7 @@ export function openSqlite(path: string, key: Buffer, cipher: string, options: {
   // Freed pages are zeroed so deleted content does not linger in the file.
   handle.pragma('secure_delete = ON');
   handle.pragma('foreign_keys = OFF');
-  handle.pragma('cache_size = -65536');
+  handle.pragma('cache_size = -131072');
   handle.pragma('temp_store = MEMORY');
   handle.pragma('busy_timeout = 10000');
   return handle;

@@ -171,6 +171,7 @@ const LEAD_TITLES: { [dept: string]: [string, string, string] } = {
   hk: ['香港區總經理', '業務經理', '業務代表'],
 };
 const STAFF_TITLES: { [dept: string]: string[] } = {
+  hk: ['業務代表', '客戶服務專員', '會計'],
   sales: ['客户经理', '销售代表', '销售助理', '售前工程师'],
   tech: ['后端工程师', '前端工程师', '测试工程师', '嵌入式工程师', '运维工程师', '产品经理'],
   cs: ['客服专员', '售后工程师'],
@@ -223,14 +224,13 @@ function buildEmployees(rng: Rng, ids: IdRegistry): Person[] {
       const title = i === 0 ? leads[0] : i <= Math.max(1, Math.floor(dept.size / 8)) ? leads[1] : rng.pick(STAFF_TITLES[dept.key] ?? [leads[2]]);
       if (dept.key === 'hk') {
         const [sur, surPy] = rng.pick(HK_SURNAMES);
-        const [given, givenPy] = rng.pick(HK_GIVEN);
+        const [given] = rng.pick(HK_GIVEN);
         const en = rng.pick(HK_ENGLISH);
         const id = ids.claim(`${en.toLowerCase()}${surPy}`);
         out.push(makePerson({
-          id, name: `${sur}${given} ${en}`, kind: 'employee', lang: 'hant', region: 'hk', callHans: en, callEn: en, dept, title: i === 0 ? leads[0] : title.replace('经理', '經理'),
-          company: '瀚海智聯（香港）有限公司', companyShort: '瀚海', activity: rng.logUniform(0.3, 3), ...{ role: undefined },
+          id, name: `${sur}${given} ${en}`, kind: 'employee', lang: 'hant', region: 'hk', callHans: en, callEn: en, dept, title,
+          company: '瀚海智聯（香港）有限公司', companyShort: '瀚海', activity: rng.logUniform(0.3, 3),
         }));
-        void givenPy;
         continue;
       }
       const [sur, surPy] = pickWeighted(rng, SURNAMES, (s) => s[2]);
@@ -457,9 +457,14 @@ export function buildCompany(rng: Rng): Company {
     add({ source: dept.key === 'hk' ? wecomHk : wecom, id: groupId(), kind: 'dept-group', type: 'group', title: dept.key === 'hk' ? '香港分公司同事群' : `${dept.name}工作群`, members, lang: dept.key === 'hk' ? 'hant' : 'hans', topics: mergeTopics(dept.topics, { announce: 2, meeting: 1 }), weight: 2 + members.length / 10 });
   };
   for (const dept of DEPARTMENTS) hqGroupOf(dept, deptMembers(dept.key));
-  const bot: Person = makePerson({ id: `wb${crng.chars(BASE62, 20)}`, name: '销售日报机器人', kind: 'robot', lang: 'hans', region: 'cn', callHans: '机器人', callEn: 'bot', title: '群机器人', company: COMPANY_NAME, companyShort: COMPANY_SHORT, activity: 0 });
-  const salesGroup = conversations.find((c) => c.kind === 'dept-group' && c.title === '销售部工作群');
-  if (salesGroup) salesGroup.robot = bot;
+  const robotOf = (name: string, lang: Lang = 'hans'): Person =>
+    makePerson({ id: `wb${crng.chars(BASE62, 20)}`, name, kind: 'robot', lang, region: 'cn', callHans: '机器人', callEn: 'bot', title: '群机器人', company: COMPANY_NAME, companyShort: COMPANY_SHORT, activity: 0 });
+  const ROBOTS: { [dept: string]: [string, Lang] } = { sales: ['销售日报机器人', 'hans'], tech: ['Jenkins 构建通知', 'en'], cs: ['工单提醒机器人', 'hans'], ops: ['物流跟踪机器人', 'hans'] };
+  for (const c of conversations) {
+    const dept = c.kind === 'dept-group' ? DEPARTMENTS.find((d) => c.title === `${d.name}工作群`) : undefined;
+    const r = dept ? ROBOTS[dept.key] : undefined;
+    if (r) c.robot = robotOf(r[0], r[1]);
+  }
   add({ source: wecom, id: groupId(), kind: 'all-hands', type: 'group', title: `${COMPANY_SHORT}智联全员群`, members: hq, lang: 'hans', topics: { announce: 6, hr: 1, social: 1 }, weight: 1.5 });
   add({ source: wecom, id: groupId(), kind: 'management-group', title: '经营管理会', type: 'group', members: employees.filter((e) => e.title.includes('总')), lang: 'hans', topics: { meeting: 3, approval: 2, project: 2, payment: 1, compliance: 1 }, weight: 2 });
 
@@ -471,9 +476,7 @@ export function buildCompany(rng: Rng): Company {
     for (const [k, n] of [['tech', projectRng.range(2, 5)], ['cs', projectRng.range(0, 2)], ['ops', projectRng.range(0, 2)], ['sales', projectRng.range(0, 2)], ['finance', projectRng.range(0, 1)]] as [string, number][]) {
       for (const p of projectRng.sample(deptMembers(k), n)) members.add(p);
     }
-    const bot2 = projectRng.chance(0.25)
-      ? makePerson({ id: `wb${projectRng.chars(BASE62, 20)}`, name: 'Jenkins 构建通知', kind: 'robot', lang: 'en', region: 'cn', callHans: '机器人', callEn: 'bot', title: '群机器人', company: COMPANY_NAME, companyShort: COMPANY_SHORT, activity: 0 })
-      : undefined;
+    const bot2 = projectRng.chance(0.3) ? robotOf(projectRng.chance(0.5) ? 'Jenkins 构建通知' : '项目进度机器人', projectRng.chance(0.5) ? 'en' : 'hans') : undefined;
     const conv = add({ source: wecom, id: groupId(), kind: 'project-group', type: 'group', title: `【项目】${customer.companyShort}${projectRng.pick(PROJECT_NAMES)}`, members: [...members], lang: 'hans', topics: PROJECT_TOPICS, weight: 2.5 });
     if (bot2) conv.robot = bot2;
   }
@@ -481,7 +484,7 @@ export function buildCompany(rng: Rng): Company {
   const extByCompany = new Map<string, Person[]>();
   for (const x of externals) extByCompany.set(x.company, [...(extByCompany.get(x.company) ?? []), x]);
   const companyList = [...extByCompany.entries()];
-  for (const [coName, contacts] of crng.sample(companyList, 48)) {
+  for (const [, contacts] of crng.sample(companyList, 48)) {
     const first = contacts[0] as Person;
     const owner = ownerOf.get(first.id) as Person;
     const inHk = owner.dept?.key === 'hk';
@@ -493,7 +496,6 @@ export function buildCompany(rng: Rng): Company {
     if (first.lang === 'en') title = `${first.companyShort} × Hanhai ${first.role === 'customer' ? 'Project' : 'Supply'} Group`;
     else if (first.lang === 'hant') title = `${first.companyShort}×瀚海 ${HK_TITLES_HANT[kind]}`;
     else title = `${first.companyShort}×瀚海 ${kind === 'customer-group' ? crng.pick(['项目沟通群', '售后服务群', '合作对接群']) : '采购对接群'}`;
-    void coName;
     add({
       source: inHk ? wecomHk : wecom, id: groupId(), kind, type: 'group', title, members: [...team, ...contacts], lang: first.lang,
       topics: first.role === 'customer' ? mergeTopics(CUSTOMER_TOPICS, { project: 2 }) : SUPPLIER_TOPICS, weight: 2,

@@ -138,6 +138,36 @@ export function checkSilk(b: Buffer): string[] {
   return off === b.length && frames > 0 ? [] : ['frames do not add up to the file size'];
 }
 
+/** MP4: top-level boxes tile the file; ftyp, moov, mdat present; the chunk offset and sample sizes fit mdat. */
+export function checkMp4(b: Buffer): string[] {
+  const top = new Map<string, { at: number; size: number }>();
+  let off = 0;
+  while (off + 8 <= b.length) {
+    const size = b.readUInt32BE(off);
+    const type = b.toString('latin1', off + 4, off + 8);
+    if (size < 8 || off + size > b.length) return [`bad size of box ${type}`];
+    if (!top.has(type)) top.set(type, { at: off, size });
+    off += size;
+  }
+  if (off !== b.length) return ['boxes do not tile the file'];
+  if (b.toString('latin1', 4, 8) !== 'ftyp') return ['does not start with ftyp'];
+  const moov = top.get('moov');
+  const mdat = top.get('mdat');
+  if (!moov || !mdat) return ['missing moov or mdat'];
+  const stcoAt = b.indexOf('stco', moov.at, 'latin1');
+  const stszAt = b.indexOf('stsz', moov.at, 'latin1');
+  if (stcoAt < 0 || stszAt < 0 || stcoAt > moov.at + moov.size) return ['missing stco/stsz'];
+  const chunk = b.readUInt32BE(stcoAt + 12);
+  const count = b.readUInt32BE(stszAt + 12);
+  let total = 0;
+  for (let i = 0; i < count; i++) total += b.readUInt32BE(stszAt + 16 + i * 4);
+  if (chunk !== mdat.at + 8 || total !== mdat.size - 8) return ['sample table does not match mdat'];
+  // Each sample: 4-byte length-prefixed NAL units filling the sample exactly.
+  let p = chunk;
+  while (p < chunk + total) p += 4 + b.readUInt32BE(p);
+  return p === chunk + total ? [] : ['NAL lengths do not fill the samples'];
+}
+
 /** Dispatches on MIME type. */
 export function checkAttachment(mime: string, b: Buffer): string[] {
   switch (mime) {
@@ -153,6 +183,8 @@ export function checkAttachment(mime: string, b: Buffer): string[] {
       return checkZip(b, ['[Content_Types].xml', 'word/document.xml']);
     case 'audio/amr':
       return checkAmr(b);
+    case 'video/mp4':
+      return checkMp4(b);
     case 'audio/silk':
       return checkSilk(b);
     case 'text/csv':

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkAmr, checkJpeg, checkPdf, checkPng, checkSilk, checkZip } from './file-checks.js';
-import { AC_CHROMA, AC_LUMA, buildAmr, buildDocx, buildPdf, buildSilk, buildXlsx, crc32, encodeJpeg, encodePng, withJpegComment, withPngText } from './formats.js';
+import { checkAmr, checkJpeg, checkMp4, checkPdf, checkPng, checkSilk, checkZip } from './file-checks.js';
+import { AC_CHROMA, AC_LUMA, buildAmr, buildDocx, buildPdf, buildSilk, buildXlsx, crc32, encodeJpeg, encodeMp4, encodePng, withJpegComment, withMp4Note, withPngText } from './formats.js';
 import { MediaFactory } from './media.js';
 import { chineseUppercaseAmount } from './phrases.js';
 import { Rng } from './prng.js';
@@ -156,6 +156,42 @@ describe('voice', () => {
     const silk = buildSilk(1.5, fill);
     expect(checkSilk(silk)).toEqual([]);
     expect(silk.subarray(0, 10).toString('latin1')).toBe('\x02#!SILK_V3');
+  });
+});
+
+function ffprobe(): boolean {
+  try {
+    execFileSync('ffprobe', ['-version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('MP4 (H.264 I_PCM)', () => {
+  const frames = Array.from({ length: 4 }, (_, f) => {
+    const px = gradient(32, 16, 3);
+    for (let i = f * 40; i < f * 40 + 30; i++) px[i] = 250;
+    return px;
+  });
+
+  it('has ftyp, moov and mdat with a sample table that matches, also with a trailing note', () => {
+    const mp4 = encodeMp4(32, 16, frames, 3);
+    expect(checkMp4(mp4)).toEqual([]);
+    expect(checkMp4(withMp4Note(mp4, 'VID_20260301_093012.mp4'))).toEqual([]);
+    expect(mp4.includes(Buffer.from('avcC'))).toBe(true);
+    expect(() => encodeMp4(30, 16, frames, 3)).toThrow();
+  });
+
+  it.skipIf(!ffprobe())('decodes with ffmpeg: H.264 Constrained Baseline, all frames', () => {
+    const file = join(tmp, 'clip.mp4');
+    writeFileSync(file, withMp4Note(encodeMp4(32, 16, frames, 3), 'note'));
+    const probe = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-show_streams', file]).toString();
+    expect(probe).toContain('codec_name=h264');
+    expect(probe).toContain('width=32');
+    expect(probe).toContain('nb_read_frames=4');
+    const rgb = execFileSync('ffmpeg', ['-v', 'error', '-xerror', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
+    expect(rgb.length).toBe(4 * 32 * 16 * 3);
   });
 });
 

@@ -527,3 +527,223 @@ export function buildSilk(durationSeconds: number, fill: (buf: Uint8Array, start
   for (let i = 0; i < frames; i++) out.writeUInt16LE(frameBytes, SILK_MAGIC.length + i * (2 + frameBytes));
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Video: MP4 (ISO BMFF) holding H.264 Baseline frames made of I_PCM macroblocks (uncompressed
+// samples inside a standard bitstream: trivially correct, decodable by every H.264 decoder).
+
+class RbspWriter {
+  private readonly bytes: number[] = [];
+  private acc = 0;
+  private n = 0;
+
+  bit(b: number): void {
+    this.acc = (this.acc << 1) | (b & 1);
+    if (++this.n === 8) {
+      this.bytes.push(this.acc);
+      this.acc = 0;
+      this.n = 0;
+    }
+  }
+
+  bits(value: number, count: number): void {
+    for (let i = count - 1; i >= 0; i--) this.bit((value >>> i) & 1);
+  }
+
+  ue(v: number): void {
+    const x = v + 1;
+    const len = 31 - Math.clz32(x);
+    this.bits(0, len);
+    this.bits(x, len + 1);
+  }
+
+  se(v: number): void {
+    this.ue(v > 0 ? 2 * v - 1 : -2 * v);
+  }
+
+  alignZero(): void {
+    while (this.n !== 0) this.bit(0);
+  }
+
+  byte(b: number): void {
+    this.bits(b, 8);
+  }
+
+  /** rbsp_trailing_bits: a stop bit, then zeros to the byte boundary. */
+  trailing(): number[] {
+    this.bit(1);
+    this.alignZero();
+    return this.bytes;
+  }
+}
+
+/** NAL unit with emulation prevention (00 00 0x → 00 00 03 0x for x ≤ 3). */
+function nal(header: number, rbsp: readonly number[]): Buffer {
+  const out: number[] = [header];
+  let zeros = 0;
+  for (const b of rbsp) {
+    if (zeros >= 2 && b <= 3) {
+      out.push(3);
+      zeros = 0;
+    }
+    out.push(b);
+    zeros = b === 0 ? zeros + 1 : 0;
+  }
+  return Buffer.from(out);
+}
+
+function box(type: string, ...payload: Buffer[]): Buffer {
+  const body = Buffer.concat(payload);
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(8 + body.length, 0);
+  head.write(type, 4, 'latin1');
+  return Buffer.concat([head, body]);
+}
+
+function fullBox(type: string, version: number, flags: number, ...payload: Buffer[]): Buffer {
+  const vf = Buffer.alloc(4);
+  vf.writeUInt32BE(((version & 0xff) << 24) | (flags & 0xffffff), 0);
+  return box(type, vf, ...payload);
+}
+
+function u32s(...values: number[]): Buffer {
+  const b = Buffer.alloc(values.length * 4);
+  values.forEach((v, i) => b.writeUInt32BE(v >>> 0, i * 4));
+  return b;
+}
+
+const UNITY_MATRIX = u32s(0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000);
+
+/**
+ * Encodes RGB frames (width and height multiples of 16) as an MP4 with one H.264 video track.
+ * `fps` frames per second; every frame is an IDR picture.
+ */
+export function encodeMp4(width: number, height: number, frames: readonly Uint8Array[], fps: number): Buffer {
+  if (width % 16 !== 0 || height % 16 !== 0) throw new Error('width and height must be multiples of 16');
+  const mbW = width / 16;
+  const mbH = height / 16;
+  const sps = new RbspWriter();
+  sps.byte(66); // profile_idc: Baseline
+  sps.byte(0xc0); // constraint_set0 and set1
+  sps.byte(10); // level 1.0
+  sps.ue(0); // seq_parameter_set_id
+  sps.ue(0); // log2_max_frame_num_minus4
+  sps.ue(2); // pic_order_cnt_type
+  sps.ue(0); // max_num_ref_frames
+  sps.bit(0); // gaps_in_frame_num_value_allowed_flag
+  sps.ue(mbW - 1);
+  sps.ue(mbH - 1);
+  sps.bit(1); // frame_mbs_only_flag
+  sps.bit(1); // direct_8x8_inference_flag
+  sps.bit(0); // frame_cropping_flag
+  sps.bit(0); // vui_parameters_present_flag
+  const spsNal = nal(0x67, sps.trailing());
+  const pps = new RbspWriter();
+  pps.ue(0); // pic_parameter_set_id
+  pps.ue(0); // seq_parameter_set_id
+  pps.bit(0); // entropy_coding_mode_flag: CAVLC
+  pps.bit(0); // bottom_field_pic_order_in_frame_present_flag
+  pps.ue(0); // num_slice_groups_minus1
+  pps.ue(0); // num_ref_idx_l0_default_active_minus1
+  pps.ue(0); // num_ref_idx_l1_default_active_minus1
+  pps.bit(0); // weighted_pred_flag
+  pps.bits(0, 2); // weighted_bipred_idc
+  pps.se(0); // pic_init_qp_minus26
+  pps.se(0); // pic_init_qs_minus26
+  pps.se(0); // chroma_qp_index_offset
+  pps.bit(1); // deblocking_filter_control_present_flag
+  pps.bit(0); // constrained_intra_pred_flag
+  pps.bit(0); // redundant_pic_cnt_present_flag
+  const ppsNal = nal(0x68, pps.trailing());
+
+  const samples: Buffer[] = frames.map((rgb, f) => {
+    const w = new RbspWriter();
+    w.ue(0); // first_mb_in_slice
+    w.ue(7); // slice_type: I (all slices of the picture)
+    w.ue(0); // pic_parameter_set_id
+    w.bits(0, 4); // frame_num
+    w.ue(f % 2); // idr_pic_id: differs between consecutive IDR pictures
+    w.bit(0); // no_output_of_prior_pics_flag
+    w.bit(0); // long_term_reference_flag
+    w.se(0); // slice_qp_delta
+    w.ue(1); // disable_deblocking_filter_idc: off
+    const sample = (x: number, y: number, c: number): number => rgb[(y * width + x) * 3 + c] as number;
+    const clampByte = (v: number): number => Math.min(254, Math.max(1, Math.round(v)));
+    for (let my = 0; my < mbH; my++) {
+      for (let mx = 0; mx < mbW; mx++) {
+        w.ue(25); // mb_type: I_PCM
+        w.alignZero();
+        for (let y = 0; y < 16; y++) {
+          for (let x = 0; x < 16; x++) {
+            const px = mx * 16 + x;
+            const py = my * 16 + y;
+            w.byte(clampByte(16 + 0.257 * sample(px, py, 0) + 0.504 * sample(px, py, 1) + 0.098 * sample(px, py, 2)));
+          }
+        }
+        for (const plane of [0, 1]) {
+          for (let y = 0; y < 8; y++) {
+            for (let x = 0; x < 8; x++) {
+              let r = 0;
+              let g = 0;
+              let b = 0;
+              for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) {
+                const px = mx * 16 + x * 2 + dx;
+                const py = my * 16 + y * 2 + dy;
+                r += sample(px, py, 0) / 4;
+                g += sample(px, py, 1) / 4;
+                b += sample(px, py, 2) / 4;
+              }
+              w.byte(clampByte(plane === 0 ? 128 - 0.148 * r - 0.291 * g + 0.439 * b : 128 + 0.439 * r - 0.368 * g - 0.071 * b));
+            }
+          }
+        }
+      }
+    }
+    const slice = nal(0x65, w.trailing());
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(slice.length, 0);
+    return Buffer.concat([len, slice]);
+  });
+
+  const timescale = fps * 1000;
+  const delta = 1000;
+  const durationMs = Math.round((frames.length * 1000) / fps);
+  const ftyp = box('ftyp', Buffer.from('isom', 'latin1'), u32s(0x200), Buffer.from('isomiso2avc1mp41', 'latin1'));
+  const avcC = box('avcC', Buffer.from([1, 66, 0xc0, 10, 0xff, 0xe1, spsNal.length >> 8, spsNal.length & 0xff]), spsNal, Buffer.from([1, ppsNal.length >> 8, ppsNal.length & 0xff]), ppsNal);
+  const avc1 = box(
+    'avc1',
+    Buffer.from([0, 0, 0, 0, 0, 0, 0, 1]), // reserved, data_reference_index 1
+    Buffer.alloc(16), // pre_defined, reserved
+    Buffer.from([width >> 8, width & 0xff, height >> 8, height & 0xff]),
+    u32s(0x00480000, 0x00480000, 0),
+    Buffer.from([0, 1]), // frame_count
+    Buffer.alloc(32), // compressorname
+    Buffer.from([0, 0x18, 0xff, 0xff]), // depth, pre_defined -1
+    avcC,
+  );
+  const stsd = fullBox('stsd', 0, 0, u32s(1), avc1);
+  const stts = fullBox('stts', 0, 0, u32s(1, frames.length, delta));
+  const stsc = fullBox('stsc', 0, 0, u32s(1, 1, frames.length, 1));
+  const stsz = fullBox('stsz', 0, 0, u32s(0, frames.length, ...samples.map((s) => s.length)));
+  const build = (chunkOffset: number): Buffer => {
+    const stco = fullBox('stco', 0, 0, u32s(1, chunkOffset));
+    const stbl = box('stbl', stsd, stts, stsc, stsz, stco);
+    const dinf = box('dinf', fullBox('dref', 0, 0, u32s(1), fullBox('url ', 0, 1)));
+    const minf = box('minf', fullBox('vmhd', 0, 1, Buffer.alloc(8)), dinf, stbl);
+    const hdlr = fullBox('hdlr', 0, 0, u32s(0), Buffer.from('vide', 'latin1'), u32s(0, 0, 0), Buffer.from('VideoHandler\0', 'latin1'));
+    const mdhd = fullBox('mdhd', 0, 0, u32s(0, 0, timescale, frames.length * delta), Buffer.from([0x55, 0xc4, 0, 0]));
+    const mdia = box('mdia', mdhd, hdlr, minf);
+    const tkhd = fullBox('tkhd', 0, 3, u32s(0, 0, 1, 0, durationMs, 0, 0), Buffer.from([0, 0, 0, 0, 0, 0, 0, 0]), UNITY_MATRIX, u32s(width * 65536, height * 65536));
+    const trak = box('trak', tkhd, mdia);
+    const mvhd = fullBox('mvhd', 0, 0, u32s(0, 0, 1000, durationMs, 0x00010000), Buffer.from([1, 0]), Buffer.alloc(10), UNITY_MATRIX, Buffer.alloc(24), u32s(2));
+    return box('moov', mvhd, trak);
+  };
+  const moovSize = build(0).length;
+  const moov = build(ftyp.length + moovSize + 8);
+  return Buffer.concat([ftyp, moov, box('mdat', ...samples)]);
+}
+
+/** Copy of an MP4 with a trailing `free` box carrying a note (offsets inside are unaffected). */
+export function withMp4Note(mp4: Buffer, note: string): Buffer {
+  return Buffer.concat([mp4, box('free', Buffer.from(note, 'utf8'))]);
+}

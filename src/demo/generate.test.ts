@@ -157,7 +157,7 @@ describe('demo generate: content', () => {
     expect(rate('file')).toBeLessThan(0.036);
     expect(rate('recall')).toBeGreaterThan(0.007);
     expect(rate('recall')).toBeLessThan(0.013);
-    for (const t of ['emoji', 'link', 'card', 'location', 'call', 'system', 'other']) expect(count.get(t) ?? 0, t).toBeGreaterThan(0);
+    for (const t of ['video', 'emoji', 'link', 'card', 'location', 'call', 'system', 'other', 'markdown']) expect(count.get(t) ?? 0, t).toBeGreaterThan(0);
     const calls = lines.filter((l) => l.type === 'call');
     expect(calls.some((c) => c.call?.media === 'video')).toBe(true);
     expect(calls.some((c) => c.call?.durationSeconds === 0)).toBe(true);
@@ -219,7 +219,7 @@ describe('demo generate: content', () => {
       }
     }
     expect(problems.slice(0, 5)).toEqual([]);
-    for (const m of ['image/jpeg', 'image/png', 'audio/amr', 'audio/silk', 'application/pdf']) expect(mimes.has(m), m).toBe(true);
+    for (const m of ['image/jpeg', 'image/png', 'audio/amr', 'audio/silk', 'application/pdf', 'video/mp4']) expect(mimes.has(m), m).toBe(true);
     expect([...mimes].some((m) => m.includes('spreadsheetml'))).toBe(true);
     expect([...mimes].some((m) => m.includes('wordprocessingml'))).toBe(true);
     expect([...counts.values()].some((n) => n >= 5)).toBe(true);

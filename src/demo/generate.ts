@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import { buildCompany, volumeClass, VOLUME_SHARES, type Company, type Conversation, type Lang, type Person, type Source, type TopicKey } from './company.js';
-import { MediaFactory, MIME, POOLED_DOC_NAMES, type DocKind, type MediaFile } from './media.js';
+import { MediaFactory, MIME, POOLED_DOC_NAMES, VIDEO_FPS, VIDEO_FRAMES, type DocKind, type MediaFile } from './media.js';
 import { composeText, factText, fileName, LABELS, linkTitle, PLACES, quickLine, type PhraseContext } from './phrases.js';
 import { BASE62, Rng, WeightedPicker } from './prng.js';
 
@@ -70,15 +70,15 @@ const SPRING_FESTIVAL: { [year: number]: string } = {
 };
 
 type Kind =
-  | 'text' | 'image' | 'voice' | 'file' | 'emoji' | 'link' | 'card' | 'location' | 'call' | 'system' | 'recall'
+  | 'text' | 'image' | 'voice' | 'video' | 'file' | 'emoji' | 'link' | 'card' | 'location' | 'call' | 'system' | 'recall'
   | 'miniprogram' | 'chatrecord' | 'redpacket' | 'transfer' | 'meeting' | 'calendar' | 'doc' | 'todo' | 'vote'
   | 'markdown' | 'news' | 'mixed' | 'other';
 
 /** Target shares (percent of all messages). Recall is weighted up a little: a session's first message cannot be one. */
 const TYPE_WEIGHTS: readonly [Kind, number][] = [
-  ['text', 80.4], ['image', 6], ['voice', 4], ['file', 3], ['recall', 1.08], ['emoji', 1.5], ['link', 1.0], ['call', 0.7], ['system', 0.55],
+  ['text', 80.1], ['image', 6], ['voice', 4], ['file', 3], ['video', 0.3], ['recall', 1.08], ['emoji', 1.5], ['link', 1.0], ['call', 0.7], ['system', 0.55],
   ['card', 0.25], ['location', 0.25], ['miniprogram', 0.1], ['redpacket', 0.08], ['transfer', 0.07], ['meeting', 0.1], ['calendar', 0.05],
-  ['doc', 0.1], ['chatrecord', 0.08], ['todo', 0.03], ['vote', 0.03], ['markdown', 0.06], ['news', 0.03], ['mixed', 0.05], ['other', 0.07],
+  ['doc', 0.1], ['chatrecord', 0.08], ['todo', 0.03], ['vote', 0.03], ['mixed', 0.05], ['other', 0.07],
 ];
 
 /** Per message, chance that it is recalled before its original is written (out of file order). */
@@ -420,9 +420,12 @@ export class DemoGenerator {
   }
 
   private pickKind(s: Session): Kind {
+    // Group robots post reports and news now and then (only where a robot is a member).
+    if (s.conv.robot !== undefined && this.crng.chance(0.04)) return this.crng.chance(0.75) || s.conv.robot.name.startsWith('Jenkins') ? 'markdown' : 'news';
     const k = this.typePicker.pick(this.crng);
     if (k === 'recall' && (s.last === undefined || !s.last.recallable)) return 'text';
-    if ((k === 'markdown' || k === 'news') && s.conv.robot === undefined) return 'text';
+    // WeCom has no personal transfers; its closest money message is a red packet.
+    if (k === 'transfer' && s.conv.source.kind === 'wecom') return 'redpacket';
     return k;
   }
 
@@ -559,6 +562,14 @@ export class DemoGenerator {
         if (this.media) this.attach(msg, this.media.voice(`${id.replace(/_.*/, '')}.${wecom ? 'amr' : 'silk'}`, seconds, wecom ? 'amr' : 'silk'));
         break;
       }
+      case 'video': {
+        const index = rng.int(VIDEO_FRAMES.length);
+        const seconds = Math.max(1, Math.round((VIDEO_FRAMES[index] as number) / VIDEO_FPS));
+        const forwarded = rng.chance(0.3);
+        msg.raw = wecom ? { msgtype: 'video', video: { play_length: seconds, sdkfileid: sdkfileid() } } : wxRaw(43, { VideoLength: seconds });
+        if (this.media) this.attach(msg, this.media.video(index, `${source.kind === 'wechat' ? 'wx_camera_' : 'VID_'}${stampOf(timeMs)}.mp4`, forwarded));
+        break;
+      }
       case 'file': {
         const pooled = rng.chance(0.28) ? rng.int(POOLED_DOC_NAMES.length) : -1;
         let name: string;
@@ -662,7 +673,7 @@ export class DemoGenerator {
       }
       case 'meeting': {
         const topic = lang === 'en' ? 'Project sync' : rng.pick(['项目周会', '方案评审', '合同条款沟通', '季度经营分析会', '客户需求澄清']);
-        const start = Math.floor(timeMs / HOUR_MS + rng.range(2, 72)) * HOUR_MS;
+        const start = workingHourAfter(timeMs, rng.range(0, 3), rng.range(9, 17));
         const mid = `${rng.digits(3)}-${rng.digits(3)}-${rng.digits(3)}`;
         msg.text = `[会议] ${topic}\n${isoShanghai(start).slice(0, 16).replace('T', ' ')}\n会议号：${mid}`;
         msg.raw = { msgtype: 'meeting', meeting: { topic, starttime: Math.floor(start / 1000), endtime: Math.floor(start / 1000) + 3600, address: '', remarks: '', meetingtype: 101, meetingid: Number(mid.replace(/-/g, '')) } };
@@ -670,7 +681,7 @@ export class DemoGenerator {
       }
       case 'calendar': {
         const title = rng.pick(['客户拜访', '供应商评审', '面试', '部门例会', '培训：个人信息保护']);
-        const start = Math.floor(timeMs / HOUR_MS + rng.range(4, 120)) * HOUR_MS;
+        const start = workingHourAfter(timeMs, rng.range(1, 6), rng.range(9, 17));
         msg.text = `[日程] ${title} ${isoShanghai(start).slice(0, 16).replace('T', ' ')}`;
         msg.raw = { msgtype: 'calendar', calendar: { title, creatorname: speaker.name, attendeename: s.participants.map((p) => p.name), starttime: Math.floor(start / 1000), endtime: Math.floor(start / 1000) + 3600, place: '3楼大会议室', remarks: '' } };
         break;
@@ -709,9 +720,12 @@ export class DemoGenerator {
       }
       case 'markdown': {
         const robot = speaker.name;
-        msg.text = robot.startsWith('Jenkins')
-          ? `**Build #${rng.range(100, 9999)}** ${rng.chance(0.85) ? 'SUCCESS ✅' : 'FAILED ❌'}\n> branch: main\n> commit: ${rng.chars('0123456789abcdef', 8)}`
-          : `**销售日报 ${isoShanghai(timeMs).slice(0, 10)}**\n> 新增订单：${rng.range(3, 40)} 单\n> 合同金额：¥${(rng.range(50, 900) * 1000).toLocaleString('en-US')}.00\n> 回款：¥${(rng.range(20, 600) * 1000).toLocaleString('en-US')}.00`;
+        const day = isoShanghai(timeMs).slice(0, 10);
+        if (robot.startsWith('Jenkins')) msg.text = `**Build #${rng.range(100, 9999)}** ${rng.chance(0.85) ? 'SUCCESS ✅' : 'FAILED ❌'}\n> branch: ${rng.pick(['main', 'release/3.2', 'feature/ota'])}\n> commit: ${rng.chars('0123456789abcdef', 8)}`;
+        else if (robot.startsWith('工单')) msg.text = `**工单提醒 ${day}**\n> 待处理：<font color="warning">${rng.range(1, 30)}</font> 单\n> 已超时：${rng.range(0, 5)} 单\n> 今日已关闭：${rng.range(5, 60)} 单`;
+        else if (robot.startsWith('物流')) msg.text = `**物流异常提醒**\n> 运单 SF${rng.digits(13)} 已延误 ${rng.range(1, 3)} 天\n> 收货方：${rng.pick(this.company.externals).company}`;
+        else if (robot.startsWith('项目')) msg.text = `**项目进度 ${day}**\n> 本周完成：${rng.range(40, 95)}%\n> 风险：${rng.pick(['无', '现场网络未开通', '客户需求变更', '硬件到货延迟'])}`;
+        else msg.text = `**销售日报 ${day}**\n> 新增订单：${rng.range(3, 40)} 单\n> 合同金额：¥${(rng.range(50, 900) * 1000).toLocaleString('en-US')}.00\n> 回款：¥${(rng.range(20, 600) * 1000).toLocaleString('en-US')}.00`;
         msg.raw = { msgtype: 'markdown', info: { content: msg.text } };
         break;
       }
@@ -768,8 +782,8 @@ export class DemoGenerator {
   }
 
   private docRequest(ctx: PhraseContext, name: string, kind: DocKind, timeMs: number): { name: string; kind: DocKind; title: string; lines: string[]; timeMs: number } {
-    // Content comes from the media stream and a copy of the session facts, so the chat text is
-    // the same whether or not attachments are generated.
+    // Contents come from their own generator and a copy of the session facts, so the chat text is
+    // the same whether or not attachments are generated (and matches the file: same order no., amount).
     const m = new Rng(`${this.options.seed}/doc/${name}/${timeMs}`);
     const c: PhraseContext = { ...ctx, rng: m, facts: new Map(ctx.facts), lang: 'hans' };
     const amount = factText(c, 'amount');
@@ -906,6 +920,14 @@ export class DemoGenerator {
       elapsedMs,
     };
   }
+}
+
+/** The instant `days` days after `ms` at `hour`:00 Asia/Shanghai (the next day when that is not in the future). */
+function workingHourAfter(ms: number, days: number, hour: number): number {
+  const dayStart = Math.floor((ms + SH_OFFSET_MS) / DAY_MS) * DAY_MS - SH_OFFSET_MS;
+  let t = dayStart + days * DAY_MS + hour * HOUR_MS;
+  if (t <= ms) t += DAY_MS;
+  return t;
 }
 
 function stampOf(ms: number): string {

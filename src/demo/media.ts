@@ -1,5 +1,5 @@
 import type { Rng } from './prng.js';
-import { buildAmr, buildDocx, buildPdf, buildSilk, buildXlsx, encodeJpeg, encodePng, withJpegComment, withPngText } from './formats.js';
+import { buildAmr, buildDocx, buildPdf, buildSilk, buildXlsx, encodeJpeg, encodeMp4, encodePng, withJpegComment, withMp4Note, withPngText } from './formats.js';
 
 /**
  * The demo's attachments: small, real, decodable files. A fixed pool (stickers, a logo, the
@@ -226,7 +226,38 @@ export const MIME: { [ext: string]: string } = {
   txt: 'text/plain',
   amr: 'audio/amr',
   silk: 'audio/silk',
+  mp4: 'video/mp4',
 };
+
+/** Frames of each pooled demo video (at VIDEO_FPS): the chat picks one by index, so it knows the length. */
+export const VIDEO_FRAMES: readonly number[] = [4, 6, 6, 8, 5, 9];
+export const VIDEO_FPS = 3;
+
+/** A tiny animation: a coloured block sliding over a gradient, or a fading stripe pattern. */
+function paintVideoFrames(rng: Rng, w: number, h: number, n: number): Uint8Array[] {
+  const a = randomColor(rng);
+  const b = randomColor(rng);
+  const block = randomColor(rng, 150, 255);
+  const stripes = rng.chance(0.4);
+  const frames: Uint8Array[] = [];
+  for (let f = 0; f < n; f++) {
+    const px = new Uint8Array(w * h * 3);
+    const bx = Math.round(((w - 10) * f) / Math.max(1, n - 1));
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const o = (y * w + x) * 3;
+        const t = (x + y) / (w + h);
+        let c: readonly number[] = [a[0] * (1 - t) + b[0] * t, a[1] * (1 - t) + b[1] * t, a[2] * (1 - t) + b[2] * t];
+        if (stripes ? (x + y + f * 3) % 12 < 4 : x >= bx && x < bx + 10 && y > h / 3 && y < (2 * h) / 3) c = block;
+        px[o] = c[0] as number;
+        px[o + 1] = c[1] as number;
+        px[o + 2] = c[2] as number;
+      }
+    }
+    frames.push(px);
+  }
+  return frames;
+}
 
 export class MediaFactory {
   private readonly rng: Rng;
@@ -235,6 +266,7 @@ export class MediaFactory {
   private readonly forwarded: PoolImage[] = [];
   private readonly stickers: PoolImage[] = [];
   private readonly docs = new Map<string, PoolImage>();
+  private readonly videos: Buffer[] = [];
   private readonly fillBytes: (buf: Uint8Array, start: number, end: number) => void;
 
   constructor(rng: Rng) {
@@ -261,6 +293,7 @@ export class MediaFactory {
     this.forwarded.push({ key: 'price-photo', name: '价目表.jpg', mime: MIME.jpg as string, bytes: encodeJpeg(96, 128, paintPaper(poolRng, 96, 128), 70) });
     this.forwarded.push({ key: 'qrcode', name: '活动二维码.png', mime: MIME.png as string, bytes: encodePng(72, 72, paintQr(poolRng, 72), false) });
     this.forwarded.push({ key: 'map', name: '公司位置.jpg', mime: MIME.jpg as string, bytes: encodeJpeg(120, 90, paintScreenshot(poolRng, 120, 90), 70) });
+    for (const n of VIDEO_FRAMES) this.videos.push(encodeMp4(32, 32, paintVideoFrames(poolRng, 32, 32, n), VIDEO_FPS));
     const poolDate = Date.UTC(2025, 0, 6, 2, 0, 0);
     for (const d of POOLED_DOCS) {
       const req: DocRequest = { name: d.name, kind: d.kind, title: d.key, lines: POOLED_DOC_LINES[d.key] ?? ['Hanhai Zhilian Technology Co., Ltd.'], timeMs: poolDate };
@@ -295,6 +328,14 @@ export class MediaFactory {
   voice(name: string, durationSeconds: number, format: 'amr' | 'silk'): MediaFile {
     const bytes = format === 'amr' ? buildAmr(durationSeconds, this.fillBytes) : buildSilk(durationSeconds, this.fillBytes);
     return { name, mime: MIME[format] as string, bytes, pooled: false };
+  }
+
+  /** A short clip: pool video `index`, forwarded as is or made unique by a note box. */
+  video(index: number, name: string, forwarded: boolean): MediaFile {
+    const i = index % this.videos.length;
+    const base = this.videos[i] as Buffer;
+    if (forwarded) return { name, mime: MIME.mp4 as string, bytes: base, pooled: true, poolKey: `video-${i}` };
+    return { name, mime: MIME.mp4 as string, bytes: withMp4Note(base, `${name} ${this.rng.chars('0123456789abcdef', 16)}`), pooled: false };
   }
 
   /** A standard document forwarded again and again (index into POOLED_DOC_NAMES). */

@@ -98,8 +98,9 @@ describe('parseSearchQuery: filters', () => {
     ]);
   });
 
-  it('accepts filters in OR groups and upper-case keys', () => {
+  it('accepts filters in OR groups, upper-case keys and the full-width colon', () => {
     expect(parse('FROM:a OR to:a').clauses).toEqual([any({ kind: 'from', value: 'a' }, { kind: 'to', value: 'a' })]);
+    expect(parse('from：张三').clauses).toEqual([any({ kind: 'from', value: '张三' })]);
   });
 
   it('rejects unknown types, listing the known ones', () => {

@@ -15,7 +15,7 @@ import { foldText, segmentFolded } from './tokenizer.js';
  * A Chinese (CJK) term matches every message whose folded text contains it as a substring; a term
  * mixing scripts or containing punctuation (`138-1234-5678`, `微信pay`) is the phrase of its runs.
  * Bare upper-case `OR`, `AND` and `NOT` are operators; anything else, including unknown `word:`
- * prefixes, is text. Malformed input is a usage error (`search.bad_query`) naming the position.
+ * prefixes, is text. A filter may also be written with the full-width colon (`from：张三`). Malformed input is a usage error (`search.bad_query`) naming the position.
  */
 
 export interface TextTerm {
@@ -136,7 +136,7 @@ function lex(input: string, zone: () => ZoneClock): Lexeme[] {
       negated = true;
       i++;
     }
-    const key = /^([A-Za-z]+):/.exec(input.slice(i, i + 12));
+    const key = /^([A-Za-z]+)[:：]/.exec(input.slice(i, i + 12));
     if (key && filterKeys.has((key[1] ?? '').toLowerCase())) {
       const name = (key[1] ?? '').toLowerCase() as FilterKey;
       const valueStart = i + key[0].length;

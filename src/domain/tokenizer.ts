@@ -223,6 +223,3 @@ export function segmentFolded(f: string): TextSegment[] {
   }
   return out;
 }
-
-/** The characters (code points) of a string, as strings. */
-export const codePoints = (s: string): string[] => Array.from(s);

@@ -9,8 +9,8 @@ import type { Database } from '../db/schema.js';
 import { firstKeyOf } from '../domain/message-key.js';
 import { parseSearchQuery } from '../domain/search-query.js';
 import { foldText, tokenize } from '../domain/tokenizer.js';
-import type { FtsDocument } from './fts-document.js';
-import { compileSearchQuery, indexMessages, searchMessageIds, unindexMessages } from './sqlite-fts5.js';
+import { ftsRow, type FtsDocument } from './fts-document.js';
+import { compileSearchQuery, indexMessages, indexRows, searchMessageIds, unindexMessages } from './sqlite-fts5.js';
 
 let dir: string;
 let db: Kysely<Database>;
@@ -194,6 +194,12 @@ describe('indexMessages / unindexMessages / searchMessageIds', () => {
     expect(await ids('旧')).toEqual([]);
     expect(await ids('新文本 is:recalled')).toEqual([5]);
     expect(await ids('-合同')).toEqual([5]);
+  });
+
+  it('indexes precomputed rows the same way', async () => {
+    await indexRows(db, [{ id: 7, ...ftsRow(docOf('發票已开', { fromId: 'lisi' })) }]);
+    await indexRows(db, []);
+    expect(await ids('发票 from:lisi')).toEqual([7]);
   });
 
   it('removes entries', async () => {

@@ -4,7 +4,7 @@ import { firstKeyOf } from '../domain/message-key.js';
 import { MAX_TIME_MS, MIN_TIME_MS } from '../domain/record.js';
 import type { SearchAtom, SearchClause, SearchQuery, TextTerm } from '../domain/search-query.js';
 import { segmentFolded } from '../domain/tokenizer.js';
-import { META_ALL_ROWS, META_HAS_ATTACHMENT, META_RECALLED, ftsRow, metaTypeToken, metaValueToken, type FtsDocument } from './fts-document.js';
+import { META_ALL_ROWS, META_HAS_ATTACHMENT, META_RECALLED, ftsRow, metaTypeToken, metaValueToken, type FtsDocument, type FtsRow } from './fts-document.js';
 
 /**
  * The SQLite FTS5 search driver (table `message_fts(body, meta)`, migration 0004).
@@ -121,12 +121,19 @@ const DELETE_BATCH = 900;
  */
 export async function indexMessages(db: Kysely<Database>, rows: readonly { id: number; doc: FtsDocument }[]): Promise<void> {
   for (let i = 0; i < rows.length; i += INSERT_BATCH) {
-    const values = rows.slice(i, i + INSERT_BATCH).map(({ id, doc }) => {
-      const row = ftsRow(doc);
-      return sql`(${id}, ${row.body}, ${row.meta})`;
-    });
-    await sql`INSERT OR REPLACE INTO message_fts (rowid, body, meta) VALUES ${sql.join(values)}`.execute(db);
+    await insertRows(db, rows.slice(i, i + INSERT_BATCH).map(({ id, doc }) => ({ id, ...ftsRow(doc) })));
   }
+}
+
+/** Like indexMessages, for rows already turned into FTS rows with ftsRow() (e.g. while preparing an import). */
+export async function indexRows(db: Kysely<Database>, rows: readonly ({ id: number } & FtsRow)[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_BATCH) await insertRows(db, rows.slice(i, i + INSERT_BATCH));
+}
+
+async function insertRows(db: Kysely<Database>, rows: readonly ({ id: number } & FtsRow)[]): Promise<void> {
+  if (rows.length === 0) return;
+  const values = rows.map((r) => sql`(${r.id}, ${r.body}, ${r.meta})`);
+  await sql`INSERT OR REPLACE INTO message_fts (rowid, body, meta) VALUES ${sql.join(values)}`.execute(db);
 }
 
 /** Removes messages from the index (ids that are not indexed are ignored). */

@@ -1,17 +1,13 @@
-import { createHash, createHmac } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Insertable, Kysely } from 'kysely';
 import type { StoredBlob } from '../blobs/blob-store.js';
-import { parseRecordLine } from '../connectors/ndjson/parse-record.js';
-import { readLines } from '../connectors/ndjson/read-lines.js';
 import type { Context } from '../context.js';
 import type { Database } from '../db/schema.js';
 import type { MessagesTable } from '../db/tables/core.js';
 import { acquireWriterLock } from '../db/writer-lock.js';
 import { firstKeyOf, preferredSlot, SLOTS_PER_MS } from '../domain/message-key.js';
-import type { ArchiveRecord, AttachmentInput } from '../domain/record.js';
 import { fatalError } from '../errors.js';
 import { addBlobReference, findBlobs } from '../repositories/blobs.js';
 import { conversationCacheKey, resolveConversations, resolvePersons } from '../repositories/directory.js';
@@ -20,17 +16,23 @@ import {
   addPendingRecall, existingByExtIds, insertAttachments, insertMessages, keysOfMillisecond, markRecalled, messagesByKeys, takenKeys, takePendingRecalls,
 } from '../repositories/messages.js';
 import { bumpSourceCounters, recordSeqs, resolveSource } from '../repositories/sources.js';
-import type { FtsDocument } from '../search/fts-document.js';
-import { indexMessages, unindexMessages } from '../search/sqlite-fts5.js';
+import { META_RECALLED } from '../search/fts-document.js';
+import { indexRows, unindexMessages, indexMessages } from '../search/sqlite-fts5.js';
 import { appendAudit } from './audit.js';
-import { ftsDocumentOf, storedFtsDocuments } from './index-documents.js';
+import { prepareBatches, type PrepareOptions, type PreparedBatch, type PreparedRecord } from './import-prepare.js';
+import type { WorkerMessage } from './import-worker.js';
+import { storedFtsDocuments } from './index-documents.js';
 
 /**
- * NDJSON import: stream → parse/validate → batch → (attachments to the blob store) → one database
- * transaction per batch holding the messages, their index rows, recall links, watermarks,
- * quarantined lines and the audit event. Idempotent on (source, id); crash-safe because a batch is
- * all-or-nothing and re-running skips what is already archived.
+ * NDJSON import in two stages. A worker thread streams the file and prepares batches (parse,
+ * validate, hash, tokenize: services/import-prepare.ts); this thread writes each batch: new
+ * attachment blobs first, then ONE database transaction holding the messages, their index rows,
+ * recall links, watermarks, quarantined lines and the audit event. Idempotent on (source, id);
+ * crash-safe because a batch is all-or-nothing and re-running skips what is already archived.
  */
+
+/** Records per transaction: large enough to amortize commits and index flushes, small enough to bound memory. */
+export const DEFAULT_BATCH_SIZE = 5000;
 
 export interface ImportProgress {
   bytesRead: number;
@@ -45,6 +47,8 @@ export interface ImportOptions {
   file: string;
   batchSize?: number;
   onProgress?: (p: ImportProgress) => void;
+  /** Prepare batches on this thread instead of a worker thread (for environments without workers). */
+  inThread?: boolean;
 }
 
 export interface SourceImportSummary {
@@ -72,32 +76,10 @@ export interface ImportSummary {
   recordsPerSecond: number;
 }
 
-/** A valid record waiting in a batch, with where it came from. */
-interface Pending {
-  line: number;
-  text: string;
-  record: ArchiveRecord;
-}
-
-interface LoadedAttachment {
-  input: AttachmentInput;
-  /** In-memory bytes, or a file streamed at store time (large files). */
-  data?: Buffer;
-  path?: string;
-  address: string;
-  sha256: string;
-  size: number;
-}
-
-const LARGE_ATTACHMENT = 64 * 1024 * 1024;
-
-class RecordProblem extends Error {}
-
 interface ImportState {
   ctx: Context;
   importId: number;
   file: string;
-  baseDir: string;
   sourceIds: Map<string, number>;
   persons: Map<string, { id: number; name: string | null }>;
   conversations: Map<string, { id: number; title: string | null }>;
@@ -125,7 +107,7 @@ export async function importNdjson(ctx: Context, options: ImportOptions): Promis
 
 async function runImport(ctx: Context, file: string, totalBytes: number, options: ImportOptions): Promise<ImportSummary> {
   const started = ctx.clock.now();
-  const batchSize = options.batchSize ?? 1000;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const importId = await ctx.db.transaction().execute(async (trx) => {
     const interrupted = await markInterruptedImports(trx, started);
     const id = await createImport(trx, { file, format: 'ndjson', actor: ctx.actor, startedAt: started });
@@ -138,36 +120,17 @@ async function runImport(ctx: Context, file: string, totalBytes: number, options
     recallsLinked: 0, recallsPending: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
   };
   const state: ImportState = {
-    ctx, importId, file, baseDir: dirname(file), sourceIds: new Map(), persons: new Map(), conversations: new Map(), summary, perSource: new Map(),
+    ctx, importId, file, sourceIds: new Map(), persons: new Map(), conversations: new Map(), summary, perSource: new Map(),
   };
 
-  let batch: Pending[] = [];
-  let bad: QuarantineInput[] = [];
-  let bytesRead = 0;
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0 && bad.length === 0) return;
-    await archiveBatch(state, batch, bad);
-    batch = [];
-    bad = [];
-    options.onProgress?.({ bytesRead, totalBytes, lines: summary.lines, imported: summary.imported, duplicates: summary.duplicates, quarantined: summary.quarantined });
-  };
-
+  const prepare: PrepareOptions = { file, baseDir: dirname(file), batchSize, dedupKey: ctx.keys.dedupKey };
   try {
-    for await (const line of readLines(file)) {
-      summary.lines = line.line;
-      bytesRead = line.bytesRead;
-      if (line.text === null) {
-        bad.push({ importId, file, line: line.line, reason: line.problem ?? 'unreadable line', content: null, createdAt: ctx.clock.now() });
-      } else if (line.text.trim() === '') {
-        summary.blankLines++;
-      } else {
-        const parsed = parseRecordLine(line.text);
-        if (parsed.ok) batch.push({ line: line.line, text: line.text, record: parsed.record });
-        else bad.push({ importId, file, line: line.line, reason: parsed.reason, content: line.text, createdAt: ctx.clock.now() });
-      }
-      if (batch.length >= batchSize || bad.length >= batchSize) await flush();
+    for await (const batch of preparedBatches(prepare, options.inThread === true)) {
+      summary.lines = batch.lines;
+      summary.blankLines += batch.blankLines;
+      await archiveBatch(state, batch);
+      options.onProgress?.({ bytesRead: batch.bytesRead, totalBytes, lines: summary.lines, imported: summary.imported, duplicates: summary.duplicates, quarantined: summary.quarantined });
     }
-    await flush();
   } catch (e) {
     await ctx.db.transaction().execute(async (trx) => {
       await finishImport(trx, importId, 'failed', ctx.clock.now(), summary);
@@ -195,91 +158,23 @@ async function runImport(ctx: Context, file: string, totalBytes: number, options
   return summary;
 }
 
-const sha256Hex = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
-
-async function hashFile(path: string, dedupKey: Buffer): Promise<{ address: string; sha256: string; size: number }> {
-  const mac = createHmac('sha256', dedupKey);
-  const sha = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    mac.update(chunk);
-    sha.update(chunk);
-    size += chunk.length;
-  }
-  return { address: mac.digest('hex'), sha256: sha.digest('hex'), size };
-}
-
-/** Reads one attachment (inline base64 or a file next to the NDJSON), or throws a RecordProblem naming the field. */
-async function loadAttachment(state: ImportState, att: AttachmentInput, index: number): Promise<LoadedAttachment> {
-  const { ctx } = state;
-  if ('data' in att) {
-    const data = Buffer.from(att.data, 'base64');
-    return { input: att, data, address: ctx.blobs.addressOf(data), sha256: sha256Hex(data), size: data.length };
-  }
-  const field = `attachments.${index}.path`;
-  if (isAbsolute(att.path)) throw new RecordProblem(`${field}: must be relative to the NDJSON file`);
-  const full = resolve(state.baseDir, att.path);
-  const rel = relative(state.baseDir, full);
-  if (rel.startsWith('..') || rel.includes(`..${sep}`) || isAbsolute(rel)) throw new RecordProblem(`${field}: must stay inside the NDJSON file's folder`);
-  let size: number;
-  try {
-    const st = statSync(full);
-    if (!st.isFile()) throw new Error('not a file');
-    size = st.size;
-  } catch {
-    throw new RecordProblem(`${field}: file not found: ${att.path}`);
-  }
-  if (size > LARGE_ATTACHMENT) {
-    const h = await hashFile(full, ctx.keys.dedupKey);
-    return { input: att, path: full, ...h };
-  }
-  const data = await readFile(full);
-  return { input: att, data, address: ctx.blobs.addressOf(data), sha256: sha256Hex(data), size: data.length };
-}
-
-/** SHA-256 of the canonical record: what was archived, for evidence and to tell a re-import from a conflicting record. */
-function recordHash(r: ArchiveRecord, attachments: readonly LoadedAttachment[]): string {
-  return sha256Hex(
-    JSON.stringify([
-      r.source, r.id, r.seq ?? null, r.timeMs, r.conversation, r.from, r.to, r.type, r.text ?? null, r.recalls ?? null, r.call ?? null,
-      r.fields ?? null, r.raw === undefined ? null : r.raw, attachments.map((a) => [a.input.name, a.input.mime ?? null, a.sha256]),
-    ]),
-  );
-}
-
-async function archiveBatch(state: ImportState, batch: Pending[], bad: QuarantineInput[]): Promise<void> {
+async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<void> {
   const { ctx, summary } = state;
   const now = ctx.clock.now();
-  const quarantine = [...bad];
-  const reject = (p: Pending, reason: string): void => {
+  const quarantine: QuarantineInput[] = batch.bad.map((b) => ({ importId: state.importId, file: state.file, line: b.line, reason: b.reason, content: b.content, createdAt: now }));
+  const reject = (p: PreparedRecord, reason: string): void => {
     quarantine.push({ importId: state.importId, file: state.file, line: p.line, reason, content: p.text, createdAt: now });
   };
-
-  // 1. Load attachments and hash records (outside the transaction: file I/O).
-  const loaded = new Map<Pending, LoadedAttachment[]>();
-  const hashes = new Map<Pending, string>();
-  const candidates: Pending[] = [];
-  for (const p of batch) {
-    try {
-      const atts: LoadedAttachment[] = [];
-      for (let i = 0; i < p.record.attachments.length; i++) atts.push(await loadAttachment(state, p.record.attachments[i]!, i));
-      loaded.set(p, atts);
-      hashes.set(p, recordHash(p.record, atts));
-      candidates.push(p);
-    } catch (e) {
-      if (!(e instanceof RecordProblem)) throw e;
-      reject(p, `invalid record: ${e.message}`);
-    }
-  }
+  const candidates = batch.records;
 
   // 2. Split new records from duplicates (already archived, or repeated within the batch).
-  const bySource = new Map<string, Pending[]>();
+  const bySource = new Map<string, PreparedRecord[]>();
   for (const p of candidates) {
     const list = bySource.get(p.record.source) ?? [];
     list.push(p);
     bySource.set(p.record.source, list);
   }
-  const fresh: Pending[] = [];
+  const fresh: PreparedRecord[] = [];
   for (const [source, list] of bySource) {
     const known = state.sourceIds.get(source) ?? (await ctx.db.selectFrom('sources').select('id').where('name', '=', source).executeTakeFirst())?.id;
     if (known !== undefined) state.sourceIds.set(source, known);
@@ -288,7 +183,7 @@ async function archiveBatch(state: ImportState, batch: Pending[], bad: Quarantin
     const stats = state.perSource.get(source) ?? { name: source, imported: 0, duplicates: 0 };
     state.perSource.set(source, stats);
     for (const p of list) {
-      const hash = hashes.get(p)!;
+      const hash = p.recordHash;
       const prior = existing.get(p.record.id)?.recordHash ?? seen.get(p.record.id);
       if (prior === undefined) {
         seen.set(p.record.id, hash);
@@ -304,7 +199,7 @@ async function archiveBatch(state: ImportState, batch: Pending[], bad: Quarantin
   }
 
   // 3. Store attachment blobs that the archive does not hold yet.
-  const allAtts = fresh.flatMap((p) => loaded.get(p)!);
+  const allAtts = fresh.flatMap((p) => p.attachments);
   const knownBlobs = new Map((await findBlobs(ctx.db, [...new Set(allAtts.map((a) => a.address))])).map((b) => [b.id, b]));
   const newBlobs = new Map<string, StoredBlob>();
   for (const a of allAtts) {
@@ -314,7 +209,7 @@ async function archiveBatch(state: ImportState, batch: Pending[], bad: Quarantin
       summary.attachments.deduplicated++;
       continue;
     }
-    const stored = a.data ? await ctx.blobs.put(a.data, { mime: a.input.mime }) : await ctx.blobs.putFile(a.path!, { mime: a.input.mime });
+    const stored = a.data ? await ctx.blobs.put(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength), { mime: a.mime }) : await ctx.blobs.putFile(a.path!, { mime: a.mime });
     newBlobs.set(a.address, stored);
     summary.attachments.stored++;
   }
@@ -333,9 +228,9 @@ async function archiveBatch(state: ImportState, batch: Pending[], bad: Quarantin
 
     const keys = await allocateKeys(trx, fresh);
     const rows: Insertable<MessagesTable>[] = [];
-    const docs: { id: number; doc: FtsDocument }[] = [];
+    const fts: { id: number; body: string; meta: string }[] = [];
     const rowOf = new Map<string, Insertable<MessagesTable>>();
-    const archived: Pending[] = [];
+    const archived: PreparedRecord[] = [];
     for (const p of fresh) {
       const key = keys.get(p);
       if (key === undefined) {
@@ -363,7 +258,7 @@ async function archiveBatch(state: ImportState, batch: Pending[], bad: Quarantin
         recalled_at: null,
         recalled_by: null,
         attachment_count: r.attachments.length,
-        record_hash: hashes.get(p)!,
+        record_hash: p.recordHash,
         import_id: state.importId,
         archived_at: now,
       };
@@ -413,20 +308,19 @@ async function archiveBatch(state: ImportState, batch: Pending[], bad: Quarantin
 
     for (const [i, p] of archived.entries()) {
       const row = rows[i]!;
-      docs.push({ id: row.id, doc: ftsDocumentOf(p.record, row.recalled_at !== null) });
+      fts.push({ id: row.id, body: p.fts.body, meta: row.recalled_at === null ? p.fts.meta : `${p.fts.meta} ${META_RECALLED}` });
     }
     await insertMessages(trx, rows);
 
     const attachmentRows = [];
     for (const [i, p] of archived.entries()) {
-      const atts = loaded.get(p)!;
-      for (const [ordinal, a] of atts.entries()) {
-        attachmentRows.push({ message_id: rows[i]!.id, ordinal, blob_id: a.address, name: a.input.name, mime: a.input.mime ?? null });
+      for (const [ordinal, a] of p.attachments.entries()) {
+        attachmentRows.push({ message_id: rows[i]!.id, ordinal, blob_id: a.address, name: a.name, mime: a.mime ?? null });
         await addBlobReference(trx, newBlobs.get(a.address) ?? knownBlobs.get(a.address)!, now);
       }
     }
     await insertAttachments(trx, attachmentRows);
-    await indexMessages(trx, docs);
+    await indexRows(trx, fts);
     if (reindex.length > 0) {
       await unindexMessages(trx, reindex);
       await indexMessages(trx, await storedFtsDocuments(trx, await messagesByKeys(trx, reindex)));
@@ -461,12 +355,12 @@ async function archiveBatch(state: ImportState, batch: Pending[], bad: Quarantin
 }
 
 /** Chooses each new record's time-ordered key: its preferred slot, else the next free slot in that millisecond. */
-async function allocateKeys(db: Kysely<Database>, fresh: readonly Pending[]): Promise<Map<Pending, number>> {
-  const preferred = new Map<Pending, number>();
+async function allocateKeys(db: Kysely<Database>, fresh: readonly PreparedRecord[]): Promise<Map<PreparedRecord, number>> {
+  const preferred = new Map<PreparedRecord, number>();
   for (const p of fresh) preferred.set(p, firstKeyOf(p.record.timeMs) + preferredSlot(p.record.source, p.record.id));
   const taken = await takenKeys(db, [...preferred.values()]);
   const used = new Set<number>();
-  const out = new Map<Pending, number>();
+  const out = new Map<PreparedRecord, number>();
   for (const p of fresh) {
     const want = preferred.get(p)!;
     if (!taken.has(want) && !used.has(want)) {
@@ -486,4 +380,46 @@ async function allocateKeys(db: Kysely<Database>, fresh: readonly Pending[]): Pr
     }
   }
   return out;
+}
+
+/** Prepared batches from a worker thread (the default: parsing overlaps writing), or from this thread. */
+async function* preparedBatches(options: PrepareOptions, inThread: boolean): AsyncGenerator<PreparedBatch> {
+  if (inThread) {
+    yield* prepareBatches(options);
+    return;
+  }
+  const here = import.meta.url;
+  const workerData = { ...options, inFlight: 2 };
+  // From the build, the worker is plain JavaScript; from the sources (tests, dev), it loads through tsx.
+  const worker = here.endsWith('.ts')
+    ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(new URL('./import-worker.ts', here).href)}); })`, { eval: true, workerData })
+    : new Worker(new URL('./import-worker.js', here), { workerData });
+  const queue: WorkerMessage[] = [];
+  let wake: (() => void) | undefined;
+  let failure: Error | undefined;
+  worker.on('message', (m: WorkerMessage) => {
+    queue.push(m);
+    wake?.();
+  });
+  worker.on('error', (e) => {
+    failure = e;
+    wake?.();
+  });
+  worker.on('exit', (code) => {
+    if (code !== 0 && !failure) failure = new Error(`import worker exited with code ${code}`);
+    wake?.();
+  });
+  try {
+    for (;;) {
+      while (queue.length === 0 && !failure) await new Promise<void>((r) => (wake = r));
+      const m = queue.shift();
+      if (!m) throw fatalError('import.worker_failed', 'the import worker stopped unexpectedly', failure);
+      if (m.kind === 'done') return;
+      if (m.kind === 'error') throw fatalError('import.worker_failed', `reading the import file failed: ${m.message}`);
+      worker.postMessage('ack');
+      yield m.batch;
+    }
+  } finally {
+    await worker.terminate();
+  }
 }

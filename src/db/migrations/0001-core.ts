@@ -62,7 +62,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint('messages_source_ext', ['source_id', 'ext_id'])
     .execute();
   await db.schema.createIndex('messages_conversation').on('messages').columns(['conversation_id', 'id']).execute();
-  await db.schema.createIndex('messages_from').on('messages').columns(['from_person_id', 'id']).execute();
 
   await db.schema
     .createTable('attachments')

@@ -1,0 +1,155 @@
+import { createHash, createHmac } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { parseRecordLine } from '../connectors/ndjson/parse-record.js';
+import { readLines } from '../connectors/ndjson/read-lines.js';
+import type { ArchiveRecord, AttachmentInput } from '../domain/record.js';
+import { ftsRow, type FtsRow } from '../search/fts-document.js';
+import { ftsDocumentOf } from './index-documents.js';
+
+/**
+ * The CPU-bound first half of an import, free of database access so that it can run in a worker
+ * thread: read lines, parse and validate, load and hash attachments, hash the canonical record and
+ * build its full-text row. The second half (services/import.ts) writes the batches.
+ */
+
+export interface PreparedAttachment {
+  name: string;
+  mime: string | undefined;
+  /** The bytes (inline data or a small file), or the path of a large file to stream. */
+  data?: Uint8Array;
+  path?: string;
+  /** Keyed content address (the blob id). */
+  address: string;
+  sha256: string;
+  size: number;
+}
+
+export interface PreparedRecord {
+  line: number;
+  /** The input line, kept in case the record must be quarantined later (conflict). */
+  text: string;
+  /** The record without attachment payloads (see `attachments`). */
+  record: ArchiveRecord;
+  attachments: PreparedAttachment[];
+  recordHash: string;
+  /** Index row as if the record were not recalled. */
+  fts: FtsRow;
+}
+
+export interface BadLine {
+  line: number;
+  reason: string;
+  content: string | null;
+}
+
+export interface PreparedBatch {
+  records: PreparedRecord[];
+  bad: BadLine[];
+  blankLines: number;
+  /** Lines read so far and bytes consumed so far. */
+  lines: number;
+  bytesRead: number;
+}
+
+export interface PrepareOptions {
+  file: string;
+  baseDir: string;
+  batchSize: number;
+  /** HMAC key for content addresses (the keyring's dedup key). */
+  dedupKey: Uint8Array;
+}
+
+/** Files above this size are streamed into the blob store instead of read into memory. */
+export const LARGE_ATTACHMENT = 64 * 1024 * 1024;
+
+class RecordProblem extends Error {}
+
+const sha256Hex = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
+
+async function hashFile(path: string, dedupKey: Uint8Array): Promise<{ address: string; sha256: string; size: number }> {
+  const mac = createHmac('sha256', dedupKey);
+  const sha = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    mac.update(chunk);
+    sha.update(chunk);
+    size += chunk.length;
+  }
+  return { address: mac.digest('hex'), sha256: sha.digest('hex'), size };
+}
+
+async function loadAttachment(att: AttachmentInput, index: number, options: PrepareOptions): Promise<PreparedAttachment> {
+  const base = { name: att.name, mime: att.mime };
+  const inMemory = (data: Buffer): PreparedAttachment => ({
+    ...base,
+    // A copy with its own ArrayBuffer (not Node's shared pool), so it can be transferred between threads.
+    data: new Uint8Array(data),
+    address: createHmac('sha256', options.dedupKey).update(data).digest('hex'),
+    sha256: sha256Hex(data),
+    size: data.length,
+  });
+  if ('data' in att) return inMemory(Buffer.from(att.data, 'base64'));
+  const field = `attachments.${index}.path`;
+  if (isAbsolute(att.path)) throw new RecordProblem(`${field}: must be relative to the NDJSON file`);
+  const full = resolve(options.baseDir, att.path);
+  const rel = relative(options.baseDir, full);
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw new RecordProblem(`${field}: must stay inside the NDJSON file's folder`);
+  let size: number;
+  try {
+    const st = statSync(full);
+    if (!st.isFile()) throw new Error('not a file');
+    size = st.size;
+  } catch {
+    throw new RecordProblem(`${field}: file not found: ${att.path}`);
+  }
+  if (size > LARGE_ATTACHMENT) return { ...base, path: full, ...(await hashFile(full, options.dedupKey)) };
+  return inMemory(await readFile(full));
+}
+
+/** SHA-256 of the canonical record: what was archived, for evidence and to tell a re-import from a conflicting record. */
+export function recordHash(r: ArchiveRecord, attachments: readonly Pick<PreparedAttachment, 'name' | 'mime' | 'sha256'>[]): string {
+  return sha256Hex(
+    JSON.stringify([
+      r.source, r.id, r.seq ?? null, r.timeMs, r.conversation, r.from, r.to, r.type, r.text ?? null, r.recalls ?? null, r.call ?? null,
+      r.fields ?? null, r.raw === undefined ? null : r.raw, attachments.map((a) => [a.name, a.mime ?? null, a.sha256]),
+    ]),
+  );
+}
+
+/** Reads and prepares a whole NDJSON file as a stream of batches. */
+export async function* prepareBatches(options: PrepareOptions): AsyncGenerator<PreparedBatch> {
+  let batch: PreparedBatch = { records: [], bad: [], blankLines: 0, lines: 0, bytesRead: 0 };
+  for await (const line of readLines(options.file)) {
+    batch.lines = line.line;
+    batch.bytesRead = line.bytesRead;
+    if (line.text === null) {
+      batch.bad.push({ line: line.line, reason: line.problem ?? 'unreadable line', content: null });
+    } else if (line.text.trim() === '') {
+      batch.blankLines++;
+    } else {
+      const parsed = parseRecordLine(line.text);
+      if (!parsed.ok) {
+        batch.bad.push({ line: line.line, reason: parsed.reason, content: line.text });
+      } else {
+        const r = parsed.record;
+        try {
+          const attachments: PreparedAttachment[] = [];
+          for (let i = 0; i < r.attachments.length; i++) attachments.push(await loadAttachment(r.attachments[i]!, i, options));
+          // The payloads travel in `attachments`; the record keeps names and types only.
+          const record: ArchiveRecord = { ...r, attachments: r.attachments.map((a) => ({ name: a.name, mime: a.mime, path: '' })) };
+          batch.records.push({ line: line.line, text: line.text, record, attachments, recordHash: recordHash(r, attachments), fts: ftsRow(ftsDocumentOf(r, false)) });
+        } catch (e) {
+          if (!(e instanceof RecordProblem)) throw e;
+          batch.bad.push({ line: line.line, reason: `invalid record: ${e.message}`, content: line.text });
+        }
+      }
+    }
+    if (batch.records.length >= options.batchSize || batch.bad.length >= options.batchSize) {
+      yield batch;
+      batch = { records: [], bad: [], blankLines: 0, lines: batch.lines, bytesRead: batch.bytesRead };
+    }
+  }
+  if (batch.records.length > 0 || batch.bad.length > 0 || batch.blankLines > 0) yield batch;
+}
