@@ -50,4 +50,9 @@ export interface BlobStore {
   exists(id: string): Promise<boolean>;
   /** Removes the object; a missing object is not an error. */
   delete(id: string): Promise<void>;
+  /**
+   * Runs `fn` with per-object fsyncs deferred, then makes everything it wrote durable with one
+   * file-system sync before returning (bulk imports: one sync per batch, before the database commit).
+   */
+  withDeferredSync<T>(fn: () => Promise<T>): Promise<T>;
 }

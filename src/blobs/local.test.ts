@@ -577,3 +577,16 @@ describe('local blob store: streaming putFile / writeTo', () => {
     expect(readFileSync(dest).equals(data)).toBe(true);
   });
 });
+
+describe('deferred durability for bulk writes', () => {
+  it('writes objects inside withDeferredSync that read back intact, and returns the callback result', async () => {
+    const datas = Array.from({ length: 20 }, (_, i) => Buffer.from(`deferred object ${i} `.repeat(100 + i)));
+    const stored = await store.withDeferredSync(() => Promise.all(datas.map((d) => store.put(d))));
+    expect(stored).toHaveLength(20);
+    for (const [i, s] of stored.entries()) expect(await store.get(s)).toEqual(datas[i]);
+  });
+
+  it('syncs even when the callback fails, and passes the error on', async () => {
+    await expect(store.withDeferredSync(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+  });
+});

@@ -41,7 +41,7 @@ export function openSqlite(path: string, key: Buffer, cipher: string, options: {
   // Freed pages are zeroed so deleted content does not linger in the file.
   handle.pragma('secure_delete = ON');
   handle.pragma('foreign_keys = OFF');
-  handle.pragma('cache_size = -131072');
+  handle.pragma('cache_size = -16384');
   handle.pragma('temp_store = MEMORY');
   handle.pragma('busy_timeout = 10000');
   return handle;

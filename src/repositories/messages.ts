@@ -1,4 +1,6 @@
 import { sql, type Insertable, type Kysely } from 'kysely';
+import { prepareBulkInsert } from '../db/bulk-insert.js';
+import type { SqliteHandle } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
 import type { AttachmentsTable, MessagesTable } from '../db/tables/core.js';
 import { firstKeyOf, lastKeyOf } from '../domain/message-key.js';
@@ -10,7 +12,7 @@ export async function existingByExtIds(db: Kysely<Database>, sourceId: number, e
   const out = new Map<string, { id: number; recordHash: string }>();
   for (const part of chunks([...new Set(extIds)])) {
     const rows = await db.selectFrom('messages').select(['id', 'ext_id', 'record_hash']).where('source_id', '=', sourceId).where('ext_id', 'in', part).execute();
-    for (const r of rows) out.set(r.ext_id, { id: r.id, recordHash: r.record_hash });
+    for (const r of rows) out.set(r.ext_id, { id: r.id, recordHash: r.record_hash.toString('hex') });
   }
   return out;
 }
@@ -31,12 +33,20 @@ export async function keysOfMillisecond(db: Kysely<Database>, timeMs: number): P
   return new Set(rows.map((r) => r.id));
 }
 
-export async function insertMessages(db: Kysely<Database>, rows: readonly Insertable<MessagesTable>[]): Promise<void> {
-  for (const part of chunks(rows, 200)) await db.insertInto('messages').values(part).execute();
+export interface MessageWriter {
+  messages(rows: readonly Insertable<MessagesTable>[]): void;
+  attachments(rows: readonly Insertable<AttachmentsTable>[]): void;
 }
 
-export async function insertAttachments(db: Kysely<Database>, rows: readonly Insertable<AttachmentsTable>[]): Promise<void> {
-  for (const part of chunks(rows, 500)) await db.insertInto('attachments').values(part).execute();
+/** Bulk writers for new messages and their attachment rows (prepared once, run inside the caller's transaction). */
+export function prepareMessageWriter(db: Kysely<Database>, sqlite: SqliteHandle): MessageWriter {
+  return {
+    messages: prepareBulkInsert(db, sqlite, 'messages', [
+      'id', 'source_id', 'ext_id', 'seq', 'time_ms', 'conversation_id', 'from_person_id', 'to_person_ids', 'type', 'text', 'fields', 'raw',
+      'recalled_at', 'recalled_by', 'attachment_count', 'record_hash', 'import_id', 'archived_at',
+    ]),
+    attachments: prepareBulkInsert(db, sqlite, 'attachments', ['message_id', 'ordinal', 'blob_id', 'name', 'mime']),
+  };
 }
 
 export async function markRecalled(db: Kysely<Database>, id: number, recalledAt: number, recalledBy: string): Promise<void> {
@@ -124,7 +134,7 @@ function toMessageRow(r: BaseRow): MessageRow {
     recalledAt: r.recalled_at,
     recalledBy: r.recalled_by,
     attachmentCount: r.attachment_count,
-    recordHash: r.record_hash,
+    recordHash: r.record_hash.toString('hex'),
     archivedAt: r.archived_at,
   };
 }

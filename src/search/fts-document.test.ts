@@ -72,3 +72,11 @@ describe('meta tokens', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 });
+
+describe('the uni column', () => {
+  it('holds each distinct CJK character of the folded text once, and nothing else', () => {
+    const row = ftsRow({ text: '合同合同 abc 發票 ＰＤＦ', source: 's', conversationId: 'c', fromId: 'f', to: [], type: 'text', hasAttachment: false, recalled: false });
+    expect(row.uni).toBe('合 同 发 票');
+    expect(ftsRow({ text: 'only latin 123', source: 's', conversationId: 'c', fromId: 'f', to: [], type: 'text', hasAttachment: false, recalled: false }).uni).toBe('');
+  });
+});

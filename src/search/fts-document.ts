@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { foldText, tokenizeFolded } from '../domain/tokenizer.js';
+import { foldText, segmentFolded, tokenizeFolded } from '../domain/tokenizer.js';
 
 /**
  * What the full-text index stores for one message, and how it becomes an FTS row.
  *
- * `body` is the space-joined tokens of the text (domain/tokenizer.ts). `meta` holds one token per
+ * `body` is the space-joined tokens of the text (domain/tokenizer.ts). `uni` holds each distinct CJK
+ * character of the text once, so a 1-character query is one term lookup. `meta` holds one token per
  * filter value, each a single unicode61 token that cannot collide with another kind:
  *
  *   f<16 hex>   sender: the id and the name (from:)           hex = first 64 bits of
@@ -33,7 +34,15 @@ export interface FtsDocument {
 
 export interface FtsRow {
   body: string;
+  uni: string;
   meta: string;
+}
+
+/** The distinct CJK characters of folded text, space-joined (the `uni` column). */
+export function cjkCharacters(folded: string): string {
+  const seen = new Set<string>();
+  for (const seg of segmentFolded(folded)) if (seg.cjk) for (const ch of seg.text) seen.add(ch);
+  return [...seen].join(' ');
 }
 
 export type MetaNamespace = 'f' | 't' | 'c' | 's';
@@ -67,7 +76,9 @@ export const metaTypeToken = (type: string): string => (/^[a-z0-9]+$/.test(type)
 
 /** The FTS row of a document: body tokens and meta tokens, space-separated. */
 export function ftsRow(doc: FtsDocument): FtsRow {
-  const body = doc.text ? tokenizeFolded(foldText(doc.text)).join(' ') : '';
+  const folded = doc.text ? foldText(doc.text) : '';
+  const body = folded ? tokenizeFolded(folded).join(' ') : '';
+  const uni = folded ? cjkCharacters(folded) : '';
   const meta: string[] = [META_ALL_ROWS, metaTypeToken(doc.type), metaValueToken('c', doc.conversationId), metaValueToken('s', doc.source), metaValueToken('f', doc.fromId)];
   if (doc.fromName) meta.push(metaValueToken('f', doc.fromName));
   for (const t of doc.to) {
@@ -76,5 +87,5 @@ export function ftsRow(doc: FtsDocument): FtsRow {
   }
   if (doc.hasAttachment) meta.push(META_HAS_ATTACHMENT);
   if (doc.recalled) meta.push(META_RECALLED);
-  return { body, meta: meta.join(' ') };
+  return { body, uni, meta: meta.join(' ') };
 }

@@ -44,11 +44,12 @@ async function ids(q: string): Promise<number[]> {
 const matchOf = (q: string): string => compileSearchQuery(parseSearchQuery(q)).match;
 
 describe('compileSearchQuery', () => {
-  it('turns CJK terms into bigram phrases, and one character into a prefix', () => {
+  it('turns CJK terms into bigram phrases, and one character into a lookup in the uni column', () => {
     expect(matchOf('合同')).toBe('body : ("合同")');
     expect(matchOf('合同书')).toBe('body : ("合同" + "同书")');
     expect(matchOf('中华人民共和国')).toBe('body : ("中华" + "华人" + "人民" + "民共" + "共和" + "和国")');
-    expect(matchOf('信')).toBe('body : ("信" *)');
+    expect(matchOf('信')).toBe('uni : "信"');
+    expect(matchOf('信*')).toBe('uni : "信"');
     expect(matchOf('發票')).toBe('body : ("发票")');
   });
 

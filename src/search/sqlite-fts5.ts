@@ -1,4 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { SqliteHandle } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
 import { firstKeyOf } from '../domain/message-key.js';
 import { MAX_TIME_MS, MIN_TIME_MS } from '../domain/record.js';
@@ -64,9 +65,19 @@ export function textTermTokens(term: Pick<TextTerm, 'folded' | 'prefix'>): { tok
   return { tokens, prefix };
 }
 
+/** The character, when a term is exactly one CJK character (answered by the `uni` column). */
+function singleCjkCharacter(folded: string): string | undefined {
+  const segments = segmentFolded(folded);
+  if (segments.length !== 1 || !segments[0]!.cjk) return undefined;
+  const chars = Array.from(segments[0]!.text);
+  return chars.length === 1 ? chars[0] : undefined;
+}
+
 function atomExpression(atom: SearchAtom): string {
   switch (atom.kind) {
     case 'text': {
+      const single = singleCjkCharacter(atom.folded);
+      if (single !== undefined) return `uni : ${quote(single)}`;
       const { tokens, prefix } = textTermTokens(atom);
       if (tokens.length === 0) throw new Error('text term without tokens (the parser rejects these)');
       return `body : (${tokens.map(quote).join(' + ')}${prefix ? ' *' : ''})`;
@@ -132,8 +143,8 @@ export async function indexRows(db: Kysely<Database>, rows: readonly ({ id: numb
 
 async function insertRows(db: Kysely<Database>, rows: readonly ({ id: number } & FtsRow)[]): Promise<void> {
   if (rows.length === 0) return;
-  const values = rows.map((r) => sql`(${r.id}, ${r.body}, ${r.meta})`);
-  await sql`INSERT OR REPLACE INTO message_fts (rowid, body, meta) VALUES ${sql.join(values)}`.execute(db);
+  const values = rows.map((r) => sql`(${r.id}, ${r.body}, ${r.meta}, ${r.uni})`);
+  await sql`INSERT OR REPLACE INTO message_fts (rowid, body, meta, uni) VALUES ${sql.join(values)}`.execute(db);
 }
 
 /** Removes messages from the index (ids that are not indexed are ignored). */
@@ -166,4 +177,12 @@ export async function searchMessageIds(
   if (total === 0 || limit === 0 || offset >= total) return { total, ids: [] };
   const rows = await sql<{ id: number }>`SELECT rowid AS id FROM message_fts WHERE ${where} ORDER BY rowid DESC LIMIT ${limit} OFFSET ${offset}`.execute(db);
   return { total, ids: rows.rows.map((r) => Number(r.id)) };
+}
+
+/** A prepared writer of FTS rows for bulk indexing (the import): one statement, run per row inside the caller's transaction. */
+export function prepareIndexWriter(db: Kysely<Database>, sqlite: SqliteHandle): (rows: readonly ({ id: number } & FtsRow)[]) => void {
+  const statement = sqlite.prepare(sql`INSERT OR REPLACE INTO message_fts (rowid, body, meta, uni) VALUES (${0}, ${''}, ${''}, ${''})`.compile(db).sql);
+  return (rows) => {
+    for (const r of rows) statement.run(r.id, r.body, r.meta, r.uni);
+  };
 }

@@ -3,22 +3,22 @@ import { createReadStream, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { parseRecordLine } from '../connectors/ndjson/parse-record.js';
-import { readLines } from '../connectors/ndjson/read-lines.js';
+import { readLineChunks } from '../connectors/ndjson/read-lines.js';
 import type { ArchiveRecord, AttachmentInput } from '../domain/record.js';
 import { ftsRow, type FtsRow } from '../search/fts-document.js';
 import { ftsDocumentOf } from './index-documents.js';
 
 /**
- * The CPU-bound first half of an import, free of database access so that it can run in a worker
- * thread: read lines, parse and validate, load and hash attachments, hash the canonical record and
- * build its full-text row. The second half (services/import.ts) writes the batches.
+ * The first half of an import, free of database access: read lines, parse and validate, load and
+ * hash attachments, hash the canonical record and build its full-text row. The second half
+ * (services/import.ts) writes the batches.
  */
 
 export interface PreparedAttachment {
   name: string;
   mime: string | undefined;
   /** The bytes (inline data or a small file), or the path of a large file to stream. */
-  data?: Uint8Array;
+  data?: Buffer;
   path?: string;
   /** Keyed content address (the blob id). */
   address: string;
@@ -84,8 +84,7 @@ async function loadAttachment(att: AttachmentInput, index: number, options: Prep
   const base = { name: att.name, mime: att.mime };
   const inMemory = (data: Buffer): PreparedAttachment => ({
     ...base,
-    // A copy with its own ArrayBuffer (not Node's shared pool), so it can be transferred between threads.
-    data: new Uint8Array(data),
+    data,
     address: createHmac('sha256', options.dedupKey).update(data).digest('hex'),
     sha256: sha256Hex(data),
     size: data.length,
@@ -121,7 +120,7 @@ export function recordHash(r: ArchiveRecord, attachments: readonly Pick<Prepared
 /** Reads and prepares a whole NDJSON file as a stream of batches. */
 export async function* prepareBatches(options: PrepareOptions): AsyncGenerator<PreparedBatch> {
   let batch: PreparedBatch = { records: [], bad: [], blankLines: 0, lines: 0, bytesRead: 0 };
-  for await (const line of readLines(options.file)) {
+  for await (const chunk of readLineChunks(options.file)) for (const line of chunk) {
     batch.lines = line.line;
     batch.bytesRead = line.bytesRead;
     if (line.text === null) {

@@ -17,11 +17,11 @@ export const MAX_LINE_BYTES = 512 * 1024 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Streams a file as lines with constant memory (one line at a time, plus the read buffer).
+ * Streams a file as lines with constant memory, one read chunk (1 MiB) of lines at a time.
  * Handles LF and CRLF, a leading BOM, a last line without a terminator, invalid UTF-8 and
  * oversized lines (reported, skipped, the rest continues).
  */
-export async function* readLines(path: string, options: { maxLineBytes?: number } = {}): AsyncGenerator<NdjsonLine> {
+export async function* readLineChunks(path: string, options: { maxLineBytes?: number } = {}): AsyncGenerator<NdjsonLine[]> {
   const maxLine = options.maxLineBytes ?? MAX_LINE_BYTES;
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
   let pending: Buffer[] = [];
@@ -44,6 +44,7 @@ export async function* readLines(path: string, options: { maxLineBytes?: number 
   };
 
   for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const lines: NdjsonLine[] = [];
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(0x0a, start);
@@ -56,7 +57,7 @@ export async function* readLines(path: string, options: { maxLineBytes?: number 
       pending = [];
       pendingBytes = 0;
       oversized = false;
-      yield line;
+      lines.push(line);
       start = nl + 1;
     }
     if (start < chunk.length) {
@@ -71,6 +72,12 @@ export async function* readLines(path: string, options: { maxLineBytes?: number 
         pendingBytes += rest.length;
       }
     }
+    if (lines.length > 0) yield lines;
   }
-  if (pendingBytes > 0 || oversized) yield emit(pending, pendingBytes);
+  if (pendingBytes > 0 || oversized) yield [emit(pending, pendingBytes)];
+}
+
+/** The same stream, one line at a time. */
+export async function* readLines(path: string, options: { maxLineBytes?: number } = {}): AsyncGenerator<NdjsonLine> {
+  for await (const lines of readLineChunks(path, options)) yield* lines;
 }

@@ -41,7 +41,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('messages')
-    .addColumn('id', 'bigint', (c) => c.primaryKey())
+    // INTEGER PRIMARY KEY: the key is SQLite's rowid (and the FTS rowid); a PostgreSQL dialect needs bigint.
+    .addColumn('id', 'integer', (c) => c.primaryKey())
     .addColumn('source_id', 'integer', (c) => c.notNull())
     .addColumn('ext_id', 'text', (c) => c.notNull())
     .addColumn('seq', 'bigint')
@@ -56,7 +57,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('recalled_at', 'bigint')
     .addColumn('recalled_by', 'text')
     .addColumn('attachment_count', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('record_hash', 'text', (c) => c.notNull())
+    .addColumn('record_hash', 'blob', (c) => c.notNull())
     .addColumn('import_id', 'integer')
     .addColumn('archived_at', 'bigint', (c) => c.notNull())
     .addUniqueConstraint('messages_source_ext', ['source_id', 'ext_id'])

@@ -58,8 +58,8 @@ export interface MessagesTable {
   recalled_at: number | null;
   recalled_by: string | null;
   attachment_count: number;
-  /** SHA-256 (hex) of the canonical record, for evidence and duplicate-conflict detection. */
-  record_hash: string;
+  /** SHA-256 (32 bytes) of the canonical record, for evidence and duplicate-conflict detection. */
+  record_hash: Buffer;
   import_id: number | null;
   archived_at: number;
 }
