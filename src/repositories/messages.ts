@@ -17,16 +17,6 @@ export async function existingByExtIds(db: Kysely<Database>, sourceId: number, e
   return out;
 }
 
-/** Which of these message keys are taken. */
-export async function takenKeys(db: Kysely<Database>, keys: readonly number[]): Promise<Set<number>> {
-  const taken = new Set<number>();
-  for (const part of chunks(keys)) {
-    const rows = await db.selectFrom('messages').select('id').where('id', 'in', part).execute();
-    for (const r of rows) taken.add(r.id);
-  }
-  return taken;
-}
-
 /** All keys taken within one millisecond (used when the preferred slot is taken). */
 export async function keysOfMillisecond(db: Kysely<Database>, timeMs: number): Promise<Set<number>> {
   const rows = await db.selectFrom('messages').select('id').where('id', '>=', firstKeyOf(timeMs)).where('id', '<=', lastKeyOf(timeMs)).execute();
@@ -36,6 +26,28 @@ export async function keysOfMillisecond(db: Kysely<Database>, timeMs: number): P
 export interface MessageWriter {
   messages(rows: readonly Insertable<MessagesTable>[]): void;
   attachments(rows: readonly Insertable<AttachmentsTable>[]): void;
+}
+
+export interface MessageLookups {
+  /** The archived message with this (source, ext id), if any. */
+  byExtId(sourceId: number, extId: string): { id: number; recordHash: string } | undefined;
+  keyTaken(key: number): boolean;
+  pendingRecallCount(): number;
+}
+
+/** Point lookups for the import's hot path: built once by Kysely, run as prepared statements. */
+export function prepareMessageLookups(db: Kysely<Database>, sqlite: SqliteHandle): MessageLookups {
+  const byExt = sqlite.prepare(db.selectFrom('messages').select(['id', 'record_hash']).where('source_id', '=', 0).where('ext_id', '=', '').compile().sql);
+  const byKey = sqlite.prepare(db.selectFrom('messages').select('id').where('id', '=', 0).compile().sql).pluck();
+  const pending = sqlite.prepare(db.selectFrom('pending_recalls').select((eb) => eb.fn.countAll().as('n')).compile().sql).pluck();
+  return {
+    byExtId(sourceId, extId) {
+      const r = byExt.get(sourceId, extId) as { id: number; record_hash: Buffer } | undefined;
+      return r && { id: r.id, recordHash: r.record_hash.toString('hex') };
+    },
+    keyTaken: (key) => byKey.get(key) !== undefined,
+    pendingRecallCount: () => Number(pending.get()),
+  };
 }
 
 /** Bulk writers for new messages and their attachment rows (prepared once, run inside the caller's transaction). */

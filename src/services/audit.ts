@@ -10,6 +10,7 @@ import {
 } from '../domain/merkle.js';
 import { AppError, fatalError, usageError } from '../errors.js';
 import * as repo from '../repositories/audit.js';
+import type { EventFilters } from '../repositories/audit.js';
 
 /**
  * The tamper-evident audit log: an RFC 9162 Merkle tree over audit events, with an Ed25519-signed
@@ -620,20 +621,8 @@ export interface AuditEventView {
   leafHash: string;
 }
 
-export interface AuditListFilters {
-  /** Default 50, at most 10 000. */
-  limit?: number | undefined;
-  /** Exact action, or a prefix ending in `*` (`message.*`). */
-  action?: string | undefined;
-  actor?: string | undefined;
-  subject?: string | undefined;
-  sinceMs?: number | undefined;
-  untilMs?: number | undefined;
-  beforeSeq?: number | undefined;
-  afterSeq?: number | undefined;
-  /** Default 'desc' (newest first). */
-  order?: 'asc' | 'desc' | undefined;
-}
+/** Filters of `listAuditEvents`: those of the repository, all optional (limit default 50, at most 10 000; order default newest first). */
+export type AuditListFilters = Partial<EventFilters>;
 
 export const MAX_LIST_LIMIT = 10_000;
 

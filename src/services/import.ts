@@ -12,7 +12,8 @@ import { addBlobReference, findBlobs } from '../repositories/blobs.js';
 import { conversationCacheKey, resolveConversations, resolvePersons } from '../repositories/directory.js';
 import { createImport, finishImport, markInterruptedImports, quarantineLines, type QuarantineInput } from '../repositories/imports.js';
 import {
-  addPendingRecall, existingByExtIds, keysOfMillisecond, markRecalled, messagesByKeys, prepareMessageWriter, takenKeys, takePendingRecalls, type MessageWriter,
+  addPendingRecall, existingByExtIds, keysOfMillisecond, markRecalled, messagesByKeys, prepareMessageLookups, prepareMessageWriter, takePendingRecalls,
+  type MessageLookups, type MessageWriter,
 } from '../repositories/messages.js';
 import { bumpSourceCounters, recordSeqs, resolveSource } from '../repositories/sources.js';
 import { META_RECALLED, type FtsRow } from '../search/fts-document.js';
@@ -89,6 +90,7 @@ interface ImportState {
   importId: number;
   file: string;
   writer: MessageWriter;
+  lookups: MessageLookups;
   index: (rows: readonly ({ id: number } & FtsRow)[]) => void;
   sourceIds: Map<string, number>;
   persons: Map<string, { id: number; name: string | null }>;
@@ -130,7 +132,7 @@ async function runImport(ctx: Context, file: string, totalBytes: number, options
     recallsLinked: 0, recallsPending: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
   };
   const state: ImportState = {
-    ctx, importId, file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), summary, perSource: new Map(),
+    ctx, importId, file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), summary, perSource: new Map(),
   };
 
   const prepare: PrepareOptions = { file, baseDir: dirname(file), batchSize, dedupKey: ctx.keys.dedupKey };
@@ -188,13 +190,13 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
   for (const [source, list] of bySource) {
     const known = state.sourceIds.get(source) ?? (await ctx.db.selectFrom('sources').select('id').where('name', '=', source).executeTakeFirst())?.id;
     if (known !== undefined) state.sourceIds.set(source, known);
-    const existing = known === undefined ? new Map<string, { id: number; recordHash: string }>() : await existingByExtIds(ctx.db, known, list.map((p) => p.record.id));
+
     const seen = new Map<string, string>();
     const stats = state.perSource.get(source) ?? { name: source, imported: 0, duplicates: 0 };
     state.perSource.set(source, stats);
     for (const p of list) {
       const hash = p.recordHash;
-      const prior = existing.get(p.record.id)?.recordHash ?? seen.get(p.record.id);
+      const prior = (known === undefined ? undefined : state.lookups.byExtId(known, p.record.id)?.recordHash) ?? seen.get(p.record.id);
       if (prior === undefined) {
         seen.set(p.record.id, hash);
         fresh.push(p);
@@ -242,7 +244,7 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
       state.conversations,
     );
 
-    const keys = await allocateKeys(trx, fresh);
+    const keys = await allocateKeys(trx, state.lookups, fresh);
     const rows: Insertable<MessagesTable>[] = [];
     const fts: ({ id: number } & FtsRow)[] = [];
     const rowOf = new Map<string, Insertable<MessagesTable>>();
@@ -284,11 +286,12 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
     }
 
     // Recalls: a recall marks its original (kept, never deleted); one that arrives first waits for it.
+    const hasPending = state.lookups.pendingRecallCount() > 0;
     const reindex: number[] = [];
     for (const [source] of bySource) {
       const sourceId = state.sourceIds.get(source)!;
       const mine = archived.filter((p) => p.record.source === source);
-      const waiting = await takePendingRecalls(trx, sourceId, mine.map((p) => p.record.id));
+      const waiting = hasPending ? await takePendingRecalls(trx, sourceId, mine.map((p) => p.record.id)) : new Map<string, { recallExtId: string; recallTimeMs: number }>();
       for (const [extId, w] of waiting) {
         const row = rowOf.get(`${sourceId}\u0000${extId}`)!;
         row.recalled_at = w.recallTimeMs;
@@ -371,15 +374,14 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
 }
 
 /** Chooses each new record's time-ordered key: its preferred slot, else the next free slot in that millisecond. */
-async function allocateKeys(db: Kysely<Database>, fresh: readonly PreparedRecord[]): Promise<Map<PreparedRecord, number>> {
+async function allocateKeys(db: Kysely<Database>, lookups: MessageLookups, fresh: readonly PreparedRecord[]): Promise<Map<PreparedRecord, number>> {
   const preferred = new Map<PreparedRecord, number>();
   for (const p of fresh) preferred.set(p, firstKeyOf(p.record.timeMs) + preferredSlot(p.record.source, p.record.id));
-  const taken = await takenKeys(db, [...preferred.values()]);
   const used = new Set<number>();
   const out = new Map<PreparedRecord, number>();
   for (const p of fresh) {
     const want = preferred.get(p)!;
-    if (!taken.has(want) && !used.has(want)) {
+    if (!used.has(want) && !lookups.keyTaken(want)) {
       used.add(want);
       out.set(p, want);
       continue;
