@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { DB_CIPHER } from '../src/crypto/keyring.js';
 import { migrateToLatest, openSqlite, wrapKysely } from '../src/db/connection.js';
 import { firstKeyOf } from '../src/domain/message-key.js';
 import { parseSearchQuery } from '../src/domain/search-query.js';
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `search-${process.pid}.db`);
   const key = randomBytes(32);
-  const sqlite = openSqlite(path, key, 'chacha20', { create: true });
+  const sqlite = openSqlite(path, key, DB_CIPHER, { create: true });
   if (KEEP) console.log(`keeping ${path}; key ${key.toString('hex')}`);
   const db = wrapKysely(sqlite);
   await migrateToLatest(db);
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
   const parsed = queries.map(([label, q]) => ({ label, q, query: parseSearchQuery(q), times: [] as number[], total: 0 }));
   // The baseline runs on its own connection: its table scan must not evict the index's pages
   // from the search connection's page cache.
-  const baseline = openSqlite(path, key, 'chacha20', { create: false });
+  const baseline = openSqlite(path, key, DB_CIPHER, { create: false });
   const likeCount = baseline.prepare('SELECT count(*) AS n FROM bench_text WHERE text LIKE ?');
   const likeTimes: number[] = [];
   let likeTotal = 0;
@@ -185,7 +186,7 @@ async function main(): Promise<void> {
   const twoChar = results.find((r) => r.q === '合同');
 
   console.log('');
-  console.log(`rows: ${ROWS.toLocaleString()}, encrypted (chacha20), ${RUNS} timed runs per query after 3 warm-ups`);
+  console.log(`rows: ${ROWS.toLocaleString()}, encrypted (${DB_CIPHER}), ${RUNS} timed runs per query after 3 warm-ups`);
   console.log(`index: ${(ROWS / indexSeconds).toFixed(0)} msg/s (${indexSeconds.toFixed(1)} s; tokenize ${tokenizeMicros.toFixed(2)} µs/msg); ` +
     `plain insert baseline ${(ROWS / plainSeconds).toFixed(0)} msg/s (${plainSeconds.toFixed(1)} s); ratio ${(indexSeconds / plainSeconds).toFixed(1)}×; optimize ${optimizeSeconds.toFixed(1)} s`);
   console.log(`database after optimize: ${fileMb.toFixed(0)} MB (FTS index + the plain texts table); before optimize ${(((pagesAfter - pagesBefore) * pageSize) / 1e6).toFixed(0)} MB`);

@@ -179,7 +179,7 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
   };
   const candidates = batch.records;
 
-  // 2. Split new records from duplicates (already archived, or repeated within the batch).
+  // 1. Split new records from duplicates (already archived, or repeated within the batch) and conflicts.
   const bySource = new Map<string, PreparedRecord[]>();
   for (const p of candidates) {
     const list = bySource.get(p.record.source) ?? [];
@@ -210,7 +210,7 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
     }
   }
 
-  // 3. Store attachment blobs that the archive does not hold yet.
+  // 2. Store attachment blobs that the archive does not hold yet.
   const allAtts = fresh.flatMap((p) => p.attachments);
   const knownBlobs = new Map((await findBlobs(ctx.db, [...new Set(allAtts.map((a) => a.address))])).map((b) => [b.id, b]));
   const toStore = new Map<string, PreparedAttachment>();
@@ -232,7 +232,7 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
   }
   summary.attachments.stored += newBlobs.size;
 
-  // 4. One transaction: everything the batch changes, with its audit event.
+  // 3. One transaction: everything the batch changes, with its audit event.
   await ctx.db.transaction().execute(async (trx) => {
     for (const source of bySource.keys()) {
       if (!state.sourceIds.has(source)) state.sourceIds.set(source, await resolveSource(trx, source, now));
