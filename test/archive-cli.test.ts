@@ -70,7 +70,7 @@ describe('wekeep CLI: the archive core end to end', () => {
     expect(s.recallsPending).toBe(0);
     expect(s.attachments.stored).toBe(3);
     expect(s.attachments.deduplicated).toBe(1);
-    const q = json<{ total: number; entries: { file: string; line: number; reason: string }[] }>(['quarantine', 'list']);
+    const q = json<{ total: number; entries: { id: number; file: string; line: number; reason: string }[] }>(['quarantine', 'list']);
     expect(q.total).toBe(4);
     const byLine = new Map(q.entries.map((e) => [e.line, e]));
     expect(byLine.get(8)?.reason).toMatch(/invalid JSON/);
@@ -78,6 +78,8 @@ describe('wekeep CLI: the archive core end to end', () => {
     expect(byLine.get(13)?.reason).toMatch(/conversation/);
     expect(byLine.get(15)?.reason).toMatch(/attachments\.0\.path: file not found/);
     expect(q.entries.every((e) => e.file === file)).toBe(true);
+    const one = json<{ line: number; content: string }>(['quarantine', 'show', String(q.entries.find((e) => e.line === 8)!.id)]);
+    expect(one).toMatchObject({ line: 8, content: '{"this is": not json' });
   });
 
   it('re-importing the same file archives nothing new and reports duplicates', () => {

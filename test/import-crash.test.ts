@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,18 @@ describe('import survives kill -9 at any moment', () => {
     expected = { records: ids.size, attachments };
   });
   afterAll(() => tmp.cleanup());
+
+  it('lets one importer write at a time', async () => {
+    const first = startCli(['--data', data, 'import', file]);
+    const exited = new Promise<void>((r) => first.on('exit', () => r()));
+    // wait until the first import holds the writer lock
+    for (let i = 0; i < 100 && !existsSync(join(data, 'writer.lock')); i++) await new Promise((r) => setTimeout(r, 50));
+    const second = runCli(['--data', data, 'import', file]);
+    first.kill('SIGKILL');
+    await exited;
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(/another wekeep process \(pid \d+\) is importing/);
+  }, 120_000);
 
   it('holds every record exactly once after repeated kills and a final run', async () => {
     // Kill points spread over the run, including very early (during setup) and late.
