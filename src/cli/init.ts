@@ -45,7 +45,8 @@ async function importDemo(ctx: Parameters<typeof importNdjson>[0], messages: num
   try {
     const file = join(dir, 'demo.ndjson');
     const out = createWriteStream(file);
-    await writeDemo({ messages, seed: 'wekeep-demo', media: 'normal', days: 180, end: todayInShanghai(ctx.clock.now()) }, out);
+    // The history ends yesterday, so no demo message lies in the future.
+    await writeDemo({ messages, seed: 'wekeep-demo', media: 'normal', days: 180, end: todayInShanghai(ctx.clock.now() - 86_400_000) }, out);
     out.end();
     await once(out, 'finish');
     const bar = createProgressBar('importing demo');
