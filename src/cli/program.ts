@@ -5,6 +5,7 @@ import { registerDemoCommands } from './demo.js';
 import { registerImportCommands } from './import.js';
 import { registerInitCommand } from './init.js';
 import { registerKeysCommands } from './keys.js';
+import { registerReindexCommand } from './reindex.js';
 import { registerSearchCommands } from './search.js';
 import { registerSourcesCommands } from './sources.js';
 import { registerStatsCommand } from './stats.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerStatsCommand(program);
   registerAuditCommands(program);
   registerKeysCommands(program);
+  registerReindexCommand(program);
   program.commands.forEach(function applyExitOverride(c: Command): void {
     c.exitOverride();
     c.commands.forEach(applyExitOverride);

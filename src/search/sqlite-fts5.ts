@@ -186,3 +186,8 @@ export function prepareIndexWriter(db: Kysely<Database>, sqlite: SqliteHandle): 
     for (const r of rows) statement.run(r.id, r.body, r.meta, r.uni);
   };
 }
+
+/** Removes every row of the index (before a rebuild). */
+export async function clearIndex(db: Kysely<Database>): Promise<void> {
+  await sql`INSERT INTO message_fts (message_fts) VALUES ('delete-all')`.execute(db);
+}

@@ -21,6 +21,7 @@ import { indexMessages, prepareIndexWriter, unindexMessages } from '../search/sq
 import { appendAudit } from './audit.js';
 import { prepareBatches, type PrepareOptions, type PreparedAttachment, type PreparedBatch, type PreparedRecord } from './import-prepare.js';
 import { storedFtsDocuments } from './index-documents.js';
+import { assertIndexCurrent } from './reindex.js';
 
 /**
  * NDJSON import in two stages: prepare (services/import-prepare.ts: stream, parse, validate, hash,
@@ -120,6 +121,8 @@ export async function importNdjson(ctx: Context, options: ImportOptions): Promis
 async function runImport(ctx: Context, file: string, totalBytes: number, options: ImportOptions): Promise<ImportSummary> {
   const started = ctx.clock.now();
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  // Records indexed by an outdated tokenizer would be found differently from the rest.
+  await assertIndexCurrent(ctx);
   const importId = await ctx.db.transaction().execute(async (trx) => {
     const interrupted = await markInterruptedImports(trx, started);
     const id = await createImport(trx, { file, format: 'ndjson', actor: ctx.actor, startedAt: started });

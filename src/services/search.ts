@@ -3,6 +3,7 @@ import { parseSearchQuery } from '../domain/search-query.js';
 import { searchMessageIds } from '../search/sqlite-fts5.js';
 import { appendAudit } from './audit.js';
 import { loadMessageViews, toHitView, type HitView } from './message-views.js';
+import { assertIndexCurrent } from './reindex.js';
 
 export const MAX_SEARCH_LIMIT = 100_000;
 
@@ -17,6 +18,7 @@ export interface SearchResult {
  */
 export async function searchMessages(ctx: Context, input: { query: string; limit: number; offset: number }): Promise<SearchResult> {
   const query = parseSearchQuery(input.query, { timeZone: ctx.config.timeZone });
+  await assertIndexCurrent(ctx);
   return ctx.db.transaction().execute(async (trx) => {
     const page = await searchMessageIds(trx, query, { limit: input.limit, offset: input.offset });
     const { views } = await loadMessageViews(trx, page.ids);

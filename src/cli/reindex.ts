@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import { rebuildIndex } from '../services/reindex.js';
+import { printJson, printLine, withContext } from './common.js';
+import { createProgressBar } from './progress.js';
+
+export function registerReindexCommand(program: Command): void {
+  program
+    .command('reindex')
+    .description('rebuild the full-text index from the archived messages (needed after a tokenizer upgrade; all or nothing)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const total = Number((await ctx.db.selectFrom('messages').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+        const bar = createProgressBar('reindexing');
+        const r = await rebuildIndex(ctx, (done) => bar.update(done, total, `${done} messages`));
+        bar.finish();
+        if (opts.json) return printJson(r);
+        printLine(`Rebuilt the search index: ${r.messages} messages, tokenizer version ${r.tokenizerVersion}.`);
+      });
+    });
+}

@@ -1,0 +1,21 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+
+/** The store's key/value settings (format, creation time, tokenizer version). */
+export async function readMeta(db: Kysely<Database>, key: string): Promise<string | undefined> {
+  return (await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst())?.value;
+}
+
+export async function writeMeta(db: Kysely<Database>, key: string, value: string): Promise<void> {
+  await db
+    .insertInto('meta')
+    .values({ key, value })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+    .execute();
+}
+
+/** Message keys in key order, a page at a time (for whole-archive passes such as reindexing). */
+export async function messageKeysAfter(db: Kysely<Database>, after: number, limit: number): Promise<number[]> {
+  const rows = await db.selectFrom('messages').select('id').where('id', '>', after).orderBy('id').limit(limit).execute();
+  return rows.map((r) => r.id);
+}
