@@ -8,8 +8,10 @@ import { createKeyring, loadKeyring, readMasterKey, type Keyring } from './crypt
 import { migrateToLatest, openSqlite, wrapKysely, type SqliteHandle } from './db/connection.js';
 import type { Database } from './db/schema.js';
 import { systemClock, type Clock } from './domain/clock.js';
+import { TOKENIZER_VERSION } from './domain/tokenizer.js';
 import { fatalError } from './errors.js';
 import { createLog, type Log } from './log.js';
+import { TOKENIZER_VERSION_KEY, writeMeta } from './repositories/meta.js';
 
 /** Everything a service needs, built once from the config. Tests build one on a temporary data dir. */
 export interface Context {
@@ -61,6 +63,8 @@ async function assemble(config: Config, keys: Keyring, create: boolean, options:
   const db = wrapKysely(sqlite);
   try {
     await migrateToLatest(db);
+    // A new store's (empty) index is built by this tokenizer.
+    if (create) await writeMeta(db, TOKENIZER_VERSION_KEY, String(TOKENIZER_VERSION));
   } catch (e) {
     await db.destroy();
     throw e;

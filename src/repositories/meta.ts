@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 
+/** Meta key of the tokenizer version that built the full-text index. */
+export const TOKENIZER_VERSION_KEY = 'tokenizer_version';
+
 /** The store's key/value settings (format, creation time, tokenizer version). */
 export async function readMeta(db: Kysely<Database>, key: string): Promise<string | undefined> {
   return (await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst())?.value;

@@ -2,12 +2,10 @@ import type { Context } from '../context.js';
 import { TOKENIZER_VERSION } from '../domain/tokenizer.js';
 import { AppError } from '../errors.js';
 import { messagesByKeys } from '../repositories/messages.js';
-import { messageKeysAfter, readMeta, writeMeta } from '../repositories/meta.js';
+import { messageKeysAfter, readMeta, TOKENIZER_VERSION_KEY, writeMeta } from '../repositories/meta.js';
 import { clearIndex, indexMessages } from '../search/sqlite-fts5.js';
 import { appendAudit } from './audit.js';
 import { storedFtsDocuments } from './index-documents.js';
-
-export const TOKENIZER_VERSION_KEY = 'tokenizer_version';
 
 /** The index must have been built by this tokenizer; otherwise searches could silently miss hits. */
 export async function assertIndexCurrent(ctx: Context): Promise<void> {

@@ -4,9 +4,7 @@ import type { Config } from '../config.js';
 import { initializeContext, type Context } from '../context.js';
 import { formatMasterKey, masterKeyId, readMasterKey, rotateMasterKey, writeFileAtomic, type RotationResult } from '../crypto/keyring.js';
 import { fatalError } from '../errors.js';
-import { TOKENIZER_VERSION } from '../domain/tokenizer.js';
 import { appendAudit } from './audit.js';
-import { TOKENIZER_VERSION_KEY } from './reindex.js';
 
 export interface InitResult {
   dataDir: string;
@@ -44,7 +42,6 @@ export async function initStore(config: Config): Promise<{ ctx: Context; result:
     await trx.insertInto('meta').values([
       { key: 'created_at', value: String(ctx.clock.now()) },
       { key: 'format', value: 'wekeep-store-1' },
-      { key: TOKENIZER_VERSION_KEY, value: String(TOKENIZER_VERSION) },
     ]).execute();
     await appendAudit(ctx, trx, { action: 'store.initialized', details: { keySource, masterKeyId: result.masterKeyId, dbCipher: ctx.keys.dbCipher } });
   });
