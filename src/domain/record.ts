@@ -79,7 +79,11 @@ export const recordInputSchema = z
     source: z.string().min(1).max(200).regex(/^[^/\s]+$/, 'must not contain "/" or whitespace'),
     id: idString,
     seq: z.number().int().nonnegative().optional(),
-    time: z.union([z.string(), z.number()]),
+    // Checked on the field itself, so a bad time is reported together with other bad fields.
+    time: z.union([z.string(), z.number()]).superRefine((t, ctx) => {
+      const parsed = parseRecordTime(t);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+    }),
     conversation: conversationSchema,
     from: personSchema,
     to: z.array(personSchema).max(100_000).optional(),
@@ -91,9 +95,8 @@ export const recordInputSchema = z
     raw: z.unknown().optional(),
   })
   .passthrough()
+  // Cross-field rules (checked once the fields themselves are valid).
   .superRefine((r, ctx) => {
-    const t = parseRecordTime(r.time);
-    if (typeof t === 'string') ctx.addIssue({ code: 'custom', path: ['time'], message: t });
     if (r.type === 'recall' && r.recalls === undefined) ctx.addIssue({ code: 'custom', path: ['recalls'], message: 'is required when type is "recall"' });
     if (r.type === 'call' && r.call === undefined) ctx.addIssue({ code: 'custom', path: ['call'], message: 'is required when type is "call"' });
   });
