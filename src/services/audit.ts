@@ -33,7 +33,7 @@ import type { EventFilters } from '../repositories/audit.js';
  *    real key is caught.
  */
 
-/** PLACEHOLDER-compatible input: what callers pass for one event. */
+/** What callers pass for one event. */
 export interface AuditEventInput {
   /** Dotted verb, e.g. `message.view`, `import.batch`, `hold.place`. */
   action: string;
