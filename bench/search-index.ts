@@ -19,6 +19,7 @@ import { parseSearchQuery } from '../src/domain/search-query.js';
 import { tokenize } from '../src/domain/tokenizer.js';
 import type { FtsDocument } from '../src/search/fts-document.js';
 import { indexMessages, searchMessageIds } from '../src/search/sqlite-fts5.js';
+import { prng } from '../test/support/prng.js';
 
 const ROWS = Number(process.env['BENCH_ROWS'] ?? 1_000_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 40);
@@ -26,16 +27,6 @@ const KEEP = process.env['BENCH_KEEP'] === '1';
 
 // ---- synthetic corpus ------------------------------------------------------------------------
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = prng(42);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 /** Zipf-like pick: early entries are much more frequent. */

@@ -12,6 +12,7 @@ import { parseSearchQuery, type SearchQuery } from '../src/domain/search-query.j
 import { isAppError } from '../src/errors.js';
 import { indexMessages, searchMessageIds } from '../src/search/sqlite-fts5.js';
 import { matchesPrepared, prepareMessage, runsOf, type PlainMessage, type PreparedMessage } from './support/brute-force-search.js';
+import { prng } from './support/prng.js';
 
 /**
  * The FTS index against a brute-force scan: a seeded random corpus of business chat (simplified
@@ -20,16 +21,6 @@ import { matchesPrepared, prepareMessage, runsOf, type PlainMessage, type Prepar
  * usage error or runs (and still agrees with the scan).
  */
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = prng(20260301);
 const int = (n: number): number => Math.floor(rand() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;

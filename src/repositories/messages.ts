@@ -1,4 +1,5 @@
 import { sql, type Insertable, type Kysely } from 'kysely';
+import type { StoredBlob } from '../blobs/blob-store.js';
 import { prepareBulkInsert } from '../db/bulk-insert.js';
 import type { SqliteHandle } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
@@ -179,18 +180,13 @@ export async function conversationNeighbours(db: Kysely<Database>, conversationR
   return { before: before.map((r) => r.id).reverse(), after: after.map((r) => r.id) };
 }
 
-export interface AttachmentRow {
+/** An attachment of a message with its blob's metadata (what reading it back needs). */
+export interface AttachmentRow extends Omit<StoredBlob, 'id'> {
   messageKey: number;
   ordinal: number;
   name: string;
   mime: string | null;
   blobId: string;
-  sha256: string;
-  size: number;
-  storedSize: number;
-  compression: 'none' | 'gzip';
-  bucket: string;
-  wrappedDek: Buffer;
 }
 
 export async function attachmentsOf(db: Kysely<Database>, keys: readonly number[]): Promise<Map<number, AttachmentRow[]>> {
