@@ -1,10 +1,6 @@
-import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { todayInShanghai, writeDemo } from '../demo/generate.js';
-import { importNdjson, type ImportSummary } from '../services/import.js';
+import { importDemoCorpus } from '../services/demo.js';
+import type { ImportSummary } from '../services/import.js';
 import { initStore } from '../services/store.js';
 import { configOf, intOption, printJson, printLine } from './common.js';
 import { createProgressBar } from './progress.js';
@@ -25,7 +21,11 @@ Example: wekeep init --demo        a store with 100,000 demo messages, ready to 
       const { ctx, result } = await initStore(configOf(cmd));
       let demo: ImportSummary | undefined;
       try {
-        if (opts.demo !== undefined) demo = await importDemo(ctx, opts.demo === true ? 100_000 : opts.demo, !opts.json);
+        if (opts.demo !== undefined) {
+          const bar = createProgressBar('importing demo');
+          demo = await importDemoCorpus(ctx, { messages: opts.demo === true ? 100_000 : opts.demo, onProgress: opts.json ? undefined : (p) => bar.update(p.bytesRead, p.totalBytes, `${p.imported} archived`) });
+          bar.finish();
+        }
       } finally {
         await ctx.close();
       }
@@ -37,23 +37,4 @@ Example: wekeep init --demo        a store with 100,000 demo messages, ready to 
       printLine(`Master key id: ${result.masterKeyId}`);
       if (demo) printLine(`Demo corpus: ${demo.imported} messages archived. Try: wekeep search '合同' or wekeep stats`);
     });
-}
-
-/** Generates the demo corpus into a temporary file and imports it like any other NDJSON file. */
-async function importDemo(ctx: Parameters<typeof importNdjson>[0], messages: number, progress: boolean): Promise<ImportSummary> {
-  const dir = mkdtempSync(join(tmpdir(), 'wekeep-demo-'));
-  try {
-    const file = join(dir, 'demo.ndjson');
-    const out = createWriteStream(file);
-    // The history ends yesterday, so no demo message lies in the future.
-    await writeDemo({ messages, seed: 'wekeep-demo', media: 'normal', days: 180, end: todayInShanghai(ctx.clock.now() - 86_400_000) }, out);
-    out.end();
-    await once(out, 'finish');
-    const bar = createProgressBar('importing demo');
-    const summary = await importNdjson(ctx, { file, onProgress: progress ? (p) => bar.update(p.bytesRead, p.totalBytes, `${p.imported} archived`) : undefined });
-    bar.finish();
-    return summary;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }

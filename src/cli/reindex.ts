@@ -10,9 +10,8 @@ export function registerReindexCommand(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
-        const total = Number((await ctx.db.selectFrom('messages').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
         const bar = createProgressBar('reindexing');
-        const r = await rebuildIndex(ctx, (done) => bar.update(done, total, `${done} messages`));
+        const r = await rebuildIndex(ctx, (done, total) => bar.update(done, total, `${done} messages`));
         bar.finish();
         if (opts.json) return printJson(r);
         printLine(`Rebuilt the search index: ${r.messages} messages, tokenizer version ${r.tokenizerVersion}.`);

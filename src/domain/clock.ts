@@ -4,5 +4,3 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
-
-export const fixedClock = (ms: number): Clock => ({ now: () => ms });

@@ -126,7 +126,7 @@ describe('blobs repository', () => {
   });
 
   it('sums statistics, in total and per bucket', async () => {
-    expect(await blobStats(ctx.db)).toEqual({ count: 0, unreferenced: 0, logicalBytes: 0, storedBytes: 0, referencedBytes: 0 });
+    expect(await blobStats(ctx.db)).toEqual({ count: 0, unreferenced: 0, logicalBytes: 0, storedBytes: 0, referencedBytes: 0, references: 0 });
     const a = fakeBlob(1, { size: 1000, storedSize: 400 });
     const b = fakeBlob(2, { size: 3000, storedSize: 3100, bucket: 'hr' });
     const c = fakeBlob(3, { size: 50, storedSize: 150 });
@@ -136,8 +136,8 @@ describe('blobs repository', () => {
     await addBlobReference(ctx.db, b);
     await addBlobReference(ctx.db, c);
     await releaseBlobReference(ctx.db, c.id);
-    expect(await blobStats(ctx.db)).toEqual({ count: 3, unreferenced: 1, logicalBytes: 4050, storedBytes: 3650, referencedBytes: 6000 });
-    expect(await blobStats(ctx.db, { bucket: 'hr' })).toEqual({ count: 1, unreferenced: 0, logicalBytes: 3000, storedBytes: 3100, referencedBytes: 3000 });
+    expect(await blobStats(ctx.db)).toEqual({ count: 3, unreferenced: 1, logicalBytes: 4050, storedBytes: 3650, referencedBytes: 6000, references: 4 });
+    expect(await blobStats(ctx.db, { bucket: 'hr' })).toEqual({ count: 1, unreferenced: 0, logicalBytes: 3000, storedBytes: 3100, referencedBytes: 3000, references: 1 });
   });
 
   it('works with real stored blobs end to end: dedup through the database', async () => {

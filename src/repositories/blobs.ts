@@ -21,6 +21,8 @@ export interface BlobStats {
   storedBytes: number;
   /** Sum of size × references: the bytes every reference would need without de-duplication. */
   referencedBytes: number;
+  /** Sum of the reference counts: how many attachments point at a blob. */
+  references: number;
 }
 
 /** Parameters per statement stay well under SQLite's and PostgreSQL's limits. */
@@ -141,6 +143,7 @@ export async function blobStats(db: Kysely<Database>, options: { bucket?: string
       eb.fn.sum<number>('size').as('logical'),
       eb.fn.sum<number>('stored_size').as('stored'),
       eb.fn.sum<number>(sql`size * ref_count`).as('referenced'),
+      eb.fn.sum<number>('ref_count').as('references'),
     ]);
   if (options.bucket !== undefined) q = q.where('bucket', '=', options.bucket);
   const row = await q.executeTakeFirstOrThrow();
@@ -150,5 +153,6 @@ export async function blobStats(db: Kysely<Database>, options: { bucket?: string
     logicalBytes: num(row.logical),
     storedBytes: num(row.stored),
     referencedBytes: num(row.referenced),
+    references: num(row.references),
   };
 }

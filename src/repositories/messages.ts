@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { StoredBlob } from '../blobs/blob-store.js';
 import { prepareBulkInsert } from '../db/bulk-insert.js';
 import type { SqliteHandle } from '../db/connection.js';
@@ -84,11 +84,6 @@ export async function takePendingRecalls(db: Kysely<Database>, sourceId: number,
     await db.deleteFrom('pending_recalls').where('source_id', '=', sourceId).where('target_ext_id', 'in', rows.map((r) => r.target_ext_id)).execute();
   }
   return out;
-}
-
-export async function countPendingRecalls(db: Kysely<Database>): Promise<number> {
-  const r = await db.selectFrom('pending_recalls').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  return Number(r.n);
 }
 
 /** A message joined with its source, conversation and sender: what views and the index need. */
@@ -212,7 +207,13 @@ export async function attachmentsOf(db: Kysely<Database>, keys: readonly number[
   return out;
 }
 
-export async function countMessages(db: Kysely<Database>): Promise<number> {
-  const r = await sql<{ n: number }>`SELECT count(*) AS n FROM messages`.execute(db);
-  return Number(r.rows[0]?.n ?? 0);
+/** Message keys in key order, a page at a time (for whole-archive passes such as reindexing). */
+export async function messageKeysAfter(db: Kysely<Database>, after: number, limit: number): Promise<number[]> {
+  const rows = await db.selectFrom('messages').select('id').where('id', '>', after).orderBy('id').limit(limit).execute();
+  return rows.map((r) => r.id);
+}
+
+export async function countArchivedMessages(db: Kysely<Database>): Promise<number> {
+  const r = await db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
 }

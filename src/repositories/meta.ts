@@ -16,9 +16,3 @@ export async function writeMeta(db: Kysely<Database>, key: string, value: string
     .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
     .execute();
 }
-
-/** Message keys in key order, a page at a time (for whole-archive passes such as reindexing). */
-export async function messageKeysAfter(db: Kysely<Database>, after: number, limit: number): Promise<number[]> {
-  const rows = await db.selectFrom('messages').select('id').where('id', '>', after).orderBy('id').limit(limit).execute();
-  return rows.map((r) => r.id);
-}

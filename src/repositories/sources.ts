@@ -4,9 +4,13 @@ import { runsOf } from '../domain/watermark.js';
 
 /** Sources, their counters and `seq` watermarks (contiguous runs; the holes are gaps). */
 
+export async function findSourceId(db: Kysely<Database>, name: string): Promise<number | undefined> {
+  return (await db.selectFrom('sources').select('id').where('name', '=', name).executeTakeFirst())?.id;
+}
+
 export async function resolveSource(db: Kysely<Database>, name: string, now: number): Promise<number> {
-  const found = await db.selectFrom('sources').select('id').where('name', '=', name).executeTakeFirst();
-  if (found) return found.id;
+  const found = await findSourceId(db, name);
+  if (found !== undefined) return found;
   const row = await db
     .insertInto('sources')
     .values({ name, created_at: now, record_count: 0, last_seq: null, last_time_ms: null })

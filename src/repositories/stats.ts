@@ -39,26 +39,6 @@ export async function groupedUsage(db: Kysely<Database>, dimension: Dimension, o
   });
 }
 
-export interface AttachmentTotals {
-  references: number;
-  logicalBytes: number;
-  uniqueBlobs: number;
-  uniqueBytes: number;
-  storedBytes: number;
-}
-
-export async function attachmentTotals(db: Kysely<Database>): Promise<AttachmentTotals> {
-  const refs = await sql<{ n: number; bytes: number }>`SELECT count(*) AS n, coalesce(sum(b.size), 0) AS bytes FROM attachments a JOIN blobs b ON b.id = a.blob_id`.execute(db);
-  const blobs = await sql<{ n: number; bytes: number; stored: number }>`SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes, coalesce(sum(stored_size), 0) AS stored FROM blobs`.execute(db);
-  return {
-    references: Number(refs.rows[0]?.n ?? 0),
-    logicalBytes: Number(refs.rows[0]?.bytes ?? 0),
-    uniqueBlobs: Number(blobs.rows[0]?.n ?? 0),
-    uniqueBytes: Number(blobs.rows[0]?.bytes ?? 0),
-    storedBytes: Number(blobs.rows[0]?.stored ?? 0),
-  };
-}
-
 export async function messageTotals(db: Kysely<Database>): Promise<{ messages: number; textBytes: number; persons: number; conversations: number; sources: number; recalled: number }> {
   const r = await sql<{ messages: number; text_bytes: number; recalled: number }>`
     SELECT count(*) AS messages,

@@ -4,20 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { migrateToLatest, openSqlite, wrapKysely } from '../db/connection.js';
+import { migrateToLatest, openSqlite, wrapKysely, type SqliteHandle } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
 import { firstKeyOf } from '../domain/message-key.js';
 import { parseSearchQuery } from '../domain/search-query.js';
 import { foldText, tokenize } from '../domain/tokenizer.js';
 import { ftsRow, type FtsDocument } from './fts-document.js';
-import { compileSearchQuery, indexMessages, indexRows, searchMessageIds, unindexMessages } from './sqlite-fts5.js';
+import { compileSearchQuery, indexMessages, prepareIndexWriter, searchMessageIds, unindexMessages } from './sqlite-fts5.js';
 
 let dir: string;
 let db: Kysely<Database>;
+let sqlite: SqliteHandle;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'wekeep-fts-'));
-  db = wrapKysely(openSqlite(join(dir, 'test.db'), randomBytes(32), 'chacha20', { create: true }));
+  sqlite = openSqlite(join(dir, 'test.db'), randomBytes(32), 'chacha20', { create: true });
+  db = wrapKysely(sqlite);
   await migrateToLatest(db);
 });
 
@@ -197,9 +199,10 @@ describe('indexMessages / unindexMessages / searchMessageIds', () => {
     expect(await ids('-合同')).toEqual([5]);
   });
 
-  it('indexes precomputed rows the same way', async () => {
-    await indexRows(db, [{ id: 7, ...ftsRow(docOf('發票已开', { fromId: 'lisi' })) }]);
-    await indexRows(db, []);
+  it('indexes precomputed rows the same way through the prepared writer (the import path)', async () => {
+    const write = prepareIndexWriter(db, sqlite);
+    write([{ id: 7, ...ftsRow(docOf('發票已开', { fromId: 'lisi' })) }]);
+    write([]);
     expect(await ids('发票 from:lisi')).toEqual([7]);
   });
 

@@ -136,11 +136,6 @@ export async function indexMessages(db: Kysely<Database>, rows: readonly { id: n
   }
 }
 
-/** Like indexMessages, for rows already turned into FTS rows with ftsRow() (e.g. while preparing an import). */
-export async function indexRows(db: Kysely<Database>, rows: readonly ({ id: number } & FtsRow)[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_BATCH) await insertRows(db, rows.slice(i, i + INSERT_BATCH));
-}
-
 async function insertRows(db: Kysely<Database>, rows: readonly ({ id: number } & FtsRow)[]): Promise<void> {
   if (rows.length === 0) return;
   const values = rows.map((r) => sql`(${r.id}, ${r.body}, ${r.meta}, ${r.uni})`);

@@ -1,3 +1,4 @@
+import type { AuditEventsTable } from '../db/tables/audit.js';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,15 +14,7 @@ import {
   verifyAuditLog, verifyHeadSignature, type AuditEventInput, type AuditProblemKind, type AuditVerifyReport, type HeadJson,
 } from './audit.js';
 
-interface RawRow {
-  seq: number;
-  time_ms: number;
-  actor: string;
-  action: string;
-  subject: string | null;
-  details: string | null;
-  leaf_hash: Buffer;
-}
+type RawRow = AuditEventsTable;
 
 let dir: string;
 let ctx: Context;

@@ -15,7 +15,7 @@ import {
   addPendingRecall, existingByExtIds, keysOfMillisecond, markRecalled, messagesByKeys, prepareMessageLookups, prepareMessageWriter, takePendingRecalls,
   type MessageLookups, type MessageWriter,
 } from '../repositories/messages.js';
-import { bumpSourceCounters, recordSeqs, resolveSource } from '../repositories/sources.js';
+import { bumpSourceCounters, findSourceId, recordSeqs, resolveSource } from '../repositories/sources.js';
 import { META_RECALLED, type FtsRow } from '../search/fts-document.js';
 import { indexMessages, prepareIndexWriter, unindexMessages } from '../search/sqlite-fts5.js';
 import { appendAudit } from './audit.js';
@@ -191,7 +191,7 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
   }
   const fresh: PreparedRecord[] = [];
   for (const [source, list] of bySource) {
-    const known = state.sourceIds.get(source) ?? (await ctx.db.selectFrom('sources').select('id').where('name', '=', source).executeTakeFirst())?.id;
+    const known = state.sourceIds.get(source) ?? (await findSourceId(ctx.db, source));
     if (known !== undefined) state.sourceIds.set(source, known);
 
     const seen = new Map<string, string>();

@@ -1,8 +1,8 @@
 import type { Context } from '../context.js';
 import { TOKENIZER_VERSION } from '../domain/tokenizer.js';
 import { AppError } from '../errors.js';
-import { messagesByKeys } from '../repositories/messages.js';
-import { messageKeysAfter, readMeta, TOKENIZER_VERSION_KEY, writeMeta } from '../repositories/meta.js';
+import { countArchivedMessages, messageKeysAfter, messagesByKeys } from '../repositories/messages.js';
+import { readMeta, TOKENIZER_VERSION_KEY, writeMeta } from '../repositories/meta.js';
 import { clearIndex, indexMessages } from '../search/sqlite-fts5.js';
 import { appendAudit } from './audit.js';
 import { storedFtsDocuments } from './index-documents.js';
@@ -19,9 +19,10 @@ export async function assertIndexCurrent(ctx: Context): Promise<void> {
  * Rebuilds the full-text index from the archived messages in one transaction (all or nothing:
  * an interrupted rebuild leaves the old index), then records the tokenizer version. Audited.
  */
-export async function rebuildIndex(ctx: Context, onProgress?: (done: number) => void): Promise<{ messages: number; tokenizerVersion: number }> {
+export async function rebuildIndex(ctx: Context, onProgress?: (done: number, total: number) => void): Promise<{ messages: number; tokenizerVersion: number }> {
   return ctx.db.transaction().execute(async (trx) => {
     await clearIndex(trx);
+    const total = await countArchivedMessages(trx);
     let done = 0;
     for (let after = -1; ; ) {
       const keys = await messageKeysAfter(trx, after, 5000);
@@ -29,7 +30,7 @@ export async function rebuildIndex(ctx: Context, onProgress?: (done: number) => 
       await indexMessages(trx, await storedFtsDocuments(trx, await messagesByKeys(trx, keys)));
       done += keys.length;
       after = keys[keys.length - 1]!;
-      onProgress?.(done);
+      onProgress?.(done, total);
     }
     await writeMeta(trx, TOKENIZER_VERSION_KEY, String(TOKENIZER_VERSION));
     await appendAudit(ctx, trx, { action: 'index.rebuilt', details: { messages: done, tokenizerVersion: TOKENIZER_VERSION } });

@@ -2,7 +2,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
 import { zoneOffsetMs } from '../domain/time-zone.js';
-import { attachmentTotals, groupedUsage, messageTotals, type GroupRow } from '../repositories/stats.js';
+import { blobStats } from '../repositories/blobs.js';
+import { groupedUsage, messageTotals, type GroupRow } from '../repositories/stats.js';
 import { appendAudit } from './audit.js';
 
 export interface Stats {
@@ -49,12 +50,20 @@ export async function collectStats(ctx: Context, options: { topPersons: number }
   const dayOffsetMs = zoneOffsetMs(ctx.config.timeZone, now);
   return ctx.db.transaction().execute(async (trx) => {
     const totals = await messageTotals(trx);
-    const att = await attachmentTotals(trx);
+    const b = await blobStats(trx);
     const stats: Stats = {
       generatedAt: new Date(now).toISOString(),
       timeZone: ctx.config.timeZone,
       totals,
-      attachments: { ...att, dedupSavedBytes: att.logicalBytes - att.uniqueBytes, compressionSavedBytes: Math.max(0, att.uniqueBytes - att.storedBytes) },
+      attachments: {
+        references: b.references,
+        logicalBytes: b.referencedBytes,
+        uniqueBlobs: b.count,
+        uniqueBytes: b.logicalBytes,
+        storedBytes: b.storedBytes,
+        dedupSavedBytes: b.referencedBytes - b.logicalBytes,
+        compressionSavedBytes: Math.max(0, b.logicalBytes - b.storedBytes),
+      },
       storage: {
         dataDirBytes: dirBytes(ctx.config.dataDir),
         databaseBytes: ['wekeep.db', 'wekeep.db-wal'].reduce((s, f) => s + (dirEntrySize(join(ctx.config.dataDir, f))), 0),

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { initializeContext, type Context } from '../context.js';
 import { formatMasterKey, masterKeyId, readMasterKey, rotateMasterKey, writeFileAtomic, type RotationResult } from '../crypto/keyring.js';
 import { fatalError } from '../errors.js';
+import { writeMeta } from '../repositories/meta.js';
 import { appendAudit } from './audit.js';
 
 export interface InitResult {
@@ -39,10 +40,8 @@ export async function initStore(config: Config): Promise<{ ctx: Context; result:
   const ctx = await initializeContext(config, master);
   const result: InitResult = { dataDir: config.dataDir, keyFile: keySource === 'environment' ? null : config.keyFile, keySource, masterKeyId: masterKeyId(master) };
   await ctx.db.transaction().execute(async (trx) => {
-    await trx.insertInto('meta').values([
-      { key: 'created_at', value: String(ctx.clock.now()) },
-      { key: 'format', value: 'wekeep-store-1' },
-    ]).execute();
+    await writeMeta(trx, 'created_at', String(ctx.clock.now()));
+    await writeMeta(trx, 'format', 'wekeep-store-1');
     await appendAudit(ctx, trx, { action: 'store.initialized', details: { keySource, masterKeyId: result.masterKeyId, dbCipher: ctx.keys.dbCipher } });
   });
   return { ctx, result };

@@ -1,5 +1,6 @@
 import type { SearchAtom, SearchQuery, TextTerm } from '../../src/domain/search-query.js';
 import { foldText } from '../../src/domain/tokenizer.js';
+import type { FtsDocument } from '../../src/search/fts-document.js';
 
 /**
  * A reference evaluator of search queries over plain message objects, written independently of the
@@ -16,18 +17,10 @@ import { foldText } from '../../src/domain/tokenizer.js';
  * - filters compare folded, trimmed, whitespace-collapsed values; time is after ≤ t < before.
  */
 
-export interface PlainMessage {
+/** A message as the index sees it (the same fields as an FtsDocument), with its key and time. */
+export interface PlainMessage extends FtsDocument {
   id: number;
   timeMs: number;
-  text?: string;
-  source: string;
-  conversationId: string;
-  fromId: string;
-  fromName?: string;
-  to: { id: string; name?: string }[];
-  type: string;
-  hasAttachment: boolean;
-  recalled: boolean;
 }
 
 interface Run {
