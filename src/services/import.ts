@@ -108,7 +108,7 @@ export async function importNdjson(ctx: Context, options: ImportOptions): Promis
     if (!st.isFile()) throw new Error('not a file');
     totalBytes = st.size;
   } catch (cause) {
-    throw fatalError('import.file_unreadable', `cannot read ${options.file}: no such file`, cause);
+    throw fatalError('import.file_unreadable', `cannot read ${options.file}: not an existing, readable file`, cause);
   }
   const release = acquireWriterLock(ctx.config.dataDir);
   try {
