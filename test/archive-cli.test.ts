@@ -212,6 +212,9 @@ describe('wekeep CLI: the archive core end to end', () => {
     expect(cli(['search']).status).toBe(2);
     expect(cli(['search', '合同', '--limit', 'many']).status).toBe(2);
     expect(cli(['search', '"unclosed']).status).toBe(2);
+    const missingFile = cli(['import', join(tmp.path, 'absent.ndjson')]);
+    expect(missingFile.status).toBe(1);
+    expect(missingFile.stderr).toMatch(/absent\.ndjson: not an existing, readable file/);
     const none = runCli(['--data', join(tmp.path, 'nowhere'), 'stats']);
     expect(none.status).toBe(1);
     expect(none.stderr).toMatch(/wekeep init/);
