@@ -23,10 +23,20 @@ export interface Context {
   readonly blobs: BlobStore;
   readonly clock: Clock;
   readonly log: Log;
-  /** Who acts, for the audit log (e.g. `cli:alice`). */
+  /** Who acts, for the audit log (e.g. `cli:alice`, `user:alice`). */
   readonly actor: string;
+  /** Where a request came from (HTTP requests); added to every audit event this context writes. */
+  readonly origin?: RequestOrigin | undefined;
   close(): Promise<void>;
 }
+
+export interface RequestOrigin {
+  /** Client address (after trusted-proxy resolution). */
+  address: string;
+}
+
+/** The context of one request: the same infrastructure, another actor and origin. */
+export const actingAs = (ctx: Context, actor: string, origin?: RequestOrigin): Context => ({ ...ctx, actor, origin });
 
 export const DB_FILE = 'wekeep.db';
 export const BLOB_DIR = 'blobs';

@@ -8,13 +8,16 @@ export class AppError extends Error {
   readonly code: string;
   readonly exitCode: ExitCode;
   readonly details: Readonly<Record<string, unknown>> | undefined;
+  /** The HTTP status it maps to (the API's error renderer): 400 usage, 404 missing, 500 otherwise unless set. */
+  readonly status: number;
 
-  constructor(code: string, message: string, options: { exitCode?: ExitCode; details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(code: string, message: string, options: { exitCode?: ExitCode; details?: Record<string, unknown>; cause?: unknown; status?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
     this.exitCode = options.exitCode ?? 1;
     this.details = options.details;
+    this.status = options.status ?? (this.exitCode === 2 ? 400 : 500);
   }
 }
 
@@ -24,6 +27,17 @@ export const usageError = (code: string, message: string, details?: Record<strin
 export const fatalError = (code: string, message: string, cause?: unknown): AppError =>
   new AppError(code, message, { exitCode: 1, cause });
 
-export const notFound = (code: string, message: string): AppError => new AppError(code, message, { exitCode: 1 });
+export const notFound = (code: string, message: string): AppError => new AppError(code, message, { exitCode: 1, status: 404 });
+
+export const conflict = (code: string, message: string): AppError => new AppError(code, message, { exitCode: 2, status: 409 });
+
+/** Not signed in, or the credentials are wrong (never says which). */
+export const unauthorized = (code: string, message: string): AppError => new AppError(code, message, { exitCode: 1, status: 401 });
+
+/** Signed in but not allowed to perform this action (never used to hide content: that is 404). */
+export const forbidden = (code: string, message: string): AppError => new AppError(code, message, { exitCode: 1, status: 403 });
+
+export const tooManyAttempts = (retryAfterSeconds: number): AppError =>
+  new AppError('auth.throttled', `too many attempts; try again in ${retryAfterSeconds} s`, { exitCode: 1, status: 429, details: { retryAfterSeconds } });
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;

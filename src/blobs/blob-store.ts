@@ -47,6 +47,12 @@ export interface BlobStore {
    * replaced only on success).
    */
   writeTo(blob: BlobRef, destPath: string): Promise<void>;
+  /**
+   * Streams the content: every chunk is authenticated before it is yielded; a size or SHA-256
+   * mismatch is thrown after the last chunk (a consumer that forwards the bytes must then abort,
+   * e.g. reset the HTTP response, so the receiver never sees a complete-looking file).
+   */
+  read(blob: BlobRef): AsyncIterable<Buffer>;
   exists(id: string): Promise<boolean>;
   /** Removes the object; a missing object is not an error. */
   delete(id: string): Promise<void>;

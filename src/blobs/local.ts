@@ -860,6 +860,35 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
     }
   }
 
+  async function* read(blob: BlobRef): AsyncGenerator<Buffer> {
+    const fh = await openObject(blob.id);
+    let dek: Buffer | undefined;
+    try {
+      const { size: fileSize } = await fh.stat();
+      const header = readObjectHeader(await readAt(fh, 0, Math.min(fileSize, MAX_HEADER_LENGTH)));
+      checkHeaderAgainstRow(header, blob);
+      dek = unwrapDek(blob.id, blob.bucket, blob.wrappedDek);
+      const opener = new ChunkOpener({ key: dek, noncePrefix: header.noncePrefix, aadPrefix: chunkAadPrefix(header.fixed, blob.id), chunkSize: header.chunkSize });
+      const stored = openAll(readRange(fh, header.bodyOffset, fileSize), opener);
+      const plain = blob.compression === 'gzip' ? gunzipAll(stored) : stored;
+      const sha = createHash('sha256');
+      let size = 0;
+      for await (const piece of plain) {
+        size += piece.length;
+        if (size > blob.size) throw new CorruptObject('larger than the size in the database');
+        sha.update(piece);
+        yield piece;
+      }
+      if (size !== blob.size) throw new CorruptObject('size differs from the database');
+      if (sha.digest('hex') !== blob.sha256) throw new CorruptObject('SHA-256 differs from the database');
+    } catch (e) {
+      throw toAppError(blob.id, e);
+    } finally {
+      dek?.fill(0);
+      await fh.close();
+    }
+  }
+
   async function exists(id: string): Promise<boolean> {
     try {
       await access(objectPath(id));
@@ -888,6 +917,7 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
     putFile,
     get,
     writeTo,
+    read,
     exists,
     delete: remove,
   };

@@ -7,8 +7,10 @@ import { registerInitCommand } from './init.js';
 import { registerKeysCommands } from './keys.js';
 import { registerReindexCommand } from './reindex.js';
 import { registerSearchCommands } from './search.js';
+import { registerServeCommand } from './serve.js';
 import { registerSourcesCommands } from './sources.js';
 import { registerStatsCommand } from './stats.js';
+import { registerUsersCommands } from './users.js';
 
 /** The `wekeep` command tree. Each group registers itself from its own file. */
 export function buildProgram(): Command {
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerKeysCommands(program);
   registerReindexCommand(program);
+  registerServeCommand(program);
+  registerUsersCommands(program);
   program.commands.forEach(function applyExitOverride(c: Command): void {
     c.exitOverride();
     c.commands.forEach(applyExitOverride);

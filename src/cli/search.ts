@@ -42,7 +42,7 @@ Examples:
     .action(async (query: string, opts: { limit: number; offset: number; json?: boolean }, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
         const r = await searchMessages(ctx, { query, limit: opts.limit, offset: opts.offset });
-        if (opts.json) return printJson(r);
+        if (opts.json) return printJson({ total: r.total, hits: r.hits });
         printLine(`${r.total} hit(s)${r.total > r.hits.length ? `, showing ${opts.offset + 1}–${opts.offset + r.hits.length}` : ''}`);
         for (const h of r.hits) printLine(hitLine(h, ctx.config.timeZone));
       });

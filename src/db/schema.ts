@@ -1,3 +1,4 @@
+import type { ConversationMembersTable, LoginThrottleTable, RecoveryCodesTable, SessionsTable, SetupTokensTable, UsersTable } from './tables/accounts.js';
 import type { AuditEventsTable, AuditStateTable, AuditTreeHeadsTable } from './tables/audit.js';
 import type { BlobsTable } from './tables/blobs.js';
 import type {
@@ -21,4 +22,10 @@ export interface Database {
   audit_tree_heads: AuditTreeHeadsTable;
   audit_state: AuditStateTable;
   blobs: BlobsTable;
+  users: UsersTable;
+  setup_tokens: SetupTokensTable;
+  recovery_codes: RecoveryCodesTable;
+  sessions: SessionsTable;
+  login_throttle: LoginThrottleTable;
+  conversation_members: ConversationMembersTable;
 }

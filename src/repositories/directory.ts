@@ -110,3 +110,38 @@ export async function personsByIds(db: Kysely<Database>, ids: readonly number[])
 }
 
 export { chunks };
+
+/** Records that persons took part in conversations (idempotent). */
+export async function addConversationMembers(db: Kysely<Database>, pairs: readonly { conversationId: number; personId: number }[]): Promise<void> {
+  for (const part of chunks(pairs)) {
+    await db
+      .insertInto('conversation_members')
+      .values(part.map((p) => ({ conversation_id: p.conversationId, person_id: p.personId })))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+}
+
+/** Row ids and source-local ids of the conversations a person took part in. */
+export async function conversationsOfPerson(db: Kysely<Database>, personExtId: string): Promise<{ rowId: number; extId: string }[]> {
+  const rows = await db
+    .selectFrom('conversation_members as cm')
+    .innerJoin('persons as p', 'p.id', 'cm.person_id')
+    .innerJoin('conversations as c', 'c.id', 'cm.conversation_id')
+    .select(['c.id', 'c.ext_id'])
+    .where('p.ext_id', '=', personExtId)
+    .execute();
+  return rows.map((r) => ({ rowId: r.id, extId: r.ext_id }));
+}
+
+/** Whether a person took part in a conversation. */
+export async function isConversationMember(db: Kysely<Database>, conversationRowId: number, personExtId: string): Promise<boolean> {
+  const r = await db
+    .selectFrom('conversation_members as cm')
+    .innerJoin('persons as p', 'p.id', 'cm.person_id')
+    .select('cm.conversation_id')
+    .where('cm.conversation_id', '=', conversationRowId)
+    .where('p.ext_id', '=', personExtId)
+    .executeTakeFirst();
+  return r !== undefined;
+}

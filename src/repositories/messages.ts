@@ -217,3 +217,45 @@ export async function countArchivedMessages(db: Kysely<Database>): Promise<numbe
   const r = await db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(r.n);
 }
+
+/** A conversation by its row id, with its source's name. */
+export async function conversationByKey(db: Kysely<Database>, key: number): Promise<{ source: string; id: string; type: 'direct' | 'group'; title: string | null } | undefined> {
+  const r = await db
+    .selectFrom('conversations as c')
+    .innerJoin('sources as s', 's.id', 'c.source_id')
+    .select(['s.name', 'c.ext_id', 'c.kind', 'c.title'])
+    .where('c.id', '=', key)
+    .executeTakeFirst();
+  return r && { source: r.name, id: r.ext_id, type: r.kind, title: r.title };
+}
+
+export type ConversationPosition = { kind: 'newest' } | { kind: 'before'; key: number } | { kind: 'after'; key: number } | { kind: 'around'; key: number };
+
+/** Message keys of one page of a conversation (oldest first), and whether more exist on either side. */
+export async function conversationPage(db: Kysely<Database>, conversationRowId: number, position: ConversationPosition, limit: number): Promise<{ keys: number[]; hasBefore: boolean; hasAfter: boolean }> {
+  const base = () => db.selectFrom('messages').select('id').where('conversation_id', '=', conversationRowId);
+  const older = async (below: number, n: number): Promise<number[]> => (await base().where('id', '<', below).orderBy('id', 'desc').limit(n).execute()).map((r) => r.id).reverse();
+  const newer = async (above: number, n: number): Promise<number[]> => (await base().where('id', '>', above).orderBy('id', 'asc').limit(n).execute()).map((r) => r.id);
+  let keys: number[];
+  switch (position.kind) {
+    case 'newest':
+      keys = await older(Number.MAX_SAFE_INTEGER, limit);
+      break;
+    case 'before':
+      keys = await older(position.key, limit);
+      break;
+    case 'after':
+      keys = await newer(position.key, limit);
+      break;
+    case 'around': {
+      const half = Math.floor(limit / 2);
+      const at = await base().where('id', '=', position.key).execute();
+      keys = [...(await older(position.key, half)), ...at.map((r) => r.id), ...(await newer(position.key, limit - half - at.length))];
+      break;
+    }
+  }
+  if (keys.length === 0) return { keys, hasBefore: false, hasAfter: false };
+  const hasBefore = (await base().where('id', '<', keys[0]!).limit(1).execute()).length > 0;
+  const hasAfter = (await base().where('id', '>', keys[keys.length - 1]!).limit(1).execute()).length > 0;
+  return { keys, hasBefore, hasAfter };
+}

@@ -157,18 +157,42 @@ function whereOf(c: CompiledSearchQuery): RawBuilder<unknown> {
   return sql.join(parts, sql` AND `);
 }
 
-/** The exact number of matching messages and one page of their ids, newest first. */
+/** A restriction of a search to some conversations (an employee's scope). */
+export interface ConversationRestriction {
+  /** conversations.id values: the exact restriction. */
+  rowIds: readonly number[];
+  /** Their source-local ids: narrows the index match first (`in:` tokens are not source-qualified). */
+  extIds: readonly string[];
+}
+
+/**
+ * The exact number of matching messages and one page of their ids, newest first. With a
+ * restriction, the index match is narrowed by the conversations' `in:` tokens and then checked
+ * exactly against messages.conversation_id.
+ */
 export async function searchMessageIds(
   db: Kysely<Database>,
   query: SearchQuery,
   page: { limit: number; offset: number },
+  restriction?: ConversationRestriction,
 ): Promise<{ total: number; ids: number[] }> {
   const compiled = compileSearchQuery(query);
+  if (restriction && restriction.rowIds.length === 0) return { total: 0, ids: [] };
+  const limit = Math.max(0, Math.floor(page.limit));
+  const offset = Math.max(0, Math.floor(page.offset));
+  if (restriction) {
+    const tokens = [...new Set(restriction.extIds)].map((id) => meta(metaValueToken('c', id)));
+    const where = whereOf({ ...compiled, match: `(${compiled.match}) AND (${tokens.join(' OR ')})` });
+    const inScope = sql`(SELECT conversation_id FROM messages WHERE id = message_fts.rowid) IN (${sql.join([...restriction.rowIds])})`;
+    const count = await sql<{ n: number }>`SELECT count(*) AS n FROM message_fts WHERE ${where} AND ${inScope}`.execute(db);
+    const total = Number(count.rows[0]?.n ?? 0);
+    if (total === 0 || limit === 0 || offset >= total) return { total, ids: [] };
+    const rows = await sql<{ id: number }>`SELECT rowid AS id FROM message_fts WHERE ${where} AND ${inScope} ORDER BY rowid DESC LIMIT ${limit} OFFSET ${offset}`.execute(db);
+    return { total, ids: rows.rows.map((r) => Number(r.id)) };
+  }
   const where = whereOf(compiled);
   const count = await sql<{ n: number }>`SELECT count(*) AS n FROM message_fts WHERE ${where}`.execute(db);
   const total = Number(count.rows[0]?.n ?? 0);
-  const limit = Math.max(0, Math.floor(page.limit));
-  const offset = Math.max(0, Math.floor(page.offset));
   if (total === 0 || limit === 0 || offset >= total) return { total, ids: [] };
   const rows = await sql<{ id: number }>`SELECT rowid AS id FROM message_fts WHERE ${where} ORDER BY rowid DESC LIMIT ${limit} OFFSET ${offset}`.execute(db);
   return { total, ids: rows.rows.map((r) => Number(r.id)) };

@@ -45,7 +45,7 @@ export interface AuditEventInput {
   actor?: string | undefined;
 }
 
-export type AuditContext = Pick<Context, 'keys' | 'clock' | 'actor'>;
+export type AuditContext = Pick<Context, 'keys' | 'clock' | 'actor' | 'origin'>;
 /** What the read-side functions need. */
 export type AuditReadContext = Pick<Context, 'db' | 'keys' | 'clock'>;
 
@@ -185,7 +185,7 @@ export async function appendAudit(ctx: AuditContext, trx: Kysely<Database>, even
     if (e.subject !== undefined && e.subject !== null && typeof e.subject !== 'string') throw badEvent(`event ${i}: subject must be a string`);
     let details: string | null;
     try {
-      details = canonicalDetails(e.details);
+      details = canonicalDetails(ctx.origin ? { ...e.details, address: ctx.origin.address } : e.details);
     } catch (cause) {
       throw badEvent(`event ${i} (${e.action}): details ${(cause as Error).message}`, cause);
     }

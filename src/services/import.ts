@@ -9,7 +9,7 @@ import { acquireWriterLock } from '../db/writer-lock.js';
 import { firstKeyOf, preferredSlot, SLOTS_PER_MS } from '../domain/message-key.js';
 import { fatalError } from '../errors.js';
 import { addBlobReference, findBlobs } from '../repositories/blobs.js';
-import { conversationCacheKey, resolveConversations, resolvePersons } from '../repositories/directory.js';
+import { addConversationMembers, conversationCacheKey, resolveConversations, resolvePersons } from '../repositories/directory.js';
 import { createImport, finishImport, markInterruptedImports, quarantineLines, type QuarantineInput } from '../repositories/imports.js';
 import {
   addPendingRecall, existingByExtIds, keysOfMillisecond, markRecalled, messagesByKeys, prepareMessageLookups, prepareMessageWriter, takePendingRecalls,
@@ -37,6 +37,8 @@ import { assertIndexCurrent } from './reindex.js';
 /** Records per transaction: large enough to amortize commits and index flushes, small enough to bound memory. */
 export const DEFAULT_BATCH_SIZE = 5000;
 const BLOB_WRITE_CONCURRENCY = 16;
+/** Bound of the in-memory set of conversation memberships already written. */
+const MEMBER_CACHE_LIMIT = 200_000;
 
 async function forEachConcurrently<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -96,6 +98,8 @@ interface ImportState {
   sourceIds: Map<string, number>;
   persons: Map<string, { id: number; name: string | null }>;
   conversations: Map<string, { id: number; title: string | null }>;
+  /** (conversation, person) pairs known to be in conversation_members. */
+  members: Set<string>;
   summary: ImportSummary;
   perSource: Map<string, SourceImportSummary>;
 }
@@ -135,7 +139,7 @@ async function runImport(ctx: Context, file: string, totalBytes: number, options
     recallsLinked: 0, recallsPending: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
   };
   const state: ImportState = {
-    ctx, importId, file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), summary, perSource: new Map(),
+    ctx, importId, file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), summary, perSource: new Map(),
   };
 
   const prepare: PrepareOptions = { file, baseDir: dirname(file), batchSize, dedupKey: ctx.keys.dedupKey };
@@ -252,6 +256,7 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
     const fts: ({ id: number } & FtsRow)[] = [];
     const rowOf = new Map<string, Insertable<MessagesTable>>();
     const archived: PreparedRecord[] = [];
+    const newMembers: { conversationId: number; personId: number }[] = [];
     for (const p of fresh) {
       const key = keys.get(p);
       if (key === undefined) {
@@ -284,6 +289,13 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
         archived_at: now,
       };
       rows.push(row);
+      for (const personId of [row.from_person_id, ...r.to.map((t) => state.persons.get(t.id)!.id)]) {
+        const pair = `${row.conversation_id}:${personId}`;
+        if (state.members.has(pair)) continue;
+        if (state.members.size >= MEMBER_CACHE_LIMIT) state.members.clear();
+        state.members.add(pair);
+        newMembers.push({ conversationId: row.conversation_id, personId });
+      }
       rowOf.set(`${sourceId}\u0000${r.id}`, row);
       archived.push(p);
     }
@@ -358,6 +370,7 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
       state.perSource.get(source)!.imported += mine.length;
     }
 
+    await addConversationMembers(trx, newMembers);
     await quarantineLines(trx, quarantine);
     const events = [];
     if (archived.length > 0) {

@@ -5,6 +5,10 @@ import { attachmentsOf, messagesByKeys, type AttachmentRow, type MessageRow } fr
 
 /** The public shape of an archived message (search hits, show). Built explicitly; no row is spread. */
 export interface MessageView {
+  /** The archive's key of the message (time-ordered; used by the API's URLs). */
+  key: number;
+  /** The archive's key of its conversation. */
+  conversationKey: number;
   source: string;
   id: string;
   seq: number | null;
@@ -52,6 +56,8 @@ export async function loadMessageViews(db: Kysely<Database>, keys: readonly numb
   const persons = await personsByIds(db, rows.flatMap((r) => r.toPersonIds));
   const atts = await attachmentsOf(db, rows.map((r) => r.key));
   const views = rows.map((r): MessageView => ({
+    key: r.key,
+    conversationKey: r.conversationRowId,
     source: r.source,
     id: r.extId,
     seq: r.seq,

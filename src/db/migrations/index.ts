@@ -3,6 +3,7 @@ import * as m0001 from './0001-core.js';
 import * as m0002 from './0002-audit.js';
 import * as m0003 from './0003-blobs.js';
 import * as m0004 from './0004-search.js';
+import * as m0005 from './0005-accounts.js';
 
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ export const migrations: Record<string, Migration> = {
   '0002-audit': m0002,
   '0003-blobs': m0003,
   '0004-search': m0004,
+  '0005-accounts': m0005,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

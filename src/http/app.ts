@@ -1,0 +1,213 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { z } from 'zod';
+import { actingAs, type Context } from '../context.js';
+import { constantTimeEqual } from '../crypto/account-secrets.js';
+import { can } from '../domain/authorization.js';
+import { AppError, forbidden, isAppError, unauthorized } from '../errors.js';
+import { DEFAULT_SESSION_POLICY, loadSession, startAnonymousSession, type LoadedSession, type SessionPolicy } from '../services/auth.js';
+import { openApiDocument } from './openapi.js';
+import { archiveRoutes } from './routes/archive.js';
+import { auditRoutes } from './routes/audit.js';
+import { authRoutes } from './routes/auth.js';
+import { insightRoutes } from './routes/insight.js';
+import { userRoutes } from './routes/users.js';
+import type { RequestState, RouteDef } from './route.js';
+
+/**
+ * The HTTP server: the JSON API under /api/v1 and the web console (static files) at /.
+ *
+ * Per request: the session cookie is resolved to a server-side session; state-changing methods
+ * must carry the session's CSRF token; the route's access rule is checked (domain/authorization.ts);
+ * input is validated with the route's zod schemas; the handler calls one service with a context
+ * acting as the user (so audit events carry the user and their address); the output passes through
+ * the response schema. Errors render as `{ error: { code, message, requestId } }`; unexpected
+ * errors are 500 without their text. Logs never carry message content or secrets.
+ */
+
+export const API_PREFIX = '/api/v1';
+export const SESSION_COOKIE = 'wekeep_session';
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export const allRoutes: readonly RouteDef[] = [...authRoutes, ...userRoutes, ...archiveRoutes, ...insightRoutes, ...auditRoutes];
+
+export interface AppOptions {
+  /** HTTPS in front of the app (directly or via a trusted proxy): Secure cookies and HSTS. */
+  https: boolean;
+  /** Addresses whose X-Forwarded-* headers are trusted (behind a reverse proxy). */
+  trustedProxies?: string[];
+  sessionPolicy?: SessionPolicy;
+  /** Directory of the built console; default web/dist of the package. */
+  webRoot?: string;
+  /** Requests per minute per address on the API (defence against floods; sign-in has its own throttle). */
+  rateLimitPerMinute?: number;
+  version?: string;
+  logger?: FastifyServerOptions['logger'];
+  /** TLS options for node:https, when the server itself terminates TLS. */
+  httpsOptions?: { cert: string | Buffer; key: string | Buffer };
+}
+
+interface RequestSlot {
+  session: LoadedSession | undefined;
+  newToken: string | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    wekeep: RequestSlot;
+  }
+}
+
+const PACKAGE_ROOT = resolve(import.meta.dirname, '..', '..');
+
+function renderError(reply: FastifyReply, requestId: string, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).type('application/json; charset=utf-8').send({ error: { code, message, requestId } });
+}
+
+function zodMessage(where: string, e: z.ZodError): string {
+  const issue = e.issues[0];
+  const path = issue && issue.path.length > 0 ? `.${issue.path.join('.')}` : '';
+  return `${where}${path}: ${issue?.message ?? 'invalid'}`;
+}
+
+export async function buildApp(baseCtx: Context, options: AppOptions): Promise<FastifyInstance> {
+  const policy = options.sessionPolicy ?? DEFAULT_SESSION_POLICY;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+    ...(options.httpsOptions ? { https: { ...options.httpsOptions, minVersion: 'TLSv1.2' as const } } : {}),
+  });
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        mediaSrc: ["'self'", 'blob:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        ...(options.https ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    strictTransportSecurity: options.https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(fastifyCookie);
+  await app.register(fastifyRateLimit, { max: options.rateLimitPerMinute ?? 1200, timeWindow: 60_000, allowList: () => false, global: true });
+
+  app.decorateRequest('wekeep', null as unknown as RequestSlot);
+
+  app.setErrorHandler((error: unknown, request, reply) => {
+    if (isAppError(error)) {
+      if (error.code === 'auth.throttled') reply.header('Retry-After', String(error.details?.retryAfterSeconds ?? 60));
+      return renderError(reply, request.id, error.status === 500 && error.exitCode === 2 ? 400 : error.status, error.code, error.message);
+    }
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status === 429) return renderError(reply, request.id, 429, 'http.rate_limited', 'too many requests');
+    if (status !== undefined && status >= 400 && status < 500) return renderError(reply, request.id, status, 'http.bad_request', 'the request could not be read');
+    // Unexpected: logged by class and request id only (the message may quote input), answered without details.
+    request.log.error({ requestId: request.id, errorClass: (error as Error)?.name, code: (error as { code?: unknown })?.code }, 'unexpected error');
+    return renderError(reply, request.id, 500, 'internal', 'internal error');
+  });
+
+  app.get(`${API_PREFIX}/health`, async (_req, reply) => {
+    try {
+      baseCtx.sqlite.prepare('SELECT 1').get();
+      return await reply.send({ status: 'ok' });
+    } catch {
+      return reply.code(503).send({ status: 'unavailable' });
+    }
+  });
+  const document = openApiDocument(allRoutes, options.version ?? '0.0.0');
+  app.get(`${API_PREFIX}/openapi.json`, async (_req, reply) => reply.send(document));
+
+  for (const def of allRoutes) registerRoute(app, baseCtx, def, options, policy);
+
+  app.setNotFoundHandler((request, reply) => renderError(reply, request.id, 404, 'http.not_found', 'no such route'));
+
+  const webRoot = options.webRoot ?? join(PACKAGE_ROOT, 'web', 'dist');
+  if (existsSync(join(webRoot, 'index.html'))) {
+    await app.register(fastifyStatic, { root: webRoot, prefix: '/', index: 'index.html', cacheControl: true, maxAge: 0 });
+  } else {
+    app.get('/', (_req, reply) => reply.type('text/plain; charset=utf-8').send('The WeKeep console is not built (npm run build:web). The API is at /api/v1.\n'));
+  }
+  return app;
+}
+
+function registerRoute(app: FastifyInstance, baseCtx: Context, def: RouteDef, options: AppOptions, policy: SessionPolicy): void {
+  app.route({
+    method: def.method,
+    url: `${API_PREFIX}${def.url}`,
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const origin = { address: request.ip, userAgent: request.headers['user-agent'] ?? null };
+      const cookie = request.cookies[SESSION_COOKIE];
+      let session = cookie ? await loadSession(baseCtx, cookie, policy) : undefined;
+      let issuedToken: string | undefined;
+
+      if (STATE_CHANGING.has(def.method)) {
+        const header = request.headers['x-csrf-token'];
+        if (!session || typeof header !== 'string' || !constantTimeEqual(header, session.csrfToken)) {
+          throw forbidden('auth.csrf', 'missing or wrong X-CSRF-Token (get one from GET /api/v1/auth/session)');
+        }
+      }
+      if (def.access === 'session' && !session) {
+        const started = await startAnonymousSession(baseCtx, origin, policy);
+        session = started.session;
+        issuedToken = started.token;
+      }
+      const principal = session?.principal;
+      if (def.access === 'signed-in' || (def.access !== 'public' && def.access !== 'session')) {
+        if (!principal) throw unauthorized('auth.required', 'sign in first');
+        if (def.access !== 'signed-in' && !can(principal, def.access)) throw forbidden('auth.forbidden', `your role may not do this (${def.access})`);
+      }
+
+      const parse = <T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T => {
+        if (!schema) return undefined as T;
+        const r = schema.safeParse(value ?? {});
+        if (!r.success) throw new AppError('http.invalid_input', zodMessage(where, r.error), { exitCode: 2, status: 400 });
+        return r.data;
+      };
+      const params = parse(def.params, request.params, 'path');
+      const query = parse(def.query, request.query, 'query');
+      const body = parse(def.body, request.body, 'body');
+
+      const setCookie = (token: string): void => {
+        reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'strict', secure: options.https, maxAge: Math.floor(policy.absoluteMs / 1000) });
+      };
+      if (issuedToken) setCookie(issuedToken);
+      const state: RequestState = {
+        ctx: actingAs(baseCtx, principal ? `user:${principal.username}` : session?.user ? `user:${session.user.username}` : 'anonymous', { address: origin.address }),
+        origin,
+        session,
+        principal,
+        reply,
+        setSession(token, next) {
+          setCookie(token);
+          state.session = next;
+        },
+      };
+      reply.header('Cache-Control', 'no-store');
+      const result = await def.handler({ params, query, body, req: state });
+      if (def.response === undefined) return reply;
+      const out = def.response.parse(result);
+      return reply.type('application/json; charset=utf-8').send(out);
+    },
+  });
+}

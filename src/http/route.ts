@@ -1,0 +1,71 @@
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { Context } from '../context.js';
+import type { Permission, Principal } from '../domain/authorization.js';
+import type { LoadedSession, SessionOrigin } from '../services/auth.js';
+
+/**
+ * One API route, declared once: method, path, who may call it, zod schemas of its input and of its
+ * 200 response, and a thin handler (validate → one service call → presenter). The app registers
+ * every route from these declarations, validates input with the schemas, passes output through the
+ * response schema (unknown fields are stripped, so nothing undeclared can leak), and builds the
+ * OpenAPI document from the same objects.
+ */
+
+/**
+ * - `public`: no session needed (health, OpenAPI);
+ * - `session`: any session, even anonymous (sign-in steps; the CSRF token comes from the session);
+ * - `signed-in`: a fully signed-in user;
+ * - a permission: a signed-in user whose role has it (domain/authorization.ts).
+ */
+export type Access = 'public' | 'session' | 'signed-in' | Permission;
+
+export interface RequestState {
+  /** The context acting as the signed-in user (audit actor and address). */
+  ctx: Context;
+  origin: SessionOrigin;
+  /** The session (created on demand for `session` routes). */
+  session: LoadedSession | undefined;
+  principal: Principal | undefined;
+  /** Replaces the session cookie after a change of session state. */
+  setSession(token: string, session: LoadedSession): void;
+  reply: FastifyReply;
+}
+
+export interface RouteDef<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Path under /api/v1, Fastify style (`/messages/:key`). */
+  url: string;
+  summary: string;
+  tags: string[];
+  access: Access;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Schema of the 200 JSON body; omitted when the handler sends bytes itself. */
+  response?: R;
+  /** Content type of a non-JSON response (documentation only). */
+  produces?: string;
+  handler(input: { params: z.output<P>; query: z.output<Q>; body: z.output<B>; req: RequestState }): Promise<z.input<R> | undefined>;
+}
+
+/** Declares a route with full type inference of its handler. */
+export const route = <P extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = z.ZodUnknown, B extends z.ZodType = z.ZodUnknown, R extends z.ZodType = z.ZodUnknown>(
+  def: RouteDef<P, Q, B, R>,
+): RouteDef => def as unknown as RouteDef;
+
+/** A request's principal, or a programming error when the route's access should have guaranteed one. */
+export function principalOf(req: RequestState): Principal {
+  if (!req.principal) throw new Error('route declared signed-in access but has no principal');
+  return req.principal;
+}
+
+export function sessionOf(req: RequestState): LoadedSession {
+  if (!req.session) throw new Error('route declared session access but has no session');
+  return req.session;
+}
+
+/** Decimal key in a path (`/messages/:key`). */
+export const keyParam = z.string().regex(/^\d{1,18}$/u, 'must be a decimal key').transform(Number);
+
+export const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }) });

@@ -1,0 +1,85 @@
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { contentScope } from '../../domain/authorization.js';
+import { readAttachment, readConversation, readMessage } from '../../services/conversations.js';
+import { searchMessages } from '../../services/search.js';
+import { hitSchema, messageSchema, presentHit, presentMessage } from '../presenters/messages.js';
+import { keyParam, principalOf, route } from '../route.js';
+
+/** Search and reading of archived content, always within the reader's content scope. */
+
+export const MAX_API_SEARCH_LIMIT = 1000;
+const INLINE_TYPES = /^(image\/(png|jpeg|gif|webp)|audio\/(mpeg|mp4|ogg|wav|webm|aac)|video\/(mp4|webm|ogg))$/u;
+
+const pageQuery = z.object({
+  before: keyParam.optional(),
+  after: keyParam.optional(),
+  around: keyParam.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+/** RFC 6266 / 5987 Content-Disposition with a safe ASCII fallback. */
+function contentDisposition(kind: 'inline' | 'attachment', name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/gu, '_') || 'attachment';
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+export const archiveRoutes = [
+  route({
+    method: 'GET', url: '/search', summary: 'Full-text search with the query language; exact total, newest first', tags: ['archive'], access: 'content.read',
+    query: z.object({ q: z.string().max(2000), limit: z.coerce.number().int().min(0).max(MAX_API_SEARCH_LIMIT).default(50), offset: z.coerce.number().int().min(0).max(10_000_000).default(0) }),
+    response: z.object({ total: z.number(), hits: z.array(hitSchema) }),
+    handler: async ({ query, req }) => {
+      const r = await searchMessages(req.ctx, { query: query.q, limit: query.limit, offset: query.offset }, contentScope(principalOf(req)));
+      return { total: r.total, hits: r.messages.map(presentHit) };
+    },
+  }),
+  route({
+    method: 'GET', url: '/messages/:key', summary: 'One message with its conversation context', tags: ['archive'], access: 'content.read',
+    params: z.object({ key: keyParam }),
+    query: z.object({ context: z.coerce.number().int().min(0).max(100).default(5) }),
+    response: z.object({ message: messageSchema, context: z.object({ before: z.array(hitSchema), after: z.array(hitSchema) }) }),
+    handler: async ({ params, query, req }) => {
+      const r = await readMessage(req.ctx, params.key, contentScope(principalOf(req)), { context: query.context });
+      return { message: presentMessage(r.message), context: { before: r.context.before.map(presentHit), after: r.context.after.map(presentHit) } };
+    },
+  }),
+  route({
+    method: 'GET', url: '/messages/:key/attachments/:ordinal', summary: "An attachment's bytes (verified while streaming)", tags: ['archive'], access: 'content.read',
+    params: z.object({ key: keyParam, ordinal: z.coerce.number().int().min(0).max(10_000) }),
+    query: z.object({ inline: z.enum(['0', '1']).optional() }),
+    produces: 'application/octet-stream',
+    handler: async ({ params, query, req }) => {
+      const a = await readAttachment(req.ctx, params.key, params.ordinal, contentScope(principalOf(req)));
+      const mime = a.mime?.toLowerCase() ?? '';
+      const inline = query.inline === '1' && INLINE_TYPES.test(mime);
+      const reply = req.reply;
+      reply.header('Content-Type', inline ? mime : 'application/octet-stream');
+      reply.header('Content-Length', String(a.size));
+      reply.header('Content-Disposition', contentDisposition(inline ? 'inline' : 'attachment', a.name));
+      reply.header('Cache-Control', 'private, no-store');
+      reply.header('X-Content-SHA256', a.sha256);
+      await reply.send(Readable.from(a.body));
+      return undefined;
+    },
+  }),
+  route({
+    method: 'GET', url: '/conversations/:key/messages', summary: 'A page of a conversation, oldest first (newest page, or before/after/around a message)', tags: ['archive'], access: 'content.read',
+    params: z.object({ key: keyParam }),
+    query: pageQuery,
+    response: z.object({
+      conversation: z.object({ key: z.string(), source: z.string(), id: z.string(), type: z.enum(['direct', 'group']), title: z.string().nullable() }),
+      messages: z.array(hitSchema),
+      hasBefore: z.boolean(),
+      hasAfter: z.boolean(),
+    }),
+    handler: async ({ params, query, req }) => {
+      const position = query.around !== undefined ? { kind: 'around' as const, key: query.around }
+        : query.before !== undefined ? { kind: 'before' as const, key: query.before }
+          : query.after !== undefined ? { kind: 'after' as const, key: query.after }
+            : { kind: 'newest' as const };
+      const r = await readConversation(req.ctx, params.key, contentScope(principalOf(req)), position, query.limit);
+      return { conversation: { ...r.conversation, key: String(r.conversation.key) }, messages: r.messages.map(presentHit), hasBefore: r.hasBefore, hasAfter: r.hasAfter };
+    },
+  }),
+];

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { can } from '../../domain/authorization.js';
+import { listQuarantined } from '../../services/quarantine.js';
+import { reportSources } from '../../services/sources.js';
+import { collectStats } from '../../services/stats.js';
+import { principalOf, route } from '../route.js';
+
+/** Usage statistics and the sources overview (no message content). */
+
+const group = z.object({ key: z.string(), count: z.number(), textBytes: z.number(), attachments: z.number(), attachmentBytes: z.number() });
+
+const statsSchema = z.object({
+  generatedAt: z.string(),
+  timeZone: z.string(),
+  totals: z.object({ messages: z.number(), textBytes: z.number(), recalled: z.number(), persons: z.number(), conversations: z.number(), sources: z.number() }),
+  attachments: z.object({
+    references: z.number(), logicalBytes: z.number(), uniqueBlobs: z.number(), uniqueBytes: z.number(), storedBytes: z.number(), dedupSavedBytes: z.number(), compressionSavedBytes: z.number(),
+  }),
+  storage: z.object({ dataDirBytes: z.number(), databaseBytes: z.number(), blobBytes: z.number() }),
+  byType: z.array(group),
+  bySource: z.array(group),
+  byPerson: z.array(group).optional(),
+  byDay: z.array(group),
+});
+
+export const insightRoutes = [
+  route({
+    method: 'GET', url: '/stats', summary: 'Data usage: totals, by type, source, day (and person, for roles that may see it)', tags: ['statistics'], access: 'stats.view',
+    query: z.object({ topPersons: z.coerce.number().int().min(0).max(1000).default(20) }),
+    response: statsSchema,
+    handler: async ({ query, req }) => {
+      const maySeePersons = can(principalOf(req), 'stats.view_persons');
+      const stats = await collectStats(req.ctx, { topPersons: maySeePersons ? query.topPersons : 0 });
+      const { byPerson, ...rest } = stats;
+      return maySeePersons ? { ...rest, byPerson } : rest;
+    },
+  }),
+  route({
+    method: 'GET', url: '/sources', summary: 'Sources with counts, seq watermark and gaps; quarantined records', tags: ['sources'], access: 'sources.view',
+    response: z.object({
+      sources: z.array(z.object({
+        name: z.string(), records: z.number(), firstSeq: z.number().nullable(), lastSeq: z.number().nullable(), lastTime: z.string().nullable(),
+        gapCount: z.number(), missing: z.number(), gaps: z.array(z.object({ from: z.number(), to: z.number(), missing: z.number() })),
+      })),
+      quarantined: z.number(),
+    }),
+    handler: async ({ req }) => ({ sources: await reportSources(req.ctx), quarantined: (await listQuarantined(req.ctx, { limit: 1, offset: 0 })).total }),
+  }),
+];

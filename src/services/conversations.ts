@@ -1,0 +1,77 @@
+import type { Context } from '../context.js';
+import type { ContentScope } from '../domain/authorization.js';
+import { notFound } from '../errors.js';
+import { attachmentsOf, conversationByKey, conversationNeighbours, conversationPage, messagesByKeys, type ConversationPosition } from '../repositories/messages.js';
+import { appendAudit } from './audit.js';
+import { mayReadConversationRow } from './content-access.js';
+import { loadMessageViews, type MessageView } from './message-views.js';
+
+/**
+ * Reading archived content by key (the API): one message with its context, a page of a
+ * conversation, one attachment. Each read is checked against the reader's content scope — what is
+ * out of scope is "not found", never "forbidden" — and audited in the same transaction.
+ */
+
+const messageNotFound = (): Error => notFound('message.not_found', 'no such message');
+
+export interface MessageWithContext {
+  message: MessageView & { recordHash: string; archivedAt: string };
+  context: { before: MessageView[]; after: MessageView[] };
+}
+
+export async function readMessage(ctx: Context, key: number, scope: ContentScope, options: { context: number }): Promise<MessageWithContext> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const [row] = await messagesByKeys(trx, [key]);
+    if (!row || !(await mayReadConversationRow(trx, scope, row.conversationRowId))) throw messageNotFound();
+    const { views } = await loadMessageViews(trx, [key]);
+    const around = await conversationNeighbours(trx, row.conversationRowId, key, options.context);
+    const before = (await loadMessageViews(trx, around.before)).views;
+    const after = (await loadMessageViews(trx, around.after)).views;
+    await appendAudit(ctx, trx, { action: 'message.viewed', subject: `${row.source}/${row.extId}`, details: { key, context: before.length + after.length } });
+    return { message: { ...views[0]!, recordHash: row.recordHash, archivedAt: new Date(row.archivedAt).toISOString() }, context: { before, after } };
+  });
+}
+
+export interface ConversationPage {
+  conversation: { key: number; source: string; id: string; type: 'direct' | 'group'; title: string | null };
+  messages: MessageView[];
+  hasBefore: boolean;
+  hasAfter: boolean;
+}
+
+export type PagePosition = ConversationPosition;
+
+/** A page of a conversation, oldest first. */
+export async function readConversation(ctx: Context, conversationKey: number, scope: ContentScope, position: PagePosition, limit: number): Promise<ConversationPage> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const conv = await conversationByKey(trx, conversationKey);
+    if (!conv || !(await mayReadConversationRow(trx, scope, conversationKey))) throw notFound('conversation.not_found', 'no such conversation');
+    const page = await conversationPage(trx, conversationKey, position, limit);
+    const { views } = await loadMessageViews(trx, page.keys);
+    await appendAudit(ctx, trx, { action: 'conversation.viewed', subject: `${conv.source}/${conv.id}`, details: { key: conversationKey, position: position.kind, messages: views.length } });
+    return { conversation: { key: conversationKey, ...conv }, messages: views, hasBefore: page.hasBefore, hasAfter: page.hasAfter };
+  });
+}
+
+export interface AttachmentContent {
+  name: string;
+  mime: string | null;
+  size: number;
+  sha256: string;
+  /** Authenticated chunk by chunk; throws at the end on a size or hash mismatch. */
+  body: AsyncIterable<Buffer>;
+}
+
+/** One attachment's bytes (decrypted, verified while streaming), audited before any byte leaves. */
+export async function readAttachment(ctx: Context, key: number, ordinal: number, scope: ContentScope): Promise<AttachmentContent> {
+  const att = await ctx.db.transaction().execute(async (trx) => {
+    const [row] = await messagesByKeys(trx, [key]);
+    if (!row || !(await mayReadConversationRow(trx, scope, row.conversationRowId))) throw messageNotFound();
+    const a = (await attachmentsOf(trx, [key])).get(key)?.find((x) => x.ordinal === ordinal);
+    if (!a) throw notFound('attachment.not_found', 'no such attachment');
+    await appendAudit(ctx, trx, { action: 'attachment.viewed', subject: `${row.source}/${row.extId}`, details: { key, ordinal, sha256: a.sha256 } });
+    return a;
+  });
+  const body = ctx.blobs.read({ id: att.blobId, sha256: att.sha256, size: att.size, compression: att.compression, bucket: att.bucket, wrappedDek: att.wrappedDek });
+  return { name: att.name, mime: att.mime, size: att.size, sha256: att.sha256, body };
+}

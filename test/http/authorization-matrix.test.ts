@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allRoutes } from '../../src/http/app.js';
+import { listAuditEvents } from '../../src/services/audit.js';
+import { addUser } from '../../src/services/users.js';
+import { ApiClient, createUser, fixtureRecords, signIn, startTestServer, type ApiResponse, type TestServer, type TestUser } from '../support/http.js';
+
+/**
+ * The authorization matrix: every guarded route × every role (and no session), with the expected
+ * outcome written out by hand here (not derived from the code under test), then own/other data:
+ * an employee asking for another person's message, attachment or conversation by key gets 404.
+ */
+
+type Who = 'admin' | 'compliance' | 'reviewer' | 'auditor' | 'employee';
+const ROLES: Who[] = ['admin', 'compliance', 'reviewer', 'auditor', 'employee'];
+const ALL_SIGNED_IN: Who[] = [...ROLES];
+
+interface Case {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** The route pattern as declared. */
+  route: string;
+  allowed: Who[];
+  /** A concrete request (url under /api/v1 and body). */
+  request(who: Who): { url: string; body?: unknown };
+}
+
+let server: TestServer;
+const users = new Map<Who, TestUser>();
+const keys: Record<string, string> = {};
+const convKeys: Record<string, string> = {};
+
+beforeAll(async () => {
+  server = await startTestServer();
+  users.set('admin', await createUser(server, { username: 'root', role: 'admin' }));
+  users.set('compliance', await createUser(server, { username: 'officer', role: 'compliance' }));
+  users.set('reviewer', await createUser(server, { username: 'rev', role: 'reviewer' }));
+  users.set('auditor', await createUser(server, { username: 'aud', role: 'auditor' }));
+  users.set('employee', await createUser(server, { username: 'zhangsan', role: 'employee', person: 'zhangsan' }));
+  await addUser(server.ctx, { username: 'dummy', role: 'auditor' });
+  const all = await users.get('compliance')!.client.get('/search?q=type:text OR type:image OR type:file&limit=100');
+  for (const h of all.json.hits as { id: string; key: string; conversation: { id: string; key: string } }[]) {
+    keys[h.id] = h.key;
+    convKeys[h.conversation.id] = h.conversation.key;
+  }
+  expect(Object.keys(keys).sort()).toEqual(['d1', 'g1', 'g2', 'x1', 'x2']);
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+const cases = (): Case[] => [
+  { method: 'POST', route: '/me/password', allowed: ALL_SIGNED_IN, request: (w) => ({ url: '/me/password', body: { currentPassword: users.get(w)!.password, newPassword: 'weak' } }) },
+  { method: 'GET', route: '/me/sessions', allowed: ALL_SIGNED_IN, request: () => ({ url: '/me/sessions' }) },
+  { method: 'DELETE', route: '/me/sessions/:id', allowed: ALL_SIGNED_IN, request: () => ({ url: '/me/sessions/not-a-session' }) },
+  { method: 'POST', route: '/me/recovery-codes', allowed: ALL_SIGNED_IN, request: () => ({ url: '/me/recovery-codes' }) },
+  { method: 'DELETE', route: '/me/totp', allowed: ALL_SIGNED_IN, request: () => ({ url: '/me/totp' }) },
+  { method: 'GET', route: '/users', allowed: ['admin'], request: () => ({ url: '/users' }) },
+  { method: 'POST', route: '/users', allowed: ['admin'], request: (w) => ({ url: '/users', body: { username: `new-${w}`, role: 'auditor' } }) },
+  { method: 'POST', route: '/users/:username/disable', allowed: ['admin'], request: () => ({ url: '/users/dummy/disable' }) },
+  { method: 'POST', route: '/users/:username/enable', allowed: ['admin'], request: () => ({ url: '/users/dummy/enable' }) },
+  { method: 'POST', route: '/users/:username/unlock', allowed: ['admin'], request: () => ({ url: '/users/dummy/unlock' }) },
+  { method: 'POST', route: '/users/:username/reset', allowed: ['admin'], request: () => ({ url: '/users/dummy/reset' }) },
+  { method: 'PUT', route: '/users/:username/role', allowed: ['admin'], request: () => ({ url: '/users/dummy/role', body: { role: 'auditor' } }) },
+  { method: 'GET', route: '/search', allowed: ['compliance', 'employee'], request: () => ({ url: '/search?q=合同' }) },
+  { method: 'GET', route: '/messages/:key', allowed: ['compliance', 'employee'], request: () => ({ url: `/messages/${keys.g1}` }) },
+  { method: 'GET', route: '/messages/:key/attachments/:ordinal', allowed: ['compliance', 'employee'], request: () => ({ url: `/messages/${keys.d1}/attachments/0` }) },
+  { method: 'GET', route: '/conversations/:key/messages', allowed: ['compliance', 'employee'], request: () => ({ url: `/conversations/${convKeys['room-sales']}/messages` }) },
+  { method: 'GET', route: '/stats', allowed: ['admin', 'compliance', 'auditor'], request: () => ({ url: '/stats' }) },
+  { method: 'GET', route: '/sources', allowed: ['admin', 'compliance'], request: () => ({ url: '/sources' }) },
+  { method: 'GET', route: '/audit/events', allowed: ['auditor'], request: () => ({ url: '/audit/events' }) },
+  { method: 'GET', route: '/audit/head', allowed: ['auditor'], request: () => ({ url: '/audit/head' }) },
+  { method: 'POST', route: '/audit/verify', allowed: ['auditor'], request: () => ({ url: '/audit/verify' }) },
+  { method: 'GET', route: '/audit/proof/:seq', allowed: ['auditor'], request: () => ({ url: '/audit/proof/0' }) },
+  // Last: it ends the caller's sessions.
+  { method: 'POST', route: '/auth/logout-all', allowed: ALL_SIGNED_IN, request: () => ({ url: '/auth/logout-all' }) },
+];
+
+/** Routes open to any session (sign-in steps) or to anyone. */
+const UNGUARDED = ['GET /auth/session', 'POST /auth/login', 'POST /auth/mfa/totp', 'POST /auth/mfa/recovery', 'GET /auth/setup/:token', 'POST /auth/setup/:token', 'POST /auth/totp/enroll', 'POST /auth/totp/confirm', 'POST /auth/logout'];
+
+describe('authorization matrix', () => {
+  it('covers every declared route', () => {
+    const declared = allRoutes.map((r) => `${r.method} ${r.url}`).sort();
+    const covered = [...cases().map((c) => `${c.method} ${c.route}`), ...UNGUARDED].sort();
+    expect(covered).toEqual(declared);
+    for (const r of allRoutes) expect(UNGUARDED.includes(`${r.method} ${r.url}`)).toBe(r.access === 'session' || r.access === 'public');
+  });
+
+  it('refuses every guarded route without a signed-in session', async () => {
+    const anon = await new ApiClient(server.app).start();
+    for (const c of cases()) {
+      const { url, body } = c.request('admin');
+      const res = await anon.request(c.method, url, c.method === 'GET' ? undefined : (body ?? {}));
+      expect(res.status, `${c.method} ${c.route}`).toBe(401);
+      expect(res.json.error.code).toBe('auth.required');
+    }
+  });
+
+  it('allows exactly the roles of the matrix', async () => {
+    const outcome = (res: ApiResponse): 'allowed' | 'forbidden' | 'unauthenticated' =>
+      res.status === 401 && res.json?.error?.code === 'auth.required' ? 'unauthenticated' : res.status === 403 && res.json?.error?.code === 'auth.forbidden' ? 'forbidden' : 'allowed';
+    const table: string[] = [];
+    for (const c of cases()) {
+      for (const who of ROLES) {
+        const { url, body } = c.request(who);
+        const res = await users.get(who)!.client.request(c.method, url, c.method === 'GET' ? undefined : (body ?? {}));
+        const got = outcome(res);
+        const want = c.allowed.includes(who) ? 'allowed' : 'forbidden';
+        if (got !== want) table.push(`${c.method} ${c.route} as ${who}: ${got} (${res.status} ${res.body.slice(0, 120)}), expected ${want}`);
+        if (want === 'allowed' && c.method === 'GET' && !c.route.startsWith('/me/')) expect(res.status, `${c.method} ${c.route} as ${who}`).toBe(200);
+      }
+    }
+    expect(table).toEqual([]);
+  });
+});
+
+describe('own and other data', () => {
+  let emp: ApiClient;
+  let officer: ApiClient;
+  beforeAll(async () => {
+    const { setupToken } = await addUser(server.ctx, { username: 'zs2', role: 'employee', person: 'zhangsan' });
+    emp = await new ApiClient(server.app).start();
+    await emp.post(`/auth/setup/${setupToken}`, { password: 'Tea-garden 7 lanterns 合同' });
+    const { setupToken: t2 } = await addUser(server.ctx, { username: 'officer2', role: 'compliance' });
+    officer = await new ApiClient(server.app).start();
+    await officer.post(`/auth/setup/${t2}`, { password: 'Tea-garden 7 lanterns 合同' });
+    const enroll = await officer.post('/auth/totp/enroll');
+    const { totpCode } = await import('../support/http.js');
+    await officer.post('/auth/totp/confirm', { code: totpCode(enroll.json.secret, server.clock.now()) });
+  });
+
+  it('searches only the conversations the employee took part in, with exact totals', async () => {
+    const mine = await emp.get('/search?q=合同');
+    expect(mine.status).toBe(200);
+    expect(mine.json.total).toBe(3);
+    expect((mine.json.hits as { id: string }[]).map((h) => h.id).sort()).toEqual(['d1', 'g1', 'g2']);
+    expect((await officer.get('/search?q=合同')).json.total).toBe(4);
+    expect((await emp.get('/search?q=type:file')).json.total).toBe(0);
+    expect((await emp.get('/search?q=in:dm-wangwu-zhaoliu')).json.total).toBe(0);
+    expect((await emp.get('/search?q=-合同')).json.total).toBe(0);
+    expect((await officer.get('/search?q=in:dm-wangwu-zhaoliu')).json.total).toBe(2);
+  });
+
+  it('answers 404, not the content, for another person’s message, attachment or conversation', async () => {
+    const missing = await emp.get('/messages/999999999');
+    for (const url of [`/messages/${keys.x1}`, `/messages/${keys.x2}/attachments/0`, `/conversations/${convKeys['dm-wangwu-zhaoliu']}/messages`]) {
+      const res = await emp.get(url);
+      expect(res.status, url).toBe(404);
+      expect(res.body).not.toContain('私下');
+      expect(res.body).not.toContain('secret price');
+    }
+    expect((await emp.get(`/messages/${keys.x1}`)).json.error.code).toBe(missing.json.error.code);
+    // The same keys are readable by compliance.
+    expect((await officer.get(`/messages/${keys.x1}`)).json.message.text).toBe('私下的合同价格');
+    const pdf = await officer.get(`/messages/${keys.x2}/attachments/0`);
+    expect(pdf.status).toBe(200);
+    expect(pdf.body).toBe('%PDF-1.4 secret price list');
+    expect(pdf.headers['content-type']).toBe('application/octet-stream');
+    expect(String(pdf.headers['content-disposition'])).toMatch(/^attachment; filename="prices.pdf"/u);
+  });
+
+  it('lets the employee read their own messages, conversations and attachments, each read audited', async () => {
+    const m = await emp.get(`/messages/${keys.d1}?context=5`);
+    expect(m.status).toBe(200);
+    expect(m.json.message).toMatchObject({ id: 'd1', text: '合同扫描件', from: { id: 'lisi' }, to: [{ id: 'zhangsan' }] });
+    const conv = await emp.get(`/conversations/${convKeys['room-sales']}/messages?around=${keys.g2}`);
+    expect((conv.json.messages as { id: string }[]).map((x) => x.id)).toEqual(['g1', 'g2']);
+    const img = await emp.get(`/messages/${keys.d1}/attachments/0?inline=1`);
+    expect(img.status).toBe(200);
+    expect(img.headers['content-type']).toBe('image/png');
+    const att = fixtureRecords()[2]!.attachments![0]!;
+    const png = Buffer.from('data' in att ? att.data : '', 'base64');
+    expect(img.raw).toEqual(png);
+    const events = await listAuditEvents(server.ctx, { limit: 200, actor: 'user:zs2' });
+    const actions = events.map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['message.viewed', 'conversation.viewed', 'attachment.viewed', 'search.executed']));
+  });
+
+  it('gives statistics per person only to roles that may see them', async () => {
+    // (The matrix ended every session with logout-all.)
+    const admin = await signIn(server, users.get('admin')!);
+    const auditor = await signIn(server, users.get('auditor')!);
+    const a = await admin.get('/stats');
+    expect(a.status).toBe(200);
+    expect(a.json.byPerson).toBeUndefined();
+    expect(a.json.totals.messages).toBe(fixtureRecords().length);
+    expect((await auditor.get('/stats')).json.byPerson.length).toBeGreaterThan(0);
+  });
+});
