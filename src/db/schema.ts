@@ -1,4 +1,4 @@
-import type { ConversationMembersTable, LoginThrottleTable, RecoveryCodesTable, SessionsTable, SetupTokensTable, UsersTable } from './tables/accounts.js';
+import type { ConversationMembersTable, LoginThrottleTable, PasskeysTable, RecoveryCodesTable, SessionsTable, SetupTokensTable, UsersTable } from './tables/accounts.js';
 import type { AuditEventsTable, AuditStateTable, AuditTreeHeadsTable } from './tables/audit.js';
 import type { BlobsTable } from './tables/blobs.js';
 import type {
@@ -28,4 +28,5 @@ export interface Database {
   sessions: SessionsTable;
   login_throttle: LoginThrottleTable;
   conversation_members: ConversationMembersTable;
+  passkeys: PasskeysTable;
 }

@@ -10,6 +10,7 @@ import { isRole, mfaRequired, type Principal } from '../domain/authorization.js'
 import { passwordProblem } from '../domain/password-policy.js';
 import { AppError, forbidden, notFound, tooManyAttempts, unauthorized, usageError } from '../errors.js';
 import * as accounts from '../repositories/accounts.js';
+import { countPasskeys } from '../repositories/passkeys.js';
 import * as sessions from '../repositories/sessions.js';
 import { appendAudit } from './audit.js';
 import { normalizeUsername, viewOf, type UserView } from './users.js';
@@ -129,6 +130,7 @@ async function insertSession(db: Kysely<Database>, now: number, origin: SessionO
     address: origin.address,
     user_agent: origin.userAgent?.slice(0, 300) ?? null,
     pending_totp_secret: fields.pendingTotp ?? null,
+    webauthn_challenge: null,
   };
   await sessions.insertSession(db, row);
   return { token, row };
@@ -143,7 +145,7 @@ export async function startAnonymousSession(ctx: Context, origin: SessionOrigin,
 }
 
 /** Replaces a session by a new one (new token, new CSRF token) in another state. */
-async function moveSession(
+export async function moveSession(
   trx: Kysely<Database>,
   now: number,
   old: LoadedSession,
@@ -165,7 +167,7 @@ async function moveSession(
 // ---------------------------------------------------------------------------------------------
 // Throttling
 
-async function assertNotThrottled(ctx: Context, keys: readonly string[]): Promise<void> {
+export async function assertNotThrottled(ctx: Context, keys: readonly string[]): Promise<void> {
   const now = ctx.clock.now();
   const blocked = (await accounts.readThrottles(ctx.db, keys)).filter((t) => t.blocked_until > now && t.last_failure_at > now - THROTTLE_MEMORY_MS);
   if (blocked.length > 0) throw tooManyAttempts(Math.ceil((Math.max(...blocked.map((b) => b.blocked_until)) - now) / 1000));
@@ -181,10 +183,10 @@ async function recordFailures(trx: Kysely<Database>, keys: readonly string[], no
   }
 }
 
-const throttleKeys = (username: string, address: string): string[] => [`user:${username}`, `addr:${address}`];
+export const throttleKeys = (username: string, address: string): string[] => [`user:${username}`, `addr:${address}`];
 
 /** Records a failed factor or password for a known user: throttle, lockout counter, audit. */
-async function failAttempt(ctx: Context, user: accounts.UserRow | undefined, attempted: string, origin: SessionOrigin, action: string, reason: string): Promise<void> {
+export async function failAttempt(ctx: Context, user: accounts.UserRow | undefined, attempted: string, origin: SessionOrigin, action: string, reason: string): Promise<void> {
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
     await recordFailures(trx, throttleKeys(attempted, origin.address), now);
@@ -209,12 +211,15 @@ export interface SignInResult {
   methods?: string[];
 }
 
-const needsMfa = (user: accounts.UserRow): boolean => mfaRequired(principalOf(user).role, user.require_mfa === 1);
-const hasFactor = (user: accounts.UserRow): boolean => user.totp_secret !== null;
+export const needsMfa = (user: accounts.UserRow): boolean => mfaRequired(principalOf(user).role, user.require_mfa === 1);
 
-function nextStateAfterPassword(user: accounts.UserRow): SignInStatus {
-  if (hasFactor(user)) return 'mfa_required';
-  return needsMfa(user) ? 'enroll_mfa' : 'signed_in';
+/** The second factors a user can sign in with now. */
+async function factorsOf(db: Kysely<Database>, user: accounts.UserRow): Promise<string[]> {
+  const methods: string[] = [];
+  if (user.totp_secret !== null) methods.push('totp');
+  if ((await countPasskeys(db, user.id)) > 0) methods.push('passkey');
+  if (methods.length > 0 && (await accounts.countRecoveryCodesLeft(db, user.id)) > 0) methods.push('recovery');
+  return methods;
 }
 
 export async function signIn(
@@ -239,17 +244,18 @@ export async function signIn(
     await failAttempt(ctx, usable ? user : undefined, username, origin, 'auth.login.failed', reason);
     throw invalidCredentials();
   }
-  const status = nextStateAfterPassword(user);
+  const methods = await factorsOf(ctx.db, user);
+  const status: SignInStatus = methods.length > 0 ? 'mfa_required' : needsMfa(user) ? 'enroll_mfa' : 'signed_in';
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
     const moved = await moveSession(trx, now, session, origin, { state: status, user, policy });
     if (status === 'signed_in') await completeSignIn(ctx, trx, user, now, 'password');
     else await appendAudit(ctx, trx, { action: 'auth.password.accepted', actor: `user:${user.username}`, subject: `user:${user.username}`, details: { next: status } });
-    return { ...moved, result: status === 'mfa_required' ? { status, methods: ['totp', 'recovery'] } : { status } };
+    return { ...moved, result: status === 'mfa_required' ? { status, methods } : { status } };
   });
 }
 
-async function completeSignIn(ctx: Context, trx: Kysely<Database>, user: accounts.UserRow, now: number, method: string): Promise<void> {
+export async function completeSignIn(ctx: Context, trx: Kysely<Database>, user: accounts.UserRow, now: number, method: string): Promise<void> {
   await accounts.updateUser(trx, user.id, { last_login_at: now, failed_logins: 0 });
   await accounts.clearThrottle(trx, `user:${user.username}`);
   await appendAudit(ctx, trx, { action: 'auth.login.succeeded', actor: `user:${user.username}`, subject: `user:${user.username}`, details: { method } });
@@ -269,7 +275,7 @@ function totpStep(username: string, secret: string, code: string, now: number): 
 
 const totpAad = (userId: number): string => `totp:${userId}`;
 
-function requireState(session: LoadedSession, ...states: SessionState[]): accounts.UserRow {
+export function requireState(session: LoadedSession, ...states: SessionState[]): accounts.UserRow {
   if (!states.includes(session.state) || !session.user) throw unauthorized('auth.wrong_state', `this step needs a session in state ${states.join(' or ')}`);
   return session.user;
 }
@@ -392,7 +398,7 @@ export async function confirmTotpEnrollment(ctx: Context, session: LoadedSession
 
 export async function regenerateRecoveryCodes(ctx: Context, principal: Principal): Promise<string[]> {
   const user = await accounts.findUserById(ctx.db, principal.userId);
-  if (!user?.totp_secret) throw usageError('mfa.not_enrolled', 'recovery codes need an enrolled authenticator');
+  if (!user || (await factorsOf(ctx.db, user)).length === 0) throw usageError('mfa.not_enrolled', 'recovery codes need an authenticator app or a passkey');
   const codes = Array.from({ length: RECOVERY_CODES }, newRecoveryCode);
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
@@ -404,10 +410,10 @@ export async function regenerateRecoveryCodes(ctx: Context, principal: Principal
 
 export async function removeTotp(ctx: Context, principal: Principal): Promise<void> {
   const user = (await accounts.findUserById(ctx.db, principal.userId))!;
-  if (needsMfa(user)) throw forbidden('mfa.required', 'your role requires a second factor; enroll a new authenticator instead');
+  if (needsMfa(user) && (await countPasskeys(ctx.db, user.id)) === 0) throw forbidden('mfa.required', 'your role requires a second factor: add a passkey or enroll a new authenticator first');
   await ctx.db.transaction().execute(async (trx) => {
     await accounts.updateUser(trx, user.id, { totp_secret: null, totp_last_step: null, updated_at: ctx.clock.now() });
-    await accounts.replaceRecoveryCodes(trx, user.id, [], ctx.clock.now());
+    if ((await countPasskeys(trx, user.id)) === 0) await accounts.replaceRecoveryCodes(trx, user.id, [], ctx.clock.now());
     await appendAudit(ctx, trx, { action: 'auth.mfa.removed', subject: `user:${user.username}`, details: { factor: 'totp' } });
   });
 }

@@ -4,6 +4,7 @@ import type { UserStatus } from '../db/tables/accounts.js';
 import { isRole, mfaRequired, ROLES, type Role } from '../domain/authorization.js';
 import { conflict, notFound, usageError } from '../errors.js';
 import * as accounts from '../repositories/accounts.js';
+import { countPasskeys, deletePasskeysOfUser } from '../repositories/passkeys.js';
 import { deleteSessionsOfUser } from '../repositories/sessions.js';
 import { appendAudit } from './audit.js';
 
@@ -22,7 +23,7 @@ export interface UserView {
   person: string | null;
   status: UserStatus;
   locked: boolean;
-  mfa: { totp: boolean; required: boolean; recoveryCodesLeft: number };
+  mfa: { totp: boolean; passkeys: number; required: boolean; recoveryCodesLeft: number };
   createdAt: string;
   lastLoginAt: string | null;
 }
@@ -55,7 +56,7 @@ export async function viewOf(ctx: Pick<Context, 'db'>, row: accounts.UserRow): P
     person: row.person_ext_id,
     status: row.status,
     locked: row.locked_at !== null,
-    mfa: { totp: row.totp_secret !== null, required: mfaRequired(role, row.require_mfa === 1), recoveryCodesLeft: await accounts.countRecoveryCodesLeft(ctx.db, row.id) },
+    mfa: { totp: row.totp_secret !== null, passkeys: await countPasskeys(ctx.db, row.id), required: mfaRequired(role, row.require_mfa === 1), recoveryCodesLeft: await accounts.countRecoveryCodesLeft(ctx.db, row.id) },
     createdAt: new Date(row.created_at).toISOString(),
     lastLoginAt: iso(row.last_login_at),
   };
@@ -141,6 +142,7 @@ export async function resetUser(ctx: Context, username: string): Promise<SetupLi
   const view = await change(ctx, username, 'user.reset', async (trx, row) => {
     await accounts.updateUser(trx, row.id, { password_hash: null, totp_secret: null, totp_last_step: null, status: row.status === 'disabled' ? 'disabled' : 'pending_setup', locked_at: null, failed_logins: 0, updated_at: now });
     await accounts.replaceRecoveryCodes(trx, row.id, [], now);
+    await deletePasskeysOfUser(trx, row.id);
     await accounts.insertSetupToken(trx, { tokenHash: tokenHash(token), userId: row.id, createdAt: now, expiresAt: now + SETUP_TOKEN_TTL_MS });
     return { sessionsEnded: await deleteSessionsOfUser(trx, row.id) };
   });

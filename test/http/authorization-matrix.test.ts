@@ -54,6 +54,8 @@ const cases = (): Case[] => [
   { method: 'DELETE', route: '/me/sessions/:id', allowed: ALL_SIGNED_IN, request: () => ({ url: '/me/sessions/not-a-session' }) },
   { method: 'POST', route: '/me/recovery-codes', allowed: ALL_SIGNED_IN, request: () => ({ url: '/me/recovery-codes' }) },
   { method: 'DELETE', route: '/me/totp', allowed: ALL_SIGNED_IN, request: () => ({ url: '/me/totp' }) },
+  { method: 'GET', route: '/me/passkeys', allowed: ALL_SIGNED_IN, request: () => ({ url: '/me/passkeys' }) },
+  { method: 'DELETE', route: '/me/passkeys/:id', allowed: ALL_SIGNED_IN, request: () => ({ url: '/me/passkeys/AAAA' }) },
   { method: 'GET', route: '/users', allowed: ['admin'], request: () => ({ url: '/users' }) },
   { method: 'POST', route: '/users', allowed: ['admin'], request: (w) => ({ url: '/users', body: { username: `new-${w}`, role: 'auditor' } }) },
   { method: 'POST', route: '/users/:username/disable', allowed: ['admin'], request: () => ({ url: '/users/dummy/disable' }) },
@@ -76,7 +78,8 @@ const cases = (): Case[] => [
 ];
 
 /** Routes open to any session (sign-in steps) or to anyone. */
-const UNGUARDED = ['GET /auth/session', 'POST /auth/login', 'POST /auth/mfa/totp', 'POST /auth/mfa/recovery', 'GET /auth/setup/:token', 'POST /auth/setup/:token', 'POST /auth/totp/enroll', 'POST /auth/totp/confirm', 'POST /auth/logout'];
+const UNGUARDED = ['GET /auth/session', 'POST /auth/login', 'POST /auth/mfa/totp', 'POST /auth/mfa/recovery', 'GET /auth/setup/:token', 'POST /auth/setup/:token', 'POST /auth/totp/enroll', 'POST /auth/totp/confirm', 'POST /auth/logout',
+  'POST /auth/passkey/register/options', 'POST /auth/passkey/register', 'POST /auth/mfa/passkey/options', 'POST /auth/mfa/passkey'];
 
 describe('authorization matrix', () => {
   it('covers every declared route', () => {

@@ -62,6 +62,23 @@ export interface SessionsTable {
   user_agent: string | null;
   /** A TOTP secret being enrolled (sealed), until confirmed. */
   pending_totp_secret: Buffer | null;
+  /** The challenge of a WebAuthn ceremony in progress (migration 0006). */
+  webauthn_challenge: string | null;
+}
+
+/** A passkey (WebAuthn credential) of a user (migration 0006). */
+export interface PasskeysTable {
+  /** Credential id, base64url. */
+  id: string;
+  user_id: number;
+  name: string;
+  /** COSE public key. */
+  public_key: Buffer;
+  counter: number;
+  /** JSON array of transports, or null. */
+  transports: string | null;
+  created_at: number;
+  last_used_at: number | null;
 }
 
 /** Failed sign-in attempts per account name and per address (for growing delays). */

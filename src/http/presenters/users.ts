@@ -8,7 +8,7 @@ export const userSchema = z.object({
   person: z.string().nullable(),
   status: z.enum(['pending_setup', 'active', 'disabled']),
   locked: z.boolean(),
-  mfa: z.object({ totp: z.boolean(), required: z.boolean(), recoveryCodesLeft: z.number() }),
+  mfa: z.object({ totp: z.boolean(), passkeys: z.number(), required: z.boolean(), recoveryCodesLeft: z.number() }),
   createdAt: z.string(),
   lastLoginAt: z.string().nullable(),
 });
@@ -19,7 +19,7 @@ export const presentUser = (u: UserView): z.input<typeof userSchema> => ({
   person: u.person,
   status: u.status,
   locked: u.locked,
-  mfa: { totp: u.mfa.totp, required: u.mfa.required, recoveryCodesLeft: u.mfa.recoveryCodesLeft },
+  mfa: { totp: u.mfa.totp, passkeys: u.mfa.passkeys, required: u.mfa.required, recoveryCodesLeft: u.mfa.recoveryCodesLeft },
   createdAt: u.createdAt,
   lastLoginAt: u.lastLoginAt,
 });

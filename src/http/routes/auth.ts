@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import * as auth from '../../services/auth.js';
+import * as passkeys from '../../services/passkeys.js';
 import { presentUser, userSchema } from '../presenters/users.js';
 import { principalOf, route, sessionOf, type RequestState } from '../route.js';
 
@@ -16,6 +17,32 @@ async function sessionJson(req: RequestState, change?: { token: string; session:
   const d = await auth.describeSession(req.ctx, session);
   return { authenticated: d.authenticated, status: d.status, csrfToken: session.csrfToken, ...(d.user ? { user: presentUser(d.user) } : {}) };
 }
+
+/**
+ * The WebAuthn relying party: the console's origin as the browser sees it (WEKEEP_PUBLIC_URL when
+ * set, else the request's protocol and host, which honour X-Forwarded-* only from trusted proxies).
+ */
+export function relyingParty(req: RequestState): passkeys.RelyingParty {
+  const configured = process.env.WEKEEP_PUBLIC_URL;
+  const url = new URL(configured || `${req.reply.request.protocol}://${req.reply.request.host}`);
+  return { id: url.hostname, origin: url.origin };
+}
+
+// WebAuthn JSON from the browser: checked structurally here, cryptographically by the service.
+const b64url = z.string().regex(/^[A-Za-z0-9_-]*$/u).max(16_384);
+const registrationResponse = z.object({
+  id: b64url, rawId: b64url, type: z.literal('public-key'),
+  response: z.object({ clientDataJSON: b64url, attestationObject: b64url, transports: z.array(z.string().max(32)).max(10).optional() }).loose(),
+  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+  authenticatorAttachment: z.string().max(32).optional(),
+});
+const authenticationResponse = z.object({
+  id: b64url, rawId: b64url, type: z.literal('public-key'),
+  response: z.object({ clientDataJSON: b64url, authenticatorData: b64url, signature: b64url, userHandle: b64url.optional() }),
+  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+  authenticatorAttachment: z.string().max(32).optional(),
+});
+const webauthnOptions = z.record(z.string(), z.unknown());
 
 export const authRoutes = [
   route({
@@ -72,6 +99,46 @@ export const authRoutes = [
     handler: async ({ body, req }) => {
       const change = await auth.confirmTotpEnrollment(req.ctx, sessionOf(req), body.code, req.origin);
       return { ...(await sessionJson(req, change)), recoveryCodes: change.result.recoveryCodes };
+    },
+  }),
+  route({
+    method: 'POST', url: '/auth/passkey/register/options', summary: 'Options to create a passkey (while enrolling MFA, or signed in)', tags: ['auth'], access: 'session',
+    response: webauthnOptions,
+    handler: async ({ req }) => (await passkeys.passkeyRegistrationOptions(req.ctx, sessionOf(req), relyingParty(req))) as unknown as Record<string, unknown>,
+  }),
+  route({
+    method: 'POST', url: '/auth/passkey/register', summary: 'Register the created passkey; completes MFA enrollment (with recovery codes when there were none)', tags: ['auth'], access: 'session',
+    body: z.object({ response: registrationResponse, name: z.string().max(100).optional() }),
+    response: sessionResponse.extend({ recoveryCodes: z.array(z.string()).optional() }),
+    handler: async ({ body, req }) => {
+      const change = await passkeys.registerPasskey(req.ctx, sessionOf(req), { response: body.response as never, name: body.name }, relyingParty(req), req.origin);
+      return { ...(await sessionJson(req, change)), ...(change.result.recoveryCodes ? { recoveryCodes: change.result.recoveryCodes } : {}) };
+    },
+  }),
+  route({
+    method: 'POST', url: '/auth/mfa/passkey/options', summary: 'Second step with a passkey: the request options', tags: ['auth'], access: 'session',
+    response: webauthnOptions,
+    handler: async ({ req }) => (await passkeys.passkeyLoginOptions(req.ctx, sessionOf(req), relyingParty(req))) as unknown as Record<string, unknown>,
+  }),
+  route({
+    method: 'POST', url: '/auth/mfa/passkey', summary: 'Second step with a passkey: the signed assertion', tags: ['auth'], access: 'session',
+    body: z.object({ response: authenticationResponse }),
+    response: sessionResponse,
+    handler: async ({ body, req }) => sessionJson(req, await passkeys.verifyPasskeyLogin(req.ctx, sessionOf(req), body.response as never, relyingParty(req), req.origin)),
+  }),
+  route({
+    method: 'GET', url: '/me/passkeys', summary: 'My passkeys', tags: ['account'], access: 'signed-in',
+    response: z.object({ passkeys: z.array(z.object({ id: z.string(), name: z.string(), createdAt: z.string(), lastUsedAt: z.string().nullable() })) }),
+    handler: async ({ req }) => ({ passkeys: await passkeys.listMyPasskeys(req.ctx, sessionOf(req)) }),
+  }),
+  route({
+    method: 'DELETE', url: '/me/passkeys/:id', summary: 'Remove one of my passkeys (not the last factor when MFA is required)', tags: ['account'], access: 'signed-in',
+    params: z.object({ id: b64url.min(1) }),
+    response: z.object({ ok: z.literal(true) }),
+    handler: async ({ params, req }) => {
+      const session = sessionOf(req);
+      await passkeys.removeMyPasskey(req.ctx, session, params.id, auth.needsMfa(session.user!));
+      return { ok: true as const };
     },
   }),
   route({
