@@ -8,11 +8,11 @@ export function registerStatsCommand(program: Command): void {
   program
     .command('stats')
     .description('data usage: counts and bytes by type, source, person and day; de-duplication savings; storage')
-    .option('--top <n>', 'persons to list', intOption('--top', 1_000_000), 20)
+    .option('--top <n>', 'persons and conversations to list', intOption('--top', 1_000_000), 20)
     .option('--json', 'machine-readable output')
     .action(async (opts: { top: number; json?: boolean }, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
-        const s = await collectStats(ctx, { topPersons: opts.top });
+        const s = await collectStats(ctx, { topPersons: opts.top, topConversations: opts.top });
         if (opts.json) return printJson(s);
         printLine(`${s.totals.messages} messages, ${s.totals.persons} persons, ${s.totals.conversations} conversations, ${s.totals.sources} sources, ${s.totals.recalled} recalled`);
         printLine(`text ${mb(s.totals.textBytes)}; attachments ${s.attachments.references} (${mb(s.attachments.logicalBytes)}), stored once: ${s.attachments.uniqueBlobs} (${mb(s.attachments.uniqueBytes)}), de-duplication saved ${mb(s.attachments.dedupSavedBytes)}, compression saved ${mb(s.attachments.compressionSavedBytes)}`);
@@ -24,6 +24,7 @@ export function registerStatsCommand(program: Command): void {
         table('by type', s.byType);
         table('by source', s.bySource);
         table(`by person (top ${opts.top})`, s.byPerson);
+        table(`by conversation (top ${opts.top})`, s.byConversation.map((c) => ({ ...c, key: `${c.source}/${c.key}` })));
         table(`by day (${s.timeZone})`, s.byDay.slice(-31));
         if (s.byDay.length > 31) printLine(`  … ${s.byDay.length - 31} earlier day(s); --json lists all`);
       });

@@ -1,6 +1,7 @@
 import type { ConversationMembersTable, LoginThrottleTable, PasskeysTable, RecoveryCodesTable, SessionsTable, SetupTokensTable, UsersTable } from './tables/accounts.js';
 import type { AuditEventsTable, AuditStateTable, AuditTreeHeadsTable } from './tables/audit.js';
 import type { BlobsTable } from './tables/blobs.js';
+import type { UsageConversationTable, UsageDailyTable, UsagePersonTable } from './tables/usage.js';
 import type {
   AttachmentsTable, ConversationsTable, ImportsTable, MessagesTable, MetaTable, PendingRecallsTable, PersonsTable,
   QuarantineTable, SourceSeqRangesTable, SourcesTable,
@@ -29,4 +30,7 @@ export interface Database {
   login_throttle: LoginThrottleTable;
   conversation_members: ConversationMembersTable;
   passkeys: PasskeysTable;
+  usage_daily: UsageDailyTable;
+  usage_person: UsagePersonTable;
+  usage_conversation: UsageConversationTable;
 }

@@ -10,6 +10,8 @@ import { firstKeyOf, preferredSlot, SLOTS_PER_MS } from '../domain/message-key.j
 import { fatalError } from '../errors.js';
 import { addBlobReference, findBlobs } from '../repositories/blobs.js';
 import { addConversationMembers, conversationCacheKey, resolveConversations, resolvePersons } from '../repositories/directory.js';
+import { addUsage, emptyUsageBatch, type UsageBatch, type UsageDelta } from '../repositories/usage.js';
+import { zoneOffsetMs } from '../domain/time-zone.js';
 import { createImport, finishImport, markInterruptedImports, quarantineLines, type QuarantineInput } from '../repositories/imports.js';
 import {
   addPendingRecall, existingByExtIds, keysOfMillisecond, markRecalled, messagesByKeys, prepareMessageLookups, prepareMessageWriter, takePendingRecalls,
@@ -100,6 +102,8 @@ interface ImportState {
   conversations: Map<string, { id: number; title: string | null }>;
   /** (conversation, person) pairs known to be in conversation_members. */
   members: Set<string>;
+  /** UTC offset of the store's time zone per hour (for the usage rollups' local days). */
+  offsets: Map<number, number>;
   summary: ImportSummary;
   perSource: Map<string, SourceImportSummary>;
 }
@@ -139,7 +143,7 @@ async function runImport(ctx: Context, file: string, totalBytes: number, options
     recallsLinked: 0, recallsPending: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
   };
   const state: ImportState = {
-    ctx, importId, file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), summary, perSource: new Map(),
+    ctx, importId, file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), offsets: new Map(), summary, perSource: new Map(),
   };
 
   const prepare: PrepareOptions = { file, baseDir: dirname(file), batchSize, dedupKey: ctx.keys.dedupKey };
@@ -257,6 +261,7 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
     const rowOf = new Map<string, Insertable<MessagesTable>>();
     const archived: PreparedRecord[] = [];
     const newMembers: { conversationId: number; personId: number }[] = [];
+    const usage = emptyUsageBatch();
     for (const p of fresh) {
       const key = keys.get(p);
       if (key === undefined) {
@@ -289,6 +294,7 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
         archived_at: now,
       };
       rows.push(row);
+      countUsage(usage, localDay(state, r.timeMs), row, p.attachments);
       for (const personId of [row.from_person_id, ...r.to.map((t) => state.persons.get(t.id)!.id)]) {
         const pair = `${row.conversation_id}:${personId}`;
         if (state.members.has(pair)) continue;
@@ -371,6 +377,7 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
     }
 
     await addConversationMembers(trx, newMembers);
+    await addUsage(trx, usage);
     await quarantineLines(trx, quarantine);
     const events = [];
     if (archived.length > 0) {
@@ -387,6 +394,52 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
     summary.imported += archived.length;
     summary.quarantined += quarantine.length;
   });
+}
+
+const HOUR_MS = 3_600_000;
+
+/** The local day (`YYYY-MM-DD`, the store's time zone) of an instant, for the usage rollups. */
+function localDay(state: ImportState, timeMs: number): string {
+  const hour = Math.floor(timeMs / HOUR_MS);
+  let offset = state.offsets.get(hour);
+  if (offset === undefined) {
+    offset = zoneOffsetMs(state.ctx.config.timeZone, timeMs);
+    if (state.offsets.size > 100_000) state.offsets.clear();
+    state.offsets.set(hour, offset);
+  }
+  return new Date(timeMs + offset).toISOString().slice(0, 10);
+}
+
+function addDelta(map: Map<number, UsageDelta>, key: number, d: UsageDelta): void {
+  const cur = map.get(key);
+  if (!cur) map.set(key, { ...d });
+  else {
+    cur.messages += d.messages;
+    cur.textBytes += d.textBytes;
+    cur.attachments += d.attachments;
+    cur.attachmentBytes += d.attachmentBytes;
+  }
+}
+
+/** Adds one archived message to the batch's usage rollups. */
+function countUsage(usage: UsageBatch, day: string, row: Insertable<MessagesTable>, attachments: readonly PreparedAttachment[]): void {
+  const d: UsageDelta = {
+    messages: 1,
+    textBytes: (row.text ? Buffer.byteLength(row.text) : 0) + (row.raw ? Buffer.byteLength(row.raw) : 0),
+    attachments: attachments.length,
+    attachmentBytes: attachments.reduce((n, a) => n + a.size, 0),
+  };
+  const key = `${day}\u0000${row.source_id}\u0000${row.type}`;
+  const cur = usage.daily.get(key);
+  if (!cur) usage.daily.set(key, { ...d, day, sourceId: row.source_id, type: row.type });
+  else {
+    cur.messages += 1;
+    cur.textBytes += d.textBytes;
+    cur.attachments += d.attachments;
+    cur.attachmentBytes += d.attachmentBytes;
+  }
+  addDelta(usage.persons, row.from_person_id, d);
+  addDelta(usage.conversations, row.conversation_id, d);
 }
 
 /** Chooses each new record's time-ordered key: its preferred slot, else the next free slot in that millisecond. */

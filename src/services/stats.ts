@@ -1,9 +1,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
-import { zoneOffsetMs } from '../domain/time-zone.js';
 import { blobStats } from '../repositories/blobs.js';
-import { groupedUsage, messageTotals, type GroupRow } from '../repositories/stats.js';
+import { directoryCounts, type GroupRow } from '../repositories/stats.js';
+import { topConversations, topPersons, usageBy, usageByDayAndType, usageTotals, type DayTypeRow } from '../repositories/usage.js';
 import { appendAudit } from './audit.js';
 
 export interface Stats {
@@ -24,37 +24,30 @@ export interface Stats {
   storage: { dataDirBytes: number; databaseBytes: number; blobBytes: number };
   byType: GroupRow[];
   bySource: GroupRow[];
-  byPerson: GroupRow[];
+  byPerson: (GroupRow & { name: string | null })[];
   byDay: GroupRow[];
+  /** Per day and type (the dashboard's stacked series). */
+  byDayType: DayTypeRow[];
+  /** The busiest conversations. */
+  byConversation: (GroupRow & { conversationKey: number; source: string; title: string | null; kind: string })[];
 }
 
-function dirBytes(path: string): number {
-  let total = 0;
-  let entries;
-  try {
-    entries = readdirSync(path, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    const p = join(path, e.name);
-    if (e.isDirectory()) total += dirBytes(p);
-    else if (e.isFile()) total += statSync(p).size;
-  }
-  return total;
-}
-
-/** Data usage: counts and bytes by type, source, person and day, de-duplication and storage. Audited. */
-export async function collectStats(ctx: Context, options: { topPersons: number }): Promise<Stats> {
+/**
+ * Data usage: counts and bytes by type, source, person, conversation and day, de-duplication and
+ * storage. Read from the usage rollups the import keeps (fast on any archive size). Audited.
+ * Days are local days in the store's time zone at archiving.
+ */
+export async function collectStats(ctx: Context, options: { topPersons: number; topConversations?: number }): Promise<Stats> {
   const now = ctx.clock.now();
-  const dayOffsetMs = zoneOffsetMs(ctx.config.timeZone, now);
   return ctx.db.transaction().execute(async (trx) => {
-    const totals = await messageTotals(trx);
+    const usage = await usageTotals(trx);
+    const directory = await directoryCounts(trx);
     const b = await blobStats(trx);
+    const databaseBytes = ['wekeep.db', 'wekeep.db-wal'].reduce((sum, f) => sum + dirEntrySize(join(ctx.config.dataDir, f)), 0);
     const stats: Stats = {
       generatedAt: new Date(now).toISOString(),
       timeZone: ctx.config.timeZone,
-      totals,
+      totals: { messages: usage.messages, textBytes: usage.textBytes, recalled: usage.recalled, persons: directory.persons, conversations: directory.conversations, sources: directory.sources },
       attachments: {
         references: b.references,
         logicalBytes: b.referencedBytes,
@@ -64,19 +57,28 @@ export async function collectStats(ctx: Context, options: { topPersons: number }
         dedupSavedBytes: b.referencedBytes - b.logicalBytes,
         compressionSavedBytes: Math.max(0, b.logicalBytes - b.storedBytes),
       },
-      storage: {
-        dataDirBytes: dirBytes(ctx.config.dataDir),
-        databaseBytes: ['wekeep.db', 'wekeep.db-wal'].reduce((s, f) => s + (dirEntrySize(join(ctx.config.dataDir, f))), 0),
-        blobBytes: dirBytes(join(ctx.config.dataDir, 'blobs')),
-      },
-      byType: await groupedUsage(trx, 'type', { dayOffsetMs }),
-      bySource: await groupedUsage(trx, 'source', { dayOffsetMs }),
-      byPerson: await groupedUsage(trx, 'person', { dayOffsetMs, limit: options.topPersons }),
-      byDay: await groupedUsage(trx, 'day', { dayOffsetMs }),
+      storage: { dataDirBytes: databaseBytes + b.storedBytes + topLevelFileBytes(ctx.config.dataDir), databaseBytes, blobBytes: b.storedBytes },
+      byType: await usageBy(trx, 'type'),
+      bySource: await usageBy(trx, 'source'),
+      byPerson: options.topPersons > 0 ? await topPersons(trx, options.topPersons) : [],
+      byDay: await usageBy(trx, 'day'),
+      byDayType: await usageByDayAndType(trx, {}),
+      byConversation: (options.topConversations ?? 0) > 0 ? await topConversations(trx, options.topConversations ?? 0) : [],
     };
-    await appendAudit(ctx, trx, { action: 'stats.viewed', details: { messages: totals.messages } });
+    await appendAudit(ctx, trx, { action: 'stats.viewed', details: { messages: usage.messages } });
     return stats;
   });
+}
+
+/** Small files directly in the data dir (keyring, master key, TLS), not the database or blobs. */
+function topLevelFileBytes(dir: string): number {
+  let total = 0;
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isFile() && !e.name.startsWith('wekeep.db')) total += statSync(join(dir, e.name)).size;
+  } catch {
+    return 0;
+  }
+  return total;
 }
 
 function dirEntrySize(path: string): number {

@@ -5,6 +5,7 @@ import * as m0003 from './0003-blobs.js';
 import * as m0004 from './0004-search.js';
 import * as m0005 from './0005-accounts.js';
 import * as m0006 from './0006-passkeys.js';
+import * as m0007 from './0007-usage-rollups.js';
 
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ export const migrations: Record<string, Migration> = {
   '0004-search': m0004,
   '0005-accounts': m0005,
   '0006-passkeys': m0006,
+  '0007-usage-rollups': m0007,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -19,8 +19,10 @@ const statsSchema = z.object({
   storage: z.object({ dataDirBytes: z.number(), databaseBytes: z.number(), blobBytes: z.number() }),
   byType: z.array(group),
   bySource: z.array(group),
-  byPerson: z.array(group).optional(),
+  byPerson: z.array(group.extend({ name: z.string().nullable() })).optional(),
   byDay: z.array(group),
+  byDayType: z.array(group.extend({ day: z.string(), type: z.string() })),
+  byConversation: z.array(group.extend({ conversationKey: z.number(), source: z.string(), title: z.string().nullable(), kind: z.string() })).optional(),
 });
 
 export const insightRoutes = [
@@ -30,9 +32,9 @@ export const insightRoutes = [
     response: statsSchema,
     handler: async ({ query, req }) => {
       const maySeePersons = can(principalOf(req), 'stats.view_persons');
-      const stats = await collectStats(req.ctx, { topPersons: maySeePersons ? query.topPersons : 0 });
-      const { byPerson, ...rest } = stats;
-      return maySeePersons ? { ...rest, byPerson } : rest;
+      const stats = await collectStats(req.ctx, { topPersons: maySeePersons ? query.topPersons : 0, topConversations: maySeePersons ? query.topPersons : 0 });
+      const { byPerson, byConversation, ...rest } = stats;
+      return maySeePersons ? { ...rest, byPerson, byConversation } : rest;
     },
   }),
   route({
