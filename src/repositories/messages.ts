@@ -259,3 +259,37 @@ export async function conversationPage(db: Kysely<Database>, conversationRowId: 
   const hasAfter = (await base().where('id', '>', keys[keys.length - 1]!).limit(1).execute()).length > 0;
   return { keys, hasBefore, hasAfter };
 }
+
+export interface ConversationSummaryRow {
+  key: number;
+  source: string;
+  id: string;
+  type: 'direct' | 'group';
+  title: string | null;
+  messages: number;
+  lastKey: number | null;
+}
+
+/** Conversations (all, or the given row ids), busiest first, with their message count and newest message. */
+export async function listConversations(db: Kysely<Database>, only: readonly number[] | undefined, page: { limit: number; offset: number }): Promise<{ total: number; rows: ConversationSummaryRow[] }> {
+  if (only !== undefined && only.length === 0) return { total: 0, rows: [] };
+  let base = db.selectFrom('conversations as c');
+  if (only !== undefined) base = base.where('c.id', 'in', [...only]);
+  const total = Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const rows = await base
+    .innerJoin('sources as s', 's.id', 'c.source_id')
+    .leftJoin('usage_conversation as u', 'u.conversation_id', 'c.id')
+    .select((eb) => [
+      'c.id', 's.name', 'c.ext_id', 'c.kind', 'c.title', 'u.messages',
+      eb.selectFrom('messages as m').select((e) => e.fn.max('m.id').as('k')).whereRef('m.conversation_id', '=', 'c.id').as('last_key'),
+    ])
+    .orderBy('u.messages', 'desc')
+    .orderBy('c.id')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  return {
+    total,
+    rows: rows.map((r) => ({ key: r.id, source: r.name, id: r.ext_id, type: r.kind, title: r.title, messages: Number(r.messages ?? 0), lastKey: r.last_key === null ? null : Number(r.last_key) })),
+  };
+}

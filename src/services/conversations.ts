@@ -1,9 +1,10 @@
 import type { Context } from '../context.js';
 import type { ContentScope } from '../domain/authorization.js';
+import { SLOTS_PER_MS } from '../domain/message-key.js';
 import { notFound } from '../errors.js';
-import { attachmentsOf, conversationByKey, conversationNeighbours, conversationPage, messagesByKeys, type ConversationPosition } from '../repositories/messages.js';
+import { attachmentsOf, conversationByKey, conversationNeighbours, conversationPage, listConversations, messagesByKeys, type ConversationPosition, type ConversationSummaryRow } from '../repositories/messages.js';
 import { appendAudit } from './audit.js';
-import { mayReadConversationRow } from './content-access.js';
+import { mayReadConversationRow, resolveScope } from './content-access.js';
 import { loadMessageViews, type MessageView } from './message-views.js';
 
 /**
@@ -74,4 +75,22 @@ export async function readAttachment(ctx: Context, key: number, ordinal: number,
   });
   const body = ctx.blobs.read({ id: att.blobId, sha256: att.sha256, size: att.size, compression: att.compression, bucket: att.bucket, wrappedDek: att.wrappedDek });
   return { name: att.name, mime: att.mime, size: att.size, sha256: att.sha256, body };
+}
+
+export interface ConversationSummary extends Omit<ConversationSummaryRow, 'lastKey'> {
+  lastTime: string | null;
+}
+
+/** The conversations a reader may open, busiest first (titles are content-adjacent: audited as a read). */
+export async function listReadableConversations(ctx: Context, scope: ContentScope, page: { limit: number; offset: number }): Promise<{ total: number; conversations: ConversationSummary[] }> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const resolved = await resolveScope(trx, scope);
+    const only = resolved.kind === 'all' ? undefined : resolved.kind === 'none' ? [] : resolved.rowIds;
+    const r = await listConversations(trx, only, page);
+    await appendAudit(ctx, trx, { action: 'conversations.listed', details: { total: r.total, returned: r.rows.length, offset: page.offset } });
+    return {
+      total: r.total,
+      conversations: r.rows.map(({ lastKey, ...c }) => ({ ...c, lastTime: lastKey === null ? null : new Date(Math.floor(lastKey / SLOTS_PER_MS)).toISOString() })),
+    };
+  });
 }

@@ -66,6 +66,7 @@ const cases = (): Case[] => [
   { method: 'GET', route: '/search', allowed: ['compliance', 'employee'], request: () => ({ url: '/search?q=合同' }) },
   { method: 'GET', route: '/messages/:key', allowed: ['compliance', 'employee'], request: () => ({ url: `/messages/${keys.g1}` }) },
   { method: 'GET', route: '/messages/:key/attachments/:ordinal', allowed: ['compliance', 'employee'], request: () => ({ url: `/messages/${keys.d1}/attachments/0` }) },
+  { method: 'GET', route: '/conversations', allowed: ['compliance', 'employee'], request: () => ({ url: '/conversations' }) },
   { method: 'GET', route: '/conversations/:key/messages', allowed: ['compliance', 'employee'], request: () => ({ url: `/conversations/${convKeys['room-sales']}/messages` }) },
   { method: 'GET', route: '/stats', allowed: ['admin', 'compliance', 'auditor'], request: () => ({ url: '/stats' }) },
   { method: 'GET', route: '/sources', allowed: ['admin', 'compliance'], request: () => ({ url: '/sources' }) },
@@ -142,6 +143,13 @@ describe('own and other data', () => {
     expect((await emp.get('/search?q=in:dm-wangwu-zhaoliu')).json.total).toBe(0);
     expect((await emp.get('/search?q=-合同')).json.total).toBe(0);
     expect((await officer.get('/search?q=in:dm-wangwu-zhaoliu')).json.total).toBe(2);
+  });
+
+  it('lists only the conversations the employee took part in', async () => {
+    const mine = await emp.get('/conversations');
+    expect(mine.json.total).toBe(2);
+    expect((mine.json.conversations as { id: string }[]).map((c) => c.id).sort()).toEqual(['dm-zhangsan-lisi', 'room-sales']);
+    expect((await officer.get('/conversations')).json.total).toBe(3);
   });
 
   it('answers 404, not the content, for another person’s message, attachment or conversation', async () => {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { contentScope } from '../../domain/authorization.js';
-import { readAttachment, readConversation, readMessage } from '../../services/conversations.js';
+import { listReadableConversations, readAttachment, readConversation, readMessage } from '../../services/conversations.js';
 import { searchMessages } from '../../services/search.js';
 import { hitSchema, messageSchema, presentHit, presentMessage } from '../presenters/messages.js';
 import { keyParam, principalOf, route } from '../route.js';
@@ -61,6 +61,18 @@ export const archiveRoutes = [
       reply.header('X-Content-SHA256', a.sha256);
       await reply.send(Readable.from(a.body));
       return undefined;
+    },
+  }),
+  route({
+    method: 'GET', url: '/conversations', summary: 'The conversations I may read, busiest first', tags: ['archive'], access: 'content.read',
+    query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).default(0) }),
+    response: z.object({
+      total: z.number(),
+      conversations: z.array(z.object({ key: z.string(), source: z.string(), id: z.string(), type: z.enum(['direct', 'group']), title: z.string().nullable(), messages: z.number(), lastTime: z.string().nullable() })),
+    }),
+    handler: async ({ query, req }) => {
+      const r = await listReadableConversations(req.ctx, contentScope(principalOf(req)), query);
+      return { total: r.total, conversations: r.conversations.map((c) => ({ ...c, key: String(c.key) })) };
     },
   }),
   route({
