@@ -1,7 +1,8 @@
 import type { Context } from '../context.js';
 import type { ContentScope } from '../domain/authorization.js';
 import { SLOTS_PER_MS } from '../domain/message-key.js';
-import { notFound } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
+import { MAX_VOICE_BYTES, voiceToWav } from '../media/voice.js';
 import { attachmentsOf, conversationByKey, conversationNeighbours, conversationPage, listConversations, messagesByKeys, type ConversationPosition, type ConversationSummaryRow } from '../repositories/messages.js';
 import { appendAudit } from './audit.js';
 import { mayReadConversationRow, resolveScope } from './content-access.js';
@@ -64,13 +65,13 @@ export interface AttachmentContent {
 }
 
 /** One attachment's bytes (decrypted, verified while streaming), audited before any byte leaves. */
-export async function readAttachment(ctx: Context, key: number, ordinal: number, scope: ContentScope): Promise<AttachmentContent> {
+export async function readAttachment(ctx: Context, key: number, ordinal: number, scope: ContentScope, options: { as?: 'wav' } = {}): Promise<AttachmentContent> {
   const att = await ctx.db.transaction().execute(async (trx) => {
     const [row] = await messagesByKeys(trx, [key]);
     if (!row || !(await mayReadConversationRow(trx, scope, row.conversationRowId))) throw messageNotFound();
     const a = (await attachmentsOf(trx, [key])).get(key)?.find((x) => x.ordinal === ordinal);
     if (!a) throw notFound('attachment.not_found', 'no such attachment');
-    await appendAudit(ctx, trx, { action: 'attachment.viewed', subject: `${row.source}/${row.extId}`, details: { key, ordinal, sha256: a.sha256 } });
+    await appendAudit(ctx, trx, { action: 'attachment.viewed', subject: `${row.source}/${row.extId}`, details: { key, ordinal, sha256: a.sha256, ...(options.as ? { as: options.as } : {}) } });
     return a;
   });
   const body = ctx.blobs.read({ id: att.blobId, sha256: att.sha256, size: att.size, compression: att.compression, bucket: att.bucket, wrappedDek: att.wrappedDek });
@@ -93,4 +94,13 @@ export async function listReadableConversations(ctx: Context, scope: ContentScop
       conversations: r.rows.map(({ lastKey, ...c }) => ({ ...c, lastTime: lastKey === null ? null : new Date(Math.floor(lastKey / SLOTS_PER_MS)).toISOString() })),
     };
   });
+}
+
+/** A voice note decoded to WAV for playback in a browser (media/voice.ts); audited like any attachment read. */
+export async function readVoiceAsWav(ctx: Context, key: number, ordinal: number, scope: ContentScope): Promise<{ name: string; wav: Buffer }> {
+  const a = await readAttachment(ctx, key, ordinal, scope, { as: 'wav' });
+  if (a.size > MAX_VOICE_BYTES) throw new AppError('media.too_large', 'voice note too large to convert', { status: 413 });
+  const parts: Buffer[] = [];
+  for await (const piece of a.body) parts.push(piece);
+  return { name: a.name.replace(/\.[^.]*$/u, '') + '.wav', wav: await voiceToWav(Buffer.concat(parts)) };
 }

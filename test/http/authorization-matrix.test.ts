@@ -141,7 +141,7 @@ describe('own and other data', () => {
     expect((await officer.get('/search?q=合同')).json.total).toBe(4);
     expect((await emp.get('/search?q=type:file')).json.total).toBe(0);
     expect((await emp.get('/search?q=in:dm-wangwu-zhaoliu')).json.total).toBe(0);
-    expect((await emp.get('/search?q=-合同')).json.total).toBe(0);
+    expect((await emp.get('/search?q=-合同')).json.total).toBe(1); // the voice note
     expect((await officer.get('/search?q=in:dm-wangwu-zhaoliu')).json.total).toBe(2);
   });
 
@@ -175,7 +175,7 @@ describe('own and other data', () => {
     expect(m.status).toBe(200);
     expect(m.json.message).toMatchObject({ id: 'd1', text: '合同扫描件', from: { id: 'lisi' }, to: [{ id: 'zhangsan' }] });
     const conv = await emp.get(`/conversations/${convKeys['room-sales']}/messages?around=${keys.g2}`);
-    expect((conv.json.messages as { id: string }[]).map((x) => x.id)).toEqual(['g1', 'g2']);
+    expect((conv.json.messages as { id: string }[]).map((x) => x.id)).toEqual(['g1', 'g2', 'v1']);
     const img = await emp.get(`/messages/${keys.d1}/attachments/0?inline=1`);
     expect(img.status).toBe(200);
     expect(img.headers['content-type']).toBe('image/png');
@@ -185,6 +185,18 @@ describe('own and other data', () => {
     const events = await listAuditEvents(server.ctx, { limit: 200, actor: 'user:zs2' });
     const actions = events.map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['message.viewed', 'conversation.viewed', 'attachment.viewed', 'search.executed']));
+  });
+
+  it('plays a voice note as WAV for the browser (decoded from AMR)', async () => {
+    const voice = (await officer.get('/search?q=type:voice')).json.hits[0] as { key: string; conversation: { id: string } };
+    expect(voice.conversation.id).toBe('room-sales');
+    const wav = await emp.get(`/messages/${voice.key}/attachments/0?as=wav`);
+    expect(wav.status).toBe(200);
+    expect(wav.headers['content-type']).toBe('audio/wav');
+    expect(wav.raw.subarray(0, 4).toString('latin1')).toBe('RIFF');
+    expect(wav.raw.readUInt32LE(24)).toBe(8000);
+    expect((await emp.get(`/messages/${keys.x2}/attachments/0?as=wav`)).status).toBe(404);
+    expect((await officer.get(`/messages/${keys.x2}/attachments/0?as=wav`)).json.error.code).toBe('media.not_voice');
   });
 
   it('gives statistics per person only to roles that may see them', async () => {

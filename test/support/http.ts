@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import * as OTPAuth from 'otpauth';
 import { loadConfig } from '../../src/config.js';
+import { buildAmr } from '../../src/demo/formats.js';
 import { createContext, type Context } from '../../src/context.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
@@ -37,6 +38,7 @@ export const fixtureRecords = (): TestRecord[] => {
     { source: 'test', id: 'g1', time: t0, conversation: { id: 'room-sales', type: 'group', title: '销售群' }, from: { id: 'zhangsan', name: '张三' }, to: [{ id: 'lisi', name: '李四' }, { id: 'wangwu', name: '王五' }], type: 'text', text: '合同今天发给客户' },
     { source: 'test', id: 'g2', time: t0 + 60_000, conversation: { id: 'room-sales', type: 'group', title: '销售群' }, from: { id: 'wangwu', name: '王五' }, to: [{ id: 'zhangsan', name: '张三' }, { id: 'lisi', name: '李四' }], type: 'text', text: '收到，合同我来审' },
     { source: 'test', id: 'd1', time: t0 + 120_000, conversation: { id: 'dm-zhangsan-lisi', type: 'direct' }, from: { id: 'lisi', name: '李四' }, to: [{ id: 'zhangsan', name: '张三' }], type: 'image', text: '合同扫描件', attachments: [{ name: 'scan.png', mime: 'image/png', data: png }] },
+    { source: 'test', id: 'v1', time: t0 + 150_000, conversation: { id: 'room-sales', type: 'group', title: '销售群' }, from: { id: 'lisi', name: '李四' }, to: [{ id: 'zhangsan', name: '张三' }, { id: 'wangwu', name: '王五' }], type: 'voice', attachments: [{ name: 'v1.amr', mime: 'audio/amr', data: buildAmr(1.5, (b, s, e) => void b.fill(0x5a, s, e)).toString('base64') }] },
     { source: 'test', id: 'x1', time: t0 + 180_000, conversation: { id: 'dm-wangwu-zhaoliu', type: 'direct' }, from: { id: 'wangwu', name: '王五' }, to: [{ id: 'zhaoliu', name: '赵六' }], type: 'text', text: '私下的合同价格' },
     { source: 'test', id: 'x2', time: t0 + 240_000, conversation: { id: 'dm-wangwu-zhaoliu', type: 'direct' }, from: { id: 'zhaoliu', name: '赵六' }, to: [{ id: 'wangwu', name: '王五' }], type: 'file', text: '价格表', attachments: [{ name: 'prices.pdf', mime: 'application/pdf', data: Buffer.from('%PDF-1.4 secret price list').toString('base64') }] },
   ];

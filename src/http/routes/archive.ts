@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { contentScope } from '../../domain/authorization.js';
-import { listReadableConversations, readAttachment, readConversation, readMessage } from '../../services/conversations.js';
+import { listReadableConversations, readAttachment, readConversation, readMessage, readVoiceAsWav } from '../../services/conversations.js';
 import { searchMessages } from '../../services/search.js';
 import { hitSchema, messageSchema, presentHit, presentMessage } from '../presenters/messages.js';
 import { keyParam, principalOf, route } from '../route.js';
@@ -45,11 +45,20 @@ export const archiveRoutes = [
     },
   }),
   route({
-    method: 'GET', url: '/messages/:key/attachments/:ordinal', summary: "An attachment's bytes (verified while streaming)", tags: ['archive'], access: 'content.read',
+    method: 'GET', url: '/messages/:key/attachments/:ordinal', summary: "An attachment's bytes (verified while streaming); ?as=wav decodes an AMR or SILK voice note for playback", tags: ['archive'], access: 'content.read',
     params: z.object({ key: keyParam, ordinal: z.coerce.number().int().min(0).max(10_000) }),
-    query: z.object({ inline: z.enum(['0', '1']).optional() }),
+    query: z.object({ inline: z.enum(['0', '1']).optional(), as: z.enum(['wav']).optional() }),
     produces: 'application/octet-stream',
     handler: async ({ params, query, req }) => {
+      if (query.as === 'wav') {
+        // Voice notes (AMR, SILK) decoded for the browser's player.
+        const v = await readVoiceAsWav(req.ctx, params.key, params.ordinal, contentScope(principalOf(req)));
+        req.reply.header('Content-Type', 'audio/wav');
+        req.reply.header('Content-Disposition', contentDisposition('inline', v.name));
+        req.reply.header('Cache-Control', 'private, no-store');
+        await req.reply.send(v.wav);
+        return undefined;
+      }
       const a = await readAttachment(req.ctx, params.key, params.ordinal, contentScope(principalOf(req)));
       const mime = a.mime?.toLowerCase() ?? '';
       const inline = query.inline === '1' && INLINE_TYPES.test(mime);
