@@ -19,6 +19,8 @@ export const configSchema = z.object({
   logLevel: z.string(),
   /** Time zone used for dates without an offset (search filters, display). */
   timeZone: z.string(),
+  /** clamd address (`tcp://host:port`, `unix:/path`, `/path`): every new attachment is scanned; unset = not scanned. */
+  clamd: z.string().optional(),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -35,6 +37,7 @@ export interface ConfigFlags {
   data?: string | undefined;
   keyFile?: string | undefined;
   debug?: boolean | undefined;
+  clamd?: string | undefined;
 }
 
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
@@ -48,6 +51,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     debug: flags.debug ?? false,
     logLevel: env.WEKEEP_LOG_LEVEL ?? (flags.debug ? 'debug' : 'warn'),
     timeZone: env.WEKEEP_TZ ?? 'Asia/Shanghai',
+    clamd: flags.clamd ?? nonEmpty(env.WEKEEP_CLAMD),
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

@@ -4,6 +4,8 @@ import type { Kysely } from 'kysely';
 import { createLocalBlobStore } from './blobs/local.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import type { Config } from './config.js';
+import { createClamdScanner } from './scan/clamd.js';
+import type { MalwareScanner } from './scan/scanner.js';
 import { createKeyring, loadKeyring, readMasterKey, type Keyring } from './crypto/keyring.js';
 import { migrateToLatest, openSqlite, wrapKysely, type SqliteHandle } from './db/connection.js';
 import type { Database } from './db/schema.js';
@@ -21,6 +23,8 @@ export interface Context {
   readonly sqlite: SqliteHandle;
   readonly keys: Keyring;
   readonly blobs: BlobStore;
+  /** Malware scanner for new attachments (clamd), when configured; fail-closed (see scan/scanner.ts). */
+  readonly scanner: MalwareScanner | undefined;
   readonly clock: Clock;
   readonly log: Log;
   /** Who acts, for the audit log (e.g. `cli:alice`, `user:alice`). */
@@ -44,6 +48,7 @@ export const BLOB_DIR = 'blobs';
 export interface ContextOptions {
   clock?: Clock;
   log?: Log;
+  scanner?: MalwareScanner;
 }
 
 /** Opens an initialized data dir. A missing dir or wrong key fails with a clear error and changes nothing. */
@@ -88,6 +93,7 @@ async function assemble(config: Config, keys: Keyring, create: boolean, options:
     sqlite,
     keys,
     blobs: createLocalBlobStore(blobDir, keys),
+    scanner: options.scanner ?? (config.clamd ? createClamdScanner({ address: config.clamd }) : undefined),
     clock: options.clock ?? systemClock,
     log: options.log ?? createLog(config.logLevel),
     actor: config.actor,

@@ -103,7 +103,7 @@ describe('wekeep CLI: the archive core end to end', () => {
     expect(json<{ total: number }>(['search', 'from:ouyang']).total).toBe(1);
     expect(json<{ total: number }>(['search', 'type:call']).total).toBe(1);
     expect(json<{ total: number }>(['search', 'has:attachment']).total).toBe(4);
-  });
+  }, 180_000); // a dozen CLI processes: slow on a loaded 2-core machine
 
   it('keeps recalled originals, marks them recalled and still finds them', () => {
     const r = json<{ total: number; hits: { id: string; recalled: boolean }[] }>(['search', 'is:recalled']);

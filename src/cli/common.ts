@@ -8,11 +8,12 @@ export interface GlobalOptions {
   data?: string;
   keyFile?: string;
   debug?: boolean;
+  clamd?: string;
 }
 
 export function configOf(cmd: Command): Config {
   const g = cmd.optsWithGlobals<GlobalOptions>();
-  return loadConfig({ data: g.data, keyFile: g.keyFile, debug: g.debug });
+  return loadConfig({ data: g.data, keyFile: g.keyFile, debug: g.debug, clamd: g.clamd });
 }
 
 /** Opens the store for one command and always closes it. */

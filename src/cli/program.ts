@@ -6,11 +6,13 @@ import { registerImportCommands } from './import.js';
 import { registerInitCommand } from './init.js';
 import { registerKeysCommands } from './keys.js';
 import { registerReindexCommand } from './reindex.js';
+import { registerScanCommands } from './scan.js';
 import { registerSearchCommands } from './search.js';
 import { registerServeCommand } from './serve.js';
 import { registerSourcesCommands } from './sources.js';
 import { registerStatsCommand } from './stats.js';
 import { registerUsersCommands } from './users.js';
+import { registerWorkCommand } from './work.js';
 
 /** The `wekeep` command tree. Each group registers itself from its own file. */
 export function buildProgram(): Command {
@@ -19,6 +21,7 @@ export function buildProgram(): Command {
     .version('0.1.0', '-V, --version')
     .option('--data <dir>', 'data directory (default: $WEKEEP_DATA or ./wekeep-data)')
     .option('--key-file <file>', 'master key file (default: $WEKEEP_KEY_FILE or <data>/master.key; or set $WEKEEP_MASTER_KEY)')
+    .option('--clamd <address>', 'scan every new attachment with clamd at tcp://HOST:PORT or a unix socket path (default: $WEKEEP_CLAMD; unset: not scanned)')
     .option('--debug', 'print stack traces and debug logs')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: false })
@@ -33,6 +36,8 @@ export function buildProgram(): Command {
   registerKeysCommands(program);
   registerReindexCommand(program);
   registerServeCommand(program);
+  registerScanCommands(program);
+  registerWorkCommand(program);
   registerUsersCommands(program);
   program.commands.forEach(function applyExitOverride(c: Command): void {
     c.exitOverride();

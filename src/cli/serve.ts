@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { createContext, DB_FILE, type Context } from '../context.js';
 import { buildApp } from '../http/app.js';
 import { chooseListenMode } from '../http/tls.js';
+import { startBackgroundJobs, syncJobName } from '../jobs/background.js';
 import { importDemoCorpus } from '../services/demo.js';
 import { initStore } from '../services/store.js';
 import { addUser, listUserViews, setupLinkOf } from '../services/users.js';
@@ -58,7 +59,9 @@ Session cookies are HttpOnly and SameSite=Strict (and Secure over HTTPS). Sessio
       }
       const mode = await chooseListenMode({ host: opts.host, dataDir: config.dataDir, tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, behindProxy: opts.behindProxy });
       const ctx = await createContext(config);
+      const jobs = await startBackgroundJobs(ctx);
       const app = await buildApp(ctx, {
+        triggerSync: (source) => jobs.trigger(syncJobName(source)),
         https: mode.https,
         trustedProxies: mode.kind === 'proxy' ? mode.trustedProxies : undefined,
         httpsOptions: mode.kind === 'https' ? { cert: mode.cert, key: mode.key } : undefined,
@@ -80,7 +83,7 @@ Session cookies are HttpOnly and SameSite=Strict (and Secure over HTTPS). Sessio
         const stop = (): void => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          void app.close().then(() => ctx.close()).then(resolveStop);
+          void app.close().then(() => jobs.stop()).then(() => ctx.close()).then(resolveStop);
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);

@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { reportSources } from '../services/sources.js';
-import { printJson, printLine, withContext } from './common.js';
+import { openConfiguredSdk } from '../connectors/wecom/open-configured.js';
+import { addWeComSource, updateWeComSource } from '../services/connectors/wecom-source.js';
+import { syncWeComSource } from '../services/connectors/wecom-sync.js';
+import { intOption, printJson, printLine, setExitStatus, withContext } from './common.js';
 
 async function listAction(opts: { json?: boolean }, cmd: Command): Promise<void> {
   await withContext(cmd, async (ctx) => {
@@ -23,4 +26,73 @@ export function registerSourcesCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(listAction);
   sources.command('list').description('list sources (the same as `wekeep sources`)').option('--json', 'machine-readable output').action(listAction);
+  registerConnectorCommands(program);
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The connector sub-commands: `sources add wecom`, `sources update`, `sources sync`. */
+export function registerConnectorCommands(program: Command): void {
+  const sources = program.commands.find((c) => c.name() === 'sources')!;
+  const add = sources.command('add').description('add a connector source');
+  add
+    .command('wecom')
+    .description('add a WeCom chat-archive (会话内容存档) source; secrets and keys are stored encrypted')
+    .requiredOption('--name <name>', 'source name (the source becomes wecom:<name>)')
+    .requiredOption('--corp-id <id>', 'the corp id (ww…)')
+    .requiredOption('--secret-file <file>', 'file holding the chat-archive Secret')
+    .requiredOption('--private-key <version=pem>', 'RSA private key of a publickey_ver, VERSION=PEM_FILE (repeatable)', collect, [])
+    .requiredOption('--sdk <path>', "path of Tencent's libWeWorkFinanceSdk_C.so")
+    .option('--proxy <url>', 'HTTP proxy for the SDK')
+    .option('--proxy-password-file <file>', 'file holding the proxy password')
+    .option('--api-base <url>', 'WeCom API base URL (directory sync)', undefined)
+    .option('--callback-token-file <file>', 'file holding the callback Token')
+    .option('--encoding-aes-key-file <file>', 'file holding the callback EncodingAESKey')
+    .option('--sync-interval <seconds>', 'seconds between scheduled syncs in `wekeep serve`', intOption('--sync-interval', 86_400))
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { name: string; corpId: string; secretFile: string; privateKey: string[]; sdk: string; proxy?: string; proxyPasswordFile?: string; apiBase?: string; callbackTokenFile?: string; encodingAesKeyFile?: string; syncInterval?: number; json?: boolean }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const r = await addWeComSource(ctx, {
+          name: opts.name, corpId: opts.corpId, secretFile: opts.secretFile, privateKeys: opts.privateKey, sdkPath: opts.sdk, proxy: opts.proxy, proxyPasswordFile: opts.proxyPasswordFile,
+          apiBase: opts.apiBase, callbackTokenFile: opts.callbackTokenFile, encodingAesKeyFile: opts.encodingAesKeyFile, syncIntervalSeconds: opts.syncInterval,
+        });
+        if (opts.json) return printJson(r);
+        printLine(`added ${r.name} with key version(s) ${r.keyVersions.join(', ')}; run \`wekeep sources sync ${r.name}\``);
+      });
+    });
+
+  sources
+    .command('update <name>')
+    .description('change a connector source: add private key versions (key rotation), replace the secret, change settings')
+    .option('--private-key <version=pem>', 'add an RSA private key version, VERSION=PEM_FILE (repeatable)', collect, [])
+    .option('--secret-file <file>', 'replace the chat-archive Secret')
+    .option('--sdk <path>', "path of Tencent's libWeWorkFinanceSdk_C.so")
+    .option('--proxy <url>', 'HTTP proxy for the SDK')
+    .option('--sync-interval <seconds>', 'seconds between scheduled syncs', intOption('--sync-interval', 86_400))
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, opts: { privateKey: string[]; secretFile?: string; sdk?: string; proxy?: string; syncInterval?: number; json?: boolean }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const r = await updateWeComSource(ctx, { name, privateKeys: opts.privateKey, secretFile: opts.secretFile, sdkPath: opts.sdk, proxy: opts.proxy, syncIntervalSeconds: opts.syncInterval });
+        if (opts.json) return printJson(r);
+        printLine(`updated ${r.name}; key versions: ${r.keyVersions.join(', ')}`);
+      });
+    });
+
+  sources
+    .command('sync <name>')
+    .description('pull everything the WeCom SDK has after the durable cursor, media included; prints a summary')
+    .option('--limit <n>', 'messages per GetChatData call (1–1000)', intOption('--limit', 1000), 1000)
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExit status: 0 when everything was archived, 3 when some messages were quarantined or media could not be fetched, 1 on an error (with its reason).')
+    .action(async (name: string, opts: { limit: number; json?: boolean }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const r = await syncWeComSource(ctx, name, { limit: opts.limit, openClient: openConfiguredSdk });
+        if (r.status === 'partial') setExitStatus(3);
+        if (opts.json) return printJson(r);
+        printLine(`${r.source}: seq ${r.fromSeq} → ${r.toSeq}, ${r.fetched} fetched in ${r.batches} batch(es): ${r.imported} archived, ${r.duplicates} already archived, ${r.quarantined} quarantined`);
+        printLine(`media: ${r.media.downloaded} downloaded (${r.media.resumed} resumed), ${r.media.failed} failed, ${r.media.md5Mismatches} md5 mismatch(es); ${r.consentEvents} consent event(s); ${r.retries} retr(y/ies)`);
+      });
+    });
 }

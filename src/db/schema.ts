@@ -1,6 +1,7 @@
 import type { ConversationMembersTable, LoginThrottleTable, PasskeysTable, RecoveryCodesTable, SessionsTable, SetupTokensTable, UsersTable } from './tables/accounts.js';
 import type { AuditEventsTable, AuditStateTable, AuditTreeHeadsTable } from './tables/audit.js';
 import type { BlobsTable } from './tables/blobs.js';
+import type { ConnectorMediaTable, ConsentEventsTable, SourceSettingsTable } from './tables/connectors.js';
 import type { UsageConversationTable, UsageDailyTable, UsagePersonTable } from './tables/usage.js';
 import type {
   AttachmentsTable, ConversationsTable, ImportsTable, MessagesTable, MetaTable, PendingRecallsTable, PersonsTable,
@@ -33,4 +34,7 @@ export interface Database {
   usage_daily: UsageDailyTable;
   usage_person: UsagePersonTable;
   usage_conversation: UsageConversationTable;
+  source_settings: SourceSettingsTable;
+  connector_media: ConnectorMediaTable;
+  consent_events: ConsentEventsTable;
 }

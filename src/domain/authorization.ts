@@ -32,11 +32,13 @@ export const PERMISSIONS = [
   'stats.view_persons',
   /** The audit log, tree heads, proofs and verification. */
   'audit.read',
+  /** System health: the malware scanner, quarantined (infected) attachments by id and signature, connectors. */
+  'system.health',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
-  admin: ['users.manage', 'sources.view', 'stats.view'],
+  admin: ['users.manage', 'sources.view', 'stats.view', 'system.health'],
   compliance: ['content.read', 'sources.view', 'stats.view', 'stats.view_persons'],
   // Reads only the items assigned to their review queue; the queue arrives with a later issue.
   reviewer: [],

@@ -48,6 +48,8 @@ export interface AppOptions {
   rateLimitPerMinute?: number;
   version?: string;
   logger?: FastifyServerOptions['logger'];
+  /** Asks the background jobs to sync a connector source now (WeCom callbacks); false when unknown. */
+  triggerSync?: (source: string) => boolean;
   /** TLS options for node:https, when the server itself terminates TLS. */
   httpsOptions?: { cert: string | Buffer; key: string | Buffer };
 }

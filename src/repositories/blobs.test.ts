@@ -53,7 +53,7 @@ describe('blobs repository', () => {
     const stored = await ctx.blobs.put(data);
     expect(await addBlobReference(ctx.db, stored, 1_700_000_000_000)).toBe(1);
     const row = await findBlob(ctx.db, stored.id);
-    expect(row).toEqual({ ...stored, refCount: 1, createdAt: 1_700_000_000_000 });
+    expect(row).toEqual({ ...stored, refCount: 1, createdAt: 1_700_000_000_000, scanStatus: 'not_scanned' });
     expect(Buffer.isBuffer(row!.wrappedDek)).toBe(true);
     expect((await ctx.blobs.get(row!)).equals(data)).toBe(true);
   });

@@ -1,13 +1,14 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { StoredBlob } from '../blobs/blob-store.js';
 import type { Database } from '../db/schema.js';
-import type { BlobsTable } from '../db/tables/blobs.js';
+import type { BlobsTable, ScanStatus } from '../db/tables/blobs.js';
 import { AppError } from '../errors.js';
 
 /** A row of `blobs`: everything the blob store needs to read the object, plus its reference count. */
 export interface BlobRecord extends StoredBlob {
   refCount: number;
   createdAt: number;
+  scanStatus: ScanStatus;
 }
 
 export interface BlobStats {
@@ -42,6 +43,7 @@ function toRecord(row: Selectable<BlobsTable>): BlobRecord {
     wrappedDek: Buffer.from(row.wrapped_dek),
     refCount: num(row.ref_count),
     createdAt: num(row.created_at),
+    scanStatus: row.scan_status,
   };
 }
 
@@ -155,4 +157,33 @@ export async function blobStats(db: Kysely<Database>, options: { bucket?: string
     referencedBytes: num(row.referenced),
     references: num(row.references),
   };
+}
+
+/** Records a malware-scan result on a blob (migration 0008). */
+export async function recordScan(db: Kysely<Database>, id: string, scan: { status: ScanStatus; signature: string | null; engine: string | null }, now: number): Promise<void> {
+  await db.updateTable('blobs').set({ scan_status: scan.status, scan_signature: scan.signature, scan_engine: scan.engine, scanned_at: now }).where('id', '=', id).execute();
+}
+
+/** Blobs waiting for a scan (the scanner was unreachable when they arrived), oldest first. */
+export async function blobsPendingScan(db: Kysely<Database>, limit: number): Promise<BlobRecord[]> {
+  const rows = await db.selectFrom('blobs').selectAll().where('scan_status', '=', 'pending').orderBy('created_at').limit(limit).execute();
+  return rows.map(toRecord);
+}
+
+/** Infected blobs (kept encrypted, never served), with the messages that reference them. */
+export async function infectedBlobs(db: Kysely<Database>, limit: number): Promise<{ id: string; signature: string | null; engine: string | null; scannedAt: number | null; size: number; messageKeys: number[] }[]> {
+  const rows = await db.selectFrom('blobs').select(['id', 'scan_signature', 'scan_engine', 'scanned_at', 'size']).where('scan_status', '=', 'infected').orderBy('scanned_at', 'desc').limit(limit).execute();
+  const out = [];
+  for (const r of rows) {
+    const refs = await db.selectFrom('attachments').select('message_id').where('blob_id', '=', r.id).limit(100).execute();
+    out.push({ id: r.id, signature: r.scan_signature, engine: r.scan_engine, scannedAt: r.scanned_at === null ? null : Number(r.scanned_at), size: num(r.size), messageKeys: refs.map((x) => Number(x.message_id)) });
+  }
+  return out;
+}
+
+export async function scanStatusCounts(db: Kysely<Database>): Promise<Record<ScanStatus, number>> {
+  const rows = await db.selectFrom('blobs').select(['scan_status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('scan_status').execute();
+  const out: Record<ScanStatus, number> = { not_scanned: 0, clean: 0, pending: 0, infected: 0 };
+  for (const r of rows) out[r.scan_status] = Number(r.n);
+  return out;
 }

@@ -4,6 +4,7 @@ import { prepareBulkInsert } from '../db/bulk-insert.js';
 import type { SqliteHandle } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
 import type { AttachmentsTable, MessagesTable } from '../db/tables/core.js';
+import type { ScanStatus } from '../db/tables/blobs.js';
 import { firstKeyOf, lastKeyOf } from '../domain/message-key.js';
 import { chunks } from './directory.js';
 
@@ -177,6 +178,8 @@ export async function conversationNeighbours(db: Kysely<Database>, conversationR
 
 /** An attachment of a message with its blob's metadata (what reading it back needs). */
 export interface AttachmentRow extends Omit<StoredBlob, 'id'> {
+  /** Malware scan of the content: only `clean` and `not_scanned` may be served. */
+  scanStatus: ScanStatus;
   messageKey: number;
   ordinal: number;
   name: string;
@@ -190,7 +193,7 @@ export async function attachmentsOf(db: Kysely<Database>, keys: readonly number[
     const rows = await db
       .selectFrom('attachments as a')
       .innerJoin('blobs as b', 'b.id', 'a.blob_id')
-      .select(['a.message_id', 'a.ordinal', 'a.name', 'a.mime', 'a.blob_id', 'b.sha256', 'b.size', 'b.stored_size', 'b.compression', 'b.bucket', 'b.wrapped_dek'])
+      .select(['a.message_id', 'a.ordinal', 'a.name', 'a.mime', 'a.blob_id', 'b.sha256', 'b.size', 'b.stored_size', 'b.compression', 'b.bucket', 'b.wrapped_dek', 'b.scan_status'])
       .where('a.message_id', 'in', part)
       .orderBy('a.message_id')
       .orderBy('a.ordinal')
@@ -199,7 +202,7 @@ export async function attachmentsOf(db: Kysely<Database>, keys: readonly number[
       const list = out.get(r.message_id) ?? [];
       list.push({
         messageKey: r.message_id, ordinal: r.ordinal, name: r.name, mime: r.mime, blobId: r.blob_id, sha256: r.sha256,
-        size: r.size, storedSize: r.stored_size, compression: r.compression, bucket: r.bucket, wrappedDek: r.wrapped_dek,
+        size: r.size, storedSize: r.stored_size, compression: r.compression, bucket: r.bucket, wrappedDek: r.wrapped_dek, scanStatus: r.scan_status,
       });
       out.set(r.message_id, list);
     }

@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import type { ContentScope } from '../domain/authorization.js';
+import type { ScanStatus } from '../db/tables/blobs.js';
 import { SLOTS_PER_MS } from '../domain/message-key.js';
 import { AppError, notFound } from '../errors.js';
 import { MAX_VOICE_BYTES, voiceToWav } from '../media/voice.js';
@@ -71,6 +72,7 @@ export async function readAttachment(ctx: Context, key: number, ordinal: number,
     if (!row || !(await mayReadConversationRow(trx, scope, row.conversationRowId))) throw messageNotFound();
     const a = (await attachmentsOf(trx, [key])).get(key)?.find((x) => x.ordinal === ordinal);
     if (!a) throw notFound('attachment.not_found', 'no such attachment');
+    assertServable(a.scanStatus);
     await appendAudit(ctx, trx, { action: 'attachment.viewed', subject: `${row.source}/${row.extId}`, details: { key, ordinal, sha256: a.sha256, ...(options.as ? { as: options.as } : {}) } });
     return a;
   });
@@ -103,4 +105,10 @@ export async function readVoiceAsWav(ctx: Context, key: number, ordinal: number,
   const parts: Buffer[] = [];
   for await (const piece of a.body) parts.push(piece);
   return { name: a.name.replace(/\.[^.]*$/u, '') + '.wav', wav: await voiceToWav(Buffer.concat(parts)) };
+}
+
+/** Fail-closed: content is served only when the scanner said clean, or when no scanner is configured. */
+export function assertServable(status: ScanStatus): void {
+  if (status === 'pending') throw new AppError('attachment.pending_scan', 'this attachment waits for the malware scan; try again later', { status: 409 });
+  if (status === 'infected') throw new AppError('attachment.quarantined', 'this attachment was found infected and is quarantined; an administrator can see the details', { status: 403 });
 }

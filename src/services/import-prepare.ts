@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { parseRecordLine } from '../connectors/ndjson/parse-record.js';
 import { readLineChunks } from '../connectors/ndjson/read-lines.js';
-import type { ArchiveRecord, AttachmentInput } from '../domain/record.js';
+import { describeIssues, recordInputSchema, toArchiveRecord, type ArchiveRecord, type AttachmentInput } from '../domain/record.js';
 import { ftsRow, type FtsRow } from '../search/fts-document.js';
 import { ftsDocumentOf } from './index-documents.js';
 
@@ -152,3 +152,34 @@ export async function* prepareBatches(options: PrepareOptions): AsyncGenerator<P
   }
   if (batch.records.length > 0 || batch.bad.length > 0 || batch.blankLines > 0) yield batch;
 }
+
+/** An attachment a connector already holds in memory (downloaded media). */
+export interface InMemoryAttachment {
+  name: string;
+  mime?: string | undefined;
+  data: Buffer;
+}
+
+/**
+ * Prepares one record that a connector built as an object (not read from a file): the same
+ * validation, hashing and index row as an NDJSON line. `text` is what a quarantine would keep (the
+ * connector's original payload); `line` numbers the record within the run.
+ */
+export function prepareRecordObject(input: Record<string, unknown>, options: { line: number; text: string; attachments: readonly InMemoryAttachment[]; dedupKey: Uint8Array }): PreparedRecord | BadLine {
+  const withoutFiles = { ...input, attachments: undefined };
+  const parsed = recordInputSchema.safeParse(withoutFiles);
+  if (!parsed.success) return { line: options.line, reason: `invalid record: ${describeIssues(parsed.error.issues)}`, content: options.text };
+  const r = toArchiveRecord(parsed.data);
+  const attachments: PreparedAttachment[] = options.attachments.map((a) => ({
+    name: a.name,
+    mime: a.mime,
+    data: a.data,
+    address: createHmac('sha256', options.dedupKey).update(a.data).digest('hex'),
+    sha256: sha256Hex(a.data),
+    size: a.data.length,
+  }));
+  const record: ArchiveRecord = { ...r, attachments: attachments.map((a) => ({ name: a.name, mime: a.mime, path: '' })) };
+  return { line: options.line, text: options.text, record, attachments, recordHash: recordHash(record, attachments), fts: ftsRow(ftsDocumentOf(record, false)) };
+}
+
+export const isBadLine = (p: PreparedRecord | BadLine): p is BadLine => 'reason' in p;

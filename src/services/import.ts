@@ -8,7 +8,9 @@ import type { MessagesTable } from '../db/tables/core.js';
 import { acquireWriterLock } from '../db/writer-lock.js';
 import { firstKeyOf, preferredSlot, SLOTS_PER_MS } from '../domain/message-key.js';
 import { fatalError } from '../errors.js';
-import { addBlobReference, findBlobs } from '../repositories/blobs.js';
+import { addBlobReference, findBlobs, recordScan } from '../repositories/blobs.js';
+import type { ScanStatus } from '../db/tables/blobs.js';
+import { createReadStream } from 'node:fs';
 import { addConversationMembers, conversationCacheKey, resolveConversations, resolvePersons } from '../repositories/directory.js';
 import { addUsage, emptyUsageBatch, type UsageBatch, type UsageDelta } from '../repositories/usage.js';
 import { zoneOffsetMs } from '../domain/time-zone.js';
@@ -127,61 +129,91 @@ export async function importNdjson(ctx: Context, options: ImportOptions): Promis
 }
 
 async function runImport(ctx: Context, file: string, totalBytes: number, options: ImportOptions): Promise<ImportSummary> {
-  const started = ctx.clock.now();
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const writer = await openArchiveWriter(ctx, { file, format: 'ndjson', details: { bytes: totalBytes } });
+  const prepare: PrepareOptions = { file, baseDir: dirname(file), batchSize, dedupKey: ctx.keys.dedupKey };
+  try {
+    for await (const batch of prepareBatches(prepare)) {
+      await writer.archive(batch);
+      const summary = writer.summary;
+      options.onProgress?.({ bytesRead: batch.bytesRead, totalBytes, lines: summary.lines, imported: summary.imported, duplicates: summary.duplicates, quarantined: summary.quarantined });
+    }
+  } catch (e) {
+    await writer.fail();
+    throw e;
+  }
+  return writer.finish();
+}
+
+/**
+ * The writing half of every ingest (NDJSON files, connectors): one import run, fed prepared
+ * batches. Each `archive` call is one transaction; `inTransaction` lets a connector commit its own
+ * state (e.g. its cursor) atomically with the batch. The caller holds the writer lock.
+ */
+export interface ArchiveWriter {
+  readonly importId: number;
+  readonly summary: ImportSummary;
+  archive(batch: PreparedBatch, options?: { inTransaction?: (trx: Kysely<Database>) => Promise<void> }): Promise<void>;
+  /** Marks the run completed (or partial) and returns its summary. */
+  finish(): Promise<ImportSummary>;
+  /** Marks the run failed (after an error that stops it). */
+  fail(): Promise<void>;
+}
+
+export async function openArchiveWriter(ctx: Context, run: { file: string; format: string; details?: Record<string, unknown> }): Promise<ArchiveWriter> {
+  const started = ctx.clock.now();
   // Records indexed by an outdated tokenizer would be found differently from the rest.
   await assertIndexCurrent(ctx);
   const importId = await ctx.db.transaction().execute(async (trx) => {
     const interrupted = await markInterruptedImports(trx, started);
-    const id = await createImport(trx, { file, format: 'ndjson', actor: ctx.actor, startedAt: started });
-    await appendAudit(ctx, trx, { action: 'import.started', subject: `import:${id}`, details: { format: 'ndjson', bytes: totalBytes, ...(interrupted.length > 0 ? { interruptedImports: interrupted } : {}) } });
+    const id = await createImport(trx, { file: run.file, format: run.format, actor: ctx.actor, startedAt: started });
+    await appendAudit(ctx, trx, { action: 'import.started', subject: `import:${id}`, details: { format: run.format, ...run.details, ...(interrupted.length > 0 ? { interruptedImports: interrupted } : {}) } });
     return id;
   });
-
   const summary: ImportSummary = {
-    importId, file, status: 'completed', lines: 0, blankLines: 0, imported: 0, duplicates: 0, conflicts: 0, quarantined: 0,
+    importId, file: run.file, status: 'completed', lines: 0, blankLines: 0, imported: 0, duplicates: 0, conflicts: 0, quarantined: 0,
     recallsLinked: 0, recallsPending: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
   };
   const state: ImportState = {
-    ctx, importId, file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), offsets: new Map(), summary, perSource: new Map(),
+    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), offsets: new Map(), summary, perSource: new Map(),
   };
-
-  const prepare: PrepareOptions = { file, baseDir: dirname(file), batchSize, dedupKey: ctx.keys.dedupKey };
-  try {
-    for await (const batch of prepareBatches(prepare)) {
-      summary.lines = batch.lines;
+  return {
+    importId,
+    summary,
+    async archive(batch, options = {}) {
+      summary.lines = Math.max(summary.lines, batch.lines);
       summary.blankLines += batch.blankLines;
-      await archiveBatch(state, batch);
-      options.onProgress?.({ bytesRead: batch.bytesRead, totalBytes, lines: summary.lines, imported: summary.imported, duplicates: summary.duplicates, quarantined: summary.quarantined });
-    }
-  } catch (e) {
-    await ctx.db.transaction().execute(async (trx) => {
-      await finishImport(trx, importId, 'failed', ctx.clock.now(), summary);
-      await appendAudit(ctx, trx, { action: 'import.failed', subject: `import:${importId}`, details: { lines: summary.lines, imported: summary.imported } });
-    });
-    throw e;
-  }
-
-  const finished = ctx.clock.now();
-  summary.durationMs = finished - started;
-  summary.recordsPerSecond = summary.durationMs > 0 ? Math.round(((summary.imported + summary.duplicates) * 1000) / summary.durationMs) : 0;
-  summary.status = summary.quarantined > 0 ? 'partial' : 'completed';
-  summary.sources = [...state.perSource.values()].sort((a, b) => a.name.localeCompare(b.name));
-  await ctx.db.transaction().execute(async (trx) => {
-    await finishImport(trx, importId, summary.status, finished, summary);
-    await appendAudit(ctx, trx, {
-      action: 'import.completed',
-      subject: `import:${importId}`,
-      details: {
-        status: summary.status, lines: summary.lines, imported: summary.imported, duplicates: summary.duplicates, conflicts: summary.conflicts,
-        quarantined: summary.quarantined, attachmentsStored: summary.attachments.stored,
-      },
-    });
-  });
-  return summary;
+      await archiveBatch(state, batch, options.inTransaction);
+    },
+    async fail() {
+      await ctx.db.transaction().execute(async (trx) => {
+        await finishImport(trx, importId, 'failed', ctx.clock.now(), summary);
+        await appendAudit(ctx, trx, { action: 'import.failed', subject: `import:${importId}`, details: { lines: summary.lines, imported: summary.imported } });
+      });
+    },
+    async finish() {
+      const finished = ctx.clock.now();
+      summary.durationMs = finished - started;
+      summary.recordsPerSecond = summary.durationMs > 0 ? Math.round(((summary.imported + summary.duplicates) * 1000) / summary.durationMs) : 0;
+      summary.status = summary.quarantined > 0 ? 'partial' : 'completed';
+      summary.sources = [...state.perSource.values()].sort((a, b) => a.name.localeCompare(b.name));
+      await ctx.db.transaction().execute(async (trx) => {
+        await finishImport(trx, importId, summary.status, finished, summary);
+        await appendAudit(ctx, trx, {
+          action: 'import.completed',
+          subject: `import:${importId}`,
+          details: {
+            status: summary.status, lines: summary.lines, imported: summary.imported, duplicates: summary.duplicates, conflicts: summary.conflicts,
+            quarantined: summary.quarantined, attachmentsStored: summary.attachments.stored,
+          },
+        });
+      });
+      return summary;
+    },
+  };
 }
 
-async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<void> {
+async function archiveBatch(state: ImportState, batch: PreparedBatch, inTransaction?: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
   const { ctx, summary } = state;
   const now = ctx.clock.now();
   const quarantine: QuarantineInput[] = batch.bad.map((b) => ({ importId: state.importId, file: state.file, line: b.line, reason: b.reason, content: b.content, createdAt: now }));
@@ -242,6 +274,10 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
     );
   }
   summary.attachments.stored += newBlobs.size;
+  // Every new attachment is scanned before it can be served (fail-closed: no answer = pending).
+  const scans = await scanNewBlobs(ctx, toStore);
+  const infected = [...scans.entries()].filter(([, v]) => v.status === 'infected').map(([id, v]) => ({ blob: id.slice(0, 16), signature: v.signature }));
+  const pendingScan = [...scans.values()].filter((v) => v.status === 'pending').length;
 
   // 3. One transaction: everything the batch changes, with its audit event.
   await ctx.db.transaction().execute(async (trx) => {
@@ -357,6 +393,11 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
       for (const [ordinal, a] of p.attachments.entries()) {
         attachmentRows.push({ message_id: rows[i]!.id, ordinal, blob_id: a.address, name: a.name, mime: a.mime ?? null });
         await addBlobReference(trx, newBlobs.get(a.address) ?? knownBlobs.get(a.address)!, now);
+        const scan = scans.get(a.address);
+        if (scan) {
+          await recordScan(trx, a.address, scan, now);
+          scans.delete(a.address);
+        }
       }
     }
     state.writer.attachments(attachmentRows);
@@ -387,13 +428,42 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch): Promise<v
         details: { count: archived.length, firstLine: archived[0]!.line, lastLine: archived[archived.length - 1]!.line, recallsLinked: summary.recallsLinked },
       });
     }
+    if (infected.length > 0) events.push({ action: 'attachment.infected', subject: `import:${state.importId}`, details: { count: infected.length, blobs: infected.slice(0, 100) } });
+    if (pendingScan > 0) events.push({ action: 'attachment.pending_scan', subject: `import:${state.importId}`, details: { count: pendingScan } });
     if (quarantine.length > 0) {
       events.push({ action: 'record.quarantined', subject: `import:${state.importId}`, details: { count: quarantine.length, lines: quarantine.slice(0, 100).map((q) => q.line) } });
     }
     if (events.length > 0) await appendAudit(ctx, trx, events);
+    if (inTransaction) await inTransaction(trx);
     summary.imported += archived.length;
     summary.quarantined += quarantine.length;
   });
+}
+
+const SCAN_CONCURRENCY = 4;
+
+type ScanRecord = { status: ScanStatus; signature: string | null; engine: string | null };
+
+/** Scans the batch's new attachments (no scanner configured: `not_scanned`). */
+async function scanNewBlobs(ctx: Context, toStore: ReadonlyMap<string, PreparedAttachment>): Promise<Map<string, ScanRecord>> {
+  const out = new Map<string, ScanRecord>();
+  const scanner = ctx.scanner;
+  if (!scanner || toStore.size === 0) return out;
+  let infected = 0;
+  let pending = 0;
+  await forEachConcurrently([...toStore.values()], SCAN_CONCURRENCY, async (a) => {
+    const verdict = await scanner.scan(a.data ?? (createReadStream(a.path!) as AsyncIterable<Buffer>));
+    if (verdict.status === 'clean') out.set(a.address, { status: 'clean', signature: null, engine: verdict.engine });
+    else if (verdict.status === 'infected') {
+      infected++;
+      out.set(a.address, { status: 'infected', signature: verdict.signature, engine: verdict.engine });
+    } else {
+      pending++;
+      out.set(a.address, { status: 'pending', signature: null, engine: null });
+    }
+  });
+  if (infected + pending > 0) ctx.log.warn({ infected, pending }, 'attachments held back by the malware scan');
+  return out;
 }
 
 const HOUR_MS = 3_600_000;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { ScanStatus } from '../db/tables/blobs.js';
 import { personsByIds } from '../repositories/directory.js';
 import { attachmentsOf, messagesByKeys, type AttachmentRow, type MessageRow } from '../repositories/messages.js';
 
@@ -32,6 +33,8 @@ export interface AttachmentView {
   mime: string | null;
   size: number;
   sha256: string;
+  /** Malware scan: `clean`, `not_scanned` (servable), `pending` (waits for the scanner), `infected` (never served). */
+  scan: ScanStatus;
 }
 
 /** The compact view used for search hits (the fields `wekeep search --json` documents). */
@@ -49,7 +52,7 @@ export interface HitView {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-const attachmentView = (a: AttachmentRow): AttachmentView => ({ ordinal: a.ordinal, name: a.name, mime: a.mime, size: a.size, sha256: a.sha256 });
+const attachmentView = (a: AttachmentRow): AttachmentView => ({ ordinal: a.ordinal, name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, scan: a.scanStatus });
 
 export async function loadMessageViews(db: Kysely<Database>, keys: readonly number[]): Promise<{ rows: MessageRow[]; views: MessageView[] }> {
   const rows = await messagesByKeys(db, keys);

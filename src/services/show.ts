@@ -4,6 +4,7 @@ import type { Context } from '../context.js';
 import { notFound, usageError } from '../errors.js';
 import { conversationNeighbours, messageKeyOf, attachmentsOf } from '../repositories/messages.js';
 import { appendAudit } from './audit.js';
+import { assertServable } from './conversations.js';
 import { loadMessageViews, toHitView, type HitView, type MessageView } from './message-views.js';
 
 export interface MessageRef {
@@ -60,6 +61,7 @@ export async function exportAttachments(ctx: Context, ref: MessageRef, dir: stri
   const key = await messageKeyOf(ctx.db, ref.source, ref.id);
   if (key === undefined) throw notFound('message.not_found', `no archived message ${ref.source}/${ref.id}`);
   const atts = (await attachmentsOf(ctx.db, [key])).get(key) ?? [];
+  for (const a of atts) assertServable(a.scanStatus);
   // Audited before any byte leaves the archive: a failed write may leave an audit entry, never an unaudited read.
   await ctx.db.transaction().execute(async (trx) => {
     await appendAudit(ctx, trx, { action: 'attachment.exported', subject: `${ref.source}/${ref.id}`, details: { count: atts.length, sha256: atts.map((a) => a.sha256) } });

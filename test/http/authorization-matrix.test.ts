@@ -70,6 +70,7 @@ const cases = (): Case[] => [
   { method: 'GET', route: '/conversations/:key/messages', allowed: ['compliance', 'employee'], request: () => ({ url: `/conversations/${convKeys['room-sales']}/messages` }) },
   { method: 'GET', route: '/stats', allowed: ['admin', 'compliance', 'auditor'], request: () => ({ url: '/stats' }) },
   { method: 'GET', route: '/sources', allowed: ['admin', 'compliance'], request: () => ({ url: '/sources' }) },
+  { method: 'GET', route: '/system/scan', allowed: ['admin'], request: () => ({ url: '/system/scan' }) },
   { method: 'GET', route: '/audit/events', allowed: ['auditor'], request: () => ({ url: '/audit/events' }) },
   { method: 'GET', route: '/audit/head', allowed: ['auditor'], request: () => ({ url: '/audit/head' }) },
   { method: 'POST', route: '/audit/verify', allowed: ['auditor'], request: () => ({ url: '/audit/verify' }) },

@@ -6,6 +6,7 @@ import * as m0004 from './0004-search.js';
 import * as m0005 from './0005-accounts.js';
 import * as m0006 from './0006-passkeys.js';
 import * as m0007 from './0007-usage-rollups.js';
+import * as m0008 from './0008-connectors-and-scanning.js';
 
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ export const migrations: Record<string, Migration> = {
   '0005-accounts': m0005,
   '0006-passkeys': m0006,
   '0007-usage-rollups': m0007,
+  '0008-connectors-and-scanning': m0008,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /** Kysely table types of the blob store (migration 0003). Queries: repositories/blobs.ts. */
 
 export interface BlobsTable {
@@ -17,4 +19,11 @@ export interface BlobsTable {
   /** References from attachments; 0 means the object may be deleted by retention. */
   ref_count: number;
   created_at: number;
+  /** Malware scan (migration 0008): not_scanned (no scanner configured), clean, pending (scanner unreachable), infected. */
+  scan_status: Generated<ScanStatus>;
+  scan_signature: string | null;
+  scan_engine: string | null;
+  scanned_at: number | null;
 }
+
+export type ScanStatus = 'not_scanned' | 'clean' | 'pending' | 'infected';

@@ -5,7 +5,7 @@ import type { MessageView } from '../../services/message-views.js';
 
 const party = z.object({ id: z.string(), name: z.string().nullable() });
 
-export const attachmentSchema = z.object({ ordinal: z.number(), name: z.string(), mime: z.string().nullable(), size: z.number(), sha256: z.string() });
+export const attachmentSchema = z.object({ ordinal: z.number(), name: z.string(), mime: z.string().nullable(), size: z.number(), sha256: z.string(), scan: z.enum(['not_scanned', 'clean', 'pending', 'infected']) });
 
 export const hitSchema = z.object({
   key: z.string(),
@@ -38,7 +38,7 @@ export function presentHit(v: MessageView): HitJson {
     text: v.text,
     recalled: v.recalled,
     recalledAt: v.recalledAt,
-    attachments: v.attachments.map((a) => ({ ordinal: a.ordinal, name: a.name, mime: a.mime, size: a.size, sha256: a.sha256 })),
+    attachments: v.attachments.map((a) => ({ ordinal: a.ordinal, name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, scan: a.scan })),
     fields: v.fields,
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { can } from '../../domain/authorization.js';
 import { listQuarantined } from '../../services/quarantine.js';
+import { scanReport } from '../../services/scanning.js';
 import { reportSources } from '../../services/sources.js';
 import { collectStats } from '../../services/stats.js';
 import { principalOf, route } from '../route.js';
@@ -47,5 +48,14 @@ export const insightRoutes = [
       quarantined: z.number(),
     }),
     handler: async ({ req }) => ({ sources: await reportSources(req.ctx), quarantined: (await listQuarantined(req.ctx, { limit: 1, offset: 0 })).total }),
+  }),
+  route({
+    method: 'GET', url: '/system/scan', summary: 'Malware scanner health, attachments by scan status, infected attachments (ids and signatures, no content)', tags: ['system'], access: 'system.health',
+    response: z.object({
+      scanner: z.object({ configured: z.boolean(), reachable: z.boolean(), engine: z.string().optional() }),
+      counts: z.object({ not_scanned: z.number(), clean: z.number(), pending: z.number(), infected: z.number() }),
+      infected: z.array(z.object({ blob: z.string(), signature: z.string().nullable(), engine: z.string().nullable(), scannedAt: z.string().nullable(), size: z.number(), messageKeys: z.array(z.number()) })),
+    }),
+    handler: async ({ req }) => scanReport(req.ctx),
   }),
 ];

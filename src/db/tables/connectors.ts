@@ -1,0 +1,42 @@
+import type { Generated } from 'kysely';
+
+/** Connector sources, resumable media downloads and the consent ledger (migration 0008). */
+
+export interface SourceSettingsTable {
+  source_id: number;
+  kind: string;
+  /** JSON of the non-secret configuration. */
+  config: string;
+  /** Sealed JSON of the secrets (crypto/account-secrets.ts sealSecret, AAD `source-secrets:<id>`). */
+  secrets: Buffer;
+  /** The connector's durable cursor (WeCom: the last seq stored). */
+  cursor_seq: number;
+  last_sync_at: number | null;
+  last_sync_status: string | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ConnectorMediaTable {
+  source_id: number;
+  file_id: string;
+  /** Resume point of a chunked download (WeCom: the index buffer). */
+  index_buf: string;
+  received: number;
+  status: 'downloading' | 'done' | 'failed';
+  attempts: number;
+  problem: string | null;
+  updated_at: number;
+}
+
+export interface ConsentEventsTable {
+  id: Generated<number>;
+  source_id: number;
+  message_ext_id: string;
+  /** Who agreed or refused (external user id). */
+  party: string;
+  action: 'agree' | 'disagree';
+  time_ms: number;
+  details: string | null;
+}

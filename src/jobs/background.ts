@@ -1,0 +1,42 @@
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import type { Context } from '../context.js';
+import { listSourceSettings } from '../repositories/source-settings.js';
+import { rescanPending } from '../services/scanning.js';
+import { Scheduler } from './scheduler.js';
+
+/**
+ * The background work of `wekeep serve` and `wekeep work`, registered explicitly:
+ * - `wecom-sync:<source>`: one sync per configured WeCom source at its interval, run as a child
+ *   `wekeep sources sync` process (its own database connection and writer lock; a crash in the SDK
+ *   cannot take the server down);
+ * - `scan-pending`: attachments that arrived while clamd was unreachable are scanned again.
+ */
+
+const PACKAGE_ROOT = resolve(import.meta.dirname, '..', '..');
+export const syncJobName = (source: string): string => `wecom-sync:${source}`;
+
+function runChild(ctx: Context, args: string[]): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, WEKEEP_DATA: ctx.config.dataDir };
+    if (ctx.config.masterKeyHex) env.WEKEEP_MASTER_KEY = ctx.config.masterKeyHex;
+    else env.WEKEEP_KEY_FILE = ctx.config.keyFile;
+    if (ctx.config.clamd) env.WEKEEP_CLAMD = ctx.config.clamd;
+    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'wekeep.js'), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.resume();
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 || code === 3 ? resolvePromise() : reject(Object.assign(new Error('sync failed'), { code: `exit_${code}` }))));
+  });
+}
+
+export async function startBackgroundJobs(ctx: Context): Promise<Scheduler> {
+  const scheduler = new Scheduler(ctx.log);
+  for (const s of await listSourceSettings(ctx.db)) {
+    if (s.kind !== 'wecom') continue;
+    const interval = (JSON.parse(s.config) as { syncIntervalSeconds?: number }).syncIntervalSeconds ?? 300;
+    scheduler.add({ name: syncJobName(s.name), intervalMs: interval * 1000, run: () => runChild(ctx, ['sources', 'sync', s.name, '--json']) });
+  }
+  if (ctx.scanner) scheduler.add({ name: 'scan-pending', intervalMs: 5 * 60_000, run: async () => void (await rescanPending(ctx)) });
+  scheduler.start();
+  return scheduler;
+}

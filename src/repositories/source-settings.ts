@@ -1,0 +1,60 @@
+import type { Kysely, Selectable, Updateable } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { ConnectorMediaTable, SourceSettingsTable } from '../db/tables/connectors.js';
+
+/** Connector sources' settings and cursors, their resumable media downloads, and the consent ledger. */
+
+export type SourceSettingsRow = Selectable<SourceSettingsTable> & { name: string };
+
+export async function findSourceSettings(db: Kysely<Database>, name: string): Promise<SourceSettingsRow | undefined> {
+  return db.selectFrom('source_settings as ss').innerJoin('sources as s', 's.id', 'ss.source_id').selectAll('ss').select('s.name').where('s.name', '=', name).executeTakeFirst();
+}
+
+export async function listSourceSettings(db: Kysely<Database>): Promise<SourceSettingsRow[]> {
+  return db.selectFrom('source_settings as ss').innerJoin('sources as s', 's.id', 'ss.source_id').selectAll('ss').select('s.name').orderBy('s.name').execute();
+}
+
+export async function insertSourceSettings(db: Kysely<Database>, row: Selectable<SourceSettingsTable>): Promise<void> {
+  await db.insertInto('source_settings').values(row).execute();
+}
+
+export async function updateSourceSettings(db: Kysely<Database>, sourceId: number, changes: Updateable<SourceSettingsTable>): Promise<void> {
+  await db.updateTable('source_settings').set(changes).where('source_id', '=', sourceId).execute();
+}
+
+/** Advances a cursor, never backwards. */
+export async function advanceCursor(db: Kysely<Database>, sourceId: number, seq: number): Promise<void> {
+  await db.updateTable('source_settings').set({ cursor_seq: seq }).where('source_id', '=', sourceId).where('cursor_seq', '<', seq).execute();
+}
+
+export type MediaRow = Selectable<ConnectorMediaTable>;
+
+export async function findMedia(db: Kysely<Database>, sourceId: number, fileId: string): Promise<MediaRow | undefined> {
+  return db.selectFrom('connector_media').selectAll().where('source_id', '=', sourceId).where('file_id', '=', fileId).executeTakeFirst();
+}
+
+export async function saveMedia(db: Kysely<Database>, row: MediaRow): Promise<void> {
+  await db
+    .insertInto('connector_media')
+    .values(row)
+    .onConflict((oc) => oc.columns(['source_id', 'file_id']).doUpdateSet({ index_buf: row.index_buf, received: row.received, status: row.status, attempts: row.attempts, problem: row.problem, updated_at: row.updated_at }))
+    .execute();
+}
+
+export async function mediaCounts(db: Kysely<Database>, sourceId: number): Promise<Record<string, number>> {
+  const rows = await db.selectFrom('connector_media').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).where('source_id', '=', sourceId).groupBy('status').execute();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+export async function recordConsent(db: Kysely<Database>, row: { sourceId: number; messageExtId: string; party: string; action: 'agree' | 'disagree'; timeMs: number; details: string | null }): Promise<void> {
+  await db
+    .insertInto('consent_events')
+    .values({ source_id: row.sourceId, message_ext_id: row.messageExtId, party: row.party, action: row.action, time_ms: row.timeMs, details: row.details })
+    .onConflict((oc) => oc.columns(['source_id', 'message_ext_id']).doNothing())
+    .execute();
+}
+
+export async function consentLedger(db: Kysely<Database>, sourceId: number, limit: number): Promise<{ party: string; action: string; timeMs: number; messageExtId: string }[]> {
+  const rows = await db.selectFrom('consent_events').select(['party', 'action', 'time_ms', 'message_ext_id']).where('source_id', '=', sourceId).orderBy('time_ms', 'desc').limit(limit).execute();
+  return rows.map((r) => ({ party: r.party, action: r.action, timeMs: Number(r.time_ms), messageExtId: r.message_ext_id }));
+}

@@ -1,0 +1,346 @@
+import { createHash, hkdfSync } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Context } from '../../context.js';
+import { open as openSealed, seal } from '../../crypto/aead.js';
+import type { Database } from '../../db/schema.js';
+import { acquireWriterLock } from '../../db/writer-lock.js';
+import { AppError, fatalError } from '../../errors.js';
+import { isWeComSdkError, missingPrivateKeyError, type ChatDataItem, type WeComArchiveClient } from '../../connectors/wecom/archive-client.js';
+import { normalizeWeComMessage, parseDecryptedMessage, type ConsentEvent, type WeComMediaRef, type WeComRecordInput } from '../../connectors/wecom/normalize.js';
+import { createRandomKeyUnwrapper, type RandomKeyUnwrapper } from '../../connectors/wecom/random-key.js';
+import * as settings from '../../repositories/source-settings.js';
+import { appendAudit } from '../audit.js';
+import { openArchiveWriter, type ImportSummary } from '../import.js';
+import { isBadLine, prepareRecordObject, type BadLine, type InMemoryAttachment, type PreparedRecord } from '../import-prepare.js';
+import { loadWeComSource, type WeComSource } from './wecom-source.js';
+
+/**
+ * One sync of a WeCom chat-archive source: pull `GetChatData` from the durable cursor (exclusive),
+ * up to 1000 per call; per message unwrap the random key (RSA PKCS#1 v1.5, by `publickey_ver`),
+ * `DecryptData`, parse (control characters stripped and counted), normalize, download its media
+ * (chunked, resumable across restarts, md5-checked), then archive the batch through the common
+ * ingest (dedupe by msgid, malware scan, encryption, index, audit) and advance the cursor in the
+ * SAME transaction. At-least-once from the SDK, exactly-once in the archive.
+ *
+ * Errors: retryable SDK codes (10001–10003) are retried with backoff; a message whose key version
+ * we do not hold stops the sync before anything of its batch is stored (nothing is lost: Tencent
+ * keeps it, the cursor stays) with an actionable error naming the version; other SDK errors stop
+ * the sync with WeCom's meaning. Media that cannot be fetched is archived as missing (named in the
+ * record) and the failure recorded.
+ */
+
+export interface WeComSyncOptions {
+  /** Messages per GetChatData call (1–1000). */
+  limit?: number;
+  /** Stop after this many batches (default: until the SDK has nothing more). */
+  maxBatches?: number;
+  /** Opens the SDK (tests pass the C double; production loads the configured library). */
+  openClient: (source: WeComSource) => WeComArchiveClient | Promise<WeComArchiveClient>;
+  /** Backoff sleep (tests pass a fast one). */
+  sleep?: (ms: number) => Promise<void>;
+  onBatch?: (progress: { batches: number; fetched: number; cursor: number }) => void;
+}
+
+export interface WeComSyncSummary {
+  source: string;
+  status: 'completed' | 'partial';
+  fromSeq: number;
+  toSeq: number;
+  batches: number;
+  fetched: number;
+  imported: number;
+  duplicates: number;
+  quarantined: number;
+  media: { downloaded: number; resumed: number; failed: number; md5Mismatches: number };
+  consentEvents: number;
+  controlCharsStripped: number;
+  retries: number;
+  importId: number;
+  durationMs: number;
+}
+
+/** Tencent keeps chat data for 5 days; warn well before. */
+export const TENCENT_RETENTION_MS = 5 * 86_400_000;
+export const LAG_WARNING_MS = 3 * 86_400_000;
+const MAX_RETRIES = 6;
+const MAX_MEDIA_BYTES = 512 * 1024 * 1024;
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function withRetry<T>(fn: () => Promise<T>, sleep: (ms: number) => Promise<void>, onRetry: () => void): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isWeComSdkError(e) || !e.retryable || attempt >= MAX_RETRIES) throw e;
+      onRetry();
+      await sleep(Math.min(30_000, 250 * 2 ** attempt));
+    }
+  }
+}
+
+export async function syncWeComSource(ctx: Context, name: string, options: WeComSyncOptions): Promise<WeComSyncSummary> {
+  const release = acquireWriterLock(ctx.config.dataDir);
+  try {
+    return await runSync(ctx, await loadWeComSource(ctx, name), options);
+  } finally {
+    release();
+  }
+}
+
+async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOptions): Promise<WeComSyncSummary> {
+  const started = ctx.clock.now();
+  const sleep = options.sleep ?? defaultSleep;
+  const limit = Math.min(1000, Math.max(1, options.limit ?? 1000));
+  const summary: WeComSyncSummary = {
+    source: source.name, status: 'completed', fromSeq: source.cursorSeq, toSeq: source.cursorSeq, batches: 0, fetched: 0, imported: 0, duplicates: 0, quarantined: 0,
+    media: { downloaded: 0, resumed: 0, failed: 0, md5Mismatches: 0 }, consentEvents: 0, controlCharsStripped: 0, retries: 0, importId: 0, durationMs: 0,
+  };
+  const row = await settings.findSourceSettings(ctx.db, source.name);
+  if (row?.last_sync_at && started - Number(row.last_sync_at) > TENCENT_RETENTION_MS) {
+    // Messages older than Tencent's retention that we never fetched are gone: say so, once.
+    await appendAudit(ctx, ctx.db, { action: 'source.gap_unrecoverable', subject: `source:${source.name}`, details: { lastSyncAt: new Date(Number(row.last_sync_at)).toISOString(), cursor: source.cursorSeq } });
+  }
+  const unwrappers = new Map<number, RandomKeyUnwrapper>();
+  const unwrapperFor = (version: number): RandomKeyUnwrapper => {
+    let u = unwrappers.get(version);
+    if (!u) {
+      const pem = source.secrets.privateKeys[String(version)];
+      if (!pem) throw missingPrivateKeyError(version);
+      u = createRandomKeyUnwrapper(pem);
+      unwrappers.set(version, u);
+    }
+    return u;
+  };
+
+  const client = await options.openClient(source);
+  const writer = await openArchiveWriter(ctx, { file: `sdk:${source.name}`, format: 'wecom', details: { source: source.name, fromSeq: source.cursorSeq } });
+  summary.importId = writer.importId;
+  let line = 0;
+  try {
+    let cursor = source.cursorSeq;
+    for (;;) {
+      if (options.maxBatches !== undefined && summary.batches >= options.maxBatches) break;
+      const items = await withRetry(() => client.getChatData(cursor, limit), sleep, () => summary.retries++);
+      if (items.length === 0) break;
+      const records: PreparedRecord[] = [];
+      const bad: BadLine[] = [];
+      const consents: ConsentEvent[] = [];
+      for (const item of items) {
+        line++;
+        const outcome = await prepareItem(ctx, client, source, item, line, unwrapperFor, sleep, summary);
+        if (isBadLine(outcome.prepared)) bad.push(outcome.prepared);
+        else records.push(outcome.prepared);
+        if (outcome.consent) consents.push(outcome.consent);
+      }
+      const maxSeq = Math.max(...items.map((i) => i.seq));
+      await writer.archive({ records, bad, blankLines: 0, lines: line, bytesRead: 0 }, {
+        inTransaction: async (trx: Kysely<Database>) => {
+          for (const c of consents) {
+            await settings.recordConsent(trx, { sourceId: source.sourceId, messageExtId: c.msgid, party: c.externalUserId, action: c.decision, timeMs: c.timeMs, details: JSON.stringify({ conversation: c.conversation.id, counterparts: c.counterpartIds }) });
+          }
+          await settings.advanceCursor(trx, source.sourceId, maxSeq);
+        },
+      });
+      summary.consentEvents += consents.length;
+      summary.batches++;
+      summary.fetched += items.length;
+      summary.toSeq = cursor = maxSeq;
+      options.onBatch?.({ batches: summary.batches, fetched: summary.fetched, cursor });
+      if (items.length < limit) break;
+    }
+  } catch (e) {
+    await writer.fail();
+    await recordSyncOutcome(ctx, source, 'failed', e);
+    throw e;
+  } finally {
+    client.close();
+  }
+  const imported = await writer.finish();
+  copyCounts(summary, imported);
+  summary.status = summary.quarantined > 0 || summary.media.failed > 0 ? 'partial' : 'completed';
+  summary.durationMs = ctx.clock.now() - started;
+  await recordSyncOutcome(ctx, source, summary.status, undefined, summary);
+  return summary;
+}
+
+function copyCounts(summary: WeComSyncSummary, imported: ImportSummary): void {
+  summary.imported = imported.imported;
+  summary.duplicates = imported.duplicates;
+  summary.quarantined = imported.quarantined;
+}
+
+async function recordSyncOutcome(ctx: Context, source: WeComSource, status: string, error?: unknown, summary?: WeComSyncSummary): Promise<void> {
+  const message = error === undefined ? null : error instanceof AppError ? `${error.code}: ${error.message}` : 'unexpected error';
+  await ctx.db.transaction().execute(async (trx) => {
+    await settings.updateSourceSettings(trx, source.sourceId, { last_sync_at: ctx.clock.now(), last_sync_status: status, last_error: message });
+    await appendAudit(ctx, trx, {
+      action: error === undefined ? 'source.synced' : 'source.sync_failed',
+      subject: `source:${source.name}`,
+      details: summary
+        ? { fromSeq: summary.fromSeq, toSeq: summary.toSeq, fetched: summary.fetched, imported: summary.imported, duplicates: summary.duplicates, quarantined: summary.quarantined, mediaFailed: summary.media.failed, retries: summary.retries }
+        : { error: error instanceof AppError ? error.code : 'unexpected' },
+    });
+  });
+}
+
+/** One chat item → a prepared record (or a quarantined line), with its media downloaded. */
+async function prepareItem(
+  ctx: Context, client: WeComArchiveClient, source: WeComSource, item: ChatDataItem, line: number,
+  unwrapperFor: (v: number) => RandomKeyUnwrapper, sleep: (ms: number) => Promise<void>, summary: WeComSyncSummary,
+): Promise<{ prepared: PreparedRecord | BadLine; consent?: ConsentEvent }> {
+  // A missing key version throws (stops the sync, nothing of this batch stored); a bad key is this item's problem.
+  const unwrap = unwrapperFor(item.publickey_ver);
+  const itemText = JSON.stringify({ seq: item.seq, msgid: item.msgid, publickey_ver: item.publickey_ver });
+  let randomKey: string;
+  try {
+    randomKey = unwrap(item.encrypt_random_key);
+  } catch (e) {
+    return { prepared: { line, reason: `seq ${item.seq} msgid ${item.msgid}: encrypt_random_key: ${e instanceof AppError ? e.message : 'cannot be unwrapped'}`, content: itemText } };
+  }
+  const text = await withRetry(() => client.decrypt(randomKey, item.encrypt_chat_msg), sleep, () => summary.retries++);
+  let parsed;
+  try {
+    parsed = parseDecryptedMessage(text);
+  } catch (e) {
+    return { prepared: { line, reason: `seq ${item.seq}: decrypted message is not JSON: ${(e as Error).message}`, content: text } };
+  }
+  summary.controlCharsStripped += parsed.strippedControlChars;
+  const n = normalizeWeComMessage(parsed.json, { source: source.name, seq: item.seq, corpId: source.config.corpId, strippedControlChars: parsed.strippedControlChars });
+  if (!n.ok) return { prepared: { line, reason: `seq ${item.seq}: ${n.reason}`, content: text } };
+  const attachments: InMemoryAttachment[] = [];
+  const missing: string[] = [];
+  for (const ref of n.media) {
+    const got = await downloadMedia(ctx, client, source, ref, sleep, summary);
+    if (got) attachments.push({ name: ref.name, mime: ref.mime, data: got });
+    else missing.push(ref.name);
+  }
+  const record: WeComRecordInput = missing.length > 0 ? { ...n.record, wecom: { ...n.record.wecom, missingAttachments: missing } } : n.record;
+  const prepared = prepareRecordObject({ ...record, attachments: undefined } as Record<string, unknown>, { line, text, attachments, dedupKey: ctx.keys.dedupKey });
+  return { prepared, ...(n.event?.kind === 'consent' ? { consent: n.event } : {}) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Media: chunked, resumable, encrypted while partial
+
+const SPOOL_DIR = join('spool', 'wecom');
+
+function spoolKey(ctx: Context, fileKey: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', ctx.keys.dbKey, Buffer.from(fileKey), 'wekeep-media-spool-v1', 32));
+}
+
+/**
+ * Reads the sealed chunks of a partial download (each: uint32 length ‖ AES-256-GCM sealed chunk).
+ * Keeps only whole chunks covering `expected` bytes: a chunk appended just before a crash, after
+ * which the database was not updated, is cut off.
+ */
+function readSpool(path: string, key: Buffer, fileKey: string, expected: number): Buffer | undefined {
+  if (!existsSync(path)) return expected === 0 ? Buffer.alloc(0) : undefined;
+  const raw = readFileSync(path);
+  const parts: Buffer[] = [];
+  let offset = 0;
+  let total = 0;
+  for (let i = 0; offset + 4 <= raw.length && total < expected; i++) {
+    const len = raw.readUInt32BE(offset);
+    if (offset + 4 + len > raw.length) break;
+    try {
+      const plain = openSealed(key, raw.subarray(offset + 4, offset + 4 + len), `${fileKey}:${i}`);
+      parts.push(plain);
+      total += plain.length;
+    } catch {
+      return undefined;
+    }
+    offset += 4 + len;
+  }
+  if (total !== expected) return undefined;
+  truncateSync(path, offset);
+  return Buffer.concat(parts);
+}
+
+function appendSpool(path: string, key: Buffer, fileKey: string, index: number, data: Buffer): void {
+  const sealed = seal(key, data, `${fileKey}:${index}`);
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(sealed.length);
+  const fd = openSync(path, 'a', 0o600);
+  try {
+    writeSync(fd, Buffer.concat([len, sealed]));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function downloadMedia(
+  ctx: Context, client: WeComArchiveClient, source: WeComSource, ref: WeComMediaRef, sleep: (ms: number) => Promise<void>, summary: WeComSyncSummary,
+): Promise<Buffer | undefined> {
+  const fileKey = createHash('sha256').update(`${source.sourceId}\0${ref.sdkfileid}`).digest('hex');
+  const dir = join(ctx.config.dataDir, SPOOL_DIR);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, `${fileKey}.part`);
+  const key = spoolKey(ctx, fileKey);
+  const now = (): number => ctx.clock.now();
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const row = await settings.findMedia(ctx.db, source.sourceId, ref.sdkfileid);
+    let indexBuf = '';
+    let parts: Buffer[] = [];
+    let received = 0;
+    let chunks = 0;
+    if (row && row.status === 'downloading' && row.received > 0) {
+      const resumed = readSpool(path, key, fileKey, Number(row.received));
+      if (resumed) {
+        indexBuf = row.index_buf;
+        parts = [resumed];
+        received = resumed.length;
+        chunks = countChunks(path);
+        summary.media.resumed++;
+      }
+    }
+    if (received === 0) rmSync(path, { force: true });
+    const attempts = (row?.attempts ?? 0) + 1;
+    try {
+      for (;;) {
+        const chunk = await withRetry(() => client.getMedia(ref.sdkfileid, indexBuf), sleep, () => summary.retries++);
+        if (chunk.data.length > 0) {
+          appendSpool(path, key, fileKey, chunks++, chunk.data);
+          parts.push(chunk.data);
+          received += chunk.data.length;
+        }
+        if (received > MAX_MEDIA_BYTES) throw new AppError('wecom.media_too_large', `media larger than ${MAX_MEDIA_BYTES} bytes`);
+        indexBuf = chunk.nextIndexBuf;
+        await settings.saveMedia(ctx.db, { source_id: source.sourceId, file_id: ref.sdkfileid, index_buf: indexBuf, received, status: chunk.finished ? 'done' : 'downloading', attempts, problem: null, updated_at: now() });
+        if (chunk.finished) break;
+      }
+    } catch (e) {
+      const problem = e instanceof AppError ? e.code : 'unexpected';
+      await settings.saveMedia(ctx.db, { source_id: source.sourceId, file_id: ref.sdkfileid, index_buf: indexBuf, received, status: 'failed', attempts, problem, updated_at: now() });
+      if (isWeComSdkError(e) && !e.retryable && e.sdkCode !== 10010) throw e;
+      summary.media.failed++;
+      rmSync(path, { force: true });
+      return undefined;
+    }
+    const data = Buffer.concat(parts);
+    rmSync(path, { force: true });
+    if (ref.md5sum && createHash('md5').update(data).digest('hex') !== ref.md5sum.toLowerCase()) {
+      if (attempt === 0) {
+        // A corrupt transfer: download once more from the start.
+        await settings.saveMedia(ctx.db, { source_id: source.sourceId, file_id: ref.sdkfileid, index_buf: '', received: 0, status: 'downloading', attempts, problem: 'md5_mismatch', updated_at: now() });
+        continue;
+      }
+      summary.media.md5Mismatches++;
+      await settings.saveMedia(ctx.db, { source_id: source.sourceId, file_id: ref.sdkfileid, index_buf: indexBuf, received, status: 'done', attempts, problem: 'md5_mismatch', updated_at: now() });
+    }
+    summary.media.downloaded++;
+    return data;
+  }
+  throw fatalError('wecom.media_unreachable', 'unreachable');
+}
+
+function countChunks(path: string): number {
+  if (!existsSync(path)) return 0;
+  const raw = readFileSync(path);
+  let n = 0;
+  for (let offset = 0; offset + 4 <= raw.length; n++) offset += 4 + raw.readUInt32BE(offset);
+  return n;
+}

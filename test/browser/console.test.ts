@@ -1,0 +1,435 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as OTPAuth from 'otpauth';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { ROOT, tempDir } from '../support/cli.js';
+import { toNdjson } from '../support/records.js';
+import { browserFixture, EMPLOYEE_PERSON, KEYWORD, SECRET_TITLE, VISIBLE_TITLES } from './fixtures.js';
+
+/**
+ * The web console in real Chromium (Debian's /usr/bin/chromium, never a downloaded browser)
+ * against the real `wekeep serve` on a temporary data dir (demo corpus + the fixture in
+ * fixtures.ts). Screenshots of the main pages go to docs/screenshots/.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const IN_CI = process.env.CI === 'true';
+/** Screenshots go to docs/screenshots with WEKEEP_SCREENSHOTS=1 (npm run screenshots); otherwise to a temporary folder, so that test runs leave the tree clean. */
+const WRITE_DOCS = process.env.WEKEEP_SCREENSHOTS === '1';
+const PASSWORD = 'Tea-garden 7 lanterns 合同';
+
+if (!HAVE_CHROMIUM && !IN_CI) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium). Under CI=true this is a failure.`);
+
+describe('browser availability', () => {
+  it.runIf(IN_CI)('Chromium is installed for the browser tests (CI)', () => {
+    expect(HAVE_CHROMIUM, `${CHROMIUM} is missing: install Debian's chromium package (the browser tests never download a browser)`).toBe(true);
+  });
+});
+
+interface Account {
+  username: string;
+  token: string;
+}
+
+const tokenOf = (link: string): string => {
+  const token = /#\/setup\/([^/?#\s]+)/u.exec(link)?.[1];
+  if (!token) throw new Error(`no setup token in ${link}`);
+  return token;
+};
+
+/** Runs a child process to its end; rejects with its output on a non-zero exit. */
+function run(child: ChildProcess, what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${what} exited with ${code}:\n${out}`))));
+  });
+}
+
+/**
+ * `wekeep serve --demo` on a new data dir: creates the store with the demo corpus, creates the
+ * `admin` and `demo` (compliance) accounts and prints their setup links, then the console's address.
+ */
+function waitForServer(child: ChildProcess): Promise<{ url: string; links: Map<string, string> }> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`wekeep serve did not start in 40 s:\n${out}\n${err}`)), 40_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const url = /WeKeep console: (https?:\/\/[^\s/]+)\//u.exec(out)?.[1];
+      const links = new Map([...out.matchAll(/^\s+(\S+)\s+\([a-z]+\): (\S+#\/setup\/\S+)$/gmu)].map((m) => [m[1] as string, m[2] as string]));
+      if (url && links.has('admin') && links.has('demo')) {
+        clearTimeout(timer);
+        resolve({ url, links });
+      }
+    });
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`wekeep serve exited with ${code}:\n${out}\n${err}`));
+    });
+  });
+}
+
+/** Newest modification time of the files under `dir` (0 when it does not exist). */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+const mtime = (path: string): number => (existsSync(path) ? statSync(path).mtimeMs : 0);
+
+/** web/dist is newer than every source of the console. */
+const consoleBuilt = (): boolean => mtime(join(ROOT, 'web', 'dist', 'index.html')) > Math.max(newestMtime(join(ROOT, 'web', 'src')), mtime(join(ROOT, 'web', 'index.html')), mtime(join(ROOT, 'web', 'vite.config.ts')));
+
+/**
+ * `wekeep` as users run it (bin/wekeep.js): from the compiled dist/ when it is newer than every
+ * source file (npm ci builds it; fast start), else from the sources through tsx.
+ */
+function wekeep(args: string[]): ChildProcess {
+  const distFresh = mtime(join(ROOT, 'dist', 'main.js')) > newestMtime(join(ROOT, 'src'));
+  return spawn(process.execPath, [join(ROOT, 'bin', 'wekeep.js'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, WEKEEP_MASTER_KEY: '', WEKEEP_DATA: '', WEKEEP_KEY_FILE: '', WEKEEP_PUBLIC_URL: '', WEKEEP_FROM_SOURCE: distFresh ? '' : '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** What the tests read of media and image elements (the Node-side type check has no DOM types). */
+interface MediaElement {
+  play(): Promise<void>;
+  pause(): void;
+  currentTime: number;
+  duration: number;
+  error: unknown;
+}
+const naturalWidth = (el: unknown): number => (el as { naturalWidth: number }).naturalWidth;
+
+async function navIds(page: Page): Promise<(string | null)[]> {
+  const links = page.locator('[data-testid^="nav-"]');
+  const out: (string | null)[] = [];
+  for (let i = 0; i < (await links.count()); i++) out.push(await links.nth(i).getAttribute('data-testid'));
+  return out;
+}
+
+/** Polls until the value matches (10 s). */
+const poll = <T>(fn: () => Promise<T> | T, timeout = 10_000) => expect.poll(fn, { timeout, interval: 100 });
+
+/** The code of the next 30-second step: the server accepts ±1 step and each step only once. */
+const totpCode = (secret: string, stepsAhead = 0): string => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + stepsAhead * 30_000 });
+
+describe.skipIf(!HAVE_CHROMIUM)('web console in Chromium', () => {
+  const tmp = tempDir('browser');
+  const SHOTS = WRITE_DOCS ? join(ROOT, 'docs', 'screenshots') : join(tmp.path, 'screenshots');
+  const data = join(tmp.path, 'data');
+  let server: ChildProcess | undefined;
+  let base = '';
+  let browser: Browser;
+  const accounts: Record<string, Account> = {};
+  const secrets: Record<string, string> = {};
+  const problems: string[] = [];
+  /** The secret conversation's address, as a compliance officer sees it (the employee must not open it). */
+  let secretHref = '';
+
+  beforeAll(async () => {
+    const launched = chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+    });
+    // The console is built from the current sources first (unless web/dist is newer than them):
+    // the server serves web/dist only if it exists when it starts.
+    if (!consoleBuilt()) await run(spawn(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'error'], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' } }), 'vite build');
+    server = wekeep(['--data', data, 'serve', '--port', '0', '--demo', '2000']);
+    const [{ url, links }, b] = await Promise.all([waitForServer(server), launched]);
+    browser = b;
+    base = url;
+    accounts.admin = { username: 'admin', token: tokenOf(links.get('admin') ?? '') };
+    accounts.comp = { username: 'demo', token: tokenOf(links.get('demo') ?? '') };
+    // The fixture conversations, imported next to the running server.
+    const file = join(tmp.path, 'e2e.ndjson');
+    writeFileSync(file, toNdjson(browserFixture()));
+    await run(wekeep(['--data', data, 'import', file]), 'wekeep import');
+    mkdirSync(SHOTS, { recursive: true });
+    if (WRITE_DOCS && !spawnSync('fc-list', [':lang=zh'], { encoding: 'utf8' }).stdout?.trim()) console.warn('no Chinese font installed (e.g. apt-get install fonts-wqy-microhei): screenshots will show boxes for Chinese text');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server?.once('exit', r));
+      server.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (server.exitCode === null) server.kill('SIGKILL');
+    }
+    tmp.cleanup();
+  });
+
+  async function newPage(lang: 'zh-CN' | 'en' = 'zh-CN'): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: lang, timezoneId: 'Asia/Shanghai' });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/iu.test(m.text())) problems.push(`CSP: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    onTestFailed(async ({ task }) => {
+      const path = join(tmpdir(), `wekeep-browser-failure-${task.name.replace(/\W+/gu, '-').slice(0, 60)}.png`);
+      await page.screenshot({ path }).then(() => console.error(`screenshot of the failure: ${path}`), () => undefined);
+    });
+    return { context, page };
+  }
+
+  /** First sign-in from the setup link: password, then (when required) the authenticator. Returns the TOTP secret. */
+  async function setUp(page: Page, account: Account, options: { mfa: boolean; screenshot?: string }): Promise<string | undefined> {
+    await page.goto(`${base}/#/setup/${account.token}`);
+    await page.getByTestId('setup-password').fill(PASSWORD);
+    await page.getByTestId('setup-repeat').fill(PASSWORD);
+    await page.getByTestId('setup-submit').click();
+    if (!options.mfa) return undefined;
+    const secret = (await page.getByTestId('totp-secret').textContent())?.trim() ?? '';
+    expect(secret).toMatch(/^[A-Z2-7]{16,}$/u);
+    await poll(() => page.getByTestId('totp-qr').evaluate(naturalWidth)).toBeGreaterThan(0);
+    if (options.screenshot) await page.screenshot({ path: join(SHOTS, options.screenshot) });
+    await page.getByTestId('totp-confirm-code').fill(totpCode(secret));
+    await page.getByTestId('totp-confirm').click();
+    await poll(() => page.getByTestId('recovery-codes').locator('li').count()).toBe(10);
+    await page.getByTestId('recovery-saved').click();
+    return secret;
+  }
+
+  it('an admin adds accounts (setup links) and sees totals without people', async () => {
+    const { context, page } = await newPage();
+    await setUp(page, accounts.admin as Account, { mfa: true });
+    await page.getByTestId('users').waitFor();
+    expect(await navIds(page)).toEqual(['nav-dashboard', 'nav-users', 'nav-sources', 'nav-account']);
+    await poll(() => page.getByTestId('user-row').count()).toBe(2);
+    const add = async (username: string, role: string, person?: string): Promise<Account> => {
+      await page.getByTestId('add-user-username').fill(username);
+      await page.getByTestId('add-user-role').selectOption(role);
+      if (person) await page.getByTestId('add-user-person').fill(person);
+      await page.getByTestId('add-user-submit').click();
+      await poll(() => page.getByTestId('setup-link-url').textContent()).toMatch(/#\/setup\/\S+/u);
+      return { username, token: tokenOf((await page.getByTestId('setup-link-url').textContent()) ?? '') };
+    };
+    accounts.audit = await add('auditor1', 'auditor');
+    await page.keyboard.press('Escape');
+    accounts.zhang = await add('zhangwei', 'employee', EMPLOYEE_PERSON);
+    await page.screenshot({ path: join(SHOTS, 'users-setup-link.png') });
+    await page.keyboard.press('Escape');
+    await poll(() => page.getByTestId('user-row').count()).toBe(4);
+    await page.screenshot({ path: join(SHOTS, 'users.png') });
+    await page.getByTestId('nav-dashboard').click();
+    await page.getByTestId('chart-by-person-hidden').waitFor();
+    expect(await page.getByTestId('chart-by-person').count()).toBe(0);
+    await context.close();
+  });
+
+  it('a compliance officer signs in with TOTP, searches Chinese, opens the conversation and plays a voice note', async () => {
+    const { context, page } = await newPage();
+    const secret = await setUp(page, accounts.comp as Account, { mfa: true, screenshot: 'setup-authenticator.png' });
+    secrets.comp = secret ?? '';
+    await page.getByTestId('search-input').waitFor();
+
+    // Sign out, then sign in again: password, then a TOTP code computed from the secret.
+    await page.getByTestId('sign-out').click();
+    await page.getByTestId('signin-username').fill(accounts.comp?.username ?? '');
+    await page.getByTestId('signin-password').fill(PASSWORD);
+    await page.screenshot({ path: join(SHOTS, 'sign-in.png') });
+    await page.getByTestId('signin-submit').click();
+    await page.getByTestId('signin-totp').fill(totpCode(secrets.comp, 1));
+    await page.getByTestId('signin-verify').click();
+    await poll(() => page.getByTestId('current-user').textContent()).toContain(accounts.comp?.username ?? '?');
+
+    // Compliance may search, read, see statistics and sources; not users or the audit log.
+    const nav = await navIds(page);
+    expect(nav).toEqual(['nav-search', 'nav-dashboard', 'nav-sources', 'nav-account']);
+
+    // Chinese search over the demo corpus: exact total, matches highlighted, permalink in the hash.
+    await page.getByTestId('search-input').fill('合同');
+    await page.getByTestId('search-submit').click();
+    await page.getByTestId('search-hit').first().waitFor();
+    expect(Number(await page.getByTestId('search-total').getAttribute('data-total'))).toBeGreaterThan(0);
+    expect(new Set(await page.locator('[data-testid="search-hit"] mark').allTextContents())).toEqual(new Set(['合同']));
+    expect(decodeURIComponent(new URL(page.url()).hash)).toBe('#/search?q=合同');
+    await page.screenshot({ path: join(SHOTS, 'search.png') });
+
+    // The fixture's keyword: three conversations.
+    await page.goto(`${base}/#/search?q=${encodeURIComponent(`${KEYWORD} -底价`)}`);
+    await poll(() => page.getByTestId('search-total').getAttribute('data-total')).toBe('4');
+    await page.goto(`${base}/#/search?q=${encodeURIComponent(KEYWORD)}`);
+    await poll(() => page.getByTestId('search-total').getAttribute('data-total')).toBe('5');
+    secretHref = (await page.locator('[data-testid="search-hit"]', { hasText: SECRET_TITLE }).first().getAttribute('href')) ?? '';
+    expect(secretHref).toMatch(/^#\/c\//u);
+
+    // Open the direct chat at the hit: the target bubble is highlighted and in view.
+    const hit = page.locator('[data-testid="search-hit"]', { hasText: '季度报价单' });
+    const key = await hit.getAttribute('data-key');
+    await hit.click();
+    const target = page.locator(`[data-testid="bubble"][data-key="${key}"]`);
+    await poll(() => target.getAttribute('class')).toContain('target');
+    expect(await target.isVisible()).toBe(true);
+    expect(page.url()).toContain(`around=${key}`);
+    await poll(() => page.getByTestId('conversation-title').textContent()).toBe('李娜');
+    // Bubbles of every kind: day separators, a recalled original with its badge, a call record, cards.
+    expect(await page.getByTestId('day-separator').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.getByTestId('recalled-badge').first().textContent()).toMatch(/撤回于/u);
+    expect(await page.getByTestId('call-record').textContent()).toContain('语音通话 3:12');
+    expect(await page.getByTestId('link-card').count()).toBe(1);
+    expect(await page.getByTestId('location-card').count()).toBe(1);
+    expect(await page.getByTestId('file-card').count()).toBe(1);
+    await poll(() => page.getByTestId('image-thumb').locator('img').evaluate(naturalWidth)).toBe(240);
+
+    // Play the voice note (a WAV the browser can play) to the end.
+    const voice = page.getByTestId('voice-player');
+    await voice.scrollIntoViewIfNeeded();
+    await voice.evaluate((a) => (a as unknown as MediaElement).play());
+    await poll(() => voice.evaluate((a) => (a as unknown as MediaElement).currentTime)).toBeGreaterThan(0.3);
+    expect(await voice.evaluate((a) => (a as unknown as MediaElement).error)).toBeNull();
+    expect(await voice.evaluate((a) => Math.round((a as unknown as MediaElement).duration * 10) / 10)).toBe(1.6);
+    await voice.evaluate((a) => (a as unknown as MediaElement).pause());
+    await page.screenshot({ path: join(SHOTS, 'conversation.png') });
+
+    // A demo WeCom/WeChat voice note (AMR or SILK): the server decodes it to WAV for the player.
+    await page.goto(`${base}/#/search?q=${encodeURIComponent('type:voice source:demo:wecom')}`);
+    await poll(() => page.getByTestId('search-total').getAttribute('data-total')).not.toBe(null);
+    const voiceHit = page.getByTestId('search-hit').first();
+    const voiceKey = await voiceHit.getAttribute('data-key');
+    await voiceHit.click();
+    const amr = page.locator(`[data-testid="bubble"][data-key="${voiceKey}"] [data-testid="voice-player"]`);
+    await amr.waitFor();
+    expect(await amr.getAttribute('src')).toMatch(/\?as=wav$/u);
+    await amr.evaluate((a) => (a as unknown as MediaElement).play());
+    await poll(() => amr.evaluate((a) => (a as unknown as MediaElement).currentTime)).toBeGreaterThan(0.2);
+    await amr.evaluate((a) => (a as unknown as MediaElement).pause());
+
+    // The dashboard: charts and the forecast, labelled as such.
+    await page.getByTestId('nav-dashboard').click();
+    await page.getByTestId('chart-growth').locator('canvas').first().waitFor();
+    await page.getByTestId('chart-daily').locator('canvas').first().waitFor();
+    expect(await page.getByTestId('forecast-note').textContent()).toContain('预测');
+    // A tooltip (drawn on the canvas: the HTML tooltip would break the CSP).
+    const growth = page.getByTestId('chart-growth').locator('canvas').first();
+    const box = await growth.boundingBox();
+    if (box) await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5);
+    await page.getByTestId('chart-by-type-table-toggle').click();
+    expect(await page.getByTestId('chart-by-type').locator('tbody tr').count()).toBeGreaterThan(3);
+    await page.getByTestId('chart-by-type-table-toggle').click();
+    await page.waitForTimeout(400); // chart animations
+    await page.screenshot({ path: join(SHOTS, 'dashboard.png'), fullPage: true });
+
+    await page.getByTestId('nav-sources').click();
+    await page.getByTestId('source-row').first().waitFor();
+    expect(await page.getByTestId('source-row').count()).toBeGreaterThanOrEqual(2);
+    await page.screenshot({ path: join(SHOTS, 'sources.png') });
+
+    await page.getByTestId('nav-account').click();
+    await page.getByTestId('session-row').first().waitFor();
+    await page.screenshot({ path: join(SHOTS, 'account.png') });
+
+    // Language switch: English, remembered across a reload.
+    await page.getByTestId('lang-switch').selectOption('en');
+    expect(await page.getByTestId('nav-search').textContent()).toBe('Search');
+    await page.reload();
+    await poll(() => page.getByTestId('nav-search').textContent()).toBe('Search');
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
+    await page.goto(`${base}/#/search?q=${encodeURIComponent(KEYWORD)}`);
+    await poll(() => page.getByTestId('search-total').textContent()).toBe('5 results');
+    await page.screenshot({ path: join(SHOTS, 'search-en.png') });
+    await page.getByTestId('lang-switch').selectOption('zh-CN');
+    expect(await page.getByTestId('nav-search').textContent()).toBe('搜索');
+    await context.close();
+  });
+
+  it('an employee sees only the conversations they took part in', async () => {
+    const { context, page } = await newPage();
+    expect(accounts.zhang, 'the admin test creates the employee').toBeDefined();
+    await setUp(page, accounts.zhang as Account, { mfa: false });
+    await page.getByTestId('search-input').waitFor();
+    // The conversations they may open: their direct chat and their group, nothing else.
+    await poll(() => page.getByTestId('conversation-row').count()).toBe(2);
+    for (const t of await page.locator('[data-testid="conversation-row"] .hit-conv').allTextContents()) expect(VISIBLE_TITLES).toContain(t);
+    const nav = await navIds(page);
+    expect(nav).toEqual(['nav-search', 'nav-account']);
+
+    await page.getByTestId('search-input').fill(KEYWORD);
+    await page.getByTestId('search-submit').click();
+    await page.getByTestId('search-hit').first().waitFor();
+    expect(await page.getByTestId('search-total').getAttribute('data-total')).toBe('4');
+    const titles = await page.locator('[data-testid="search-hit"] .hit-conv').allTextContents();
+    expect(titles.length).toBe(4);
+    for (const t of titles) expect(VISIBLE_TITLES).toContain(t);
+
+    // Nothing of the demo corpus (no conversation of theirs) and nothing of the secret chat.
+    await page.goto(`${base}/#/search?q=${encodeURIComponent('after:2000-01-01')}`);
+    await poll(() => page.getByTestId('search-total').getAttribute('data-total')).toBe('13');
+    await page.goto(`${base}/${secretHref}`);
+    await poll(() => page.getByTestId('error').textContent()).toMatch(/不存在|无权/u);
+    expect(await page.getByTestId('bubble').count()).toBe(0);
+
+    // Their own chat: their messages on the right.
+    await page.goto(`${base}/#/search?q=${encodeURIComponent('季度报价单')}`);
+    await poll(() => page.getByTestId('search-total').getAttribute('data-total')).toBe('1');
+    await page.getByTestId('search-hit').first().click();
+    const mine = page.locator('[data-testid="bubble"][data-side="right"]');
+    await mine.first().waitFor();
+    expect(await mine.count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(SHOTS, 'conversation-employee.png') });
+    await context.close();
+  });
+
+  it('an auditor enrolls a passkey, signs in with it, and verifies the audit log and a proof in the browser', async () => {
+    const { context, page } = await newPage();
+    // A virtual authenticator (Chrome DevTools protocol); WebAuthn needs a host name, not an IP address.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true } });
+    const local = base.replace('127.0.0.1', 'localhost');
+    const account = accounts.audit as Account;
+    await page.goto(`${local}/#/setup/${account.token}`);
+    await page.getByTestId('setup-password').fill(PASSWORD);
+    await page.getByTestId('setup-repeat').fill(PASSWORD);
+    await page.getByTestId('setup-submit').click();
+    await page.getByTestId('enroll-passkey').click();
+    await poll(() => page.getByTestId('recovery-codes').locator('li').count()).toBe(10);
+    await page.getByTestId('recovery-saved').click();
+    await page.getByTestId('audit').waitFor();
+    await page.getByTestId('sign-out').click();
+    await page.getByTestId('signin-username').fill(account.username);
+    await page.getByTestId('signin-password').fill(PASSWORD);
+    await page.getByTestId('signin-submit').click();
+    await page.getByTestId('signin-passkey').click();
+    await page.getByTestId('audit').waitFor();
+
+    expect(await navIds(page)).toEqual(['nav-dashboard', 'nav-audit', 'nav-account']);
+    await poll(() => page.getByTestId('audit-head-signature').getAttribute('data-ok')).toMatch(/true|unknown/u);
+    await page.getByTestId('audit-verify').click();
+    await poll(() => page.getByTestId('audit-verify-result').getAttribute('data-ok')).toBe('true');
+    expect(await page.getByTestId('audit-row').count()).toBeGreaterThan(5);
+    await page.screenshot({ path: join(SHOTS, 'audit.png') });
+    await page.getByTestId('audit-proof-button').nth(3).click();
+    await poll(() => page.getByTestId('audit-proof-check').getAttribute('data-ok')).toBe('true');
+    await page.screenshot({ path: join(SHOTS, 'audit-proof.png') });
+    await context.close();
+  });
+
+  it('served under the strict CSP without violations or page errors', () => {
+    expect(problems).toEqual([]);
+  });
+});
