@@ -66,6 +66,8 @@ export const TENCENT_RETENTION_MS = 5 * 86_400_000;
 export const LAG_WARNING_MS = 3 * 86_400_000;
 const MAX_RETRIES = 6;
 const MAX_MEDIA_BYTES = 512 * 1024 * 1024;
+/** SDK errors that concern the whole source, not one file: bad parameters, private key, IP whitelist, certificate. */
+const SOURCE_WIDE_SDK_CODES = new Set([10000, 10004, 10009, 10011]);
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -315,7 +317,9 @@ async function downloadMedia(
     } catch (e) {
       const problem = e instanceof AppError ? e.code : 'unexpected';
       await settings.saveMedia(ctx.db, { source_id: source.sourceId, file_id: ref.sdkfileid, index_buf: indexBuf, received, status: 'failed', attempts, problem, updated_at: now() });
-      if (isWeComSdkError(e) && !e.retryable && e.sdkCode !== 10010) throw e;
+      // Problems of the whole source stop the sync (nothing of the batch stored, the cursor stays);
+      // problems of this one file (unknown or expired id, persistent network failure) leave it missing.
+      if (isWeComSdkError(e) && SOURCE_WIDE_SDK_CODES.has(e.sdkCode)) throw e;
       summary.media.failed++;
       rmSync(path, { force: true });
       return undefined;
