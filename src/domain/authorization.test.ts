@@ -4,7 +4,7 @@ import { can, contentScope, mayReadConversation, mfaRequired, PERMISSIONS, ROLES
 describe('authorization', () => {
   it('grants each role exactly its duties', () => {
     const expected: Record<Role, Permission[]> = {
-      admin: ['users.manage', 'sources.view', 'stats.view', 'system.health'],
+      admin: ['users.manage', 'sources.view', 'sources.manage', 'stats.view', 'system.health'],
       compliance: ['content.read', 'sources.view', 'stats.view', 'stats.view_persons'],
       reviewer: [],
       auditor: ['audit.read', 'stats.view', 'stats.view_persons'],

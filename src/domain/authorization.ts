@@ -24,6 +24,8 @@ export const PERMISSIONS = [
   'users.manage',
   /** The sources overview: counts, watermarks, gaps, quarantine counts (no content). */
   'sources.view',
+  /** Operate connector sources (sync now). Adding sources and secrets stays on the server's shell. */
+  'sources.manage',
   /** Search and read archived messages and attachments (within the content scope). */
   'content.read',
   /** Usage statistics: totals by type, source and day. */
@@ -38,7 +40,7 @@ export const PERMISSIONS = [
 export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
-  admin: ['users.manage', 'sources.view', 'stats.view', 'system.health'],
+  admin: ['users.manage', 'sources.view', 'sources.manage', 'stats.view', 'system.health'],
   compliance: ['content.read', 'sources.view', 'stats.view', 'stats.view_persons'],
   // Reads only the items assigned to their review queue; the queue arrives with a later issue.
   reviewer: [],

@@ -17,6 +17,7 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { insightRoutes } from './routes/insight.js';
 import { userRoutes } from './routes/users.js';
+import { wecomRoutes } from './routes/wecom.js';
 import type { RequestState, RouteDef } from './route.js';
 
 /**
@@ -34,7 +35,7 @@ export const API_PREFIX = '/api/v1';
 export const SESSION_COOKIE = 'wekeep_session';
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-export const allRoutes: readonly RouteDef[] = [...authRoutes, ...userRoutes, ...archiveRoutes, ...insightRoutes, ...auditRoutes];
+export const allRoutes: readonly RouteDef[] = [...authRoutes, ...userRoutes, ...archiveRoutes, ...insightRoutes, ...auditRoutes, ...wecomRoutes];
 
 export interface AppOptions {
   /** HTTPS in front of the app (directly or via a trusted proxy): Secure cookies and HSTS. */
@@ -115,6 +116,8 @@ export async function buildApp(baseCtx: Context, options: AppOptions): Promise<F
   await app.register(fastifyRateLimit, { max: options.rateLimitPerMinute ?? 1200, timeWindow: 60_000, allowList: () => false, global: true });
 
   app.decorateRequest('wekeep', null as unknown as RequestSlot);
+  // WeCom callbacks post XML envelopes; kept as text (small) and parsed strictly by the connector.
+  app.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((error: unknown, request, reply) => {
     if (isAppError(error)) {
@@ -163,7 +166,7 @@ function registerRoute(app: FastifyInstance, baseCtx: Context, def: RouteDef, op
       let session = cookie ? await loadSession(baseCtx, cookie, policy) : undefined;
       let issuedToken: string | undefined;
 
-      if (STATE_CHANGING.has(def.method)) {
+      if (STATE_CHANGING.has(def.method) && !(def.csrfExempt && def.access === 'public')) {
         const header = request.headers['x-csrf-token'];
         if (!session || typeof header !== 'string' || !constantTimeEqual(header, session.csrfToken)) {
           throw forbidden('auth.csrf', 'missing or wrong X-CSRF-Token (get one from GET /api/v1/auth/session)');
@@ -195,6 +198,7 @@ function registerRoute(app: FastifyInstance, baseCtx: Context, def: RouteDef, op
       };
       if (issuedToken) setCookie(issuedToken);
       const state: RequestState = {
+        triggerSync: options.triggerSync,
         ctx: actingAs(baseCtx, principal ? `user:${principal.username}` : session?.user ? `user:${session.user.username}` : 'anonymous', { address: origin.address }),
         origin,
         session,

@@ -40,7 +40,7 @@ export function openApiDocument(routes: readonly RouteDef[], version: string): R
         default: { description: 'Error', content: { 'application/json': { schema: jsonSchema(errorSchema, 'output') } } },
       },
     };
-    if (def.body) op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(def.body, 'input') } } };
+    if (def.body) op.requestBody = { required: true, content: { [def.xmlBody ? 'application/xml' : 'application/json']: { schema: jsonSchema(def.body, 'input') } } };
     if (def.access !== 'public') op.security = [{ session: [] }];
     (paths[path] ??= {})[def.method.toLowerCase()] = op;
   }

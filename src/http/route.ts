@@ -27,6 +27,8 @@ export interface RequestState {
   /** The session (created on demand for `session` routes). */
   session: LoadedSession | undefined;
   principal: Principal | undefined;
+  /** Asks the background jobs to sync a connector source now (when running inside `serve`). */
+  triggerSync: ((source: string) => boolean) | undefined;
   /** Replaces the session cookie after a change of session state. */
   setSession(token: string, session: LoadedSession): void;
   reply: FastifyReply;
@@ -46,6 +48,13 @@ export interface RouteDef<P extends z.ZodType = z.ZodType, Q extends z.ZodType =
   response?: R;
   /** Content type of a non-JSON response (documentation only). */
   produces?: string;
+  /**
+   * Only for machine-to-machine `public` routes authenticated by their own signature (WeCom
+   * callbacks): no session, so no CSRF token. Never set on a route a browser session uses.
+   */
+  csrfExempt?: true;
+  /** The request body is XML text (`body` then validates a string). */
+  xmlBody?: true;
   handler(input: { params: z.output<P>; query: z.output<Q>; body: z.output<B>; req: RequestState }): Promise<z.input<R> | undefined>;
 }
 

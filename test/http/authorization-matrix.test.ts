@@ -70,6 +70,7 @@ const cases = (): Case[] => [
   { method: 'GET', route: '/conversations/:key/messages', allowed: ['compliance', 'employee'], request: () => ({ url: `/conversations/${convKeys['room-sales']}/messages` }) },
   { method: 'GET', route: '/stats', allowed: ['admin', 'compliance', 'auditor'], request: () => ({ url: '/stats' }) },
   { method: 'GET', route: '/sources', allowed: ['admin', 'compliance'], request: () => ({ url: '/sources' }) },
+  { method: 'POST', route: '/sources/:name/sync', allowed: ['admin'], request: () => ({ url: '/sources/nope/sync' }) },
   { method: 'GET', route: '/system/scan', allowed: ['admin'], request: () => ({ url: '/system/scan' }) },
   { method: 'GET', route: '/audit/events', allowed: ['auditor'], request: () => ({ url: '/audit/events' }) },
   { method: 'GET', route: '/audit/head', allowed: ['auditor'], request: () => ({ url: '/audit/head' }) },
@@ -81,7 +82,8 @@ const cases = (): Case[] => [
 
 /** Routes open to any session (sign-in steps) or to anyone. */
 const UNGUARDED = ['GET /auth/session', 'POST /auth/login', 'POST /auth/mfa/totp', 'POST /auth/mfa/recovery', 'GET /auth/setup/:token', 'POST /auth/setup/:token', 'POST /auth/totp/enroll', 'POST /auth/totp/confirm', 'POST /auth/logout',
-  'POST /auth/passkey/register/options', 'POST /auth/passkey/register', 'POST /auth/mfa/passkey/options', 'POST /auth/mfa/passkey'];
+  'POST /auth/passkey/register/options', 'POST /auth/passkey/register', 'POST /auth/mfa/passkey/options', 'POST /auth/mfa/passkey',
+  'GET /wecom/callback/:source', 'POST /wecom/callback/:source'];
 
 describe('authorization matrix', () => {
   it('covers every declared route', () => {

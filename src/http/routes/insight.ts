@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { can } from '../../domain/authorization.js';
 import { listQuarantined } from '../../services/quarantine.js';
+import { connectorStatuses } from '../../services/connectors/connector-status.js';
+import { weComSourceName } from '../../services/connectors/wecom-source.js';
+import { AppError } from '../../errors.js';
 import { scanReport } from '../../services/scanning.js';
 import { reportSources } from '../../services/sources.js';
 import { collectStats } from '../../services/stats.js';
@@ -46,8 +49,22 @@ export const insightRoutes = [
         gapCount: z.number(), missing: z.number(), gaps: z.array(z.object({ from: z.number(), to: z.number(), missing: z.number() })),
       })),
       quarantined: z.number(),
+      connectors: z.array(z.object({
+        name: z.string(), kind: z.string(), cursor: z.number(), lastSyncAt: z.string().nullable(), lastSyncStatus: z.string().nullable(), lastError: z.string().nullable(),
+        lagMs: z.number().nullable(), lagLevel: z.enum(['ok', 'warning', 'critical', 'never_synced']), media: z.record(z.string(), z.number()),
+        consent: z.array(z.object({ party: z.string(), action: z.string(), time: z.string() })),
+      })),
     }),
-    handler: async ({ req }) => ({ sources: await reportSources(req.ctx), quarantined: (await listQuarantined(req.ctx, { limit: 1, offset: 0 })).total }),
+    handler: async ({ req }) => ({ sources: await reportSources(req.ctx), quarantined: (await listQuarantined(req.ctx, { limit: 1, offset: 0 })).total, connectors: await connectorStatuses(req.ctx) }),
+  }),
+  route({
+    method: 'POST', url: '/sources/:name/sync', summary: 'Sync a connector source now (runs in the background jobs of `wekeep serve`)', tags: ['sources'], access: 'sources.manage',
+    params: z.object({ name: z.string().min(1).max(80) }),
+    response: z.object({ requested: z.literal(true) }),
+    handler: async ({ params, req }) => {
+      if (!req.triggerSync?.(weComSourceName(params.name))) throw new AppError('source.not_syncable', 'no connector source with that name runs in this server', { status: 404 });
+      return { requested: true as const };
+    },
   }),
   route({
     method: 'GET', url: '/system/scan', summary: 'Malware scanner health, attachments by scan status, infected attachments (ids and signatures, no content)', tags: ['system'], access: 'system.health',
