@@ -29,6 +29,9 @@ export function registerSourcesCommands(program: Command): void {
   registerConnectorCommands(program);
 }
 
+/** `--json` of this command or of `sources` (which has its own `--json` and would otherwise take it). */
+const wantsJson = (cmd: Command): boolean => cmd.optsWithGlobals<{ json?: boolean }>().json === true;
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -58,7 +61,7 @@ export function registerConnectorCommands(program: Command): void {
           name: opts.name, corpId: opts.corpId, secretFile: opts.secretFile, privateKeys: opts.privateKey, sdkPath: opts.sdk, proxy: opts.proxy, proxyPasswordFile: opts.proxyPasswordFile,
           apiBase: opts.apiBase, callbackTokenFile: opts.callbackTokenFile, encodingAesKeyFile: opts.encodingAesKeyFile, syncIntervalSeconds: opts.syncInterval,
         });
-        if (opts.json) return printJson(r);
+        if (wantsJson(cmd)) return printJson(r);
         printLine(`added ${r.name} with key version(s) ${r.keyVersions.join(', ')}; run \`wekeep sources sync ${r.name}\``);
       });
     });
@@ -75,7 +78,7 @@ export function registerConnectorCommands(program: Command): void {
     .action(async (name: string, opts: { privateKey: string[]; secretFile?: string; sdk?: string; proxy?: string; syncInterval?: number; json?: boolean }, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
         const r = await updateWeComSource(ctx, { name, privateKeys: opts.privateKey, secretFile: opts.secretFile, sdkPath: opts.sdk, proxy: opts.proxy, syncIntervalSeconds: opts.syncInterval });
-        if (opts.json) return printJson(r);
+        if (wantsJson(cmd)) return printJson(r);
         printLine(`updated ${r.name}; key versions: ${r.keyVersions.join(', ')}`);
       });
     });
@@ -90,7 +93,7 @@ export function registerConnectorCommands(program: Command): void {
       await withContext(cmd, async (ctx) => {
         const r = await syncWeComSource(ctx, name, { limit: opts.limit, openClient: openConfiguredSdk });
         if (r.status === 'partial') setExitStatus(3);
-        if (opts.json) return printJson(r);
+        if (wantsJson(cmd)) return printJson(r);
         printLine(`${r.source}: seq ${r.fromSeq} → ${r.toSeq}, ${r.fetched} fetched in ${r.batches} batch(es): ${r.imported} archived, ${r.duplicates} already archived, ${r.quarantined} quarantined`);
         printLine(`media: ${r.media.downloaded} downloaded (${r.media.resumed} resumed), ${r.media.failed} failed, ${r.media.md5Mismatches} md5 mismatch(es); ${r.consentEvents} consent event(s); ${r.retries} retr(y/ies)`);
       });
