@@ -9,7 +9,7 @@ import { acquireWriterLock } from '../../db/writer-lock.js';
 import { AppError, fatalError } from '../../errors.js';
 import { isWeComSdkError, missingPrivateKeyError, type ChatDataItem, type WeComArchiveClient } from '../../connectors/wecom/archive-client.js';
 import { normalizeWeComMessage, parseDecryptedMessage, type ConsentEvent, type WeComMediaRef, type WeComRecordInput } from '../../connectors/wecom/normalize.js';
-import { createRandomKeyUnwrapper, type RandomKeyUnwrapper } from '../../connectors/wecom/random-key.js';
+import { createUnwrapPool, type UnwrapResult } from '../../connectors/wecom/unwrap-pool.js';
 import * as settings from '../../repositories/source-settings.js';
 import { appendAudit } from '../audit.js';
 import { openArchiveWriter, type ImportSummary } from '../import.js';
@@ -105,39 +105,47 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
     // Messages older than Tencent's retention that we never fetched are gone: say so, once.
     await appendAudit(ctx, ctx.db, { action: 'source.gap_unrecoverable', subject: `source:${source.name}`, details: { lastSyncAt: new Date(Number(row.last_sync_at)).toISOString(), cursor: source.cursorSeq } });
   }
-  const unwrappers = new Map<number, RandomKeyUnwrapper>();
-  const unwrapperFor = (version: number): RandomKeyUnwrapper => {
-    let u = unwrappers.get(version);
-    if (!u) {
-      const pem = source.secrets.privateKeys[String(version)];
-      if (!pem) throw missingPrivateKeyError(version);
-      u = createRandomKeyUnwrapper(pem);
-      unwrappers.set(version, u);
-    }
-    return u;
-  };
-
+  const pool = createUnwrapPool(source.secrets.privateKeys);
   const client = await options.openClient(source);
   const writer = await openArchiveWriter(ctx, { file: `sdk:${source.name}`, format: 'wecom', details: { source: source.name, fromSeq: source.cursorSeq } });
   summary.importId = writer.importId;
+
+  /** Pulls the batch after `seq` and unwraps its random keys on the worker threads. */
+  const fetchBatch = async (seq: number): Promise<{ items: ChatDataItem[]; keys: UnwrapResult[] }> => {
+    const items = await withRetry(() => client.getChatData(seq, limit), sleep, () => summary.retries++);
+    // A key version we do not hold stops the sync before anything of this batch is stored.
+    const missing = items.find((i) => source.secrets.privateKeys[String(i.publickey_ver)] === undefined);
+    if (missing) throw missingPrivateKeyError(missing.publickey_ver);
+    return { items, keys: await pool.unwrapAll(items.map((i) => ({ version: i.publickey_ver, key: i.encrypt_random_key }))) };
+  };
+
   let line = 0;
+  let prefetch: Promise<{ items: ChatDataItem[]; keys: UnwrapResult[] }> | undefined;
   try {
     let cursor = source.cursorSeq;
-    for (;;) {
-      if (options.maxBatches !== undefined && summary.batches >= options.maxBatches) break;
-      const items = await withRetry(() => client.getChatData(cursor, limit), sleep, () => summary.retries++);
+    let next: Promise<{ items: ChatDataItem[]; keys: UnwrapResult[] }> | undefined = fetchBatch(cursor);
+    while (next) {
+      const { items, keys } = await next;
+      next = undefined;
       if (items.length === 0) break;
+      const maxSeq = Math.max(...items.map((i) => i.seq));
+      const more = items.length >= limit && (options.maxBatches === undefined || summary.batches + 1 < options.maxBatches);
+      // The next batch is pulled and its keys unwrapped while this one is decrypted and archived.
+      if (more) {
+        prefetch = fetchBatch(maxSeq);
+        prefetch.catch(() => undefined);
+        next = prefetch;
+      }
       const records: PreparedRecord[] = [];
       const bad: BadLine[] = [];
       const consents: ConsentEvent[] = [];
-      for (const item of items) {
+      for (const [i, item] of items.entries()) {
         line++;
-        const outcome = await prepareItem(ctx, client, source, item, line, unwrapperFor, sleep, summary);
+        const outcome = await prepareItem(ctx, client, source, item, keys[i]!, line, sleep, summary);
         if (isBadLine(outcome.prepared)) bad.push(outcome.prepared);
         else records.push(outcome.prepared);
         if (outcome.consent) consents.push(outcome.consent);
       }
-      const maxSeq = Math.max(...items.map((i) => i.seq));
       await writer.archive({ records, bad, blankLines: 0, lines: line, bytesRead: 0 }, {
         inTransaction: async (trx: Kysely<Database>) => {
           for (const c of consents) {
@@ -151,14 +159,16 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
       summary.fetched += items.length;
       summary.toSeq = cursor = maxSeq;
       options.onBatch?.({ batches: summary.batches, fetched: summary.fetched, cursor });
-      if (items.length < limit) break;
     }
   } catch (e) {
+    await prefetch?.catch(() => undefined);
     await writer.fail();
     await recordSyncOutcome(ctx, source, 'failed', e);
     throw e;
   } finally {
+    await prefetch?.catch(() => undefined);
     client.close();
+    await pool.close();
   }
   const imported = await writer.finish();
   copyCounts(summary, imported);
@@ -190,18 +200,15 @@ async function recordSyncOutcome(ctx: Context, source: WeComSource, status: stri
 
 /** One chat item → a prepared record (or a quarantined line), with its media downloaded. */
 async function prepareItem(
-  ctx: Context, client: WeComArchiveClient, source: WeComSource, item: ChatDataItem, line: number,
-  unwrapperFor: (v: number) => RandomKeyUnwrapper, sleep: (ms: number) => Promise<void>, summary: WeComSyncSummary,
+  ctx: Context, client: WeComArchiveClient, source: WeComSource, item: ChatDataItem, unwrapped: UnwrapResult, line: number,
+  sleep: (ms: number) => Promise<void>, summary: WeComSyncSummary,
 ): Promise<{ prepared: PreparedRecord | BadLine; consent?: ConsentEvent }> {
-  // A missing key version throws (stops the sync, nothing of this batch stored); a bad key is this item's problem.
-  const unwrap = unwrapperFor(item.publickey_ver);
-  const itemText = JSON.stringify({ seq: item.seq, msgid: item.msgid, publickey_ver: item.publickey_ver });
-  let randomKey: string;
-  try {
-    randomKey = unwrap(item.encrypt_random_key);
-  } catch (e) {
-    return { prepared: { line, reason: `seq ${item.seq} msgid ${item.msgid}: encrypt_random_key: ${e instanceof AppError ? e.message : 'cannot be unwrapped'}`, content: itemText } };
+  // A bad wrapped key is this item's problem: quarantined with the item's ids (not its content).
+  if ('error' in unwrapped) {
+    const itemText = JSON.stringify({ seq: item.seq, msgid: item.msgid, publickey_ver: item.publickey_ver });
+    return { prepared: { line, reason: `seq ${item.seq} msgid ${item.msgid}: encrypt_random_key: ${unwrapped.error}`, content: itemText } };
   }
+  const randomKey = unwrapped.key;
   const text = await withRetry(() => client.decrypt(randomKey, item.encrypt_chat_msg), sleep, () => summary.retries++);
   let parsed;
   try {
