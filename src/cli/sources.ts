@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { reportSources } from '../services/sources.js';
 import { openConfiguredSdk } from '../connectors/wecom/open-configured.js';
 import { addWeComSource, updateWeComSource } from '../services/connectors/wecom-source.js';
+import { syncWeComDirectory } from '../services/connectors/wecom-directory.js';
 import { syncWeComSource } from '../services/connectors/wecom-sync.js';
 import { intOption, printJson, printLine, setExitStatus, withContext } from './common.js';
 
@@ -53,13 +54,16 @@ export function registerConnectorCommands(program: Command): void {
     .option('--api-base <url>', 'WeCom API base URL (directory sync)', undefined)
     .option('--callback-token-file <file>', 'file holding the callback Token')
     .option('--encoding-aes-key-file <file>', 'file holding the callback EncodingAESKey')
+    .option('--contacts-secret-file <file>', 'file holding the Contacts (通讯录) secret: members and departments')
+    .option('--customer-secret-file <file>', 'file holding the Customer Contact (客户联系) secret: external contacts')
     .option('--sync-interval <seconds>', 'seconds between scheduled syncs in `wekeep serve`', intOption('--sync-interval', 86_400))
     .option('--json', 'machine-readable output')
-    .action(async (opts: { name: string; corpId: string; secretFile: string; privateKey: string[]; sdk: string; proxy?: string; proxyPasswordFile?: string; apiBase?: string; callbackTokenFile?: string; encodingAesKeyFile?: string; syncInterval?: number; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { name: string; corpId: string; secretFile: string; privateKey: string[]; sdk: string; proxy?: string; proxyPasswordFile?: string; apiBase?: string; callbackTokenFile?: string; encodingAesKeyFile?: string; contactsSecretFile?: string; customerSecretFile?: string; syncInterval?: number; json?: boolean }, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
         const r = await addWeComSource(ctx, {
           name: opts.name, corpId: opts.corpId, secretFile: opts.secretFile, privateKeys: opts.privateKey, sdkPath: opts.sdk, proxy: opts.proxy, proxyPasswordFile: opts.proxyPasswordFile,
-          apiBase: opts.apiBase, callbackTokenFile: opts.callbackTokenFile, encodingAesKeyFile: opts.encodingAesKeyFile, syncIntervalSeconds: opts.syncInterval,
+          apiBase: opts.apiBase, callbackTokenFile: opts.callbackTokenFile, encodingAesKeyFile: opts.encodingAesKeyFile, contactsSecretFile: opts.contactsSecretFile,
+          customerSecretFile: opts.customerSecretFile, syncIntervalSeconds: opts.syncInterval,
         });
         if (wantsJson(cmd)) return printJson(r);
         printLine(`added ${r.name} with key version(s) ${r.keyVersions.join(', ')}; run \`wekeep sources sync ${r.name}\``);
@@ -80,6 +84,19 @@ export function registerConnectorCommands(program: Command): void {
         const r = await updateWeComSource(ctx, { name, privateKeys: opts.privateKey, secretFile: opts.secretFile, sdkPath: opts.sdk, proxy: opts.proxy, syncIntervalSeconds: opts.syncInterval });
         if (wantsJson(cmd)) return printJson(r);
         printLine(`updated ${r.name}; key versions: ${r.keyVersions.join(', ')}`);
+      });
+    });
+
+  sources
+    .command('directory <name>')
+    .description('sync the WeCom directory: member names and departments, external contacts, group chat titles')
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const r = await syncWeComDirectory(ctx, name);
+        if (wantsJson(cmd)) return printJson(r);
+        printLine(`${r.source}: ${r.members} members, ${r.externalContacts} external contacts, ${r.rooms} group chat titles; ${r.archivedUsers ?? '?'} archived users`);
+        for (const s of r.skipped) printLine(`  skipped: ${s}`);
       });
     });
 

@@ -145,3 +145,59 @@ export async function isConversationMember(db: Kysely<Database>, conversationRow
     .executeTakeFirst();
   return r !== undefined;
 }
+
+export interface DirectoryPerson {
+  extId: string;
+  name: string | undefined;
+  kind: 'member' | 'external';
+  departments: string[];
+  position: string | undefined;
+  company: string | undefined;
+}
+
+/** Creates or updates persons from a directory sync (names become searchable on new messages; filters match ids and names). */
+export async function upsertDirectoryPersons(db: Kysely<Database>, people: readonly DirectoryPerson[], now: number): Promise<number> {
+  let changed = 0;
+  for (const p of people) {
+    const values = {
+      name: p.name ?? null, kind: p.kind, departments: p.departments.length > 0 ? JSON.stringify(p.departments) : null, position: p.position ?? null,
+      company: p.company ?? null, directory_updated_at: now,
+    };
+    const r = await db
+      .insertInto('persons')
+      .values({ ext_id: p.extId, ...values })
+      .onConflict((oc) => oc.column('ext_id').doUpdateSet({ ...values, name: p.name ?? null }))
+      .executeTakeFirst();
+    changed += Number(r.numInsertedOrUpdatedRows ?? 0);
+  }
+  return changed;
+}
+
+/** Group conversations of a source (room ids), for fetching their names. */
+export async function groupConversationIds(db: Kysely<Database>, sourceId: number): Promise<string[]> {
+  const rows = await db.selectFrom('conversations').select('ext_id').where('source_id', '=', sourceId).where('kind', '=', 'group').execute();
+  return rows.map((r) => r.ext_id);
+}
+
+export async function setConversationTitle(db: Kysely<Database>, sourceId: number, extId: string, title: string): Promise<void> {
+  await db.updateTable('conversations').set({ title }).where('source_id', '=', sourceId).where('ext_id', '=', extId).execute();
+}
+
+/** Ids of persons whose directory name (from a directory sync) is one of these (exact, or case-insensitive for Latin). */
+export async function personIdsByNames(db: Kysely<Database>, names: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const part of chunks([...new Set(names)])) {
+    const rows = await db
+      .selectFrom('persons')
+      .select(['ext_id', 'name'])
+      .where('directory_updated_at', 'is not', null)
+      .where((eb) => eb.or([eb('name', 'in', part), eb(eb.fn('lower', ['name']), 'in', part.map((n) => n.toLowerCase()))]))
+      .execute();
+    for (const r of rows) {
+      for (const n of part) {
+        if (r.name !== null && (r.name === n || r.name.toLowerCase() === n.toLowerCase())) out.set(n, [...(out.get(n) ?? []), r.ext_id]);
+      }
+    }
+  }
+  return out;
+}

@@ -218,7 +218,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in Chromium', () => {
     const { context, page } = await newPage();
     await setUp(page, accounts.admin as Account, { mfa: true });
     await page.getByTestId('users').waitFor();
-    expect(await navIds(page)).toEqual(['nav-dashboard', 'nav-users', 'nav-sources', 'nav-account']);
+    expect(await navIds(page)).toEqual(['nav-dashboard', 'nav-users', 'nav-sources', 'nav-system', 'nav-account']);
     await poll(() => page.getByTestId('user-row').count()).toBe(2);
     const add = async (username: string, role: string, person?: string): Promise<Account> => {
       await page.getByTestId('add-user-username').fill(username);
@@ -238,6 +238,18 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in Chromium', () => {
     await page.getByTestId('nav-dashboard').click();
     await page.getByTestId('chart-by-person-hidden').waitFor();
     expect(await page.getByTestId('chart-by-person').count()).toBe(0);
+    // System: the test server runs no malware scanner, so nothing is scanned and nothing quarantined.
+    await page.getByTestId('nav-system').click();
+    await poll(() => page.getByTestId('scanner-status').getAttribute('data-state')).toBe('not_configured');
+    expect(await page.getByTestId('scanner-status').textContent()).toBe('未配置');
+    expect(Number(await page.getByTestId('scan-count-not_scanned').getAttribute('data-count'))).toBeGreaterThan(0);
+    expect(await page.getByTestId('scan-count-infected').getAttribute('data-count')).toBe('0');
+    await page.getByTestId('no-infected').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'system.png') });
+    // Sources: no connector source (such as a WeCom chat archive) on the test server.
+    await page.getByTestId('nav-sources').click();
+    await page.getByTestId('no-connectors').waitFor();
+    expect(await page.getByTestId('source-row').count()).toBeGreaterThanOrEqual(2);
     await context.close();
   });
 

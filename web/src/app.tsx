@@ -17,6 +17,7 @@ const DashboardPage = lazy(() => import('./pages/dashboard').then((m) => ({ defa
 const AuditPage = lazy(() => import('./pages/audit').then((m) => ({ default: m.AuditPage })));
 const UsersPage = lazy(() => import('./pages/users').then((m) => ({ default: m.UsersPage })));
 const SourcesPage = lazy(() => import('./pages/sources').then((m) => ({ default: m.SourcesPage })));
+const SystemPage = lazy(() => import('./pages/system').then((m) => ({ default: m.SystemPage })));
 const AccountPage = lazy(() => import('./pages/account').then((m) => ({ default: m.AccountPage })));
 
 const NAV: { area: Area; label: MessageKey }[] = [
@@ -25,6 +26,7 @@ const NAV: { area: Area; label: MessageKey }[] = [
   { area: 'audit', label: 'nav.audit' },
   { area: 'users', label: 'nav.users' },
   { area: 'sources', label: 'nav.sources' },
+  { area: 'system', label: 'nav.system' },
   { area: 'account', label: 'nav.account' },
 ];
 
@@ -131,6 +133,8 @@ function Routes({ user }: { user: SessionUser }): ReactNode {
       return guard('users', <UsersPage />);
     case 'sources':
       return guard('sources', <SourcesPage />);
+    case 'system':
+      return guard('system', <SystemPage />);
     case 'account':
       return <AccountPage />;
     default:

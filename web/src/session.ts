@@ -38,7 +38,7 @@ export async function resetSession(qc: QueryClient): Promise<void> {
 
 // What each role may use (docs/api.md, roles table).
 
-export type Area = 'search' | 'conversation' | 'dashboard' | 'audit' | 'users' | 'sources' | 'account';
+export type Area = 'search' | 'conversation' | 'dashboard' | 'audit' | 'users' | 'sources' | 'system' | 'account';
 
 const ACCESS: Record<Area, readonly Role[]> = {
   search: ['compliance', 'employee'],
@@ -47,6 +47,8 @@ const ACCESS: Record<Area, readonly Role[]> = {
   audit: ['auditor'],
   users: ['admin'],
   sources: ['admin', 'compliance'],
+  /** Scanner health and quarantined attachments (permission system.health). */
+  system: ['admin'],
   account: ['admin', 'compliance', 'reviewer', 'auditor', 'employee'],
 };
 

@@ -55,12 +55,18 @@ export interface Person {
   name: string | null;
 }
 
+/** Malware scan of an attachment: only `clean` and `not_scanned` are served (pending: 409, infected: 403). */
+export type ScanStatus = 'not_scanned' | 'clean' | 'pending' | 'infected';
+export const SCAN_STATUSES: readonly ScanStatus[] = ['not_scanned', 'clean', 'pending', 'infected'];
+
 export interface AttachmentInfo {
   ordinal: number;
   name: string;
   mime: string | null;
   size: number;
   sha256?: string;
+  /** Absent from older servers (then the attachment is served). */
+  scan?: ScanStatus;
 }
 
 export interface ConversationRef {
@@ -168,10 +174,41 @@ export interface SourceRow {
   quarantined?: number;
 }
 
+export type LagLevel = 'ok' | 'warning' | 'critical' | 'never_synced';
+
+/** A connector source (e.g. a WeCom chat archive) that the server syncs itself. */
+export interface ConnectorRow {
+  name: string;
+  kind: string;
+  /** The seq watermark: the next sync continues after it. */
+  cursor: number;
+  lastSyncAt: string | null;
+  /** `completed`, `partial`, `failed` (others shown as they are). */
+  lastSyncStatus: string | null;
+  lastError: string | null;
+  /** Time since the last sync (null: never synced). */
+  lagMs: number | null;
+  /** `warning`: approaching WeCom's 5-day retention; `critical`: past it. */
+  lagLevel: LagLevel;
+  /** Media downloads by status (`downloading`, `done`, `failed`). */
+  media: Partial<Record<string, number>>;
+  /** The consent ledger, newest first. */
+  consent: { party: string; action: 'agree' | 'disagree' | (string & {}); time: string }[];
+}
+
 export interface SourcesResult {
   sources: SourceRow[];
   /** Quarantined lines, all sources together. */
   quarantined?: number;
+  /** Absent from older servers. */
+  connectors?: ConnectorRow[];
+}
+
+export interface ScanReport {
+  scanner: { configured: boolean; reachable: boolean; engine?: string };
+  counts: Record<ScanStatus, number>;
+  /** Infected attachments: blob id prefix, signature, size, the messages that carry them (no content). */
+  infected: { blob: string; signature: string | null; engine: string | null; scannedAt: string | null; size: number; messageKeys: (number | string)[] }[];
 }
 
 export interface AuditEvent {

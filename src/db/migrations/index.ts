@@ -7,6 +7,7 @@ import * as m0005 from './0005-accounts.js';
 import * as m0006 from './0006-passkeys.js';
 import * as m0007 from './0007-usage-rollups.js';
 import * as m0008 from './0008-connectors-and-scanning.js';
+import * as m0009 from './0009-directory.js';
 
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ export const migrations: Record<string, Migration> = {
   '0006-passkeys': m0006,
   '0007-usage-rollups': m0007,
   '0008-connectors-and-scanning': m0008,
+  '0009-directory': m0009,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -28,6 +28,14 @@ export interface PersonsTable {
   id: Generated<number>;
   ext_id: string;
   name: string | null;
+  /** From a directory sync (migration 0009): `member` of the corp or `external` contact. */
+  kind: Generated<string | null>;
+  /** JSON array of department names. */
+  departments: Generated<string | null>;
+  position: Generated<string | null>;
+  /** An external contact's company. */
+  company: Generated<string | null>;
+  directory_updated_at: Generated<number | null>;
 }
 
 export interface ConversationsTable {

@@ -32,6 +32,10 @@ export const weComSecretsSchema = z.object({
   proxyPassword: z.string().optional(),
   callbackToken: z.string().optional(),
   encodingAesKey: z.string().optional(),
+  /** Contacts (通讯录) secret: members and departments for the directory sync. */
+  contactsSecret: z.string().optional(),
+  /** Customer-contact (客户联系) secret: external contacts for the directory sync. */
+  customerSecret: z.string().optional(),
 });
 export type WeComSecrets = z.infer<typeof weComSecretsSchema>;
 
@@ -79,6 +83,8 @@ export interface AddWeComSourceInput {
   apiBase?: string | undefined;
   callbackTokenFile?: string | undefined;
   encodingAesKeyFile?: string | undefined;
+  contactsSecretFile?: string | undefined;
+  customerSecretFile?: string | undefined;
   syncIntervalSeconds?: number | undefined;
 }
 
@@ -94,6 +100,8 @@ export async function addWeComSource(ctx: Context, input: AddWeComSourceInput): 
     ...(input.proxyPasswordFile ? { proxyPassword: readSecretFile(input.proxyPasswordFile, '--proxy-password-file') } : {}),
     ...(input.callbackTokenFile ? { callbackToken: readSecretFile(input.callbackTokenFile, '--callback-token-file') } : {}),
     ...(input.encodingAesKeyFile ? { encodingAesKey: readSecretFile(input.encodingAesKeyFile, '--encoding-aes-key-file') } : {}),
+    ...(input.contactsSecretFile ? { contactsSecret: readSecretFile(input.contactsSecretFile, '--contacts-secret-file') } : {}),
+    ...(input.customerSecretFile ? { customerSecret: readSecretFile(input.customerSecretFile, '--customer-secret-file') } : {}),
   };
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {

@@ -2,6 +2,7 @@ import { useState, type ReactNode } from 'react';
 import { attachmentUrl, voiceWavUrl } from '../api';
 import { useI18n } from '../i18n';
 import { typeLabelKey } from '../labels';
+import { isServable } from '../scan-status';
 import type { AttachmentInfo, Hit } from '../types';
 import { Icon } from './icons';
 import { Dialog } from './ui';
@@ -163,11 +164,38 @@ function FileCard({ messageKey, a }: { messageKey: string; a: AttachmentInfo }):
   );
 }
 
+/**
+ * An attachment the server does not serve: `pending` (waits for the malware scan: 409) or `infected`
+ * (quarantined: 403). Its name and size only; its URL is never requested.
+ */
+function HeldAttachment({ a }: { a: AttachmentInfo }): ReactNode {
+  const { t, bytes } = useI18n();
+  const infected = a.scan === 'infected';
+  return (
+    <div className={`card held-card ${infected ? 'held-infected' : 'held-pending'}`} title={t(infected ? 'msg.quarantinedExplain' : 'msg.scanPendingExplain')} data-testid={infected ? 'attachment-infected' : 'attachment-pending'}>
+      <span className="card-main">
+        <span className="card-title">{a.name}</span>
+        <span className="card-sub">{bytes(a.size)}</span>
+      </span>
+      {infected ? (
+        <span className="badge badge-danger" data-testid="quarantined-badge">
+          <Icon name="shield" /> {t('msg.quarantined')}
+        </span>
+      ) : (
+        <span className="scan-pending" data-testid="scan-pending">
+          <Icon name="clock" /> {t('msg.scanPending')}
+        </span>
+      )}
+    </div>
+  );
+}
+
 function Attachments({ hit }: { hit: Hit }): ReactNode {
   if (hit.attachments.length === 0) return null;
   return (
     <div className="attachments">
       {hit.attachments.map((a) => {
+        if (!isServable(a.scan)) return <HeldAttachment key={a.ordinal} a={a} />;
         const k = kindOf(a, hit.type);
         if (k === 'image') return <Thumb key={a.ordinal} messageKey={hit.key} a={a} />;
         if (k === 'audio' || k === 'video') return <MediaPlayer key={a.ordinal} messageKey={hit.key} a={a} kind={k} />;

@@ -97,6 +97,15 @@ function HitRow({ hit, terms }: { hit: Hit; terms: readonly string[] }): ReactNo
             {hit.attachments.map((a) => (
               <li key={a.ordinal}>
                 <Icon name="clip" /> <Highlight text={a.name} terms={terms} />
+                {a.scan === 'pending' ? (
+                  <span className="badge badge-pending" data-testid="hit-scan-pending">
+                    {t('msg.scanPending')}
+                  </span>
+                ) : a.scan === 'infected' ? (
+                  <span className="badge badge-danger" data-testid="hit-quarantined">
+                    {t('msg.quarantined')}
+                  </span>
+                ) : null}
               </li>
             ))}
           </ul>
