@@ -98,6 +98,8 @@ describe.skipIf(!build.available)('WeCom sync through the SDK double', () => {
     s.addMessage({ seq: 101 + names.length, publickeyVer: 1, message: raw, msgid: /"msgid":"([^"]+)"/u.exec(raw)![1]! });
     const fileId = String((fixtures.file!.file as { sdkfileid: string }).sdkfileid);
     s.corruptMediaChunk(fileId, 4096, 1); // one corrupt chunk: md5 mismatch, downloaded again
+    const videoId = String((fixtures.video!.video as { sdkfileid: string }).sdkfileid);
+    s.corruptMediaChunk(videoId, 0, 'always'); // never matches: kept, with a flag
     process.env.WECOM_FAKE_DIR = s.write(scenarioDir('first')).dir;
 
     const r = await syncWeComSource(ctx, 'acme', { limit: 7, openClient: openConfiguredSdk, sleep: fast });
@@ -110,7 +112,10 @@ describe.skipIf(!build.available)('WeCom sync through the SDK double', () => {
     expect(r.batches).toBe(Math.ceil((names.length + 1) / 7));
     expect(r.consentEvents).toBe(2);
     expect(r.media.failed).toBe(0);
-    expect(r.media.md5Mismatches).toBe(0);
+    expect(r.media.md5Mismatches).toBe(1);
+    const video = (await searchMessages(ctx, { query: 'type:video source:wecom:acme', limit: 5, offset: 0 })).messages.find((m) => m.id === fixtures.video!.msgid)!;
+    expect((video.fields as { wecom: { md5Mismatch?: string[] } }).wecom.md5Mismatch).toHaveLength(1);
+    expect(video.attachments).toHaveLength(1);
     expect((await loadWeComSource(ctx, 'acme')).cursorSeq).toBe(r.toSeq);
 
     // Searchable, attributed to the right source, with the media byte-identical.

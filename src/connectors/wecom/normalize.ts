@@ -95,6 +95,8 @@ export interface WeComFields {
   content?: { [key: string]: unknown };
   /** Attachments the sync could not fetch (set by `attachDownloadedMedia`). */
   missingAttachments?: string[];
+  /** Attachments kept although their bytes never matched WeCom's md5sum, even after a fresh download (set by the sync). */
+  md5Mismatch?: string[];
 }
 
 export type WeComRecordInput = RecordInput & { wecom: WeComFields; originalType?: string };

@@ -221,12 +221,18 @@ async function prepareItem(
   if (!n.ok) return { prepared: { line, reason: `seq ${item.seq}: ${n.reason}`, content: text } };
   const attachments: InMemoryAttachment[] = [];
   const missing: string[] = [];
+  const md5Mismatch: string[] = [];
   for (const ref of n.media) {
     const got = await downloadMedia(ctx, client, source, ref, sleep, summary);
-    if (got) attachments.push({ name: ref.name, mime: ref.mime, data: got });
-    else missing.push(ref.name);
+    if (!got) missing.push(ref.name);
+    else {
+      attachments.push({ name: ref.name, mime: ref.mime, data: got.data });
+      if (got.md5Mismatch) md5Mismatch.push(ref.name);
+    }
   }
-  const record: WeComRecordInput = missing.length > 0 ? { ...n.record, wecom: { ...n.record.wecom, missingAttachments: missing } } : n.record;
+  // Kept with a flag: a file whose bytes never matched WeCom's md5sum, even after a fresh download.
+  const wecom = { ...n.record.wecom, ...(missing.length > 0 ? { missingAttachments: missing } : {}), ...(md5Mismatch.length > 0 ? { md5Mismatch } : {}) };
+  const record: WeComRecordInput = { ...n.record, wecom };
   const prepared = prepareRecordObject({ ...record, attachments: undefined } as Record<string, unknown>, { line, text, attachments, dedupKey: ctx.keys.dedupKey });
   return { prepared, ...(n.event?.kind === 'consent' ? { consent: n.event } : {}) };
 }
@@ -283,7 +289,7 @@ function appendSpool(path: string, key: Buffer, fileKey: string, index: number, 
 
 async function downloadMedia(
   ctx: Context, client: WeComArchiveClient, source: WeComSource, ref: WeComMediaRef, sleep: (ms: number) => Promise<void>, summary: WeComSyncSummary,
-): Promise<Buffer | undefined> {
+): Promise<{ data: Buffer; md5Mismatch: boolean } | undefined> {
   const fileKey = createHash('sha256').update(`${source.sourceId}\0${ref.sdkfileid}`).digest('hex');
   const dir = join(ctx.config.dataDir, SPOOL_DIR);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -333,6 +339,7 @@ async function downloadMedia(
     }
     const data = Buffer.concat(parts);
     rmSync(path, { force: true });
+    let md5Mismatch = false;
     if (ref.md5sum && createHash('md5').update(data).digest('hex') !== ref.md5sum.toLowerCase()) {
       if (attempt === 0) {
         // A corrupt transfer: download once more from the start.
@@ -340,10 +347,11 @@ async function downloadMedia(
         continue;
       }
       summary.media.md5Mismatches++;
+      md5Mismatch = true;
       await settings.saveMedia(ctx.db, { source_id: source.sourceId, file_id: ref.sdkfileid, index_buf: indexBuf, received, status: 'done', attempts, problem: 'md5_mismatch', updated_at: now() });
     }
     summary.media.downloaded++;
-    return data;
+    return { data, md5Mismatch };
   }
   throw fatalError('wecom.media_unreachable', 'unreachable');
 }
