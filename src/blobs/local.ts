@@ -820,44 +820,17 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
   }
 
   async function writeTo(blob: BlobRef, destPath: string): Promise<void> {
-    const fh = await openObject(blob.id);
     const destDir = dirname(destPath);
     const tmp = join(destDir, `.${basename(destPath)}.${tempSuffix()}`);
-    let dek: Buffer | undefined;
     try {
-      const { size: fileSize } = await fh.stat();
-      const header = readObjectHeader(await readAt(fh, 0, Math.min(fileSize, MAX_HEADER_LENGTH)));
-      checkHeaderAgainstRow(header, blob);
-      dek = unwrapDek(blob.id, blob.bucket, blob.wrappedDek);
-      const opener = new ChunkOpener({ key: dek, noncePrefix: header.noncePrefix, aadPrefix: chunkAadPrefix(header.fixed, blob.id), chunkSize: header.chunkSize });
-      const stored = openAll(readRange(fh, header.bodyOffset, fileSize), opener);
-      const plain = blob.compression === 'gzip' ? gunzipAll(stored) : stored;
-      const sha = createHash('sha256');
-      let size = 0;
-      async function* verified(): AsyncGenerator<Buffer> {
-        for await (const piece of plain) {
-          size += piece.length;
-          if (size > blob.size) throw new CorruptObject('larger than the size in the database');
-          sha.update(piece);
-          yield piece;
-        }
-      }
-      try {
-        await writeNewFile(tmp, verified());
-        if (size !== blob.size) throw new CorruptObject('size differs from the database');
-        if (sha.digest('hex') !== blob.sha256) throw new CorruptObject('SHA-256 differs from the database');
-        await rename(tmp, destPath);
-      } catch (e) {
-        await removeQuietly(tmp);
-        throw e;
-      }
-      await syncDir(destDir);
+      // read() authenticates every chunk and checks size and SHA-256 before it ends: only then is the file renamed into place.
+      await writeNewFile(tmp, read(blob));
+      await rename(tmp, destPath);
     } catch (e) {
-      throw toAppError(blob.id, e);
-    } finally {
-      dek?.fill(0);
-      await fh.close();
+      await removeQuietly(tmp);
+      throw e;
     }
+    await syncDir(destDir);
   }
 
   async function* read(blob: BlobRef): AsyncGenerator<Buffer> {

@@ -1,5 +1,6 @@
 import { crc32, deflateSync } from 'node:zlib';
 import type { TestRecord } from '../support/records.js';
+import { wavOf } from '../../src/media/voice.js';
 
 /**
  * The browser tests' own conversations, added on top of the demo corpus: a direct chat of 张伟
@@ -18,21 +19,7 @@ export function wavTone(seconds: number, rate = 8000): Buffer {
   const n = Math.round(seconds * rate);
   const data = Buffer.alloc(n * 2);
   for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 440 * i) / rate) * 8000), i * 2);
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'ascii');
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVE', 8, 'ascii');
-  h.write('fmt ', 12, 'ascii');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20); // PCM
-  h.writeUInt16LE(1, 22); // mono
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'ascii');
-  h.writeUInt32LE(data.length, 40);
-  return Buffer.concat([h, data]);
+  return wavOf(data, rate);
 }
 
 /** An RGB PNG with a diagonal two-colour pattern. */
