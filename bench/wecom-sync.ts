@@ -82,5 +82,5 @@ say(`| baseline: plain better-sqlite3 inserts of the decrypted messages | ${Math
 say(`| RSA-2048 PKCS#1 v1.5 unwrap of encrypt_random_key alone (OpenSSL, one core) | ${Math.round(rsaPerS).toLocaleString('en')} msg/s |`);
 say(`| WeKeep sync end to end (pull, unwrap, decrypt, normalize, store, index, audit; ${r.batches} batches) | ${Math.round(syncPerS).toLocaleString('en')} msg/s (${syncS.toFixed(1)} s) |`);
 say(`| ratio sync / baseline | ${(syncPerS / baselinePerS).toFixed(3)} |`);
-say(`| share of the sync spent in the RSA step | ${((N / rsaPerS / syncS) * 100).toFixed(0)} % |`);
+say(`| one core's RSA time for all keys / the sync's wall time (the unwraps run on every core) | ${((N / rsaPerS / syncS) * 100).toFixed(0)} % |`);
 say(`| imported / duplicates / quarantined | ${r.imported} / ${r.duplicates} / ${r.quarantined} |`);
