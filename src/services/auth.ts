@@ -99,7 +99,7 @@ export async function loadSession(ctx: Context, token: string, policy: SessionPo
   if (row.expires_at <= now || row.last_seen_at <= now - policy.idleMs) {
     await sessions.deleteSession(ctx.db, id);
     if (row.user_id !== null && row.state === 'signed_in') {
-      await appendAudit(ctx, ctx.db, { action: 'auth.session.expired', subject: `user-id:${row.user_id}`, details: { session: row.public_id } });
+      await appendAudit(ctx, ctx.db, { action: 'auth.session.expired', actor: 'system', subject: `user-id:${row.user_id}`, details: { session: row.public_id } });
     }
     return undefined;
   }
