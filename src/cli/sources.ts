@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { reportSources } from '../services/sources.js';
 import { openConfiguredSdk } from '../connectors/wecom/open-configured.js';
+import { connectorStatuses } from '../services/connectors/connector-status.js';
 import { addWeComSource, updateWeComSource } from '../services/connectors/wecom-source.js';
 import { syncWeComDirectory } from '../services/connectors/wecom-directory.js';
 import { syncWeComSource } from '../services/connectors/wecom-sync.js';
@@ -9,10 +10,17 @@ import { intOption, printJson, printLine, setExitStatus, withContext } from './c
 async function listAction(opts: { json?: boolean }, cmd: Command): Promise<void> {
   await withContext(cmd, async (ctx) => {
     const sources = await reportSources(ctx);
-    if (opts.json) return printJson({ sources });
+    const connectors = await connectorStatuses(ctx);
+    if (opts.json) return printJson({ sources, connectors });
     if (sources.length === 0) return printLine('no sources yet');
     for (const s of sources) {
       printLine(`${s.name}: ${s.records} records, seq ${s.firstSeq ?? '–'}..${s.lastSeq ?? '–'}, last message ${s.lastTime ?? '–'}`);
+      const c = connectors.find((x) => x.name === s.name);
+      if (c) {
+        const lag = c.lagMs === null ? 'never synced' : `last sync ${c.lastSyncAt} (${c.lastSyncStatus ?? '?'}), ${(c.lagMs / 3_600_000).toFixed(1)} h ago`;
+        printLine(`  ${c.kind} connector: cursor ${c.cursor}, ${lag}${c.lagLevel === 'warning' ? ' — WARNING: approaching WeCom\'s 5-day retention' : c.lagLevel === 'critical' ? ' — CRITICAL: past WeCom\'s 5-day retention, messages may be lost' : ''}`);
+        if (c.lastError) printLine(`  last error: ${c.lastError}`);
+      }
       if (s.gapCount > 0) {
         printLine(`  ${s.gapCount} gap(s), ${s.missing} seq(s) missing: ${s.gaps.slice(0, 10).map((g) => (g.from === g.to ? `${g.from}` : `${g.from}-${g.to}`)).join(', ')}${s.gapCount > 10 ? ', …' : ''}`);
       }
