@@ -108,5 +108,5 @@ describe('wekeep users', () => {
     const events = runCliJson<{ action: string }[]>(['audit', 'list', '--data', data, '--limit', '50']);
     const actions = (Array.isArray(events) ? events : (events as unknown as { events: { action: string }[] }).events).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['user.created', 'user.disabled', 'user.role_changed', 'user.reset']));
-  });
+  }, 240_000); // a dozen CLI processes: slow on a loaded 2-core machine
 });
