@@ -1,25 +1,14 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { lazy, Suspense, useEffect, type ReactNode } from 'react';
+import { useEffect, type ReactNode } from 'react';
 import { api, onUnauthorized } from './api';
 import { ErrorMessage, Loading } from './components/ui';
 import { LANGS, useI18n, type Lang, type MessageKey } from './i18n';
+import { AccountPage, AuditPage, ConversationPage, DashboardPage, MessagePage, preloadWhenIdle, SearchPage, SetupPage, SignInPage, SourcesPage, SystemPage, UsersPage } from './lazy-pages';
 import { href, navigate, useRoute } from './router';
 import { homeOf, mayUse, resetSession, setSignedOut, useSession, type Area } from './session';
 import type { SessionInfo, SessionUser } from './types';
 
-// Pages are code-split: the first screen (sign-in) loads none of them.
-const SignInPage = lazy(() => import('./pages/sign-in').then((m) => ({ default: m.SignInPage })));
-const SetupPage = lazy(() => import('./pages/setup').then((m) => ({ default: m.SetupPage })));
-const SearchPage = lazy(() => import('./pages/search').then((m) => ({ default: m.SearchPage })));
-const ConversationPage = lazy(() => import('./pages/conversation').then((m) => ({ default: m.ConversationPage })));
-const MessagePage = lazy(() => import('./pages/conversation').then((m) => ({ default: m.MessagePage })));
-const DashboardPage = lazy(() => import('./pages/dashboard').then((m) => ({ default: m.DashboardPage })));
-const AuditPage = lazy(() => import('./pages/audit').then((m) => ({ default: m.AuditPage })));
-const UsersPage = lazy(() => import('./pages/users').then((m) => ({ default: m.UsersPage })));
-const SourcesPage = lazy(() => import('./pages/sources').then((m) => ({ default: m.SourcesPage })));
-const SystemPage = lazy(() => import('./pages/system').then((m) => ({ default: m.SystemPage })));
-const AccountPage = lazy(() => import('./pages/account').then((m) => ({ default: m.AccountPage })));
-
+// Pages are code-split (lazy-pages.tsx): the first screen loads only its own page.
 const NAV: { area: Area; label: MessageKey }[] = [
   { area: 'search', label: 'nav.search' },
   { area: 'dashboard', label: 'nav.dashboard' },
@@ -151,6 +140,9 @@ export function App(): ReactNode {
 
   const first = route.segments[0];
   const user = session.data?.status === 'signed_in' ? session.data.user : undefined;
+  const role = user?.role;
+  // Once the first screen is there: the chunks of the other pages this role may open, when idle.
+  useEffect(() => (role === undefined ? undefined : preloadWhenIdle([...NAV.map((n) => n.area), 'conversation' as const].filter((a) => mayUse(role, a)))), [role]);
 
   let body: ReactNode;
   if (first === 'setup') {
@@ -176,7 +168,7 @@ export function App(): ReactNode {
     <div className="app">
       <Header user={first === 'setup' ? undefined : user} current={first} />
       <main className="app-main" id="main">
-        <Suspense fallback={<Loading />}>{body}</Suspense>
+        {body}
       </main>
     </div>
   );

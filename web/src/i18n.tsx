@@ -10,11 +10,19 @@ export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 
 export type Params = Record<string, string | number>;
 
+// Intl formatters are costly to create: one per language, made on first use.
+const numberFormats = new Map<Lang, Intl.NumberFormat>();
+function numberFormat(lang: Lang): Intl.NumberFormat {
+  let nf = numberFormats.get(lang);
+  if (!nf) numberFormats.set(lang, (nf = new Intl.NumberFormat(lang)));
+  return nf;
+}
+
 /** Replaces `{name}` placeholders. Numbers are formatted for the language. */
 export function translate(lang: Lang, key: MessageKey, params?: Params): string {
   const template = messages[lang][key] ?? messages['zh-CN'][key] ?? key;
   if (!params) return template;
-  const nf = new Intl.NumberFormat(lang);
+  const nf = numberFormat(lang);
   return template.replace(/\{(\w+)\}/g, (m, name: string) => {
     const v = params[name];
     if (v === undefined) return m;
@@ -97,12 +105,17 @@ export function I18nProvider({ children }: { children: ReactNode }): ReactNode {
   }, []);
 
   const value = useMemo<I18n>(() => {
-    const nf = new Intl.NumberFormat(lang);
-    const nf1 = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
-    const dtf = new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'zh-CN', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
-    const tf = new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'zh-CN', { timeZone, hour: '2-digit', minute: '2-digit', hour12: false });
-    const df = new Intl.DateTimeFormat(lang, { timeZone, year: 'numeric', month: 'long', day: 'numeric', weekday: 'long' });
-    const kf = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    // Made when first used: a page that shows no dates makes no date formatter.
+    const once = <T,>(make: () => T): (() => T) => {
+      let v: T | undefined;
+      return () => (v ??= make());
+    };
+    const nf = (): Intl.NumberFormat => numberFormat(lang);
+    const nf1 = once(() => new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }));
+    const dtf = once(() => new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'zh-CN', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }));
+    const tf = once(() => new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'zh-CN', { timeZone, hour: '2-digit', minute: '2-digit', hour12: false }));
+    const df = once(() => new Intl.DateTimeFormat(lang, { timeZone, year: 'numeric', month: 'long', day: 'numeric', weekday: 'long' }));
+    const kf = once(() => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }));
     const toDate = (v: string | number): Date => new Date(v);
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
     return {
@@ -111,7 +124,7 @@ export function I18nProvider({ children }: { children: ReactNode }): ReactNode {
       timeZone,
       setTimeZone,
       t: (key, params) => translate(lang, key, params),
-      num: (n) => nf.format(n),
+      num: (n) => nf().format(n),
       bytes: (n) => {
         let v = n;
         let i = 0;
@@ -119,12 +132,12 @@ export function I18nProvider({ children }: { children: ReactNode }): ReactNode {
           v /= 1024;
           i++;
         }
-        return `${i === 0 ? nf.format(v) : nf1.format(v)} ${units[i]}`;
+        return `${i === 0 ? nf().format(v) : nf1().format(v)} ${units[i]}`;
       },
-      dateTime: (v) => dtf.format(toDate(v)),
-      time: (v) => tf.format(toDate(v)),
-      day: (v) => df.format(toDate(v)),
-      dayKey: (v) => kf.format(toDate(v)),
+      dateTime: (v) => dtf().format(toDate(v)),
+      time: (v) => tf().format(toDate(v)),
+      day: (v) => df().format(toDate(v)),
+      dayKey: (v) => kf().format(toDate(v)),
     };
   }, [lang, setLang, timeZone, setTimeZone]);
 

@@ -56,6 +56,17 @@ describe('query tools', () => {
     expect(highlightSegments('text', [])).toEqual([{ text: 'text', match: false }]);
   });
 
+  it('highlights with the terms of each call (the expression of the last terms is reused)', () => {
+    const terms = ['合同'];
+    expect(highlightSegments('合同 协议', terms).filter((s) => s.match)).toEqual([{ text: '合同', match: true }]);
+    expect(highlightSegments('合同 协议', ['协议']).filter((s) => s.match)).toEqual([{ text: '协议', match: true }]);
+    expect(highlightSegments('合同 协议', ['协议', '']).filter((s) => s.match)).toEqual([{ text: '协议', match: true }]);
+    expect(highlightSegments('合同 协议', [''])).toEqual([{ text: '合同 协议', match: false }]);
+    terms.push('协议');
+    expect(highlightSegments('合同 协议', terms).filter((s) => s.match).map((s) => s.text)).toEqual(['合同', '协议']);
+    expect(highlightSegments('', terms)).toEqual([{ text: '', match: false }]);
+  });
+
   it('cuts long texts around the first match', () => {
     const long = `${'甲'.repeat(500)}合同${'乙'.repeat(500)}`;
     const s = snippet(long, ['合同'], 100);

@@ -121,11 +121,22 @@ export interface Segment {
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+// The expression of the last set of terms: a page of hits highlights 50 texts with the same terms.
+let cachedTerms: readonly string[] | null = null;
+let cachedRe: RegExp | null = null;
+
+function termsRegExp(terms: readonly string[]): RegExp | null {
+  if (cachedTerms !== null && cachedTerms.length === terms.length && cachedTerms.every((t, i) => t === terms[i])) return cachedRe;
+  const usable = terms.filter((t) => t !== '').sort((a, b) => b.length - a.length);
+  cachedTerms = [...terms];
+  cachedRe = usable.length === 0 ? null : new RegExp(`(${usable.map(escapeRe).join('|')})`, 'giu');
+  return cachedRe;
+}
+
 /** Splits `text` into plain and matched segments; every term is matched as a case-insensitive substring. */
 export function highlightSegments(text: string, terms: readonly string[]): Segment[] {
-  const usable = terms.filter((t) => t !== '').sort((a, b) => b.length - a.length);
-  if (usable.length === 0 || text === '') return [{ text, match: false }];
-  const re = new RegExp(`(${usable.map(escapeRe).join('|')})`, 'giu');
+  const re = text === '' ? null : termsRegExp(terms);
+  if (re === null) return [{ text, match: false }];
   const out: Segment[] = [];
   let last = 0;
   for (const m of text.matchAll(re)) {

@@ -1,16 +1,19 @@
-import { useQuery, type QueryClient, type UseQueryResult } from '@tanstack/react-query';
+import { queryOptions, useQuery, type QueryClient, type UseQueryResult } from '@tanstack/react-query';
 import { api } from './api';
-import type { Role, SessionInfo, SessionUser } from './types';
+import { ROLES, type Role, type SessionInfo, type SessionUser } from './types';
 
 export const SESSION_KEY = ['session'] as const;
 
+/** The session query (shared by the app and the start-up prefetch in boot.ts). */
+export const sessionQuery = queryOptions({
+  queryKey: SESSION_KEY,
+  queryFn: ({ signal }) => api.get<SessionInfo>('/auth/session', { signal }),
+  staleTime: 5 * 60_000,
+  retry: 1,
+});
+
 export function useSession(): UseQueryResult<SessionInfo> {
-  return useQuery({
-    queryKey: SESSION_KEY,
-    queryFn: ({ signal }) => api.get<SessionInfo>('/auth/session', { signal }),
-    staleTime: 5 * 60_000,
-    retry: 1,
-  });
+  return useQuery(sessionQuery);
 }
 
 export function useUser(): SessionUser | undefined {
@@ -66,5 +69,37 @@ export function homeOf(role: Role): Area {
       return 'users';
     default:
       return 'account';
+  }
+}
+
+/** The area a hash's first segment opens: undefined for the role's start page (`#/`), null for no page of an area. */
+export function areaOf(first: string | undefined): Area | undefined | null {
+  if (first === undefined) return undefined;
+  if (first === 'c' || first === 'm') return 'conversation';
+  return first !== 'conversation' && Object.hasOwn(ACCESS, first) ? (first as Area) : null;
+}
+
+// The role of the last signed-in session in this browser: a hint (the cookie is HttpOnly) that lets
+// the start-up code fetch the current page's chunk and data while the session is still being asked
+// for. The server decides: a wrong hint costs one request answered 401 and nothing else.
+const ROLE_HINT_KEY = 'wekeep.role';
+
+export function roleHint(): Role | undefined {
+  try {
+    const r = window.localStorage.getItem(ROLE_HINT_KEY);
+    return (ROLES as readonly (string | null)[]).includes(r) ? (r as Role) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps the hint in step with the session: the role while signed in, nothing otherwise. */
+export function rememberSession(info: SessionInfo | undefined): void {
+  if (info === undefined) return;
+  try {
+    if (info.status === 'signed_in' && info.user) window.localStorage.setItem(ROLE_HINT_KEY, info.user.role);
+    else window.localStorage.removeItem(ROLE_HINT_KEY);
+  } catch {
+    // Storage may be disabled: no hint, the start-up code then waits for the session.
   }
 }

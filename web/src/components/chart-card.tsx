@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { downloadCsv, toCsv, type Cell } from '../csv';
 import { useI18n } from '../i18n';
-import { echarts, type EChartsOption } from './echarts';
+import type { echarts, EChartsOption } from './echarts';
 
 export interface Column {
   label: string;
@@ -10,26 +10,78 @@ export interface Column {
   numeric?: boolean;
 }
 
+/** ECharts (about 600 kB) is a chunk of its own, asked for when the first chart is about to be drawn: never part of a page's first screen. */
+const loadCharts = () => import('./echarts');
+
+let turn: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `draw` after the charts queued before it, in a task of its own after the next frame: a page of
+ * charts appears one chart at a time, with its numbers on screen first, instead of after all of them.
+ */
+function inTurn(draw: () => void): void {
+  turn = turn.then(
+    () =>
+      new Promise<void>((done) => {
+        window.requestAnimationFrame(() =>
+          window.setTimeout(() => {
+            try {
+              draw();
+            } finally {
+              done();
+            }
+          }, 0),
+        );
+      }),
+  );
+}
+
+// Tooltips drawn on the canvas: the HTML tooltip writes inline style attributes, which the CSP forbids.
+const withCanvasTooltip = (option: EChartsOption): EChartsOption => {
+  const tooltip = (option as { tooltip?: object }).tooltip;
+  return tooltip ? { ...option, tooltip: { ...tooltip, renderMode: 'richText' } } : option;
+};
+
 export function EChart({ option, tall, label }: { option: EChartsOption; tall?: boolean; label: string }): ReactNode {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
+  const latest = useRef(option);
   useEffect(() => {
     const node = el.current;
     if (!node) return undefined;
-    const c = echarts.init(node, undefined, { renderer: 'canvas' });
-    chart.current = c;
-    const ro = new ResizeObserver(() => c.resize());
-    ro.observe(node);
+    let live = true;
+    let ro: ResizeObserver | undefined;
+    // When the library cannot be loaded, the chart stays empty (its table and CSV still work).
+    loadCharts().then(
+      ({ echarts }) =>
+        inTurn(() => {
+          if (!live) return;
+          const c = echarts.init(node, undefined, { renderer: 'canvas' });
+          chart.current = c;
+          c.setOption(withCanvasTooltip(latest.current), { notMerge: true });
+          let width = node.clientWidth;
+          let height = node.clientHeight;
+          ro = new ResizeObserver(() => {
+            // Not for the first report (the size the chart was just drawn at).
+            if (node.clientWidth === width && node.clientHeight === height) return;
+            width = node.clientWidth;
+            height = node.clientHeight;
+            c.resize();
+          });
+          ro.observe(node);
+        }),
+      () => undefined,
+    );
     return () => {
-      ro.disconnect();
-      c.dispose();
+      live = false;
+      ro?.disconnect();
+      chart.current?.dispose();
       chart.current = null;
     };
   }, []);
   useEffect(() => {
-    // Tooltips drawn on the canvas: the HTML tooltip writes inline style attributes, which the CSP forbids.
-    const tooltip = (option as { tooltip?: object }).tooltip;
-    chart.current?.setOption(tooltip ? { ...option, tooltip: { ...tooltip, renderMode: 'richText' } } : option, { notMerge: true });
+    latest.current = option;
+    chart.current?.setOption(withCanvasTooltip(option), { notMerge: true });
   }, [option]);
   return <div ref={el} className={tall ? 'chart chart-tall' : 'chart'} role="img" aria-label={label} />;
 }

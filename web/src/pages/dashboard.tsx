@@ -1,6 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState, type ReactNode } from 'react';
-import { api, withQuery } from '../api';
 import { ChartCard, type Column } from '../components/chart-card';
 import type { EChartsOption } from '../components/echarts';
 import { ErrorMessage, Loading } from '../components/ui';
@@ -8,6 +7,7 @@ import type { Cell } from '../csv';
 import { addDays, daysBetween, fillDays, forecastGrowth } from '../forecast';
 import { useI18n, type I18n } from '../i18n';
 import { typeLabelKey } from '../labels';
+import { statsQuery } from '../queries';
 import { useUser } from '../session';
 import type { GroupRow, Stats } from '../types';
 
@@ -327,7 +327,7 @@ export function DashboardPage(): ReactNode {
   const i18n = useI18n();
   const { t } = i18n;
   const user = useUser();
-  const stats = useQuery({ queryKey: ['stats'], queryFn: ({ signal }) => api.get<Stats>(withQuery('/stats', { topPersons: 20 }), { signal }), staleTime: 60_000 });
+  const stats = useQuery(statsQuery());
   const typeLabel = useMemo(() => (r: GroupRow) => t(typeLabelKey(r.key)), [t]);
   const plainLabel = useMemo(() => (r: GroupRow) => r.key, []);
   const personLabel = useMemo(() => (r: GroupRow & { name?: string | null }) => (r.name ? `${r.name} (${r.key})` : r.key), []);

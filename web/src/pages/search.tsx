@@ -1,17 +1,17 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
-import { api, withQuery } from '../api';
 import { Highlight } from '../components/highlight';
 import { Icon } from '../components/icons';
 import { ErrorMessage, Loading, Pager } from '../components/ui';
 import { useI18n, type MessageKey } from '../i18n';
 import { typeLabelKey } from '../labels';
+import { conversationsQuery, CONVERSATIONS_PAGE_SIZE, pageParam, SEARCH_PAGE_SIZE, searchQuery } from '../queries';
 import { getFilter, hasFlag, highlightTerms, RECORD_TYPES, setFilter, setFlag, snippet } from '../query-tools';
 import { href, navigate, useRoute } from '../router';
 import { useUser } from '../session';
-import type { ConversationSummary, Hit, SearchResult } from '../types';
+import type { Hit } from '../types';
 
-export const PAGE_SIZE = 50;
+export const PAGE_SIZE = SEARCH_PAGE_SIZE;
 
 /** Where a hit opens: its conversation around the message, or the message page when the hit carries no conversation key. */
 export const hitHref = (hit: Hit): string => (hit.conversation.key ? href(['c', hit.conversation.key], { around: hit.key }) : href(['m', hit.key]));
@@ -115,19 +115,13 @@ function HitRow({ hit, terms }: { hit: Hit; terms: readonly string[] }): ReactNo
   );
 }
 
-const CONVERSATIONS_PAGE = 20;
-
 /** The conversations the reader may open, busiest first (shown while no query is typed). */
 function Conversations({ page, onPage }: { page: number; onPage: (p: number) => void }): ReactNode {
   const { t, num, dateTime } = useI18n();
-  const list = useQuery({
-    queryKey: ['conversations', page],
-    queryFn: ({ signal }) => api.get<{ total: number; conversations: ConversationSummary[] }>(withQuery('/conversations', { limit: CONVERSATIONS_PAGE, offset: (page - 1) * CONVERSATIONS_PAGE }), { signal }),
-    placeholderData: keepPreviousData,
-  });
+  const list = useQuery({ ...conversationsQuery(page), placeholderData: keepPreviousData });
   if (list.isPending) return <Loading />;
   if (list.error) return <ErrorMessage error={list.error} />;
-  const pages = Math.max(1, Math.ceil(list.data.total / CONVERSATIONS_PAGE));
+  const pages = Math.max(1, Math.ceil(list.data.total / CONVERSATIONS_PAGE_SIZE));
   return (
     <section className="conversation-list" aria-labelledby="conversations-title">
       <h2 id="conversations-title">{t('search.conversations', { n: list.data.total })}</h2>
@@ -160,19 +154,14 @@ export function SearchPage(): ReactNode {
   const route = useRoute();
   const user = useUser();
   const q = route.params.get('q') ?? '';
-  const page = Math.max(1, Number.parseInt(route.params.get('page') ?? '1', 10) || 1);
+  const page = pageParam(route.params, 'page');
   const [draft, setDraft] = useState(q);
   const [showFilters, setShowFilters] = useState(false);
   useEffect(() => setDraft(q), [q]);
 
   const run = (query: string, p = 1): void => navigate(href(['search'], { q: query.trim(), page: p > 1 ? p : undefined }));
 
-  const result = useQuery({
-    queryKey: ['search', q, page],
-    queryFn: ({ signal }) => api.get<SearchResult>(withQuery('/search', { q, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }), { signal }),
-    enabled: q.trim() !== '',
-    placeholderData: keepPreviousData,
-  });
+  const result = useQuery({ ...searchQuery(q, page), enabled: q.trim() !== '', placeholderData: keepPreviousData });
   const terms = useMemo(() => highlightTerms(q), [q]);
   const pageCount = result.data ? Math.max(1, Math.ceil(result.data.total / PAGE_SIZE)) : 1;
 
@@ -237,7 +226,7 @@ export function SearchPage(): ReactNode {
       {q.trim() === '' ? (
         <>
           <p className="hint">{t('search.empty')}</p>
-          <Conversations page={Math.max(1, Number.parseInt(route.params.get('cpage') ?? '1', 10) || 1)} onPage={(p) => navigate(href(['search'], { cpage: p > 1 ? p : undefined }))} />
+          <Conversations page={pageParam(route.params, 'cpage')} onPage={(p) => navigate(href(['search'], { cpage: p > 1 ? p : undefined }))} />
         </>
       ) : result.isPending ? (
         <Loading />
