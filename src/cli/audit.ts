@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
+import { wormState } from '../services/disposition-worm.js';
 import {
   checkConsistencyProof, checkInclusionProof, consistencyProof, currentHead, inclusionProof, listAuditEvents, MAX_LIST_LIMIT, parseHeadJson,
   verifyAuditLog, verifyHeadSignature, type AuditVerifyReport, type HeadJson,
@@ -29,9 +30,12 @@ that also catches an insider who rewrote history and re-signed it with the real 
     .addHelpText('after', '\nExit status: 0 when the log is intact, 1 when any problem is found (each one is listed).')
     .action(async (opts: { since?: string; json?: boolean }, cmd: Command) => {
       const sinceHead = opts.since ? readHeadFile(opts.since) : undefined;
-      const report = await withContext(cmd, (ctx) => verifyAuditLog(ctx, { sinceHead }));
-      if (opts.json) printJson(report);
-      else printVerifyReport(report, sinceHead);
+      const { report, worm } = await withContext(cmd, async (ctx) => ({ report: await verifyAuditLog(ctx, { sinceHead }), worm: await wormState(ctx.db) }));
+      if (opts.json) printJson({ ...report, worm: worm.enabled });
+      else {
+        printVerifyReport(report, sinceHead);
+        printLine(`Mode: ${worm.enabled ? `WORM (records cannot be deleted before their retention floor)${worm.enabledAt === null ? '' : `, enabled ${new Date(worm.enabledAt).toISOString()} by ${worm.enabledBy ?? '?'}`}` : 'standard (not WORM)'}`);
+      }
       if (!report.ok) setExitStatus(1);
     });
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { importDemoCorpus } from '../services/demo.js';
+import { enableWorm } from '../services/disposition-worm.js';
 import type { ImportSummary } from '../services/import.js';
 import { initStore } from '../services/store.js';
 import { configOf, intOption, printJson, printLine } from './common.js';
@@ -10,6 +11,7 @@ export function registerInitCommand(program: Command): void {
     .command('init')
     .description('create a new encrypted store: data dir, encrypted database, blob dir, keyring and master key file (0600)')
     .option('--demo [messages]', 'also generate and import a demo corpus (default 100000 messages)', intOption('--demo', 10_000_000))
+    .option('--worm', 'WORM mode from the start: no record can be deleted before its retention floor, by anyone (irreversible)')
     .option('--json', 'machine-readable output')
     .addHelpText('after', `
 The master key is generated into <data>/master.key (mode 0600) unless --key-file names another
@@ -17,10 +19,11 @@ place, an existing key file is given, or WEKEEP_MASTER_KEY holds it (64 hex char
 Keep a copy of the master key somewhere safe: without it the archive cannot be read.
 
 Example: wekeep init --demo        a store with 100,000 demo messages, ready to search`)
-    .action(async (opts: { json?: boolean; demo?: number | true }, cmd: Command) => {
+    .action(async (opts: { json?: boolean; demo?: number | true; worm?: boolean }, cmd: Command) => {
       const { ctx, result } = await initStore(configOf(cmd));
       let demo: ImportSummary | undefined;
       try {
+        if (opts.worm) await enableWorm(ctx, { confirm: true });
         if (opts.demo !== undefined) {
           const bar = createProgressBar('importing demo');
           demo = await importDemoCorpus(ctx, { messages: opts.demo === true ? 100_000 : opts.demo, onProgress: opts.json ? undefined : (p) => bar.update(p.bytesRead, p.totalBytes, `${p.imported} archived`) });
@@ -29,12 +32,13 @@ Example: wekeep init --demo        a store with 100,000 demo messages, ready to 
       } finally {
         await ctx.close();
       }
-      if (opts.json) return printJson(demo ? { ...result, demo } : result);
+      if (opts.json) return printJson({ ...result, ...(opts.worm ? { worm: true } : {}), ...(demo ? { demo } : {}) });
       printLine(`Initialized an encrypted WeKeep store in ${result.dataDir}`);
       if (result.keySource === 'generated') printLine(`Master key written to ${result.keyFile} (mode 0600). Back it up: without it the archive cannot be read.`);
       else if (result.keySource === 'key-file') printLine(`Using the master key in ${result.keyFile}.`);
       else printLine('Using the master key from WEKEEP_MASTER_KEY.');
       printLine(`Master key id: ${result.masterKeyId}`);
+      if (opts.worm) printLine('WORM mode is enabled (irreversible): no record can be deleted before its retention floor.');
       if (demo) printLine(`Demo corpus: ${demo.imported} messages archived. Try: wekeep search '合同' or wekeep stats`);
     });
 }

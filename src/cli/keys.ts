@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { rotateKeys } from '../services/store.js';
+import { registerKeysBackupCommand } from './backup.js';
 import { printJson, printLine, withContext } from './common.js';
 
 export function registerKeysCommands(program: Command): void {
-  const keys = program.command('keys').description('the key hierarchy: status and master-key rotation');
+  const keys = program.command('keys').description('the key hierarchy: status, master-key rotation, key store backup');
 
   keys
     .command('status')
@@ -38,4 +39,6 @@ export function registerKeysCommands(program: Command): void {
         printLine(`The new master key is in ${r.keyFile}; the old key no longer opens this store.`);
       });
     });
+
+  registerKeysBackupCommand(keys);
 }

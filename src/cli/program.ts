@@ -1,14 +1,20 @@
 import { Command, CommanderError } from 'commander';
 import { isAppError } from '../errors.js';
 import { registerAuditCommands } from './audit.js';
+import { registerBackupCommands } from './backup.js';
 import { registerDemoCommands } from './demo.js';
 import { registerImportCommands } from './import.js';
+import { registerHoldCommands } from './holds.js';
 import { registerInitCommand } from './init.js';
 import { registerKeysCommands } from './keys.js';
+import { registerPolicyCommands } from './policies.js';
+import { registerPrivacyCommands } from './privacy.js';
 import { registerReindexCommand } from './reindex.js';
+import { registerRetentionCommands } from './retention.js';
 import { registerScanCommands } from './scan.js';
 import { registerSearchCommands } from './search.js';
 import { registerServeCommand } from './serve.js';
+import { registerSettingsCommands } from './settings.js';
 import { registerSourcesCommands } from './sources.js';
 import { registerStatsCommand } from './stats.js';
 import { registerUsersCommands } from './users.js';
@@ -39,6 +45,12 @@ export function buildProgram(): Command {
   registerScanCommands(program);
   registerWorkCommand(program);
   registerUsersCommands(program);
+  registerRetentionCommands(program);
+  registerSettingsCommands(program);
+  registerPolicyCommands(program);
+  registerHoldCommands(program);
+  registerPrivacyCommands(program);
+  registerBackupCommands(program);
   program.commands.forEach(function applyExitOverride(c: Command): void {
     c.exitOverride();
     c.commands.forEach(applyExitOverride);

@@ -54,12 +54,14 @@ Examples:
     .argument('<ref>', '<source>/<id>, as printed by search')
     .option('--context <n>', 'messages before and after to show', intOption('--context', 1000), 5)
     .option('--attachments-to <dir>', "write the message's attachments to this directory (verified against their hashes)")
+    // Privacy requests (issue 5): a RESTRICTED message is shown only for a stated legal purpose, which is audited.
+    .option('--legal-purpose <text>', 'show a message in the privacy-restricted state, for this legal purpose (recorded in the audit log; no personal data in it)')
     .option('--json', 'machine-readable output')
-    .action(async (ref: string, opts: { context: number; attachmentsTo?: string; json?: boolean }, cmd: Command) => {
+    .action(async (ref: string, opts: { context: number; attachmentsTo?: string; legalPurpose?: string; json?: boolean }, cmd: Command) => {
       const parsed = parseMessageRef(ref);
       await withContext(cmd, async (ctx) => {
-        const shown = await showMessage(ctx, parsed, { context: opts.context });
-        const exported = opts.attachmentsTo ? await exportAttachments(ctx, parsed, resolve(opts.attachmentsTo)) : undefined;
+        const shown = await showMessage(ctx, parsed, { context: opts.context, legalPurpose: opts.legalPurpose });
+        const exported = opts.attachmentsTo ? await exportAttachments(ctx, parsed, resolve(opts.attachmentsTo), { legalPurpose: opts.legalPurpose }) : undefined;
         if (opts.json) return printJson(exported ? { ...shown, exported } : shown);
         const tz = ctx.config.timeZone;
         const m = shown.message;

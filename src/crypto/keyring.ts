@@ -1,5 +1,5 @@
 import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { AppError, fatalError } from '../errors.js';
@@ -48,7 +48,29 @@ export interface Keyring {
   /** A bucket's key-encryption key; creates (and persists) the bucket key on first use. */
   bucketKey(bucket: string): Buffer;
   hasBucket(bucket: string): boolean;
+  /**
+   * Keys by full name (`bucket:…` or `backup-bucket:…` only), creating the missing ones together in
+   * ONE keyring write (thousands of backup buckets must not rewrite keyring.json once each). Names on
+   * the destroyed list are never (re)created: they are returned in `destroyed` instead.
+   */
+  ensureKeys(names: readonly string[]): { keys: Map<string, Buffer>; destroyed: Set<string> };
+  /** A key by full name if it exists now (keyring.json is re-read when it is not known in memory). */
+  namedKey(name: string): Buffer | undefined;
+  /**
+   * Crypto-shredding: removes these keys and records their names (with the time) on the destroyed
+   * list, in ONE atomic keyring write; a destroyed name can never be created again. Names that do
+   * not exist (yet) are put on the list too, so a concurrent creator cannot bring them to life.
+   * Returns the names that held a key.
+   */
+  destroyKeys(names: readonly string[], atMs: number): string[];
+  /** Whether a name is on the destroyed list (as of the last read of keyring.json). */
+  isDestroyed(name: string): boolean;
+  /** The names in keyring.json on disk right now (no key is unwrapped): live entries and destroyed ones. */
+  namesOnDisk(): { entries: ReadonlySet<string>; destroyed: ReadonlySet<string> };
 }
+
+/** Prefixes of the names `ensureKeys` and `destroyKeys` may touch (never db, audit or dedup). */
+export const MANAGED_KEY_PREFIXES = ['bucket:', 'backup-bucket:'] as const;
 
 function parseMasterKey(text: string, where: string): Buffer {
   const hex = text.trim();
@@ -85,6 +107,75 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o60
 }
 
 export const formatMasterKey = (master: Buffer): string => `${master.toString('hex')}\n`;
+
+const LOCK_WAIT_MS = 15_000;
+const STALE_LOCK_MS = 60_000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Serializes read-modify-write cycles of keyring.json across processes (a backup creating bucket
+ * keys, a disposition destroying them, a rotation): `<keyring>.lock`, created exclusively, holding
+ * the pid. A lock left by a dead process (or older than a minute) is taken over.
+ */
+function withKeyringLock<T>(path: string, fn: () => T): T {
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    let fd: number;
+    try {
+      fd = openSync(lock, 'wx', 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let stale: boolean;
+      try {
+        const holder = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+        stale = (Number.isInteger(holder) && holder > 0 && !processAlive(holder)) || Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS;
+      } catch {
+        continue; // released meanwhile
+      }
+      if (stale) {
+        try {
+          unlinkSync(lock);
+        } catch {
+          /* taken over by another process */
+        }
+        continue;
+      }
+      if (Date.now() > deadline) throw fatalError('keys.keyring_busy', `${path} is locked by another wekeep process; try again`);
+      Atomics.wait(pause, 0, 0, 20);
+      continue;
+    }
+    try {
+      writeSync(fd, String(process.pid));
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      return fn();
+    } finally {
+      try {
+        unlinkSync(lock);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}
+
+const isManagedName = (name: string): boolean => MANAGED_KEY_PREFIXES.some((p) => name.startsWith(p) && name.length > p.length);
+
+function assertManaged(name: string): void {
+  if (!isManagedName(name)) throw fatalError('keys.name_invalid', `"${name}" is not a bucket key name`);
+}
 
 const aadFor = (name: string, kid: string): string => `wekeep-keyring|v1|${kid}|${name}`;
 
@@ -163,15 +254,146 @@ class LoadedKeyring implements Keyring {
     const name = `bucket:${bucket}`;
     const existing = this.plain.get(name);
     if (existing) return existing;
-    if (this.file.destroyed.some((d) => d.name === name)) {
-      throw fatalError('keys.bucket_destroyed', `the key of bucket "${bucket}" was destroyed (crypto-shredded)`);
+    const { keys, destroyed } = this.ensureKeys([name]);
+    if (destroyed.has(name)) throw fatalError('keys.bucket_destroyed', `the key of bucket "${bucket}" was destroyed (crypto-shredded)`);
+    return keys.get(name)!;
+  }
+
+  private get path(): string {
+    return join(this.dataDir, KEYRING_FILE);
+  }
+
+  /**
+   * Read-modify-write of keyring.json under the keyring lock: the file is re-read (another process may
+   * have added or destroyed keys since this one loaded it), `change` edits the fresh state, and the
+   * result is written atomically (temp + fsync + rename) and becomes this instance's state. Keys on
+   * the destroyed list are never written back, whatever this process still holds in memory.
+   */
+  private mutate<T>(change: (plain: Map<string, Buffer>, destroyed: KeyringFile['destroyed']) => { result: T; changed: boolean }): T {
+    return withKeyringLock(this.path, () => {
+      const disk = readKeyringFile(this.path);
+      if (disk.masterKeyId !== this.masterKeyId) {
+        throw fatalError('keys.master_wrong', `the master key of ${this.path} changed (rotated by another process); run the command again`);
+      }
+      this.absorb(disk);
+      const destroyed = [...disk.destroyed];
+      const { result, changed } = change(this.plain, destroyed);
+      if (changed) {
+        const gone = new Set(destroyed.map((d) => d.name));
+        for (const name of gone) this.plain.delete(name);
+        const next = wrapAll(this.master, this.plain, { destroyed, dbCipher: disk.dbCipher });
+        writeFileAtomic(this.path, JSON.stringify(next, null, 2));
+        this.file.entries = next.entries;
+        this.file.destroyed = destroyed;
+      }
+      return result;
+    });
+  }
+
+  /** Takes in what keyring.json holds now: unwraps entries this instance does not know, forgets destroyed ones. */
+  private absorb(disk: KeyringFile): void {
+    const kid = this.masterKeyId;
+    for (const [name, value] of Object.entries(disk.entries)) {
+      if (this.plain.has(name)) continue;
+      try {
+        this.plain.set(name, open(this.master, Buffer.from(value, 'base64'), aadFor(name, kid)));
+      } catch (cause) {
+        throw new AppError('keys.keyring_corrupt', `keyring entry "${name}" in ${this.path} fails authentication`, { cause });
+      }
     }
-    const key = randomBytes(32);
-    this.plain.set(name, key);
-    const next = wrapAll(this.master, this.plain, this.file);
-    writeFileAtomic(join(this.dataDir, KEYRING_FILE), JSON.stringify(next, null, 2));
-    this.file.entries = next.entries;
-    return key;
+    for (const d of disk.destroyed) this.plain.delete(d.name);
+    this.file.entries = disk.entries;
+    this.file.destroyed = disk.destroyed;
+  }
+
+  ensureKeys(names: readonly string[]): { keys: Map<string, Buffer>; destroyed: Set<string> } {
+    for (const n of names) assertManaged(n);
+    const pick = (): { keys: Map<string, Buffer>; destroyed: Set<string> } | undefined => {
+      const keys = new Map<string, Buffer>();
+      const destroyed = new Set<string>();
+      const gone = new Set(this.file.destroyed.map((d) => d.name));
+      for (const n of names) {
+        const k = this.plain.get(n);
+        if (k) keys.set(n, k);
+        else if (gone.has(n)) destroyed.add(n);
+        else return undefined;
+      }
+      return { keys, destroyed };
+    };
+    const known = pick();
+    if (known) return known;
+    return this.mutate((plain, destroyedList) => {
+      const gone = new Set(destroyedList.map((d) => d.name));
+      const keys = new Map<string, Buffer>();
+      const destroyed = new Set<string>();
+      let changed = false;
+      for (const n of names) {
+        if (gone.has(n)) {
+          destroyed.add(n);
+          continue;
+        }
+        let k = plain.get(n);
+        if (!k) {
+          k = randomBytes(32);
+          plain.set(n, k);
+          changed = true;
+        }
+        keys.set(n, k);
+      }
+      return { result: { keys, destroyed }, changed };
+    });
+  }
+
+  namedKey(name: string): Buffer | undefined {
+    const known = this.plain.get(name);
+    if (known || !isManagedName(name) || this.isDestroyed(name)) return known;
+    const disk = readKeyringFile(this.path);
+    if (disk.masterKeyId !== this.masterKeyId) return undefined;
+    this.absorb(disk);
+    return this.plain.get(name);
+  }
+
+  destroyKeys(names: readonly string[], atMs: number): string[] {
+    for (const n of names) assertManaged(n);
+    if (names.length === 0) return [];
+    return this.mutate((plain, destroyed) => {
+      const listed = new Set(destroyed.map((d) => d.name));
+      const held: string[] = [];
+      let changed = false;
+      for (const n of new Set(names)) {
+        if (plain.has(n)) {
+          held.push(n);
+          plain.delete(n);
+          changed = true;
+        }
+        if (!listed.has(n)) {
+          destroyed.push({ name: n, at: atMs });
+          listed.add(n);
+          changed = true;
+        }
+      }
+      return { result: held, changed };
+    });
+  }
+
+  private destroyedNames: { list: KeyringFile['destroyed']; names: Set<string> } | undefined;
+
+  isDestroyed(name: string): boolean {
+    if (this.destroyedNames?.list !== this.file.destroyed) this.destroyedNames = { list: this.file.destroyed, names: new Set(this.file.destroyed.map((d) => d.name)) };
+    return this.destroyedNames.names.has(name);
+  }
+
+  private diskNames: { stamp: string; names: { entries: Set<string>; destroyed: Set<string> } } | undefined;
+
+  namesOnDisk(): { entries: ReadonlySet<string>; destroyed: ReadonlySet<string> } {
+    // Called once per disposal batch: parse keyring.json again only when it was replaced (atomic rename: new inode).
+    const st = statSync(this.path);
+    const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    if (this.diskNames?.stamp === stamp) return this.diskNames.names;
+    const disk = readKeyringFile(this.path);
+    const names = { entries: new Set(Object.keys(disk.entries)), destroyed: new Set(disk.destroyed.map((d) => d.name)) };
+    this.diskNames = { stamp, names };
+    return names;
   }
 }
 
@@ -227,13 +449,19 @@ export function rotateMasterKey(dataDir: string, src: MasterKeySource, outFile?:
   const path = join(dataDir, KEYRING_FILE);
   const file = readKeyringFile(path);
   const oldMaster = readMasterKey(src);
-  const plain = unwrapAll(oldMaster, file, path);
+  unwrapAll(oldMaster, file, path); // proves the key before anything is written
   const newMaster = randomBytes(32);
   const target = src.masterKeyHex ? outFile : (outFile ?? src.keyFile);
   if (!target) throw fatalError('keys.rotate_needs_out', 'the master key comes from WEKEEP_MASTER_KEY: give --out FILE for the new key');
   const pending = `${target}.new`;
   writeFileAtomic(pending, formatMasterKey(newMaster));
-  writeFileAtomic(path, JSON.stringify(wrapAll(newMaster, plain, file), null, 2));
+  // Under the keyring lock, from the file as it is now: keys created or destroyed meanwhile by another process are kept.
+  const entries = withKeyringLock(path, () => {
+    const now = readKeyringFile(path);
+    const current = unwrapAll(oldMaster, now, path);
+    writeFileAtomic(path, JSON.stringify(wrapAll(newMaster, current, now), null, 2));
+    return current.size;
+  });
   renameSync(pending, target);
-  return { oldKeyId: file.masterKeyId, newKeyId: masterKeyId(newMaster), entries: plain.size, keyFile: target };
+  return { oldKeyId: file.masterKeyId, newKeyId: masterKeyId(newMaster), entries, keyFile: target };
 }

@@ -1,7 +1,11 @@
 import type { ConversationMembersTable, LoginThrottleTable, PasskeysTable, RecoveryCodesTable, SessionsTable, SetupTokensTable, UsersTable } from './tables/accounts.js';
 import type { AuditEventsTable, AuditStateTable, AuditTreeHeadsTable } from './tables/audit.js';
+import type { BackupBucketsTable, BackupKeyRetirementsTable, BackupRunsTable } from './tables/backups.js';
 import type { BlobsTable } from './tables/blobs.js';
 import type { ConnectorMediaTable, ConsentEventsTable, SourceSettingsTable } from './tables/connectors.js';
+import type { BlobPurgesTable, DispositionReviewColumns, DispositionRunColumns } from './tables/disposition.js';
+import type { MessageRestrictionColumns, PrivacyRequestPersonsTable, PrivacyRequestRecordsTable, PrivacyRequestsTable } from './tables/privacy.js';
+import type { DispositionReviewsTable, DispositionRunsTable, LegalHoldsTable, MattersTable, RetentionPoliciesTable, TombstonesTable } from './tables/retention.js';
 import type { UsageConversationTable, UsageDailyTable, UsagePersonTable } from './tables/usage.js';
 import type {
   AttachmentsTable, ConversationsTable, ImportsTable, MessagesTable, MetaTable, PendingRecallsTable, PersonsTable,
@@ -15,7 +19,8 @@ export interface Database {
   source_seq_ranges: SourceSeqRangesTable;
   persons: PersonsTable;
   conversations: ConversationsTable;
-  messages: MessagesTable;
+  /** With the restricted state of privacy requests (migration 0013). */
+  messages: MessagesTable & MessageRestrictionColumns;
   attachments: AttachmentsTable;
   pending_recalls: PendingRecallsTable;
   imports: ImportsTable;
@@ -37,4 +42,17 @@ export interface Database {
   source_settings: SourceSettingsTable;
   connector_media: ConnectorMediaTable;
   consent_events: ConsentEventsTable;
+  retention_policies: RetentionPoliciesTable;
+  matters: MattersTable;
+  legal_holds: LegalHoldsTable;
+  disposition_runs: DispositionRunsTable & DispositionRunColumns;
+  tombstones: TombstonesTable;
+  disposition_reviews: DispositionReviewsTable & DispositionReviewColumns;
+  blob_purges: BlobPurgesTable;
+  backup_buckets: BackupBucketsTable;
+  backup_key_retirements: BackupKeyRetirementsTable;
+  backup_runs: BackupRunsTable;
+  privacy_requests: PrivacyRequestsTable;
+  privacy_request_persons: PrivacyRequestPersonsTable;
+  privacy_request_records: PrivacyRequestRecordsTable;
 }

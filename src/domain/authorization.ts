@@ -36,15 +36,25 @@ export const PERMISSIONS = [
   'audit.read',
   /** System health: the malware scanner, quarantined (infected) attachments by id and signature, connectors. */
   'system.health',
+  /** Retention policies, forecasts, disposition runs and certificates: read. */
+  'retention.view',
+  /** Create and change retention policies; run a disposition. */
+  'retention.manage',
+  /** Matters and legal holds: place, release, close. */
+  'holds.manage',
+  /** The four-eyes disposition review queue: propose and approve (never both on one item). */
+  'disposition.review',
+  /** Privacy requests (access, erasure, restriction) of data subjects. */
+  'privacy.manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
   admin: ['users.manage', 'sources.view', 'sources.manage', 'stats.view', 'system.health'],
-  compliance: ['content.read', 'sources.view', 'stats.view', 'stats.view_persons'],
+  compliance: ['content.read', 'sources.view', 'stats.view', 'stats.view_persons', 'retention.view', 'retention.manage', 'holds.manage', 'disposition.review', 'privacy.manage'],
   // Reads only the items assigned to their review queue; the queue arrives with a later issue.
   reviewer: [],
-  auditor: ['audit.read', 'stats.view', 'stats.view_persons'],
+  auditor: ['audit.read', 'stats.view', 'stats.view_persons', 'retention.view'],
   employee: ['content.read'],
 };
 

@@ -16,6 +16,9 @@ import { archiveRoutes } from './routes/archive.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { insightRoutes } from './routes/insight.js';
+import { privacyRoutes } from './routes/privacy.js';
+import { retentionRoutes } from './routes/retention.js';
+import { retentionRunRoutes } from './routes/retention-runs.js';
 import { userRoutes } from './routes/users.js';
 import { wecomRoutes } from './routes/wecom.js';
 import type { RequestState, RouteDef } from './route.js';
@@ -35,7 +38,7 @@ export const API_PREFIX = '/api/v1';
 export const SESSION_COOKIE = 'wekeep_session';
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-export const allRoutes: readonly RouteDef[] = [...authRoutes, ...userRoutes, ...archiveRoutes, ...insightRoutes, ...auditRoutes, ...wecomRoutes];
+export const allRoutes: readonly RouteDef[] = [...authRoutes, ...userRoutes, ...archiveRoutes, ...insightRoutes, ...auditRoutes, ...wecomRoutes, ...retentionRoutes, ...retentionRunRoutes, ...privacyRoutes];
 
 export interface AppOptions {
   /** HTTPS in front of the app (directly or via a trusted proxy): Secure cookies and HSTS. */

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { listSourceSettings } from '../repositories/source-settings.js';
+import { dispositionDue } from '../services/disposition-run.js';
 import { rescanPending } from '../services/scanning.js';
 import { Scheduler } from './scheduler.js';
 
@@ -10,11 +11,15 @@ import { Scheduler } from './scheduler.js';
  * - `wecom-sync:<source>`: one sync per configured WeCom source at its interval, run as a child
  *   `wekeep sources sync` process (its own database connection and writer lock; a crash in the SDK
  *   cannot take the server down);
- * - `scan-pending`: attachments that arrived while clamd was unreachable are scanned again.
+ * - `scan-pending`: attachments that arrived while clamd was unreachable are scanned again;
+ * - `retention-disposition`: every hour, checks whether the daily disposition is due (enabled
+ *   policies with a maximum, and no run completed in the last 24 h, or an interrupted run to
+ *   continue) and then runs it as a child `wekeep retention run --trigger schedule` process.
  */
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..', '..');
 export const syncJobName = (source: string): string => `wecom-sync:${source}`;
+export const DISPOSITION_JOB = 'retention-disposition';
 
 function runChild(ctx: Context, args: string[]): Promise<void> {
   return new Promise((resolvePromise, reject) => {
@@ -25,7 +30,7 @@ function runChild(ctx: Context, args: string[]): Promise<void> {
     const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'wekeep.js'), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr.resume();
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 || code === 3 ? resolvePromise() : reject(Object.assign(new Error('sync failed'), { code: `exit_${code}` }))));
+    child.on('close', (code) => (code === 0 || code === 3 ? resolvePromise() : reject(Object.assign(new Error(`wekeep ${args[0] ?? ''} failed`), { code: `exit_${code}` }))));
   });
 }
 
@@ -36,6 +41,13 @@ export async function startBackgroundJobs(ctx: Context): Promise<Scheduler> {
     const interval = (JSON.parse(s.config) as { syncIntervalSeconds?: number }).syncIntervalSeconds ?? 300;
     scheduler.add({ name: syncJobName(s.name), intervalMs: interval * 1000, run: () => runChild(ctx, ['sources', 'sync', s.name, '--json']) });
   }
+  scheduler.add({
+    name: DISPOSITION_JOB,
+    intervalMs: 60 * 60_000,
+    run: async () => {
+      if (await dispositionDue(ctx)) await runChild(ctx, ['retention', 'run', '--trigger', 'schedule', '--json']);
+    },
+  });
   if (ctx.scanner) scheduler.add({ name: 'scan-pending', intervalMs: 5 * 60_000, run: async () => void (await rescanPending(ctx)) });
   scheduler.start();
   return scheduler;

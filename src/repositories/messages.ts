@@ -168,11 +168,15 @@ export async function messageKeyOf(db: Kysely<Database>, source: string, extId: 
   return r?.id;
 }
 
-/** Keys of up to `n` messages before and after `key` in the same conversation, in time order. */
+/**
+ * Keys of up to `n` messages before and after `key` in the same conversation, in time order.
+ * Privacy-RESTRICTED messages (migration 0013) are never context: they are skipped as if absent.
+ */
 export async function conversationNeighbours(db: Kysely<Database>, conversationRowId: number, key: number, n: number): Promise<{ before: number[]; after: number[] }> {
   if (n === 0) return { before: [], after: [] };
-  const before = await db.selectFrom('messages').select('id').where('conversation_id', '=', conversationRowId).where('id', '<', key).orderBy('id', 'desc').limit(n).execute();
-  const after = await db.selectFrom('messages').select('id').where('conversation_id', '=', conversationRowId).where('id', '>', key).orderBy('id', 'asc').limit(n).execute();
+  const base = () => db.selectFrom('messages').select('id').where('conversation_id', '=', conversationRowId).where('restricted_at', 'is', null);
+  const before = await base().where('id', '<', key).orderBy('id', 'desc').limit(n).execute();
+  const after = await base().where('id', '>', key).orderBy('id', 'asc').limit(n).execute();
   return { before: before.map((r) => r.id).reverse(), after: after.map((r) => r.id) };
 }
 
@@ -234,9 +238,12 @@ export async function conversationByKey(db: Kysely<Database>, key: number): Prom
 
 export type ConversationPosition = { kind: 'newest' } | { kind: 'before'; key: number } | { kind: 'after'; key: number } | { kind: 'around'; key: number };
 
-/** Message keys of one page of a conversation (oldest first), and whether more exist on either side. */
+/**
+ * Message keys of one page of a conversation (oldest first), and whether more exist on either side.
+ * Privacy-RESTRICTED messages (migration 0013) are left out as if absent.
+ */
 export async function conversationPage(db: Kysely<Database>, conversationRowId: number, position: ConversationPosition, limit: number): Promise<{ keys: number[]; hasBefore: boolean; hasAfter: boolean }> {
-  const base = () => db.selectFrom('messages').select('id').where('conversation_id', '=', conversationRowId);
+  const base = () => db.selectFrom('messages').select('id').where('conversation_id', '=', conversationRowId).where('restricted_at', 'is', null);
   const older = async (below: number, n: number): Promise<number[]> => (await base().where('id', '<', below).orderBy('id', 'desc').limit(n).execute()).map((r) => r.id).reverse();
   const newer = async (above: number, n: number): Promise<number[]> => (await base().where('id', '>', above).orderBy('id', 'asc').limit(n).execute()).map((r) => r.id);
   let keys: number[];

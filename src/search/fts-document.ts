@@ -15,6 +15,8 @@ import { foldText, segmentFolded, tokenizeFolded } from '../domain/tokenizer.js'
  *   y<type>     message type (type:), e.g. `ytext`; `y` + hex when the type is not [a-z0-9]+
  *   hasatt      has at least one attachment (has:attachment)
  *   isrecalled  was recalled (is:recalled)
+ *   privrestricted  in the privacy-RESTRICTED state (issue 5, services/privacy-requests.ts): search
+ *               leaves these out with `NOT privrestricted` (never a filter users can write)
  *   allrows     in every row: the base set for negation-only and time-only queries
  *
  * Filter values compare as filterValueKey(): folded (case, width, traditional script) with
@@ -30,6 +32,8 @@ export interface FtsDocument {
   type: string;
   hasAttachment: boolean;
   recalled: boolean;
+  /** Privacy-restricted (messages.restricted_at): excluded from search results and counts. */
+  restricted?: boolean;
 }
 
 export interface FtsRow {
@@ -50,6 +54,7 @@ export type MetaNamespace = 'f' | 't' | 'c' | 's';
 export const META_ALL_ROWS = 'allrows';
 export const META_HAS_ATTACHMENT = 'hasatt';
 export const META_RECALLED = 'isrecalled';
+export const META_RESTRICTED = 'privrestricted';
 
 /** The canonical form filter values are compared in. */
 export const filterValueKey = (value: string): string => foldText(value).trim().replace(/\s+/gu, ' ');
@@ -87,5 +92,6 @@ export function ftsRow(doc: FtsDocument): FtsRow {
   }
   if (doc.hasAttachment) meta.push(META_HAS_ATTACHMENT);
   if (doc.recalled) meta.push(META_RECALLED);
+  if (doc.restricted === true) meta.push(META_RESTRICTED);
   return { body, uni, meta: meta.join(' ') };
 }

@@ -5,7 +5,7 @@ import { firstKeyOf } from '../domain/message-key.js';
 import { MAX_TIME_MS, MIN_TIME_MS } from '../domain/record.js';
 import type { SearchAtom, SearchClause, SearchQuery, TextTerm } from '../domain/search-query.js';
 import { segmentFolded } from '../domain/tokenizer.js';
-import { META_ALL_ROWS, META_HAS_ATTACHMENT, META_RECALLED, ftsRow, metaTypeToken, metaValueToken, type FtsDocument, type FtsRow } from './fts-document.js';
+import { META_ALL_ROWS, META_HAS_ATTACHMENT, META_RECALLED, META_RESTRICTED, ftsRow, metaTypeToken, metaValueToken, type FtsDocument, type FtsRow } from './fts-document.js';
 
 /**
  * The SQLite FTS5 search driver (table `message_fts(body, meta)`, migration 0004).
@@ -176,10 +176,16 @@ export async function searchMessageIds(
   page: { limit: number; offset: number },
   restriction?: ConversationRestriction,
 ): Promise<{ total: number; ids: number[] }> {
-  const compiled = compileSearchQuery(query);
+  const base = compileSearchQuery(query);
   if (restriction && restriction.rowIds.length === 0) return { total: 0, ids: [] };
   const limit = Math.max(0, Math.floor(page.limit));
   const offset = Math.max(0, Math.floor(page.offset));
+  // Privacy requests (issue 5, services/privacy-requests.ts): RESTRICTED messages are never hits
+  // nor counted. Their index rows carry the `privrestricted` meta token (kept in step with
+  // messages.restricted_at in the same transaction), so the exclusion is an FTS5 NOT inside the
+  // index — and only added when any message is restricted (one probe of the partial index
+  // messages_restricted), so the common case keeps its expression unchanged.
+  const compiled = (await hasRestrictedMessages(db)) ? { ...base, match: `(${base.match}) NOT ${meta(META_RESTRICTED)}` } : base;
   if (restriction) {
     const tokens = [...new Set(restriction.extIds)].map((id) => meta(metaValueToken('c', id)));
     const where = whereOf({ ...compiled, match: `(${compiled.match}) AND (${tokens.join(' OR ')})` });
@@ -196,6 +202,12 @@ export async function searchMessageIds(
   if (total === 0 || limit === 0 || offset >= total) return { total, ids: [] };
   const rows = await sql<{ id: number }>`SELECT rowid AS id FROM message_fts WHERE ${where} ORDER BY rowid DESC LIMIT ${limit} OFFSET ${offset}`.execute(db);
   return { total, ids: rows.rows.map((r) => Number(r.id)) };
+}
+
+/** Whether any message is in the privacy-restricted state (migration 0013; a single index probe). */
+async function hasRestrictedMessages(db: Kysely<Database>): Promise<boolean> {
+  const r = await sql<{ one: number }>`SELECT 1 AS one FROM messages WHERE restricted_at IS NOT NULL LIMIT 1`.execute(db);
+  return r.rows.length > 0;
 }
 
 /** A prepared writer of FTS rows for bulk indexing (the import): one statement, run per row inside the caller's transaction. */

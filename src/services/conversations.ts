@@ -5,6 +5,7 @@ import { SLOTS_PER_MS } from '../domain/message-key.js';
 import { AppError, notFound } from '../errors.js';
 import { MAX_VOICE_BYTES, voiceToWav } from '../media/voice.js';
 import { attachmentsOf, conversationByKey, conversationNeighbours, conversationPage, listConversations, messagesByKeys, type ConversationPosition, type ConversationSummaryRow } from '../repositories/messages.js';
+import { isRestricted } from '../repositories/privacy.js';
 import { appendAudit } from './audit.js';
 import { mayReadConversationRow, resolveScope } from './content-access.js';
 import { loadMessageViews, type MessageView } from './message-views.js';
@@ -13,6 +14,8 @@ import { loadMessageViews, type MessageView } from './message-views.js';
  * Reading archived content by key (the API): one message with its context, a page of a
  * conversation, one attachment. Each read is checked against the reader's content scope — what is
  * out of scope is "not found", never "forbidden" — and audited in the same transaction.
+ * Privacy-RESTRICTED messages are "not found" too, and left out of conversation pages and context
+ * (repositories/messages.ts); the legal-purpose path is the CLI's `show --legal-purpose`.
  */
 
 const messageNotFound = (): Error => notFound('message.not_found', 'no such message');
@@ -25,7 +28,8 @@ export interface MessageWithContext {
 export async function readMessage(ctx: Context, key: number, scope: ContentScope, options: { context: number }): Promise<MessageWithContext> {
   return ctx.db.transaction().execute(async (trx) => {
     const [row] = await messagesByKeys(trx, [key]);
-    if (!row || !(await mayReadConversationRow(trx, scope, row.conversationRowId))) throw messageNotFound();
+    // A privacy-RESTRICTED message (services/privacy-requests.ts) is "not found", like one out of scope.
+    if (!row || (await isRestricted(trx, key)) || !(await mayReadConversationRow(trx, scope, row.conversationRowId))) throw messageNotFound();
     const { views } = await loadMessageViews(trx, [key]);
     const around = await conversationNeighbours(trx, row.conversationRowId, key, options.context);
     const before = (await loadMessageViews(trx, around.before)).views;
@@ -69,7 +73,8 @@ export interface AttachmentContent {
 export async function readAttachment(ctx: Context, key: number, ordinal: number, scope: ContentScope, options: { as?: 'wav' } = {}): Promise<AttachmentContent> {
   const att = await ctx.db.transaction().execute(async (trx) => {
     const [row] = await messagesByKeys(trx, [key]);
-    if (!row || !(await mayReadConversationRow(trx, scope, row.conversationRowId))) throw messageNotFound();
+    // A privacy-RESTRICTED message (services/privacy-requests.ts) is "not found", like one out of scope.
+    if (!row || (await isRestricted(trx, key)) || !(await mayReadConversationRow(trx, scope, row.conversationRowId))) throw messageNotFound();
     const a = (await attachmentsOf(trx, [key])).get(key)?.find((x) => x.ordinal === ordinal);
     if (!a) throw notFound('attachment.not_found', 'no such attachment');
     assertServable(a.scanStatus);

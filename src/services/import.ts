@@ -20,6 +20,7 @@ import {
   type MessageLookups, type MessageWriter,
 } from '../repositories/messages.js';
 import { bumpSourceCounters, findSourceId, recordSeqs, resolveSource } from '../repositories/sources.js';
+import { prepareTombstoneLookup } from '../repositories/tombstones.js';
 import { META_RECALLED, type FtsRow } from '../search/fts-document.js';
 import { indexMessages, prepareIndexWriter, unindexMessages } from '../search/sqlite-fts5.js';
 import { appendAudit } from './audit.js';
@@ -83,6 +84,8 @@ export interface ImportSummary {
   duplicates: number;
   /** Records whose (source, id) was archived before with different content; the archived one is kept, the new one quarantined. */
   conflicts: number;
+  /** Records whose (source, id) was disposed of earlier (a tombstone): skipped, never archived again. */
+  disposed: number;
   quarantined: number;
   recallsLinked: number;
   recallsPending: number;
@@ -98,6 +101,7 @@ interface ImportState {
   file: string;
   writer: MessageWriter;
   lookups: MessageLookups;
+  tombstones: ReturnType<typeof prepareTombstoneLookup>;
   index: (rows: readonly ({ id: number } & FtsRow)[]) => void;
   sourceIds: Map<string, number>;
   persons: Map<string, { id: number; name: string | null }>;
@@ -171,11 +175,11 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
     return id;
   });
   const summary: ImportSummary = {
-    importId, file: run.file, status: 'completed', lines: 0, blankLines: 0, imported: 0, duplicates: 0, conflicts: 0, quarantined: 0,
+    importId, file: run.file, status: 'completed', lines: 0, blankLines: 0, imported: 0, duplicates: 0, conflicts: 0, disposed: 0, quarantined: 0,
     recallsLinked: 0, recallsPending: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
   };
   const state: ImportState = {
-    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), offsets: new Map(), summary, perSource: new Map(),
+    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), offsets: new Map(), summary, perSource: new Map(),
   };
   return {
     importId,
@@ -203,7 +207,7 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
           action: 'import.completed',
           subject: `import:${importId}`,
           details: {
-            status: summary.status, lines: summary.lines, imported: summary.imported, duplicates: summary.duplicates, conflicts: summary.conflicts,
+            status: summary.status, lines: summary.lines, imported: summary.imported, duplicates: summary.duplicates, conflicts: summary.conflicts, disposed: summary.disposed,
             quarantined: summary.quarantined, attachmentsStored: summary.attachments.stored,
           },
         });
@@ -230,6 +234,7 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch, inTransact
     bySource.set(p.record.source, list);
   }
   const fresh: PreparedRecord[] = [];
+  const anyDisposed = state.tombstones.any();
   for (const [source, list] of bySource) {
     const known = state.sourceIds.get(source) ?? (await findSourceId(ctx.db, source));
     if (known !== undefined) state.sourceIds.set(source, known);
@@ -240,6 +245,11 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch, inTransact
     for (const p of list) {
       const hash = p.recordHash;
       const prior = (known === undefined ? undefined : state.lookups.byExtId(known, p.record.id)?.recordHash) ?? seen.get(p.record.id);
+      // A record disposed of earlier (retention, review, erasure) is never archived again.
+      if (prior === undefined && anyDisposed && known !== undefined && state.tombstones.isDisposed(known, p.record.id)) {
+        summary.disposed++;
+        continue;
+      }
       if (prior === undefined) {
         seen.set(p.record.id, hash);
         fresh.push(p);

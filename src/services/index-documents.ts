@@ -3,6 +3,7 @@ import type { Database } from '../db/schema.js';
 import type { ArchiveRecord } from '../domain/record.js';
 import { personsByIds } from '../repositories/directory.js';
 import { attachmentsOf, type MessageRow } from '../repositories/messages.js';
+import { restrictedMessageKeys } from '../repositories/privacy.js';
 import type { FtsDocument } from '../search/fts-document.js';
 
 /**
@@ -31,6 +32,8 @@ export function ftsDocumentOf(r: ArchiveRecord, recalled: boolean): FtsDocument 
 export async function storedFtsDocuments(db: Kysely<Database>, messages: readonly MessageRow[]): Promise<{ id: number; doc: FtsDocument }[]> {
   const persons = await personsByIds(db, messages.flatMap((m) => m.toPersonIds));
   const atts = await attachmentsOf(db, messages.map((m) => m.key));
+  // Privacy-restricted messages keep their `privrestricted` token through re-indexing (recalls, rebuilds).
+  const restricted = await restrictedMessageKeys(db, messages.map((m) => m.key));
   return messages.map((m) => ({
     id: m.key,
     doc: {
@@ -46,6 +49,7 @@ export async function storedFtsDocuments(db: Kysely<Database>, messages: readonl
       type: m.type,
       hasAttachment: m.attachmentCount > 0,
       recalled: m.recalledAt !== null,
+      ...(restricted.has(m.key) ? { restricted: true } : {}),
     },
   }));
 }

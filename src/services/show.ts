@@ -1,8 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
 import type { Context } from '../context.js';
+import type { Database } from '../db/schema.js';
 import { notFound, usageError } from '../errors.js';
 import { conversationNeighbours, messageKeyOf, attachmentsOf } from '../repositories/messages.js';
+import { isRestricted } from '../repositories/privacy.js';
 import { appendAudit } from './audit.js';
 import { assertServable } from './conversations.js';
 import { loadMessageViews, toHitView, type HitView, type MessageView } from './message-views.js';
@@ -24,18 +27,32 @@ export interface ShownMessage {
   context: { before: HitView[]; after: HitView[] };
 }
 
+/**
+ * The legal purpose for which a privacy-RESTRICTED message may be read (issue 5: PIPL Art. 47,
+ * GDPR Art. 18(2)): without one a restricted message is "not found", as if absent; with one it is
+ * shown and the purpose goes into the audit event. Returns the audit details to add.
+ */
+async function restrictedAccess(db: Kysely<Database>, key: number, ref: MessageRef, legalPurpose: string | undefined): Promise<Record<string, unknown>> {
+  const purpose = legalPurpose?.trim() ?? '';
+  if (legalPurpose !== undefined && (purpose === '' || purpose.length > 1000)) throw usageError('show.bad_legal_purpose', '--legal-purpose needs a text of 1 to 1000 characters');
+  const restricted = await isRestricted(db, key);
+  if (restricted && purpose === '') throw notFound('message.not_found', `no archived message ${ref.source}/${ref.id}`);
+  return restricted ? { restricted: true, legalPurpose: purpose } : purpose === '' ? {} : { legalPurpose: purpose };
+}
+
 /** One message with its conversation context. Audited as a read of content. */
-export async function showMessage(ctx: Context, ref: MessageRef, options: { context: number }): Promise<ShownMessage> {
+export async function showMessage(ctx: Context, ref: MessageRef, options: { context: number; legalPurpose?: string | undefined }): Promise<ShownMessage> {
   return ctx.db.transaction().execute(async (trx) => {
     const key = await messageKeyOf(trx, ref.source, ref.id);
     if (key === undefined) throw notFound('message.not_found', `no archived message ${ref.source}/${ref.id}`);
+    const access = await restrictedAccess(trx, key, ref, options.legalPurpose);
     const { rows, views } = await loadMessageViews(trx, [key]);
     const row = rows[0]!;
     const view = views[0]!;
     const around = await conversationNeighbours(trx, row.conversationRowId, key, options.context);
     const before = (await loadMessageViews(trx, around.before)).views.map(toHitView);
     const after = (await loadMessageViews(trx, around.after)).views.map(toHitView);
-    await appendAudit(ctx, trx, { action: 'message.viewed', subject: `${ref.source}/${ref.id}`, details: { context: before.length + after.length } });
+    await appendAudit(ctx, trx, { action: 'message.viewed', subject: `${ref.source}/${ref.id}`, details: { context: before.length + after.length, ...access } });
     return {
       message: { ...view, raw: row.raw === null ? null : (JSON.parse(row.raw) as unknown), recordHash: row.recordHash, archivedAt: new Date(row.archivedAt).toISOString() },
       context: { before, after },
@@ -57,14 +74,15 @@ export interface ExportedAttachment {
 }
 
 /** Writes a message's attachments to `dir`, each verified against its SHA-256 before it appears. */
-export async function exportAttachments(ctx: Context, ref: MessageRef, dir: string): Promise<ExportedAttachment[]> {
+export async function exportAttachments(ctx: Context, ref: MessageRef, dir: string, options: { legalPurpose?: string | undefined } = {}): Promise<ExportedAttachment[]> {
   const key = await messageKeyOf(ctx.db, ref.source, ref.id);
   if (key === undefined) throw notFound('message.not_found', `no archived message ${ref.source}/${ref.id}`);
+  const access = await restrictedAccess(ctx.db, key, ref, options.legalPurpose);
   const atts = (await attachmentsOf(ctx.db, [key])).get(key) ?? [];
   for (const a of atts) assertServable(a.scanStatus);
   // Audited before any byte leaves the archive: a failed write may leave an audit entry, never an unaudited read.
   await ctx.db.transaction().execute(async (trx) => {
-    await appendAudit(ctx, trx, { action: 'attachment.exported', subject: `${ref.source}/${ref.id}`, details: { count: atts.length, sha256: atts.map((a) => a.sha256) } });
+    await appendAudit(ctx, trx, { action: 'attachment.exported', subject: `${ref.source}/${ref.id}`, details: { count: atts.length, sha256: atts.map((a) => a.sha256), ...access } });
   });
   mkdirSync(dir, { recursive: true });
   const out: ExportedAttachment[] = [];

@@ -269,9 +269,9 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in Chromium', () => {
     await page.getByTestId('signin-verify').click();
     await poll(() => page.getByTestId('current-user').textContent()).toContain(accounts.comp?.username ?? '?');
 
-    // Compliance may search, read, see statistics and sources; not users or the audit log.
+    // Compliance may search, read, see statistics and sources, and manage retention, holds and disposition; not users or the audit log.
     const nav = await navIds(page);
-    expect(nav).toEqual(['nav-search', 'nav-dashboard', 'nav-sources', 'nav-account']);
+    expect(nav).toEqual(['nav-search', 'nav-dashboard', 'nav-sources', 'nav-retention', 'nav-holds', 'nav-disposition', 'nav-account']);
 
     // Chinese search over the demo corpus: exact total, matches highlighted, permalink in the hash.
     await page.getByTestId('search-input').fill('合同');
@@ -429,7 +429,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in Chromium', () => {
     await page.getByTestId('signin-passkey').click();
     await page.getByTestId('audit').waitFor();
 
-    expect(await navIds(page)).toEqual(['nav-dashboard', 'nav-audit', 'nav-account']);
+    expect(await navIds(page)).toEqual(['nav-dashboard', 'nav-audit', 'nav-retention', 'nav-disposition', 'nav-account']);
     await poll(() => page.getByTestId('audit-head-signature').getAttribute('data-ok')).toMatch(/true|unknown/u);
     await page.getByTestId('audit-verify').click();
     await poll(() => page.getByTestId('audit-verify-result').getAttribute('data-ok')).toBe('true');

@@ -81,3 +81,29 @@ export function browserFixture(): TestRecord[] {
     r({ id: 's2', time: t('16:41'), conversation: secret, from: zhao, to: [wang], type: 'text', text: '明白。' }),
   ];
 }
+
+/**
+ * The retention browser test's records (source `e2e:retention`), dated relative to `now` so that a
+ * policy with a 30-day maximum over them has fixed numbers: 40 and 35 days old (due now), 25 days
+ * (due within 7 days), 12 and 2 days (due within 30 days). The oldest carries a file attachment of
+ * RETENTION_ATTACHMENT_BYTES bytes.
+ */
+export const RETENTION_SOURCE = 'e2e:retention';
+export const RETENTION_CUSTODIAN = 'e2e-ret-chen';
+export const RETENTION_ATTACHMENT_BYTES = 4096;
+
+export function retentionFixture(now: number): TestRecord[] {
+  const chen = { id: RETENTION_CUSTODIAN, name: '陈静' };
+  const liu = { id: 'e2e-ret-liu', name: '刘洋' };
+  const dm = { id: 'e2e-ret-dm', type: 'direct' as const, title: '陈静 × 刘洋' };
+  const day = 86_400_000;
+  const at = (daysAgo: number): number => now - daysAgo * day;
+  const file = Buffer.alloc(RETENTION_ATTACHMENT_BYTES, 0x41);
+  return [
+    { source: RETENTION_SOURCE, seq: 1, id: 'r40', time: at(40), conversation: dm, from: chen, to: [liu], type: 'file', text: '旧合同扫描件.txt', attachments: [{ name: '旧合同扫描件.txt', mime: 'text/plain', data: file.toString('base64') }] },
+    { source: RETENTION_SOURCE, seq: 2, id: 'r35', time: at(35), conversation: dm, from: liu, to: [chen], type: 'text', text: '收到，合同我存档了。' },
+    { source: RETENTION_SOURCE, seq: 3, id: 'r25', time: at(25), conversation: dm, from: chen, to: [liu], type: 'text', text: '下周一开会讨论续约。' },
+    { source: RETENTION_SOURCE, seq: 4, id: 'r12', time: at(12), conversation: dm, from: liu, to: [chen], type: 'text', text: '续约条款已发邮件。' },
+    { source: RETENTION_SOURCE, seq: 5, id: 'r2', time: at(2), conversation: dm, from: chen, to: [liu], type: 'text', text: '好的，谢谢。' },
+  ];
+}

@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRoutes } from '../../src/http/app.js';
 import { listAuditEvents } from '../../src/services/audit.js';
 import { addUser } from '../../src/services/users.js';
+import { addMatter, placeHold } from '../../src/services/holds.js';
+import { addPolicy } from '../../src/services/policies.js';
+import { openPrivacyRequest } from '../../src/services/privacy-requests.js';
 import { ApiClient, createUser, fixtureRecords, signIn, startTestServer, type ApiResponse, type TestServer, type TestUser } from '../support/http.js';
 
 /**
@@ -42,6 +45,10 @@ beforeAll(async () => {
     convKeys[h.conversation.id] = h.conversation.key;
   }
   expect(Object.keys(keys).sort()).toEqual(['d1', 'g1', 'g2', 'x1', 'x2']);
+  await addPolicy(server.ctx, { name: 'voice-1y', scope: 'type:voice', max: '1y', action: 'review', purpose: 'p', basis: 'b' });
+  await addMatter(server.ctx, { name: 'case-1' });
+  await placeHold(server.ctx, { matter: 'case-1', custodians: ['zhangsan'], reason: 'r' });
+  await openPrivacyRequest(server.ctx, { kind: 'access', subjects: ['zhaoliu'], requester: 'r' });
 });
 
 afterAll(async () => {
@@ -76,6 +83,35 @@ const cases = (): Case[] => [
   { method: 'GET', route: '/audit/head', allowed: ['auditor'], request: () => ({ url: '/audit/head' }) },
   { method: 'POST', route: '/audit/verify', allowed: ['auditor'], request: () => ({ url: '/audit/verify' }) },
   { method: 'GET', route: '/audit/proof/:seq', allowed: ['auditor'], request: () => ({ url: '/audit/proof/0' }) },
+  { method: 'GET', route: '/retention/policies', allowed: ['compliance', 'auditor'], request: () => ({ url: '/retention/policies' }) },
+  { method: 'POST', route: '/retention/policies', allowed: ['compliance'], request: (w) => ({ url: '/retention/policies', body: { name: `p-${w}`, max: '5y', purpose: 'p', basis: 'b' } }) },
+  { method: 'GET', route: '/retention/policies/:ref', allowed: ['compliance', 'auditor'], request: () => ({ url: '/retention/policies/voice-1y' }) },
+  { method: 'PUT', route: '/retention/policies/:ref', allowed: ['compliance'], request: () => ({ url: '/retention/policies/voice-1y', body: { max: '2y' } }) },
+  { method: 'POST', route: '/retention/dry-run', allowed: ['compliance'], request: () => ({ url: '/retention/dry-run', body: { input: { name: 'x', max: '1d', purpose: 'p', basis: 'b' } } }) },
+  { method: 'GET', route: '/retention/presets', allowed: ['compliance', 'auditor'], request: () => ({ url: '/retention/presets' }) },
+  { method: 'GET', route: '/retention/forecast', allowed: ['compliance', 'auditor'], request: () => ({ url: '/retention/forecast' }) },
+  { method: 'GET', route: '/matters', allowed: ['compliance'], request: () => ({ url: '/matters' }) },
+  { method: 'POST', route: '/matters', allowed: ['compliance'], request: (w) => ({ url: '/matters', body: { name: `m-${w}` } }) },
+  { method: 'GET', route: '/matters/:ref', allowed: ['compliance'], request: () => ({ url: '/matters/case-1' }) },
+  { method: 'POST', route: '/matters/:ref/close', allowed: ['compliance'], request: () => ({ url: '/matters/no-such-matter/close', body: { reason: 'r' } }) },
+  { method: 'GET', route: '/holds', allowed: ['compliance'], request: () => ({ url: '/holds' }) },
+  { method: 'POST', route: '/holds', allowed: ['compliance'], request: () => ({ url: '/holds', body: { matter: 'case-1', custodians: ['lisi'], reason: 'r' } }) },
+  { method: 'GET', route: '/holds/:id', allowed: ['compliance'], request: () => ({ url: '/holds/1' }) },
+  { method: 'POST', route: '/holds/:id/release', allowed: ['compliance'], request: () => ({ url: '/holds/999/release', body: { reason: 'r' } }) },
+  { method: 'GET', route: '/privacy/requests', allowed: ['compliance'], request: () => ({ url: '/privacy/requests' }) },
+  { method: 'POST', route: '/privacy/requests', allowed: ['compliance'], request: () => ({ url: '/privacy/requests', body: { kind: 'access', subjects: ['zhaoliu'], requester: 'r' } }) },
+  { method: 'GET', route: '/privacy/requests/:id', allowed: ['compliance'], request: () => ({ url: '/privacy/requests/1' }) },
+  { method: 'POST', route: '/privacy/requests/:id/execute', allowed: ['compliance'], request: () => ({ url: '/privacy/requests/999/execute' }) },
+  { method: 'POST', route: '/privacy/requests/:id/reject', allowed: ['compliance'], request: () => ({ url: '/privacy/requests/999/reject', body: { reason: 'r' } }) },
+  { method: 'POST', route: '/privacy/requests/:id/lift', allowed: ['compliance'], request: () => ({ url: '/privacy/requests/999/lift', body: {} }) },
+  { method: 'GET', route: '/retention/runs', allowed: ['compliance', 'auditor'], request: () => ({ url: '/retention/runs' }) },
+  { method: 'POST', route: '/retention/runs', allowed: ['compliance'], request: () => ({ url: '/retention/runs', body: { dryRun: true } }) },
+  { method: 'GET', route: '/retention/status', allowed: ['compliance', 'auditor'], request: () => ({ url: '/retention/status' }) },
+  { method: 'GET', route: '/retention/certificates', allowed: ['compliance', 'auditor'], request: () => ({ url: '/retention/certificates' }) },
+  { method: 'GET', route: '/retention/certificates/:id/verify', allowed: ['compliance', 'auditor'], request: () => ({ url: '/retention/certificates/999/verify' }) },
+  { method: 'GET', route: '/retention/reviews', allowed: ['compliance'], request: () => ({ url: '/retention/reviews' }) },
+  { method: 'POST', route: '/retention/reviews/:id/propose', allowed: ['compliance'], request: () => ({ url: '/retention/reviews/999/propose', body: { proposal: 'retain' } }) },
+  { method: 'POST', route: '/retention/reviews/:id/decide', allowed: ['compliance'], request: () => ({ url: '/retention/reviews/999/decide', body: { approve: false } }) },
   // Last: it ends the caller's sessions.
   { method: 'POST', route: '/auth/logout-all', allowed: ALL_SIGNED_IN, request: () => ({ url: '/auth/logout-all' }) },
 ];

@@ -3,7 +3,7 @@ import { useEffect, type ReactNode } from 'react';
 import { api, onUnauthorized } from './api';
 import { ErrorMessage, Loading } from './components/ui';
 import { LANGS, useI18n, type Lang, type MessageKey } from './i18n';
-import { AccountPage, AuditPage, ConversationPage, DashboardPage, MessagePage, preloadWhenIdle, SearchPage, SetupPage, SignInPage, SourcesPage, SystemPage, UsersPage } from './lazy-pages';
+import { AccountPage, AuditPage, ConversationPage, DashboardPage, DispositionPage, HoldsPage, MessagePage, preloadWhenIdle, RetentionPage, SearchPage, SetupPage, SignInPage, SourcesPage, SystemPage, UsersPage } from './lazy-pages';
 import { href, navigate, useRoute } from './router';
 import { homeOf, mayUse, resetSession, setSignedOut, useSession, type Area } from './session';
 import type { SessionInfo, SessionUser } from './types';
@@ -15,6 +15,9 @@ const NAV: { area: Area; label: MessageKey }[] = [
   { area: 'audit', label: 'nav.audit' },
   { area: 'users', label: 'nav.users' },
   { area: 'sources', label: 'nav.sources' },
+  { area: 'retention', label: 'nav.retention' },
+  { area: 'holds', label: 'nav.holds' },
+  { area: 'disposition', label: 'nav.disposition' },
   { area: 'system', label: 'nav.system' },
   { area: 'account', label: 'nav.account' },
 ];
@@ -124,6 +127,12 @@ function Routes({ user }: { user: SessionUser }): ReactNode {
       return guard('sources', <SourcesPage />);
     case 'system':
       return guard('system', <SystemPage />);
+    case 'retention':
+      return guard('retention', <RetentionPage />);
+    case 'holds':
+      return guard('holds', <HoldsPage matterRef={second} />);
+    case 'disposition':
+      return guard('disposition', <DispositionPage />);
     case 'account':
       return <AccountPage />;
     default:

@@ -77,6 +77,9 @@ export const AuditPage = lazyPage(() => import('./pages/audit'), (m) => m.AuditP
 export const UsersPage = lazyPage(() => import('./pages/users'), (m) => m.UsersPage);
 export const SourcesPage = lazyPage(() => import('./pages/sources'), (m) => m.SourcesPage);
 export const SystemPage = lazyPage(() => import('./pages/system'), (m) => m.SystemPage);
+export const RetentionPage = lazyPage(() => import('./pages/retention'), (m) => m.RetentionPage);
+export const HoldsPage = lazyPage(() => import('./pages/holds'), (m) => m.HoldsPage);
+export const DispositionPage = lazyPage(() => import('./pages/disposition'), (m) => m.DispositionPage);
 export const AccountPage = lazyPage(() => import('./pages/account'), (m) => m.AccountPage);
 
 /** The pages of each area (a conversation's chunk holds the message page too). */
@@ -88,6 +91,9 @@ export const AREA_PAGES: Record<Area, readonly { preload(): Promise<unknown> }[]
   users: [UsersPage],
   sources: [SourcesPage],
   system: [SystemPage],
+  retention: [RetentionPage],
+  holds: [HoldsPage],
+  disposition: [DispositionPage],
   account: [AccountPage],
 };
 

@@ -1,6 +1,6 @@
 import { queryOptions } from '@tanstack/react-query';
 import { api, withQuery, type RequestOptions } from './api';
-import type { ConversationSummary, SearchResult, Stats } from './types';
+import type { CertificateVerification, ConversationSummary, DispositionCertificate, DispositionRun, LegalHold, Matter, RetentionForecast, RetentionPolicy, RetentionPreset, RetentionStatus, ReviewItem, SearchResult, Stats } from './types';
 
 /**
  * The queries a page's first screen needs, shared by the page and the start-up prefetch (boot.ts):
@@ -35,3 +35,89 @@ export const statsQuery = (extra: Extra = {}) =>
 
 /** `?page=` / `?cpage=`: a positive integer, 1 when missing or invalid. */
 export const pageParam = (params: URLSearchParams, name: string): number => Math.max(1, Number.parseInt(params.get(name) ?? '1', 10) || 1);
+
+// Retention, legal holds and disposition. Every key starts with 'retention' or 'holds', so that a
+// change invalidates what it affects: a policy change the forecast, a hold the forecast's held counts.
+
+export const RETENTION_KEY = ['retention'] as const;
+export const HOLDS_KEY = ['holds'] as const;
+
+export const retentionPoliciesQuery = () =>
+  queryOptions({
+    queryKey: ['retention', 'policies'] as const,
+    queryFn: ({ signal }) => api.get<{ policies: RetentionPolicy[] }>('/retention/policies', { signal }),
+  });
+
+/** The live forecast: one pass over the archive's metadata on the server (under 2 s for 1M records). */
+export const retentionForecastQuery = () =>
+  queryOptions({
+    queryKey: ['retention', 'forecast'] as const,
+    queryFn: ({ signal }) => api.get<RetentionForecast>('/retention/forecast', { signal }),
+    staleTime: 30_000,
+  });
+
+export const retentionPresetsQuery = () =>
+  queryOptions({
+    queryKey: ['retention', 'presets'] as const,
+    queryFn: ({ signal }) => api.get<{ presets: RetentionPreset[] }>('/retention/presets', { signal }),
+    staleTime: Infinity,
+  });
+
+export const retentionStatusQuery = () =>
+  queryOptions({
+    queryKey: ['retention', 'status'] as const,
+    queryFn: ({ signal }) => api.get<RetentionStatus>('/retention/status', { signal }),
+    refetchInterval: 60_000,
+  });
+
+export const retentionRunsQuery = (limit = 20) =>
+  queryOptions({
+    queryKey: ['retention', 'runs', limit] as const,
+    queryFn: ({ signal }) => api.get<{ runs: DispositionRun[] }>(withQuery('/retention/runs', { limit }), { signal }),
+  });
+
+export const certificatesQuery = (limit = 20) =>
+  queryOptions({
+    queryKey: ['retention', 'certificates', limit] as const,
+    queryFn: ({ signal }) => api.get<{ certificates: DispositionCertificate[] }>(withQuery('/retention/certificates', { limit }), { signal }),
+  });
+
+export const certificateVerifyQuery = (runId: number) =>
+  queryOptions({
+    queryKey: ['retention', 'certificate-verify', runId] as const,
+    queryFn: ({ signal }) => api.get<CertificateVerification>(`/retention/certificates/${runId}/verify`, { signal }),
+  });
+
+export const REVIEWS_PAGE_SIZE = 50;
+
+/** `status`: comma-separated review statuses ('' = the server's default, the open items). */
+export const reviewsQuery = (status: string, page: number) =>
+  queryOptions({
+    queryKey: ['retention', 'reviews', status, page] as const,
+    queryFn: ({ signal }) => api.get<{ total: number; items: ReviewItem[] }>(withQuery('/retention/reviews', { status, limit: REVIEWS_PAGE_SIZE, offset: (page - 1) * REVIEWS_PAGE_SIZE }), { signal }),
+  });
+
+export const mattersQuery = () =>
+  queryOptions({
+    queryKey: ['holds', 'matters'] as const,
+    queryFn: ({ signal }) => api.get<{ matters: Matter[] }>('/matters', { signal }),
+  });
+
+export const matterQuery = (ref: string) =>
+  queryOptions({
+    queryKey: ['holds', 'matter', ref] as const,
+    queryFn: ({ signal }) => api.get<Matter & { holds: LegalHold[] }>(`/matters/${encodeURIComponent(ref)}`, { signal }),
+  });
+
+export const holdsQuery = (filter: { matter?: string; status?: 'active' | 'released' } = {}) =>
+  queryOptions({
+    queryKey: ['holds', 'list', filter.matter ?? '', filter.status ?? ''] as const,
+    queryFn: ({ signal }) => api.get<{ holds: LegalHold[] }>(withQuery('/holds', filter), { signal }),
+  });
+
+/** A hold with the number of records it covers now (a pass over the archive's metadata). */
+export const holdQuery = (id: number) =>
+  queryOptions({
+    queryKey: ['holds', 'hold', id] as const,
+    queryFn: ({ signal }) => api.get<LegalHold>(`/holds/${id}`, { signal }),
+  });

@@ -41,7 +41,7 @@ export async function resetSession(qc: QueryClient): Promise<void> {
 
 // What each role may use (docs/api.md, roles table).
 
-export type Area = 'search' | 'conversation' | 'dashboard' | 'audit' | 'users' | 'sources' | 'system' | 'account';
+export type Area = 'search' | 'conversation' | 'dashboard' | 'audit' | 'users' | 'sources' | 'system' | 'retention' | 'holds' | 'disposition' | 'account';
 
 const ACCESS: Record<Area, readonly Role[]> = {
   search: ['compliance', 'employee'],
@@ -52,6 +52,12 @@ const ACCESS: Record<Area, readonly Role[]> = {
   sources: ['admin', 'compliance'],
   /** Scanner health and quarantined attachments (permission system.health). */
   system: ['admin'],
+  /** Retention policies and their forecast (retention.view; changes: retention.manage, compliance only). */
+  retention: ['compliance', 'auditor'],
+  /** Matters and legal holds (holds.manage). */
+  holds: ['compliance'],
+  /** Disposition runs, status, certificates (retention.view); the review queue (disposition.review, compliance only). */
+  disposition: ['compliance', 'auditor'],
   account: ['admin', 'compliance', 'reviewer', 'auditor', 'employee'],
 };
 

@@ -301,3 +301,286 @@ export interface ConversationSummary {
   messages: number;
   lastTime: string | null;
 }
+
+// Retention, legal holds and disposition (src/http/routes/retention.ts and retention-runs.ts).
+// Times of policies, matters and holds are epoch milliseconds; those of runs, reviews and certificates ISO strings.
+
+export type RetentionAction = 'delete' | 'review';
+export type RetentionFate = 'keep' | 'delete' | 'review';
+
+export interface RetentionPolicy {
+  id: number;
+  name: string;
+  /** Search-language filters; '' = every record. */
+  scope: string;
+  /** Floor (`30d`, `18m`, `6y`). */
+  min: string | null;
+  /** Ceiling. */
+  max: string | null;
+  action: RetentionAction;
+  purpose: string;
+  basis: string;
+  /** Compliance mode: can be extended, never shortened, disabled or deleted. */
+  locked: boolean;
+  enabled: boolean;
+  preset: string | null;
+  createdAt: number;
+  createdBy: string;
+  updatedAt: number;
+  updatedBy: string;
+  version: number;
+}
+
+/** POST /retention/policies (and the dry run of a new policy). */
+export interface RetentionPolicyInput {
+  name: string;
+  scope?: string;
+  min?: string;
+  max?: string;
+  action?: RetentionAction;
+  purpose?: string;
+  basis?: string;
+  locked?: boolean;
+  preset?: string;
+}
+
+/** PUT /retention/policies/:ref (and the dry run of a change). null removes a duration. */
+export interface RetentionPolicyChanges {
+  scope?: string;
+  min?: string | null;
+  max?: string | null;
+  action?: RetentionAction;
+  purpose?: string;
+  basis?: string;
+  /** Locking is irreversible: only `true` is accepted. */
+  locked?: true;
+  enabled?: boolean;
+}
+
+export type RetentionDryRunRequest = { input: RetentionPolicyInput } | { ref: string; changes: RetentionPolicyChanges };
+
+export interface RetentionPreset {
+  name: string;
+  title: { en: string; zh: string };
+  scope: string;
+  min?: string;
+  max?: string;
+  action: RetentionAction;
+  locked: boolean;
+  purpose: string;
+  basis: string;
+  note: string;
+  /** The user must choose the ceiling. */
+  needsMax?: boolean;
+}
+
+export interface RecordCount {
+  records: number;
+  /** Attachment bytes. */
+  bytes: number;
+}
+
+export interface PolicyForecast {
+  policyId: number;
+  name: string;
+  action: RetentionAction;
+  dueNow: RecordCount;
+  /** Keyed by horizon in days ('7', '30', '365'): due within that many days, those due now included. */
+  within: Record<string, RecordCount>;
+}
+
+export interface RetentionForecast {
+  at: number;
+  records: number;
+  policies: PolicyForecast[];
+  /** Would be due, kept by a legal hold. */
+  held: RecordCount;
+  /** Floor ends after the ceiling (kept until the floor). */
+  conflicts: { records: number; byPolicies: { floorPolicyId: number; ceilingPolicyId: number; records: number }[] };
+  /** Frozen by an open privacy request. */
+  frozen: number;
+  durationMs: number;
+}
+
+export interface FateView {
+  fate: RetentionFate;
+  disposeAt: number | null;
+  keepReason: string | null;
+}
+
+export interface RetentionDryRun {
+  policy: { name: string; scope: string; min: string | null; max: string | null; action: string; locked: boolean; enabled: boolean };
+  changedNow: number;
+  changedWithinYear: number;
+  newlyDue: RecordCount;
+  noLongerDue: RecordCount;
+  newConflicts: number;
+  examples: { source: string; id: string; timeMs: number; type: string; before: FateView; after: FateView }[];
+  durationMs: number;
+}
+
+export interface Matter {
+  id: number;
+  name: string;
+  description: string | null;
+  status: 'open' | 'closed';
+  createdAt: number;
+  createdBy: string;
+  closedAt: number | null;
+  closedBy: string | null;
+  closeReason: string | null;
+  activeHolds: number;
+  releasedHolds: number;
+}
+
+export interface LegalHold {
+  id: number;
+  matterId: number;
+  matter: string;
+  scope: string | null;
+  custodians: string[];
+  conversations: string[];
+  afterMs: number | null;
+  beforeMs: number | null;
+  reason: string;
+  placedAt: number;
+  placedBy: string;
+  status: 'active' | 'released';
+  releasedAt: number | null;
+  releasedBy: string | null;
+  releaseReason: string | null;
+  /** GET /holds/:id: records it covers now. */
+  covered?: number;
+  /** POST /holds: records it covered when placed. */
+  coveredAtPlacement?: number;
+}
+
+export interface HoldInput {
+  matter: string;
+  scope?: string;
+  custodians?: string[];
+  conversations?: string[];
+  /** `YYYY-MM-DD` (the search language's after:/before:). */
+  after?: string;
+  before?: string;
+  reason: string;
+}
+
+export interface DispositionPolicyCounts {
+  disposed: number;
+  queued: number;
+  keptByHold: number;
+  keptByPrivacy: number;
+  conflicts: number;
+  errors: number;
+}
+
+export interface DispositionCounts {
+  examined: number;
+  disposed: number;
+  queued: number;
+  alreadyQueued: number;
+  retainedByReview: number;
+  keptByHold: number;
+  keptByPrivacy: number;
+  conflicts: number;
+  errors: number;
+  bytesFreed: number;
+  blobsDeleted: number;
+  batches: number;
+  durationMs: number;
+  /** Keyed by policy id. */
+  perPolicy: Record<string, DispositionPolicyCounts>;
+  stoppedEarly: boolean;
+}
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted';
+
+export interface DispositionRun {
+  id: number;
+  status: RunStatus;
+  dryRun: boolean;
+  trigger: string;
+  actor: string;
+  startedAt: string;
+  finishedAt: string | null;
+  now: string;
+  cursor: number | null;
+  resumes: number;
+  error: string | null;
+  counts: DispositionCounts | null;
+}
+
+export interface DispositionRunResult extends DispositionRun {
+  resumed: boolean;
+  certificate: { merkleRoot: string; tombstones: number; auditSeq: number } | null;
+}
+
+export interface RetentionStatus {
+  generatedAt: string;
+  worm: { enabled: boolean; enabledAt: string | null; enabledBy: string | null };
+  enabledPolicies: number;
+  policiesWithMaximum: number;
+  lastRuns: DispositionRun[];
+  lastCompleted: DispositionRun | null;
+  running: DispositionRun | null;
+  nextRunDueAt: string | null;
+  /** No daily run completed when one should have: an alert. */
+  overdue: boolean;
+  alert: string | null;
+  pendingReviews: number;
+}
+
+export interface DispositionCertificate {
+  runId: number;
+  auditSeq: number;
+  time: string;
+  actor: string;
+  details: {
+    runId: number;
+    status: string;
+    trigger: string;
+    start: string;
+    end: string;
+    now: string;
+    resumes: number;
+    counts: DispositionCounts;
+    policies: { id: number; name: string; version: number; min: string | null; max: string | null; action: string; locked: boolean }[];
+    merkleRoot: string;
+    tombstones: number;
+    worm: boolean;
+    leafForm: string;
+  };
+}
+
+export interface CertificateVerification {
+  runId: number;
+  ok: boolean;
+  auditSeq: number | null;
+  merkleRoot: { certified: string | null; recomputed: string };
+  tombstones: { certified: number | null; recomputed: number };
+  treeSize: number | null;
+  worm: boolean | null;
+  problems: string[];
+}
+
+export type ReviewStatus = 'pending' | 'proposed' | 'approved' | 'rejected' | 'void';
+
+export interface ReviewItem {
+  id: number;
+  messageKey: number;
+  policyId: number;
+  policyVersion: number | null;
+  runId: number | null;
+  status: ReviewStatus;
+  queuedAt: string;
+  proposal: 'dispose' | 'retain' | null;
+  /** The actor (`user:<name>`). */
+  proposedBy: string | null;
+  proposedAt: string | null;
+  proposalNote: string | null;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionNote: string | null;
+  voidReason: string | null;
+}

@@ -8,6 +8,10 @@ import * as m0006 from './0006-passkeys.js';
 import * as m0007 from './0007-usage-rollups.js';
 import * as m0008 from './0008-connectors-and-scanning.js';
 import * as m0009 from './0009-directory.js';
+import * as m0010 from './0010-retention.js';
+import * as m0011 from './0011-disposition.js';
+import * as m0012 from './0012-backups.js';
+import * as m0013 from './0013-privacy.js';
 
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -20,6 +24,10 @@ export const migrations: Record<string, Migration> = {
   '0007-usage-rollups': m0007,
   '0008-connectors-and-scanning': m0008,
   '0009-directory': m0009,
+  '0010-retention': m0010,
+  '0011-disposition': m0011,
+  '0012-backups': m0012,
+  '0013-privacy': m0013,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

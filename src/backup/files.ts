@@ -1,0 +1,133 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { isAbsolute, relative, sep } from 'node:path';
+import { promisify } from 'node:util';
+import { fatalError } from '../errors.js';
+
+const execFileAsync = promisify(execFile);
+
+export const sha256Hex = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
+
+const errorCode = (e: unknown): string | undefined => (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined);
+
+/** Writes a new file (must not exist) without fsync: a later syncFileSystem makes the whole batch durable. */
+export async function writeNewFile(path: string, parts: readonly Buffer[]): Promise<number> {
+  const fh = await open(path, 'wx', 0o600);
+  let size = 0;
+  try {
+    for (const p of parts) {
+      let off = 0;
+      while (off < p.length) {
+        const { bytesWritten } = await fh.write(p, off, p.length - off);
+        off += bytesWritten;
+      }
+      size += p.length;
+    }
+  } finally {
+    await fh.close();
+  }
+  return size;
+}
+
+/** syncfs(2) of the file system holding `path` (coreutils `sync -f`); falls back to a full sync. */
+export async function syncFileSystem(path: string): Promise<void> {
+  try {
+    await execFileAsync('sync', ['-f', path]);
+  } catch {
+    await execFileAsync('sync', []);
+  }
+}
+
+export async function syncDir(path: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(path, 'r');
+    await fh.sync();
+  } catch (e) {
+    if (!['EISDIR', 'EINVAL', 'EPERM', 'EBADF', 'ENOTSUP'].includes(errorCode(e) ?? '')) throw e;
+  } finally {
+    await fh?.close();
+  }
+}
+
+export async function removeQuietly(path: string): Promise<void> {
+  await unlink(path).catch(() => undefined);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errorCode(e) === 'EPERM';
+  }
+}
+
+/** One backup at a time per backup directory; a lock left by a dead process is taken over. */
+export function lockDirectory(path: string, what: string): () => void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(path);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (e) {
+      if (errorCode(e) !== 'EEXIST') throw e;
+      let holder: number;
+      try {
+        holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
+      } catch {
+        continue;
+      }
+      if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
+        throw fatalError('backup.busy', `another wekeep process (pid ${holder}) is writing ${what}; try again when it has finished`);
+      }
+      try {
+        unlinkSync(path);
+      } catch {
+        /* taken over meanwhile */
+      }
+    }
+  }
+  throw fatalError('backup.busy', `could not lock ${what}`);
+}
+
+/** Whether `child` is `parent` or below it. */
+export function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/** Runs async file work with at most `limit` tasks in flight; the first failure is thrown by run() or drain(). */
+export function ioPool(limit: number): { run(task: () => Promise<void>): Promise<void>; drain(): Promise<void> } {
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  const check = (): void => {
+    if (failure) throw failure.error;
+  };
+  return {
+    async run(task) {
+      check();
+      while (inFlight.size >= limit) await Promise.race(inFlight);
+      check();
+      const p: Promise<void> = task()
+        .catch((error: unknown) => {
+          failure ??= { error };
+        })
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    },
+    async drain() {
+      await Promise.all(inFlight);
+      check();
+    },
+  };
+}

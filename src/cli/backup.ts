@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { runBackup } from '../backup/backup.js';
+import { backupKeyStore } from '../backup/key-store.js';
+import { restoreBackup } from '../backup/restore.js';
+import { usageError } from '../errors.js';
+import { configOf, printJson, printLine, setExitStatus, withContext } from './common.js';
+import { createProgressBar } from './progress.js';
+
+const when = (ms: number): string => new Date(ms).toISOString();
+
+export function registerBackupCommands(program: Command): void {
+  program
+    .command('backup')
+    .description('back up the archive into a directory: online, consistent, incremental; records encrypted per bucket so that disposed records never come back')
+    .requiredOption('--out <dir>', 'backup directory (outside the data dir; re-use it for incremental backups)')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', `
+The key store is NOT in the backup: back it up separately, to another medium, after each backup:
+  wekeep keys backup --out /media/keys/wekeep-keys.json
+See docs/backups.md.`)
+    .action(async (opts: { out: string; json?: boolean }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const bar = createProgressBar('backing up');
+        const s = await runBackup(ctx, { out: opts.out, onProgress: (done, total) => bar.update(done, total, `${done}/${total} buckets`) });
+        bar.finish();
+        if (s.blobs.missingLive > 0) setExitStatus(3);
+        if (opts.json) return printJson(s);
+        printLine(`Backup ${s.backupId} written to ${s.dir} (snapshot ${when(s.snapshotAt)}, ${(s.durationMs / 1000).toFixed(1)} s).`);
+        if (s.previousIgnored) printLine(`Note: ${s.previousIgnored}.`);
+        printLine(`  records: ${s.records} in ${s.buckets.total} buckets (${s.buckets.written} written, ${s.buckets.unchanged} unchanged${s.buckets.skippedDisposed > 0 ? `, ${s.buckets.skippedDisposed} disposed meanwhile` : ''})`);
+        printLine(`  attachments: ${s.blobs.total} objects (${s.blobs.copied} copied, ${s.blobs.unchanged} already there${s.blobs.missing > 0 ? `, ${s.blobs.missing} missing` : ''})`);
+        if (s.keys.emptied + s.keys.superseded > 0) printLine(`  bucket keys destroyed (disposed records): ${s.keys.emptied + s.keys.superseded}`);
+        if (s.keys.waiting > 0) printLine(`  bucket keys waiting for destruction: ${s.keys.waiting}`);
+        if (s.blobs.missingLive > 0) printLine(`WARNING: ${s.blobs.missingLive} attachment object(s) of live records are missing from the store (run \`wekeep audit verify\` and check the blob store).`);
+        if (s.newKeys > 0) printLine(`${s.newKeys} new bucket key(s): back up the key store now (\`wekeep keys backup --out FILE\`, on another medium).`);
+      });
+    });
+
+  program
+    .command('restore')
+    .description('restore a backup into an EMPTY data dir (--data), with a key store backup and the master key; verifies the result')
+    .requiredOption('--from <dir>', 'backup directory (written by `wekeep backup`)')
+    .requiredOption('--keys <file>', 'key store backup (written by `wekeep keys backup`)')
+    .option('--json', 'machine-readable report')
+    .addHelpText('after', `
+The master key comes from --key-file, $WEKEEP_KEY_FILE, $WEKEEP_MASTER_KEY, or <data>/master.key.
+Records whose bucket key was destroyed (disposed after the backup was made) are not restored.`)
+    .action(async (opts: { from: string; keys: string; json?: boolean }, cmd: Command) => {
+      const config = configOf(cmd);
+      if (!opts.keys) throw usageError('restore.keys_missing', 'give --keys FILE (a key store backup)');
+      const bar = createProgressBar('restoring');
+      const r = await restoreBackup({ from: opts.from, keysFile: opts.keys, config, onProgress: (done, total) => bar.update(done, total, `${done}/${total} buckets`) });
+      bar.finish();
+      if (!r.ok) setExitStatus(3);
+      if (opts.json) return printJson(r);
+      printLine(`Restored backup ${r.backupId} (snapshot ${when(r.snapshotAt)}) into ${r.dataDir}.`);
+      printLine(`  records: ${r.records.restored} in ${r.buckets.restored} buckets; search index rebuilt (${r.indexed} messages)`);
+      if (r.buckets.unreadableDisposed > 0) printLine(`  ${r.buckets.unreadableDisposed} buckets unreadable: disposed (their keys were destroyed; those records stay gone)`);
+      if (r.buckets.unreadableMissingKey > 0) printLine(`  ${r.buckets.unreadableMissingKey} buckets unreadable: key missing from the key store backup`);
+      if (r.buckets.damaged > 0) printLine(`  ${r.buckets.damaged} buckets damaged`);
+      printLine(`  attachments: ${r.blobs.restored} restored, ${r.blobs.verified} verified${r.blobs.missing + r.blobs.damaged > 0 ? `, ${r.blobs.missing} missing, ${r.blobs.damaged} damaged` : ''}`);
+      printLine(`  audit log: ${r.audit.ok ? 'verified' : 'DOES NOT VERIFY'} (${r.audit.size} events${r.audit.matchesBackup ? ', as in the manifest' : ', NOT as in the manifest'})`);
+      printLine(`  records verified against the manifest: ${r.records.digestsVerified} buckets${r.records.digestMismatches > 0 ? `, ${r.records.digestMismatches} MISMATCHED` : ''}; restored records with a tombstone: ${r.restoredWithTombstone}`);
+      for (const p of r.problems) printLine(`  problem: ${p}`);
+      printLine(r.ok ? 'Restore verified.' : 'Restore finished WITH PROBLEMS (see above).');
+    });
+}
+
+export function registerKeysBackupCommand(keys: Command): void {
+  keys
+    .command('backup')
+    .description('back up the key store (keyring.json: wrapped keys and the destroyed list; NOT the master key) to a file kept apart from the data backups')
+    .requiredOption('--out <file>', 'where to write it (not inside the data dir or a backup directory)')
+    .option('--force', 'replace an existing file')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { out: string; force?: boolean; json?: boolean }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const r = await backupKeyStore(ctx, { out: opts.out, force: opts.force });
+        if (opts.json) return printJson(r);
+        printLine(`Key store written to ${r.file}: ${r.entries} wrapped keys (${r.backupBucketKeys} backup bucket keys), ${r.destroyed} destroyed.`);
+        printLine('The master key is not in it. Keep this file apart from the data backups, and only for a short time (docs/backups.md).');
+      });
+    });
+}

@@ -1,0 +1,134 @@
+import type { Command } from 'commander';
+import { addMatter, closeMatter, listHolds, listMatters, placeHold, releaseHold, showHold, showMatter, type HoldView, type MatterView } from '../services/holds.js';
+import { intOption, printJson, printLine, withContext } from './common.js';
+
+const wantsJson = (cmd: Command): boolean => cmd.optsWithGlobals<{ json?: boolean }>().json === true;
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const day = (ms: number | null): string => (ms === null ? '…' : new Date(ms).toISOString());
+
+const describeMatter = (m: MatterView): string =>
+  `#${m.id} ${m.name} (${m.status}): ${m.activeHolds} active hold(s), ${m.releasedHolds} released${m.description ? ` — ${m.description}` : ''}`;
+
+function describeHold(h: HoldView): string {
+  const criteria = [
+    h.scope ? `scope ${h.scope}` : null,
+    h.custodians.length > 0 ? `custodians ${h.custodians.join(', ')}` : null,
+    h.conversations.length > 0 ? `conversations ${h.conversations.join(', ')}` : null,
+    h.afterMs !== null || h.beforeMs !== null ? `time ${day(h.afterMs)} – ${day(h.beforeMs)}` : null,
+  ].filter(Boolean).join('; ');
+  return `#${h.id} [${h.status}] matter ${h.matter}: ${criteria} — ${h.reason} (placed ${day(h.placedAt)} by ${h.placedBy}${h.releasedAt !== null ? `; released ${day(h.releasedAt)} by ${h.releasedBy ?? '?'}: ${h.releaseReason ?? ''}` : ''})`;
+}
+
+export function registerHoldCommands(program: Command): void {
+  const matters = program.command('matters').description('matters (cases) that legal holds belong to');
+  matters
+    .command('add')
+    .description('open a matter')
+    .argument('<name>', 'matter name')
+    .option('--description <text>', 'what the matter is about')
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, opts: { description?: string }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const m = await addMatter(ctx, { name, description: opts.description });
+        return wantsJson(cmd) ? printJson(m) : printLine(`opened ${describeMatter(m)}`);
+      });
+    });
+  matters
+    .command('list')
+    .description('list matters')
+    .option('--json', 'machine-readable output')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const list = await listMatters(ctx);
+        if (wantsJson(cmd)) return printJson({ matters: list });
+        if (list.length === 0) return printLine('no matters');
+        for (const m of list) printLine(describeMatter(m));
+      });
+    });
+  matters
+    .command('show')
+    .description('show a matter with its holds')
+    .argument('<matter>', 'name or id')
+    .option('--json', 'machine-readable output')
+    .action(async (ref: string, _opts: unknown, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const m = await showMatter(ctx, ref);
+        if (wantsJson(cmd)) return printJson(m);
+        printLine(describeMatter(m));
+        if (m.closedAt !== null) printLine(`  closed ${day(m.closedAt)} by ${m.closedBy ?? '?'}: ${m.closeReason ?? ''}`);
+        for (const h of m.holds) printLine(`  ${describeHold(h)}`);
+      });
+    });
+  matters
+    .command('close')
+    .description('close a matter; its active holds are released (audited)')
+    .argument('<matter>', 'name or id')
+    .requiredOption('--reason <text>', 'why the matter is closed')
+    .option('--json', 'machine-readable output')
+    .action(async (ref: string, opts: { reason: string }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const m = await closeMatter(ctx, ref, opts.reason);
+        return wantsJson(cmd) ? printJson(m) : printLine(`closed ${describeMatter(m)}`);
+      });
+    });
+
+  const holds = program.command('holds').description('legal holds: records they cover are never disposed or shredded');
+  holds
+    .command('add')
+    .description('place a legal hold on a matter')
+    .requiredOption('--matter <matter>', 'matter name or id')
+    .option('--scope <query>', 'a search query (words and filters, plus kind:, party:, dept:)')
+    .option('--custodian <person>', 'a person id whose records are held (repeatable)', collect, [])
+    .option('--conversation <id>', 'a conversation id (repeatable)', collect, [])
+    .option('--after <date>', 'records at or after this date (YYYY-MM-DD or ISO)')
+    .option('--before <date>', 'records before this date')
+    .requiredOption('--reason <text>', 'why (audited)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { matter: string; scope?: string; custodian: string[]; conversation: string[]; after?: string; before?: string; reason: string }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const h = await placeHold(ctx, { matter: opts.matter, scope: opts.scope, custodians: opts.custodian, conversations: opts.conversation, after: opts.after, before: opts.before, reason: opts.reason });
+        if (wantsJson(cmd)) return printJson(h);
+        printLine(`placed ${describeHold(h)}`);
+        printLine(`  covers ${h.coveredAtPlacement} archived record(s) now, and every matching record archived later`);
+      });
+    });
+  holds
+    .command('list')
+    .description('list legal holds')
+    .option('--matter <matter>', 'only this matter')
+    .option('--active', 'only active holds')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { matter?: string; active?: boolean }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const list = await listHolds(ctx, { matter: opts.matter, status: opts.active ? 'active' : undefined });
+        if (wantsJson(cmd)) return printJson({ holds: list });
+        if (list.length === 0) return printLine('no legal holds');
+        for (const h of list) printLine(describeHold(h));
+      });
+    });
+  holds
+    .command('show')
+    .description('show a hold and how many records it covers')
+    .argument('<id>', 'hold id', intOption('<id>'))
+    .option('--json', 'machine-readable output')
+    .action(async (id: number, _opts: unknown, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const h = await showHold(ctx, id, { count: true });
+        if (wantsJson(cmd)) return printJson(h);
+        printLine(describeHold(h));
+        if (h.covered !== undefined) printLine(`  covers ${h.covered} archived record(s)`);
+      });
+    });
+  holds
+    .command('release')
+    .description('release a hold (it is kept, released, with who and why)')
+    .argument('<id>', 'hold id', intOption('<id>'))
+    .requiredOption('--reason <text>', 'why (audited)')
+    .option('--json', 'machine-readable output')
+    .action(async (id: number, opts: { reason: string }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const h = await releaseHold(ctx, id, opts.reason);
+        return wantsJson(cmd) ? printJson(h) : printLine(`released ${describeHold(h)}`);
+      });
+    });
+}

@@ -1,0 +1,181 @@
+import type { Command } from 'commander';
+import { usageError } from '../errors.js';
+import { listCertificates, verifyCertificate } from '../services/disposition-certificates.js';
+import { decideReview, listReviews, proposeReview, REVIEW_STATUSES, type ReviewView } from '../services/disposition-reviews.js';
+import { loadPolicyMeta, retentionStatus, runDisposition, type RunCounts, type RunSummary, type RunTrigger } from '../services/disposition-run.js';
+import type { ReviewStatus } from '../repositories/disposition.js';
+import { intOption, printJson, printLine, setExitStatus, withContext } from './common.js';
+
+/** `wekeep retention …`: disposition runs, their status and certificates, and the four-eyes review queue. */
+
+function parseInstant(value: string): number {
+  const ms = /^\d{10,}$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isSafeInteger(ms)) throw usageError('cli.bad_option', `--now must be an ISO 8601 time (e.g. 2026-03-01T00:00:00Z) or epoch milliseconds, got "${value}"`);
+  return ms;
+}
+
+const n = (x: number): string => x.toLocaleString('en');
+
+function printCounts(c: RunCounts, names: Map<number, string>): void {
+  printLine(`  examined ${n(c.examined)}, disposed ${n(c.disposed)}, queued for review ${n(c.queued)} (${n(c.alreadyQueued)} already queued, ${n(c.retainedByReview)} retained by review)`);
+  printLine(`  kept by legal hold ${n(c.keptByHold)}, frozen by a privacy request ${n(c.keptByPrivacy)}, conflicts ${n(c.conflicts)}, errors ${n(c.errors)}`);
+  if (c.bytesFreed > 0 || c.blobsDeleted > 0) printLine(`  freed ${n(c.bytesFreed)} bytes, ${n(c.blobsDeleted)} attachment objects deleted`);
+  for (const [id, p] of Object.entries(c.perPolicy)) {
+    const name = id === 'none' ? '(no policy)' : `${names.get(Number(id)) ?? '?'} (#${id})`;
+    printLine(`    ${name}: disposed ${n(p.disposed)}, queued ${n(p.queued)}, kept by hold ${n(p.keptByHold)}, frozen ${n(p.keptByPrivacy)}, conflicts ${n(p.conflicts)}, errors ${n(p.errors)}`);
+  }
+}
+
+function printRun(s: RunSummary, names: Map<number, string>): void {
+  const what = s.dryRun ? 'Dry run' : 'Disposition run';
+  const state = s.status === 'interrupted' ? 'stopped at its time bound (the next run continues it)' : s.status;
+  printLine(`${what} ${s.id} ${state} in ${((s.counts?.durationMs ?? 0) / 1000).toFixed(1)} s${s.resumed ? ` (continued from key ${s.cursor ?? 0})` : ''}${s.dryRun ? ': nothing was changed' : ''}`);
+  printLine(`  decided at ${s.now}`);
+  if (s.counts) printCounts(s.counts, names);
+  if (s.certificate) printLine(`  certificate: audit event ${s.certificate.auditSeq}, ${n(s.certificate.tombstones)} tombstones, Merkle root ${s.certificate.merkleRoot}`);
+}
+
+function printReview(r: ReviewView): void {
+  const proposal = r.proposal ? `  ${r.proposal} proposed by ${r.proposedBy ?? '?'}` : '';
+  const decided = r.decidedBy ? `  decided by ${r.decidedBy}` : '';
+  printLine(`${String(r.id).padStart(6)}  ${r.status.padEnd(8)}  message ${r.messageKey}  policy #${r.policyId} v${r.policyVersion ?? '?'}  queued ${r.queuedAt}${proposal}${decided}${r.voidReason ? `  void: ${r.voidReason}` : ''}`);
+}
+
+export function registerRetentionCommands(program: Command): void {
+  const retention = program
+    .command('retention')
+    .description('disposition: run it, see its status, list and verify certificates, work the four-eyes review queue');
+
+  retention
+    .command('run')
+    .description('dispose of the records past their retention maximum (delete, or queue for review); resumable, bounded in time')
+    .option('--dry-run', 'decide and count only; change nothing')
+    .option('--now <time>', 'decide as of this instant (ISO 8601 or epoch ms; default: now; under WORM not later than now)')
+    .option('--max-seconds <n>', 'stop after this many seconds; the next run continues from where this one stopped', intOption('--max-seconds'))
+    .option('--batch-size <n>', 'records per transaction (default 5000)', intOption('--batch-size', 100_000))
+    .option('--trigger <trigger>', 'what started the run: cli (default) or schedule (the server\'s daily job)')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExit status: 0 when the run completed or stopped at its time bound, 1 when it failed.')
+    .action(async (opts: { dryRun?: boolean; now?: string; maxSeconds?: number; batchSize?: number; trigger?: string; json?: boolean }, cmd: Command) => {
+      const trigger: RunTrigger = opts.trigger === undefined ? 'cli' : opts.trigger === 'schedule' || opts.trigger === 'cli' ? opts.trigger : (() => { throw usageError('cli.bad_option', '--trigger is cli or schedule'); })();
+      if (opts.batchSize === 0) throw usageError('cli.bad_option', '--batch-size must be at least 1');
+      await withContext(cmd, async (ctx) => {
+        const summary = await runDisposition(ctx, {
+          dryRun: opts.dryRun === true, now: opts.now === undefined ? undefined : parseInstant(opts.now), trigger, batchSize: opts.batchSize,
+          maxDurationMs: opts.maxSeconds === undefined ? undefined : opts.maxSeconds * 1000,
+        });
+        if (opts.json) return printJson(summary);
+        const names = new Map([...(await loadPolicyMeta(ctx.db)).values()].map((p) => [p.id, p.name]));
+        printRun(summary, names);
+      });
+    });
+
+  retention
+    .command('status')
+    .description('last runs, when the next is due, and the overdue alert')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const s = await retentionStatus(ctx);
+        if (opts.json) return printJson(s);
+        const names = new Map([...(await loadPolicyMeta(ctx.db)).values()].map((p) => [p.id, p.name]));
+        printLine(`WORM mode: ${s.worm.enabled ? `enabled${s.worm.enabledAt ? ` since ${s.worm.enabledAt} by ${s.worm.enabledBy ?? '?'}` : ''}` : 'off'}`);
+        printLine(`Policies: ${s.enabledPolicies} enabled, ${s.policiesWithMaximum} with a maximum`);
+        printLine(`Review queue: ${s.pendingReviews} open item${s.pendingReviews === 1 ? '' : 's'}`);
+        if (s.alert) printLine(`ALERT: ${s.alert}`);
+        printLine(`Next run due: ${s.nextRunDueAt ?? 'never (no policy sets a maximum)'}`);
+        if (s.running) printLine(`Running now: run ${s.running.id} since ${s.running.startedAt} (cursor ${s.running.cursor ?? 0})`);
+        if (s.lastCompleted) {
+          printLine(`Last completed run: ${s.lastCompleted.id}, finished ${s.lastCompleted.finishedAt ?? '?'}`);
+          if (s.lastCompleted.counts) printCounts(s.lastCompleted.counts, names);
+        }
+        if (s.lastRuns.length > 0) {
+          printLine('Recent runs:');
+          for (const r of s.lastRuns) {
+            printLine(`  ${String(r.id).padStart(5)}  ${r.status.padEnd(11)}  ${r.dryRun ? 'dry ' : 'real'}  ${r.trigger.padEnd(8)}  ${r.startedAt}  disposed ${n(r.counts?.disposed ?? 0)}  queued ${n(r.counts?.queued ?? 0)}`);
+          }
+        }
+      });
+    });
+
+  retention
+    .command('certificates')
+    .description('list the disposition certificates in the audit log')
+    .option('--limit <n>', 'how many, newest first (default 100)', intOption('--limit', 10_000))
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { limit?: number; json?: boolean }, cmd: Command) => {
+      const certs = await withContext(cmd, (ctx) => listCertificates(ctx, { limit: opts.limit === 0 ? 1 : opts.limit }));
+      if (opts.json) return printJson(certs);
+      if (certs.length === 0) return printLine('No disposition certificates yet.');
+      for (const c of certs) {
+        printLine(`run ${c.runId}  ${c.details.status}  ${c.details.start} → ${c.details.end}  ${n(c.details.tombstones)} tombstones  root ${c.details.merkleRoot}  audit event ${c.auditSeq}${c.details.worm ? '  WORM' : ''}`);
+      }
+    });
+
+  retention
+    .command('verify')
+    .description('verify a run\'s certificate: recompute the Merkle root of its tombstones and prove the certificate is in the signed audit log')
+    .argument('<run-id>', 'the run', intOption('run-id'))
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExit status: 0 when the certificate verifies, 1 when it does not.')
+    .action(async (runId: number, opts: { json?: boolean }, cmd: Command) => {
+      const v = await withContext(cmd, (ctx) => verifyCertificate(ctx, runId));
+      if (!v.ok) setExitStatus(1);
+      if (opts.json) return printJson(v);
+      printLine(`Certificate of disposition run ${runId}: ${v.ok ? 'VERIFIED' : 'NOT VERIFIED'}`);
+      printLine(`  tombstones   ${n(v.tombstones.recomputed)} (certified ${v.tombstones.certified ?? '–'})`);
+      printLine(`  Merkle root  ${v.merkleRoot.recomputed} (${v.merkleRoot.certified === v.merkleRoot.recomputed ? 'matches the certificate' : `certified ${v.merkleRoot.certified ?? '–'}`})`);
+      if (v.auditSeq !== null) printLine(`  audit event  ${v.auditSeq}, included in the signed tree head of size ${v.treeSize ?? '?'}`);
+      if (v.worm) printLine('  WORM mode    on when the run ended');
+      for (const p of v.problems) printLine(`  problem: ${p}`);
+    });
+
+  const reviews = retention.command('reviews').description('the four-eyes disposition review queue: one compliance user proposes, another decides');
+
+  reviews
+    .command('list')
+    .description('list review items (default: open ones)')
+    .option('--status <statuses>', `comma-separated: ${REVIEW_STATUSES.join(', ')} (default pending,proposed)`)
+    .option('--limit <n>', 'how many (default 100)', intOption('--limit', 10_000))
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { status?: string; limit?: number; json?: boolean }, cmd: Command) => {
+      const status = opts.status?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      for (const s of status ?? []) if (!REVIEW_STATUSES.includes(s as ReviewStatus)) throw usageError('cli.bad_option', `--status: "${s}" is not one of ${REVIEW_STATUSES.join(', ')}`);
+      const list = await withContext(cmd, (ctx) => listReviews(ctx, { status: status as ReviewStatus[] | undefined, limit: opts.limit }));
+      if (opts.json) return printJson(list);
+      if (list.items.length === 0) return printLine('No review items.');
+      for (const r of list.items) printReview(r);
+      if (list.total > list.items.length) printLine(`… ${list.total - list.items.length} more`);
+    });
+
+  reviews
+    .command('propose')
+    .description('propose to dispose of or retain a queued record (step one of two)')
+    .argument('<id>', 'review item id', intOption('id'))
+    .option('--dispose', 'propose disposal')
+    .option('--retain', 'propose keeping the record')
+    .option('--note <text>', 'why')
+    .option('--json', 'machine-readable output')
+    .action(async (id: number, opts: { dispose?: boolean; retain?: boolean; note?: string; json?: boolean }, cmd: Command) => {
+      if (opts.dispose === opts.retain) throw usageError('cli.bad_option', 'give exactly one of --dispose or --retain');
+      const r = await withContext(cmd, (ctx) => proposeReview(ctx, id, { proposal: opts.dispose ? 'dispose' : 'retain', note: opts.note }));
+      if (opts.json) return printJson(r);
+      printLine(`Review item ${id}: ${r.proposal ?? '?'} proposed; another compliance user must approve or reject it.`);
+    });
+
+  for (const [name, approve] of [['approve', true], ['reject', false]] as const) {
+    reviews
+      .command(name)
+      .description(`${name} the proposal of a review item (step two; not by the user who proposed)`)
+      .argument('<id>', 'review item id', intOption('id'))
+      .option('--note <text>', 'why')
+      .option('--json', 'machine-readable output')
+      .action(async (id: number, opts: { note?: string; json?: boolean }, cmd: Command) => {
+        const r = await withContext(cmd, (ctx) => decideReview(ctx, id, { approve, note: opts.note }));
+        if (opts.json) return printJson(r);
+        if (r.status === 'void') printLine(`Review item ${id} is void: the record was not disposed (${r.voidReason ?? 'not disposable now'}).`);
+        else if (!approve) printLine(`Review item ${id}: proposal rejected; a later run queues the record again.`);
+        else printLine(`Review item ${id}: approved; ${r.disposed ? 'the record was disposed (tombstone kept)' : 'the record is retained'}.`);
+      });
+  }
+}

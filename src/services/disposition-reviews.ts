@@ -1,0 +1,130 @@
+import type { Context } from '../context.js';
+import { decideRetention } from '../domain/retention.js';
+import { AppError, conflict, notFound, usageError } from '../errors.js';
+import { findReview, listReviewRows, takeWriteLock, updateReview, type ReviewRow, type ReviewStatus } from '../repositories/disposition.js';
+import { appendAudit } from './audit.js';
+import { afterDisposal, disposeRecords } from './disposition.js';
+import { wormState } from './disposition-worm.js';
+import { createFactsReader, loadRetentionRules, resolveHoldText } from './retention-rules.js';
+
+/**
+ * The four-eyes disposition review queue. A sweep queues the records whose governing policy says
+ * `review` at its maximum (one open item per record). One compliance user proposes (`dispose` or
+ * `retain`, with a note); ANOTHER user approves or rejects the proposal (the same actor cannot:
+ * `review.same_person`). An approved `dispose` disposes of the record through disposeRecords
+ * (reason `review`) after deciding it again at that moment: a record that is held, frozen by a
+ * privacy request, no longer due, or (WORM) within its floor is not disposed — the item becomes
+ * `void` with the reason. An approved `retain` keeps the record, and later sweeps do not queue it
+ * again for the same policy version. A rejected proposal closes the item; the next sweep queues the
+ * record again. Every step is an audit event (ids and codes, never content or notes' text).
+ */
+
+export interface ReviewView {
+  id: number;
+  messageKey: number;
+  policyId: number;
+  policyVersion: number | null;
+  runId: number | null;
+  status: ReviewStatus;
+  queuedAt: string;
+  proposal: 'dispose' | 'retain' | null;
+  proposedBy: string | null;
+  proposedAt: string | null;
+  proposalNote: string | null;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionNote: string | null;
+  voidReason: string | null;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
+
+const viewOf = (r: ReviewRow): ReviewView => ({
+  id: r.id, messageKey: Number(r.message_key), policyId: r.policy_id, policyVersion: r.policy_version, runId: r.run_id, status: r.status, queuedAt: iso(r.queued_at)!,
+  proposal: r.proposal === 'dispose' || r.proposal === 'retain' ? r.proposal : null, proposedBy: r.proposed_by, proposedAt: iso(r.proposed_at), proposalNote: r.proposal_note,
+  decidedBy: r.decided_by, decidedAt: iso(r.decided_at), decisionNote: r.decision_note, voidReason: r.void_reason,
+});
+
+export const REVIEW_STATUSES: readonly ReviewStatus[] = ['pending', 'proposed', 'approved', 'rejected', 'void'];
+
+export async function listReviews(ctx: Context, filter: { status?: ReviewStatus[] | undefined; limit?: number | undefined; offset?: number | undefined } = {}): Promise<{ total: number; items: ReviewView[] }> {
+  const { total, rows } = await listReviewRows(ctx.db, { status: filter.status ?? ['pending', 'proposed'], limit: filter.limit ?? 100, offset: filter.offset ?? 0 });
+  return { total, items: rows.map(viewOf) };
+}
+
+const MAX_NOTE = 2000;
+function checkNote(note: string | undefined): string | null {
+  if (note === undefined || note.trim() === '') return null;
+  if (note.length > MAX_NOTE) throw usageError('review.note_too_long', `the note is longer than ${MAX_NOTE} characters`);
+  return note.trim();
+}
+
+/** Step one: a compliance user proposes to dispose of or retain the record. */
+export async function proposeReview(ctx: Context, id: number, input: { proposal: 'dispose' | 'retain'; note?: string | undefined }): Promise<ReviewView> {
+  if (input.proposal !== 'dispose' && input.proposal !== 'retain') throw usageError('review.bad_proposal', 'the proposal is "dispose" or "retain"');
+  const note = checkNote(input.note);
+  return ctx.db.transaction().execute(async (trx) => {
+    await takeWriteLock(trx);
+    const item = await findReview(trx, id);
+    if (!item) throw notFound('review.not_found', `no review item ${id}`);
+    if (item.status !== 'pending') throw conflict('review.not_pending', `review item ${id} is ${item.status}; only a pending item takes a proposal`);
+    const now = ctx.clock.now();
+    await updateReview(trx, id, { status: 'proposed', proposal: input.proposal, proposed_by: ctx.actor, proposed_at: now, proposal_note: note });
+    await appendAudit(ctx, trx, { action: 'review.proposed', subject: `review:${id}`, details: { reviewId: id, messageKey: Number(item.message_key), policyId: item.policy_id, proposal: input.proposal, note: note !== null } });
+    return viewOf((await findReview(trx, id))!);
+  });
+}
+
+/** Step two: ANOTHER user approves or rejects the proposal. */
+export async function decideReview(ctx: Context, id: number, input: { approve: boolean; note?: string | undefined }): Promise<ReviewView & { disposed: boolean }> {
+  const note = checkNote(input.note);
+  const result = await ctx.db.transaction().execute(async (trx) => {
+    // First statement writes: the decision sees every hold committed before it.
+    await takeWriteLock(trx);
+    const item = await findReview(trx, id);
+    if (!item) throw notFound('review.not_found', `no review item ${id}`);
+    if (item.status !== 'proposed') throw conflict('review.not_proposed', `review item ${id} is ${item.status}; only a proposed item can be decided`);
+    if (item.proposed_by === ctx.actor) {
+      throw new AppError('review.same_person', 'four eyes: the user who proposed cannot also decide; another compliance user must', { exitCode: 1, status: 409 });
+    }
+    const now = ctx.clock.now();
+    const base = { decided_by: ctx.actor, decided_at: now, decision_note: note };
+    const key = Number(item.message_key);
+    const audit = { reviewId: id, messageKey: key, policyId: item.policy_id, proposal: item.proposal, approve: input.approve, note: note !== null };
+    if (!input.approve) {
+      await updateReview(trx, id, { ...base, status: 'rejected' });
+      await appendAudit(ctx, trx, { action: 'review.rejected', subject: `review:${id}`, details: audit });
+      return { disposed: false };
+    }
+    if (item.proposal === 'retain') {
+      await updateReview(trx, id, { ...base, status: 'approved' });
+      await appendAudit(ctx, trx, { action: 'review.approved', subject: `review:${id}`, details: { ...audit, outcome: 'retained' } });
+      return { disposed: false };
+    }
+    // Approved disposal: decide again now, with the rules as they are in this transaction.
+    const [row] = await createFactsReader(ctx).read(key - 1, 1, key + 1);
+    let voidReason: string | undefined;
+    if (!row) voidReason = 'gone';
+    else {
+      const rules = await loadRetentionRules(trx, ctx.config.timeZone);
+      const holds = await resolveHoldText(trx, rules.holds, key, key);
+      const d = decideRetention(row, rules.policies, holds, now);
+      const worm = await wormState(trx);
+      if (d.holdIds.length > 0) voidReason = 'hold';
+      else if (d.keepReason === 'privacy-request') voidReason = 'privacy-request';
+      else if (worm.enabled && d.floor !== undefined && d.floor.until > now) voidReason = 'floor';
+      else if (d.fate === 'keep') voidReason = d.keepReason ?? 'not-due';
+      if (voidReason === undefined) {
+        await updateReview(trx, id, { ...base, status: 'approved' });
+        const res = await disposeRecords(ctx, trx, [row], { reason: 'review', runId: null, rules: { ...rules, holds }, policyIdOf: () => item.policy_id });
+        await appendAudit(ctx, trx, { action: 'review.approved', subject: `review:${id}`, details: { ...audit, outcome: 'disposed' } });
+        return { disposed: res.count > 0 };
+      }
+    }
+    await updateReview(trx, id, { ...base, status: 'void', void_reason: voidReason });
+    await appendAudit(ctx, trx, { action: 'review.void', subject: `review:${id}`, details: { ...audit, reason: voidReason } });
+    return { disposed: false };
+  });
+  if (result.disposed) await afterDisposal(ctx);
+  return { ...viewOf((await findReview(ctx.db, id))!), disposed: result.disposed };
+}

@@ -1,0 +1,556 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type ReactNode } from 'react';
+import { api } from '../api';
+import { Dialog, ErrorMessage, Loading, Pager, Panel } from '../components/ui';
+import { useI18n } from '../i18n';
+import { certificatesQuery, certificateVerifyQuery, RETENTION_KEY, retentionPoliciesQuery, retentionRunsQuery, retentionStatusQuery, reviewsQuery, REVIEWS_PAGE_SIZE } from '../queries';
+import { actorName, retentionCaps, reviewStep, timeOfMessageKey } from '../retention-policy';
+import { OverdueAlert } from '../retention-ui';
+import { href } from '../router';
+import { useUser } from '../session';
+import type { DispositionCertificate, DispositionRun, DispositionRunResult, RetentionPolicy, RetentionStatus, ReviewItem, ReviewStatus } from '../types';
+
+/**
+ * Disposition: the daily run's status (an alert when it did not happen), runs with their counts per
+ * policy, the signed certificates and their verification (retention.view), running one now
+ * (retention.manage), and the four-eyes review queue (disposition.review): one compliance user
+ * proposes, ANOTHER approves or rejects; the server refuses the proposer's own decision.
+ */
+
+function StatusPanel({ status }: { status: RetentionStatus }): ReactNode {
+  const { t, num, dateTime } = useI18n();
+  const last = status.lastCompleted;
+  return (
+    <>
+      <OverdueAlert status={status} />
+      {!status.overdue ? (
+        <p className="ok-text" data-testid="disposition-on-time">
+          {status.policiesWithMaximum === 0 ? t('disposition.nothingToRun') : t('disposition.onTime')}
+        </p>
+      ) : null}
+      <div className="kpis">
+        <div className="kpi" data-testid="status-last-run">
+          <span className="kpi-label">{t('disposition.lastCompleted')}</span>
+          <span className="kpi-value small-value">{last ? dateTime(last.finishedAt ?? last.startedAt) : t('disposition.never')}</span>
+          {last?.counts ? <span className="kpi-sub">{t('disposition.lastCounts', { disposed: num(last.counts.disposed), queued: num(last.counts.queued) })}</span> : null}
+        </div>
+        <div className="kpi" data-testid="status-next-run">
+          <span className="kpi-label">{t('disposition.nextDue')}</span>
+          <span className="kpi-value small-value">{status.nextRunDueAt ? dateTime(status.nextRunDueAt) : '—'}</span>
+          {status.running ? <span className="kpi-sub warn-text">{t('disposition.runningNow', { id: status.running.id })}</span> : null}
+        </div>
+        <div className="kpi">
+          <span className="kpi-label">{t('disposition.policies')}</span>
+          <span className="kpi-value">{num(status.enabledPolicies)}</span>
+          <span className="kpi-sub">{t('disposition.withMaximum', { n: num(status.policiesWithMaximum) })}</span>
+        </div>
+        <div className="kpi" data-testid="status-pending-reviews" data-count={status.pendingReviews}>
+          <span className="kpi-label">{t('disposition.openReviews')}</span>
+          <span className="kpi-value">{num(status.pendingReviews)}</span>
+        </div>
+        <div className="kpi" data-testid="status-worm" data-enabled={status.worm.enabled}>
+          <span className="kpi-label">{t('disposition.worm')}</span>
+          <span className="kpi-value small-value">{status.worm.enabled ? t('disposition.wormOn') : t('disposition.wormOff')}</span>
+          {status.worm.enabled && status.worm.enabledAt ? <span className="kpi-sub">{t('disposition.wormSince', { time: dateTime(status.worm.enabledAt), who: actorName(status.worm.enabledBy) })}</span> : null}
+        </div>
+      </div>
+    </>
+  );
+}
+
+function RunStatusBadge({ run }: { run: DispositionRun }): ReactNode {
+  const { t } = useI18n();
+  const cls = run.status === 'completed' ? 'status-active' : run.status === 'failed' ? 'badge-danger' : run.status === 'running' ? 'badge-pending' : 'badge-recalled';
+  return (
+    <span className={`badge ${cls}`} data-testid="run-status" data-status={run.status}>
+      {t(`disposition.run_${run.status}`)}
+    </span>
+  );
+}
+
+function PerPolicy({ run, policies }: { run: DispositionRun; policies: RetentionPolicy[] }): ReactNode {
+  const { t, num } = useI18n();
+  const entries = Object.entries(run.counts?.perPolicy ?? {});
+  if (entries.length === 0) return null;
+  const name = (id: string): string => policies.find((p) => String(p.id) === id)?.name ?? `#${id}`;
+  return (
+    <details>
+      <summary>{t('disposition.perPolicy')}</summary>
+      <table className="data-table compact">
+        <thead>
+          <tr>
+            <th scope="col">{t('retention.policy')}</th>
+            <th scope="col" className="num">
+              {t('disposition.disposed')}
+            </th>
+            <th scope="col" className="num">
+              {t('disposition.queued')}
+            </th>
+            <th scope="col" className="num">
+              {t('disposition.keptByHold')}
+            </th>
+            <th scope="col" className="num">
+              {t('disposition.conflicts')}
+            </th>
+            <th scope="col" className="num">
+              {t('disposition.errors')}
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map(([id, c]) => (
+            <tr key={id}>
+              <td>{name(id)}</td>
+              <td className="num">{num(c.disposed)}</td>
+              <td className="num">{num(c.queued)}</td>
+              <td className="num">{num(c.keptByHold)}</td>
+              <td className="num">{num(c.conflicts)}</td>
+              <td className="num">{num(c.errors)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}
+
+function RunsTable({ runs, policies }: { runs: DispositionRun[]; policies: RetentionPolicy[] }): ReactNode {
+  const { t, num, dateTime, bytes } = useI18n();
+  if (runs.length === 0) {
+    return (
+      <p className="empty-state" data-testid="no-runs">
+        {t('disposition.noRuns')}
+      </p>
+    );
+  }
+  return (
+    <div className="table-wrap">
+      <table className="data-table" data-testid="runs-table">
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">{t('disposition.started')}</th>
+            <th scope="col">{t('disposition.status')}</th>
+            <th scope="col">{t('disposition.trigger')}</th>
+            <th scope="col" className="num">
+              {t('disposition.examined')}
+            </th>
+            <th scope="col" className="num">
+              {t('disposition.disposed')}
+            </th>
+            <th scope="col" className="num">
+              {t('disposition.queued')}
+            </th>
+            <th scope="col" className="num">
+              {t('disposition.keptByHold')}
+            </th>
+            <th scope="col" className="num">
+              {t('disposition.conflicts')}
+            </th>
+            <th scope="col" className="num">
+              {t('disposition.errors')}
+            </th>
+            <th scope="col" className="num">
+              {t('disposition.duration')}
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((r) => (
+            <tr key={r.id} data-testid="run-row" data-run={r.id} data-dry={r.dryRun}>
+              <td>{r.id}</td>
+              <td className="small-text">
+                {dateTime(r.startedAt)}
+                {r.finishedAt ? <div className="muted">→ {dateTime(r.finishedAt)}</div> : null}
+              </td>
+              <td>
+                <RunStatusBadge run={r} /> {r.dryRun ? <span className="badge">{t('disposition.dry')}</span> : null}
+                {r.error ? <div className="danger-text small-text">{r.error}</div> : null}
+                <PerPolicy run={r} policies={policies} />
+              </td>
+              <td className="small-text">
+                {t(r.trigger === 'schedule' ? 'disposition.trigger_schedule' : r.trigger === 'api' ? 'disposition.trigger_api' : r.trigger === 'cli' ? 'disposition.trigger_cli' : 'disposition.trigger_other', { trigger: r.trigger })}
+                <div className="muted">{actorName(r.actor)}</div>
+              </td>
+              <td className="num">{r.counts ? num(r.counts.examined) : '—'}</td>
+              <td className="num" data-testid="run-disposed">
+                {r.counts ? num(r.counts.disposed) : '—'}
+                {r.counts && r.counts.bytesFreed > 0 ? <div className="muted">{bytes(r.counts.bytesFreed)}</div> : null}
+              </td>
+              <td className="num" data-testid="run-queued">
+                {r.counts ? num(r.counts.queued) : '—'}
+              </td>
+              <td className="num">{r.counts ? num(r.counts.keptByHold) : '—'}</td>
+              <td className="num">{r.counts ? num(r.counts.conflicts) : '—'}</td>
+              <td className={r.counts && r.counts.errors > 0 ? 'num danger-text' : 'num'}>{r.counts ? num(r.counts.errors) : '—'}</td>
+              <td className="num">{r.counts ? t('disposition.ms', { ms: num(r.counts.durationMs) }) : '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function RunNow(): ReactNode {
+  const { t, num } = useI18n();
+  const qc = useQueryClient();
+  const [confirm, setConfirm] = useState(false);
+  const run = useMutation({
+    mutationFn: (dryRun: boolean) => api.post<DispositionRunResult>('/retention/runs', { dryRun }),
+    onSettled: () => void qc.invalidateQueries({ queryKey: RETENTION_KEY }),
+  });
+  const r = run.data;
+  return (
+    <div className="run-now">
+      <p className="hint">{t('disposition.runHint')}</p>
+      <div className="actions">
+        <button type="button" className="secondary" disabled={run.isPending} onClick={() => run.mutate(true)} data-testid="run-dry">
+          {t('disposition.runDry')}
+        </button>
+        <button type="button" className="danger" disabled={run.isPending} onClick={() => setConfirm(true)} data-testid="run-real">
+          {t('disposition.runReal')}
+        </button>
+        {run.isPending ? <span className="muted">{t('disposition.running')}</span> : null}
+      </div>
+      <ErrorMessage error={run.error} />
+      {r ? (
+        <p className="success" role="status" data-testid="run-result" data-run={r.id} data-status={r.status}>
+          {t(r.dryRun ? 'disposition.runDryDone' : 'disposition.runDone', {
+            id: r.id,
+            examined: num(r.counts?.examined ?? 0),
+            disposed: num(r.counts?.disposed ?? 0),
+            queued: num(r.counts?.queued ?? 0),
+            held: num(r.counts?.keptByHold ?? 0),
+          })}
+          {r.status !== 'completed' ? ` (${t(`disposition.run_${r.status}`)})` : ''}
+        </p>
+      ) : null}
+      <Dialog open={confirm} title={t('disposition.runRealTitle')} onClose={() => setConfirm(false)} testId="run-confirm-dialog">
+        {confirm ? (
+          <div className="form">
+            <p>{t('disposition.runRealExplain')}</p>
+            <div className="actions">
+              <button
+                type="button"
+                className="danger"
+                onClick={() => {
+                  setConfirm(false);
+                  run.mutate(false);
+                }}
+                data-testid="run-real-confirm"
+              >
+                {t('disposition.runReal')}
+              </button>
+              <button type="button" className="secondary" onClick={() => setConfirm(false)}>
+                {t('retention.cancel')}
+              </button>
+            </div>
+          </div>
+        ) : null}
+      </Dialog>
+    </div>
+  );
+}
+
+function CertificateRow({ c }: { c: DispositionCertificate }): ReactNode {
+  const { t, num, dateTime } = useI18n();
+  const [asked, setAsked] = useState(false);
+  const verify = useQuery({ ...certificateVerifyQuery(c.runId), enabled: asked });
+  return (
+    <tr data-testid="certificate-row" data-run={c.runId}>
+      <td>{c.runId}</td>
+      <td className="small-text">
+        {dateTime(c.time)}
+        <div className="muted">{t('disposition.auditSeq', { seq: c.auditSeq })}</div>
+      </td>
+      <td className="small-text">
+        {dateTime(c.details.start)} → {dateTime(c.details.end)}
+      </td>
+      <td className="num">{num(c.details.tombstones)}</td>
+      <td>
+        <code className="hash" title={c.details.merkleRoot}>
+          {c.details.merkleRoot.slice(0, 16)}…
+        </code>
+      </td>
+      <td className="small-text">{c.details.policies.map((p) => `${p.name} v${p.version}`).join(', ') || '—'}</td>
+      <td>{c.details.worm ? <span className="badge badge-locked">{t('disposition.wormOn')}</span> : null}</td>
+      <td>
+        {!asked ? (
+          <button type="button" className="secondary small" onClick={() => setAsked(true)} data-testid="certificate-verify">
+            {t('disposition.verify')}
+          </button>
+        ) : verify.isPending ? (
+          <span className="muted">{t('disposition.verifying')}</span>
+        ) : verify.error ? (
+          <ErrorMessage error={verify.error} />
+        ) : (
+          <div className={verify.data.ok ? 'verify-result ok' : 'verify-result bad'} data-testid="certificate-verify-result" data-ok={verify.data.ok}>
+            {verify.data.ok ? t('disposition.verifyOk', { n: num(verify.data.tombstones.recomputed) }) : t('disposition.verifyBad')}
+            {verify.data.problems.length > 0 ? (
+              <ul>
+                {verify.data.problems.map((p) => (
+                  <li key={p}>{p}</li>
+                ))}
+              </ul>
+            ) : null}
+          </div>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+function Certificates(): ReactNode {
+  const { t } = useI18n();
+  const certs = useQuery(certificatesQuery());
+  if (certs.isPending) return <Loading />;
+  if (certs.error) return <ErrorMessage error={certs.error} />;
+  if (certs.data.certificates.length === 0) {
+    return (
+      <p className="empty-state" data-testid="no-certificates">
+        {t('disposition.noCertificates')}
+      </p>
+    );
+  }
+  return (
+    <div className="table-wrap">
+      <table className="data-table" data-testid="certificates-table">
+        <thead>
+          <tr>
+            <th scope="col">{t('disposition.run')}</th>
+            <th scope="col">{t('disposition.certified')}</th>
+            <th scope="col">{t('disposition.period')}</th>
+            <th scope="col" className="num">
+              {t('disposition.tombstones')}
+            </th>
+            <th scope="col">{t('disposition.merkleRoot')}</th>
+            <th scope="col">{t('disposition.policiesApplied')}</th>
+            <th scope="col">{t('disposition.worm')}</th>
+            <th scope="col">{t('disposition.verification')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {certs.data.certificates.map((c) => (
+            <CertificateRow key={c.runId} c={c} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+const REVIEW_FILTERS: { value: string; label: 'disposition.filter_open' | `disposition.review_${ReviewStatus}` | 'disposition.filter_all' }[] = [
+  { value: '', label: 'disposition.filter_open' },
+  { value: 'proposed', label: 'disposition.review_proposed' },
+  { value: 'approved', label: 'disposition.review_approved' },
+  { value: 'rejected', label: 'disposition.review_rejected' },
+  { value: 'void', label: 'disposition.review_void' },
+  { value: 'pending,proposed,approved,rejected,void', label: 'disposition.filter_all' },
+];
+
+function ReviewActions({ item, username, onDone }: { item: ReviewItem; username: string | undefined; onDone: () => void }): ReactNode {
+  const { t } = useI18n();
+  const [note, setNote] = useState('');
+  const step = reviewStep(item, username);
+  const act = useMutation({
+    mutationFn: (a: { kind: 'propose'; proposal: 'dispose' | 'retain' } | { kind: 'decide'; approve: boolean }) =>
+      a.kind === 'propose'
+        ? api.post<ReviewItem>(`/retention/reviews/${item.id}/propose`, { proposal: a.proposal, note: note.trim() || undefined })
+        : api.post<ReviewItem>(`/retention/reviews/${item.id}/decide`, { approve: a.approve, note: note.trim() || undefined }),
+    onSuccess: () => {
+      setNote('');
+      onDone();
+    },
+  });
+  if (step === 'closed') return null;
+  if (step === 'own-proposal') {
+    return (
+      <div className="review-actions">
+        <p className="notice-box warning small-text" data-testid="review-own-proposal">
+          {t('disposition.ownProposal')}
+        </p>
+        <div className="actions">
+          <button type="button" className="small" disabled title={t('disposition.ownProposal')} data-testid="review-approve">
+            {t('disposition.approve')}
+          </button>
+          <button type="button" className="secondary small" disabled title={t('disposition.ownProposal')} data-testid="review-reject">
+            {t('disposition.reject')}
+          </button>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <div className="review-actions">
+      <input value={note} onChange={(e) => setNote(e.target.value)} placeholder={t('disposition.notePlaceholder')} maxLength={2000} aria-label={t('disposition.note')} data-testid="review-note" />
+      <div className="actions">
+        {step === 'propose' ? (
+          <>
+            <button type="button" className="small danger" disabled={act.isPending} onClick={() => act.mutate({ kind: 'propose', proposal: 'dispose' })} data-testid="review-propose-dispose">
+              {t('disposition.proposeDispose')}
+            </button>
+            <button type="button" className="secondary small" disabled={act.isPending} onClick={() => act.mutate({ kind: 'propose', proposal: 'retain' })} data-testid="review-propose-retain">
+              {t('disposition.proposeRetain')}
+            </button>
+          </>
+        ) : (
+          <>
+            <button type="button" className="small" disabled={act.isPending} onClick={() => act.mutate({ kind: 'decide', approve: true })} data-testid="review-approve">
+              {t('disposition.approve')}
+            </button>
+            <button type="button" className="secondary small" disabled={act.isPending} onClick={() => act.mutate({ kind: 'decide', approve: false })} data-testid="review-reject">
+              {t('disposition.reject')}
+            </button>
+          </>
+        )}
+      </div>
+      <ErrorMessage error={act.error} />
+    </div>
+  );
+}
+
+function ReviewQueue({ policies }: { policies: RetentionPolicy[] }): ReactNode {
+  const { t, dateTime } = useI18n();
+  const user = useUser();
+  const qc = useQueryClient();
+  const [filter, setFilter] = useState('');
+  const [page, setPage] = useState(1);
+  const reviews = useQuery(reviewsQuery(filter, page));
+  const policyName = (id: number): string => policies.find((p) => p.id === id)?.name ?? `#${id}`;
+  return (
+    <>
+      <p className="notice-box four-eyes" data-testid="four-eyes-explain">
+        {t('disposition.fourEyes')}
+      </p>
+      <div className="segmented small review-filter" role="group" aria-label={t('disposition.status')}>
+        {REVIEW_FILTERS.map((f) => (
+          <button
+            key={f.value || 'open'}
+            type="button"
+            className={filter === f.value ? 'selected' : undefined}
+            aria-pressed={filter === f.value}
+            onClick={() => {
+              setFilter(f.value);
+              setPage(1);
+            }}
+          >
+            {t(f.label)}
+          </button>
+        ))}
+      </div>
+      {reviews.isPending ? (
+        <Loading />
+      ) : reviews.error ? (
+        <ErrorMessage error={reviews.error} />
+      ) : reviews.data.items.length === 0 ? (
+        <p className="empty-state" data-testid="no-reviews">
+          {t('disposition.noReviews')}
+        </p>
+      ) : (
+        <>
+          <p className="muted" data-testid="reviews-total" data-total={reviews.data.total}>
+            {t('disposition.reviewsTotal', { n: reviews.data.total })}
+          </p>
+          <div className="table-wrap">
+            <table className="data-table" data-testid="reviews-table">
+              <thead>
+                <tr>
+                  <th scope="col">#</th>
+                  <th scope="col">{t('disposition.record')}</th>
+                  <th scope="col">{t('retention.policy')}</th>
+                  <th scope="col">{t('disposition.status')}</th>
+                  <th scope="col">{t('disposition.proposal')}</th>
+                  <th scope="col">{t('disposition.decision')}</th>
+                  <th scope="col">{t('disposition.actions')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {reviews.data.items.map((r) => (
+                  <tr key={r.id} data-testid="review-row" data-review={r.id} data-status={r.status}>
+                    <td>{r.id}</td>
+                    <td className="small-text">
+                      <a href={href(['m', String(r.messageKey)])}>{dateTime(timeOfMessageKey(r.messageKey))}</a>
+                      <div className="muted">{t('disposition.queuedAt', { time: dateTime(r.queuedAt) })}</div>
+                    </td>
+                    <td>
+                      {policyName(r.policyId)}
+                      {r.policyVersion !== null ? <span className="muted"> v{r.policyVersion}</span> : null}
+                    </td>
+                    <td>
+                      <span className={`badge review-${r.status}`}>{t(`disposition.review_${r.status}`)}</span>
+                      {r.voidReason ? <div className="muted small-text">{r.voidReason}</div> : null}
+                    </td>
+                    <td className="small-text" data-testid="review-proposal">
+                      {r.proposal ? (
+                        <>
+                          <strong>{r.proposal === 'dispose' ? t('disposition.proposal_dispose') : t('disposition.proposal_retain')}</strong>
+                          <div>{t('disposition.byAt', { who: actorName(r.proposedBy), time: r.proposedAt ? dateTime(r.proposedAt) : '—' })}</div>
+                          {r.proposalNote ? <div className="muted">{r.proposalNote}</div> : null}
+                        </>
+                      ) : (
+                        '—'
+                      )}
+                    </td>
+                    <td className="small-text">
+                      {r.decidedBy ? (
+                        <>
+                          <div>{t('disposition.byAt', { who: actorName(r.decidedBy), time: r.decidedAt ? dateTime(r.decidedAt) : '—' })}</div>
+                          {r.decisionNote ? <div className="muted">{r.decisionNote}</div> : null}
+                        </>
+                      ) : (
+                        '—'
+                      )}
+                    </td>
+                    <td>
+                      <ReviewActions item={r} username={user?.username} onDone={() => void qc.invalidateQueries({ queryKey: RETENTION_KEY })} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <Pager page={page} pageCount={Math.ceil(reviews.data.total / REVIEWS_PAGE_SIZE)} onPage={setPage} />
+        </>
+      )}
+    </>
+  );
+}
+
+export function DispositionPage(): ReactNode {
+  const { t } = useI18n();
+  const user = useUser();
+  const caps = retentionCaps(user?.role);
+  const status = useQuery(retentionStatusQuery());
+  const runs = useQuery(retentionRunsQuery());
+  const policies = useQuery(retentionPoliciesQuery());
+  const policyList = policies.data?.policies ?? [];
+  return (
+    <div className="page disposition-page" data-testid="disposition">
+      <header className="page-header">
+        <h1>{t('disposition.title')}</h1>
+      </header>
+      <p className="hint">{t('disposition.intro')}</p>
+      <Panel
+        title={t('disposition.statusTitle')}
+        actions={
+          <button type="button" className="secondary small" onClick={() => void status.refetch()} disabled={status.isFetching}>
+            {t('common.refresh')}
+          </button>
+        }
+      >
+        {status.isPending ? <Loading /> : status.error ? <ErrorMessage error={status.error} /> : <StatusPanel status={status.data} />}
+        {caps.manage ? <RunNow /> : null}
+      </Panel>
+      {caps.review ? (
+        <Panel title={t('disposition.reviewsTitle')}>
+          <ReviewQueue policies={policyList} />
+        </Panel>
+      ) : null}
+      <Panel title={t('disposition.runsTitle')}>{runs.isPending ? <Loading /> : runs.error ? <ErrorMessage error={runs.error} /> : <RunsTable runs={runs.data.runs} policies={policyList} />}</Panel>
+      <Panel title={t('disposition.certificatesTitle')}>
+        <Certificates />
+      </Panel>
+    </div>
+  );
+}
