@@ -1,0 +1,1 @@
+export { openAndroidReader } from './reader.js';

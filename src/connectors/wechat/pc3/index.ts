@@ -1,0 +1,1 @@
+export { openPc3Reader } from './reader.js';

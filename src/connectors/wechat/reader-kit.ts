@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import Sqlite from 'better-sqlite3-multiple-ciphers';
+import { fatalError } from '../../errors.js';
+
+/**
+ * Small tools shared by the PC 4.x, iOS and CSV readers: read-only SQLite with errors that name
+ * the file and table (never content), column checks, a schema-less protobuf walker, media
+ * lookups (rows as JSON for `raw`: wechat-record.ts). No content ever goes into an error text.
+ */
+
+export const md5Hex = (s: string): string => createHash('md5').update(s, 'utf8').digest('hex');
+
+/** SQLite's own words for what went wrong (codes and messages carry no row content). */
+export function sqliteReason(e: unknown): string {
+  const err = e as { code?: unknown; message?: unknown };
+  const code = typeof err.code === 'string' ? err.code : undefined;
+  const message = typeof err.message === 'string' ? err.message : 'unknown error';
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+/** Opens a database read-only and proves it is one (a wrong key, a truncated head or another file type fail here). */
+export function openReadOnly(file: string, label: string): Sqlite.Database {
+  if (!existsSync(file)) throw fatalError('wechat.file_missing', `${label}: file not found`);
+  let db: Sqlite.Database | undefined;
+  try {
+    db = new Sqlite(file, { readonly: true, fileMustExist: true });
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return db;
+  } catch (e) {
+    db?.close();
+    throw fatalError('wechat.database_unreadable', `${label}: not a readable SQLite database: ${sqliteReason(e)} (is it decrypted and complete?)`, e);
+  }
+}
+
+export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+export function tableNames(db: Sqlite.Database): string[] {
+  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+}
+
+export function columnsOf(db: Sqlite.Database, table: string): string[] {
+  return (db.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as { name: string }[]).map((r) => r.name);
+}
+
+/** The required columns a table lacks (case-insensitive, as SQLite resolves names). */
+export function missingColumns(db: Sqlite.Database, table: string, required: readonly string[]): string[] {
+  const have = new Set(columnsOf(db, table).map((c) => c.toLowerCase()));
+  return required.filter((c) => !have.has(c.toLowerCase()));
+}
+
+/** An integer column (read with safeIntegers) as a decimal string; null, 0 and non-integers give undefined. */
+export function idString(v: unknown): string | undefined {
+  if (typeof v === 'bigint') return v === 0n ? undefined : v.toString();
+  if (typeof v === 'number' && Number.isInteger(v)) return v === 0 ? undefined : String(v);
+  if (typeof v === 'string' && /^-?\d+$/.test(v) && !/^-?0+$/.test(v)) return v;
+  return undefined;
+}
+
+export function toNumber(v: unknown): number | undefined {
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim())) return Number(v.trim());
+  return undefined;
+}
+
+/** Epoch seconds or milliseconds (told apart by magnitude, 13 vs 10 digits) → milliseconds. */
+export function epochToMs(v: number): number {
+  return Math.abs(v) >= 1e11 ? Math.trunc(v) : Math.trunc(v * 1000);
+}
+
+export function textOf(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+  return undefined;
+}
+
+/** Ids that may prefix a group message (`wxid_abc:\n…`): no whitespace or colon, ≤ 64 chars. */
+const SENDER_PREFIX = /^([^\s:]{1,64}):\n/;
+
+/** Splits the `sender:\n` prefix of a group message body, if it has one. */
+export function splitGroupSender(content: string): { sender: string; body: string } | undefined {
+  const m = SENDER_PREFIX.exec(content);
+  return m ? { sender: m[1]!, body: content.slice(m[0].length) } : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protobuf, without a schema
+
+export interface ProtoField {
+  field: number;
+  /** 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32. */
+  wire: number;
+  varint?: bigint;
+  bytes?: Buffer;
+}
+
+export class ProtoError extends Error {}
+
+function readVarint(buf: Buffer, at: number): { value: bigint; next: number } {
+  let value = 0n;
+  let shift = 0n;
+  for (let i = at; i < buf.length && i < at + 10; i++) {
+    const b = buf[i]!;
+    value |= BigInt(b & 0x7f) << shift;
+    if ((b & 0x80) === 0) return { value, next: i + 1 };
+    shift += 7n;
+  }
+  throw new ProtoError(`truncated varint at byte ${at}`);
+}
+
+/** Decodes one level of a protobuf message; throws ProtoError on malformed input. */
+export function decodeProto(buf: Buffer): ProtoField[] {
+  const out: ProtoField[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    const key = readVarint(buf, at);
+    at = key.next;
+    const field = Number(key.value >> 3n);
+    const wire = Number(key.value & 7n);
+    if (field === 0) throw new ProtoError(`field number 0 at byte ${at}`);
+    if (wire === 0) {
+      const v = readVarint(buf, at);
+      out.push({ field, wire, varint: v.value });
+      at = v.next;
+    } else if (wire === 2) {
+      const len = readVarint(buf, at);
+      const end = len.next + Number(len.value);
+      if (len.value > BigInt(buf.length) || end > buf.length) throw new ProtoError(`field ${field}: length ${len.value} runs past the end (${buf.length} bytes)`);
+      out.push({ field, wire, bytes: buf.subarray(len.next, end) });
+      at = end;
+    } else if (wire === 1 || wire === 5) {
+      const size = wire === 1 ? 8 : 4;
+      if (at + size > buf.length) throw new ProtoError(`field ${field}: truncated fixed${size * 8}`);
+      out.push({ field, wire, bytes: buf.subarray(at, at + size) });
+      at += size;
+    } else throw new ProtoError(`field ${field}: unsupported wire type ${wire}`);
+  }
+  return out;
+}
+
+/** The first length-delimited value of `field`, as UTF-8 text. */
+export function protoString(fields: readonly ProtoField[], field: number): string | undefined {
+  const f = fields.find((x) => x.field === field && x.wire === 2);
+  return f?.bytes?.toString('utf8');
+}
+
+export function protoMessage(fields: readonly ProtoField[], field: number): ProtoField[] | undefined {
+  const f = fields.find((x) => x.field === field && x.wire === 2);
+  if (!f?.bytes) return undefined;
+  try {
+    return decodeProto(f.bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+const MD5_HEX = /^[0-9a-f]{32}$/i;
+
+/** The first 32-hex-digit string directly inside a protobuf message (an md5 naming a media file). */
+export function protoMd5(fields: readonly ProtoField[] | undefined): string | undefined {
+  for (const f of fields ?? []) {
+    if (f.wire !== 2 || !f.bytes || f.bytes.length !== 32) continue;
+    const s = f.bytes.toString('latin1');
+    if (MD5_HEX.test(s)) return s.toLowerCase();
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Media files
+
+/** Media files above this size are not read (reported as missing with the reason). */
+export const MAX_MEDIA_BYTES = 256 * 1024 * 1024;
+
+/** Reads the first existing regular file among `candidates`; undefined when none exists. */
+export function readFirstFile(candidates: readonly string[]): { path: string; data: Buffer } | { path: string; tooLarge: true } | undefined {
+  for (const path of candidates) {
+    let size: number;
+    try {
+      const st = statSync(path);
+      if (!st.isFile()) continue;
+      size = st.size;
+    } catch {
+      continue;
+    }
+    if (size > MAX_MEDIA_BYTES) return { path, tooLarge: true };
+    try {
+      return { path, data: readFileSync(path) };
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+/** MIME type of common media by magic bytes (never by name). */
+export function sniffMime(data: Buffer): string | undefined {
+  if (data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return 'image/jpeg';
+  if (data.length >= 8 && data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (data.length >= 6 && (data.subarray(0, 6).toString('latin1') === 'GIF87a' || data.subarray(0, 6).toString('latin1') === 'GIF89a')) return 'image/gif';
+  if (data.length >= 12 && data.subarray(0, 4).toString('latin1') === 'RIFF' && data.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
+  if (data.length >= 12 && data.subarray(4, 8).toString('latin1') === 'ftyp') return 'video/mp4';
+  if (data.length >= 5 && data.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
+  return undefined;
+}

@@ -1,0 +1,317 @@
+import { resolve } from 'node:path';
+import type { Context } from '../context.js';
+import { openAndroidReader } from '../connectors/wechat/android/index.js';
+import { openCsvReader } from '../connectors/wechat/csv/index.js';
+import { openIosReader } from '../connectors/wechat/ios/index.js';
+import { openPc3Reader } from '../connectors/wechat/pc3/index.js';
+import { openPc4Reader } from '../connectors/wechat/pc4/index.js';
+import type { RowLocation, WeChatBadRow, WeChatFormat, WeChatImportOptions, WeChatReader } from '../connectors/wechat/types.js';
+import { acquireWriterLock } from '../db/writer-lock.js';
+import { existingByExtIds, messagesByKeys, prepareMessageLookups, type MessageLookups } from '../repositories/messages.js';
+import { findSourceId } from '../repositories/sources.js';
+import { DEFAULT_BATCH_SIZE, openArchiveWriter, type ArchiveWriter, type ImportSummary } from './import.js';
+import { isBadLine, prepareRecordObject, type BadLine, type PreparedRecord } from './import-prepare.js';
+
+/**
+ * Personal WeChat imports (PC 3.x / 4.x databases, Android, iOS, WeChatMsg CSV): a reader per
+ * format (src/connectors/wechat/<format>/) streams the export as canonical record inputs with their
+ * media; this service prepares them exactly like NDJSON lines (validation, attachment hashing,
+ * record hash, index row), archives them through the common writer in batches (dedup on
+ * (source, id), blobs encrypted, malware scan, one transaction per batch with its audit event) and
+ * summarizes per conversation. Idempotent and resumable like every import: a re-run (after a crash
+ * or with a newer export of the same phone) archives only what is missing.
+ *
+ * A message already archived whose content is the same but whose details differ in this export
+ * (a contact renamed, a status flag, media now present) is counted as a duplicate with changed
+ * details and left as archived (the archive is append-only); a message whose content differs is a
+ * conflict and is quarantined, as for NDJSON.
+ */
+
+export type WeChatReaderOpener = (options: WeChatImportOptions) => WeChatReader | Promise<WeChatReader>;
+
+/** The readers, by format. */
+export const WECHAT_READERS: { readonly [F in WeChatFormat]: WeChatReaderOpener } = {
+  'wechat-pc3': openPc3Reader,
+  'wechat-pc4': openPc4Reader,
+  'wechat-android': openAndroidReader,
+  'wechat-ios': openIosReader,
+  'wechatmsg-csv': openCsvReader,
+};
+
+export interface WeChatImportProgress {
+  rows: number;
+  totalRows: number;
+  imported: number;
+  duplicates: number;
+  quarantined: number;
+}
+
+export interface WeChatImportServiceOptions extends WeChatImportOptions {
+  format: WeChatFormat;
+  batchSize?: number | undefined;
+  onProgress?: ((p: WeChatImportProgress) => void) | undefined;
+}
+
+export interface WeChatConversationSummary {
+  id: string;
+  title: string | null;
+  type: 'direct' | 'group' | null;
+  /** Rows of this chat read from the export (messages and bad rows). */
+  rows: number;
+  archived: number;
+  duplicates: number;
+  quarantined: number;
+  /** Media files the chat's messages refer to that the export does not contain. */
+  missingMedia: number;
+}
+
+export interface WeChatMissingMedia {
+  source: string;
+  id: string;
+  conversation: string;
+  files: string[];
+}
+
+export interface WeChatImportSummary extends ImportSummary {
+  format: WeChatFormat;
+  /** What the reader found, in one line (its `describe()`). */
+  found: string;
+  ownerWxid: string;
+  source: string;
+  custodian: string;
+  /** Rows the reader counted before reading (the progress bar's total) and rows it yielded. */
+  totalRows: number;
+  rows: number;
+  /** Duplicates whose names, status or media differ in this export; the archived record is kept. */
+  duplicatesWithChangedDetails: number;
+  conversations: WeChatConversationSummary[];
+  missingMedia: { messages: number; files: number; list: WeChatMissingMedia[]; truncated: boolean };
+}
+
+/** Messages with missing media listed in the summary (the counts cover all). */
+export const MISSING_MEDIA_LIST_LIMIT = 10_000;
+
+/** Where a row came from, for quarantine reasons: `message_0.db table Msg_… row 12`, `chat.csv line 7`. */
+export function describeLocation(l: RowLocation): string {
+  if (l.table !== undefined) return `${l.file} table ${l.table}${l.row !== undefined ? ` row ${l.row}` : ''}`;
+  return `${l.file}${l.row !== undefined ? ` line ${l.row}` : ''}`;
+}
+
+export async function importWeChat(ctx: Context, options: WeChatImportServiceOptions): Promise<WeChatImportSummary> {
+  const open = WECHAT_READERS[options.format];
+  // The reader checks the export (and its owner) before anything is locked or written.
+  const reader = await open({ ...options, path: resolve(options.path) });
+  try {
+    const release = acquireWriterLock(ctx.config.dataDir);
+    try {
+      return await runImport(ctx, reader, options);
+    } finally {
+      release();
+    }
+  } finally {
+    reader.close();
+  }
+}
+
+interface Pending {
+  prepared: PreparedRecord;
+  conversation: ConversationStats;
+}
+
+type ConversationStats = WeChatConversationSummary;
+
+interface RunState {
+  ctx: Context;
+  writer: ArchiveWriter;
+  lookups: MessageLookups;
+  custodian: string;
+  conversations: Map<string, ConversationStats>;
+  sourceIds: Map<string, number>;
+  duplicatesWithChangedDetails: number;
+  /** Counted here because they never reach the writer. */
+  extraDuplicates: number;
+}
+
+function conversationOf(state: RunState, c: unknown): ConversationStats {
+  const conv = typeof c === 'object' && c !== null ? (c as { id?: unknown; type?: unknown; title?: unknown }) : {};
+  const id = typeof conv.id === 'string' || typeof conv.id === 'number' ? String(conv.id) : '';
+  let stats = state.conversations.get(id);
+  if (!stats) {
+    stats = { id, title: null, type: null, rows: 0, archived: 0, duplicates: 0, quarantined: 0, missingMedia: 0 };
+    state.conversations.set(id, stats);
+  }
+  if (stats.title === null && typeof conv.title === 'string' && conv.title !== '') stats.title = conv.title;
+  if (stats.type === null && (conv.type === 'direct' || conv.type === 'group')) stats.type = conv.type;
+  return stats;
+}
+
+async function runImport(ctx: Context, reader: WeChatReader, options: WeChatImportServiceOptions): Promise<WeChatImportSummary> {
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const path = resolve(options.path);
+  const found = reader.describe();
+  const totalRows = reader.totalRows();
+  const source = `wechat:${reader.ownerWxid}`;
+  const writer = await openArchiveWriter(ctx, {
+    file: path,
+    format: options.format,
+    details: { custodian: options.custodian, owner: reader.ownerWxid, rows: totalRows },
+  });
+  const state: RunState = { ctx, writer, lookups: prepareMessageLookups(ctx.db, ctx.sqlite), custodian: options.custodian, conversations: new Map(), sourceIds: new Map(), duplicatesWithChangedDetails: 0, extraDuplicates: 0 };
+  const missing = { messages: 0, files: 0, list: [] as WeChatMissingMedia[], truncated: false };
+  let line = 0;
+  let records: Pending[] = [];
+  let bad: BadLine[] = [];
+
+  const progress = (): void => {
+    const s = writer.summary;
+    options.onProgress?.({ rows: line, totalRows, imported: s.imported, duplicates: s.duplicates + state.extraDuplicates, quarantined: s.quarantined });
+  };
+  const flush = async (): Promise<void> => {
+    if (records.length === 0 && bad.length === 0) return;
+    const batch = records;
+    const badRows = bad;
+    records = [];
+    bad = [];
+    await archiveBatch(state, batch, badRows, line);
+    progress();
+  };
+  const quarantine = (row: WeChatBadRow | { location: RowLocation; reason: string; content: string | null }, stats: ConversationStats | undefined): void => {
+    bad.push({ line, reason: `${describeLocation(row.location)}: ${row.reason}`, content: row.content ?? null });
+    if (stats) stats.quarantined++;
+  };
+
+  try {
+    for await (const item of reader.items()) {
+      line++;
+      if (item.kind === 'bad') {
+        const stats = item.conversation ? conversationOf(state, item.conversation) : undefined;
+        if (stats) stats.rows++;
+        quarantine(item, stats);
+      } else {
+        const record: Record<string, unknown> = item.record.custodian === options.custodian ? item.record : { ...item.record, custodian: options.custodian };
+        const stats = conversationOf(state, record.conversation);
+        stats.rows++;
+        const prepared = prepareRecordObject(record, { line, text: '', attachments: item.media, dedupKey: ctx.keys.dedupKey });
+        // The record as text is what a quarantine keeps: made only when a row is quarantined
+        // (here, or by the writer for a conflict), not for every row.
+        const text = (): string => JSON.stringify(record);
+        if (isBadLine(prepared)) prepared.content = text();
+        else Object.defineProperty(prepared, 'text', { get: text, enumerable: true, configurable: true });
+        if (item.missingMedia.length > 0) {
+          stats.missingMedia += item.missingMedia.length;
+          missing.messages++;
+          missing.files += item.missingMedia.length;
+          if (missing.list.length < MISSING_MEDIA_LIST_LIMIT) {
+            missing.list.push({ source: typeof record.source === 'string' ? record.source : source, id: String(record.id), conversation: stats.id, files: [...item.missingMedia] });
+          } else missing.truncated = true;
+        }
+        if (isBadLine(prepared)) quarantine({ location: item.location, reason: prepared.reason, content: prepared.content }, stats);
+        else records.push({ prepared, conversation: stats });
+      }
+      if (records.length >= batchSize || bad.length >= batchSize) await flush();
+    }
+    await flush();
+  } catch (e) {
+    await writer.fail();
+    throw e;
+  }
+  const s = await writer.finish();
+  s.duplicates += state.extraDuplicates;
+  const done = s.durationMs > 0 ? Math.round(((s.imported + s.duplicates) * 1000) / s.durationMs) : 0;
+  return {
+    ...s,
+    recordsPerSecond: done,
+    format: options.format,
+    found,
+    ownerWxid: reader.ownerWxid,
+    source,
+    custodian: options.custodian,
+    totalRows,
+    rows: line,
+    duplicatesWithChangedDetails: state.duplicatesWithChangedDetails,
+    conversations: [...state.conversations.values()].sort((a, b) => a.id.localeCompare(b.id)),
+    missingMedia: missing,
+  };
+}
+
+/** What a stored message and a re-read one must agree on to be the same message. */
+function sameContent(stored: { type: string; text: string | null; timeMs: number; from: { id: string }; conversation: { id: string } }, p: PreparedRecord): boolean {
+  const r = p.record;
+  return stored.type === r.type && (stored.text ?? undefined) === r.text && stored.timeMs === r.timeMs && stored.from.id === r.from.id && stored.conversation.id === r.conversation.id;
+}
+
+async function archiveBatch(state: RunState, batch: Pending[], bad: BadLine[], lines: number): Promise<void> {
+  const { ctx, writer } = state;
+  // Classify against the archive first, to count per conversation (the writer counts in total).
+  const bySource = new Map<string, Pending[]>();
+  for (const p of batch) {
+    const list = bySource.get(p.prepared.record.source) ?? [];
+    list.push(p);
+    bySource.set(p.prepared.record.source, list);
+  }
+  const toWriter: PreparedRecord[] = [];
+  const candidates: Pending[] = [];
+  const changed: Pending[] = [];
+  for (const [source, list] of bySource) {
+    const sourceId = state.sourceIds.get(source) ?? (await findSourceId(ctx.db, source));
+    if (sourceId !== undefined) state.sourceIds.set(source, sourceId);
+    const known = new Map<string, { id: number; recordHash: string }>();
+    if (sourceId !== undefined) {
+      for (const p of list) {
+        const found = state.lookups.byExtId(sourceId, p.prepared.record.id);
+        if (found) known.set(p.prepared.record.id, found);
+      }
+    }
+    const differing = list.filter((p) => {
+      const prior = known.get(p.prepared.record.id);
+      return prior !== undefined && prior.recordHash !== p.prepared.recordHash;
+    });
+    const stored = new Map((await messagesByKeys(ctx.db, differing.map((p) => known.get(p.prepared.record.id)!.id))).map((m) => [m.extId, m]));
+    const seen = new Map<string, string>();
+    for (const p of list) {
+      const { record, recordHash } = p.prepared;
+      const prior = known.get(record.id);
+      if (prior === undefined) {
+        const earlier = seen.get(record.id);
+        if (earlier === undefined) {
+          seen.set(record.id, recordHash);
+          candidates.push(p);
+        } else if (earlier === recordHash) p.conversation.duplicates++;
+        else p.conversation.quarantined++;
+        toWriter.push(p.prepared);
+      } else if (prior.recordHash === recordHash) {
+        p.conversation.duplicates++;
+        toWriter.push(p.prepared);
+      } else {
+        const s = stored.get(record.id);
+        if (s && sameContent(s, p.prepared)) changed.push(p);
+        else {
+          p.conversation.quarantined++;
+          toWriter.push(p.prepared);
+        }
+      }
+    }
+  }
+  for (const p of changed) p.conversation.duplicates++;
+  state.duplicatesWithChangedDetails += changed.length;
+  state.extraDuplicates += changed.length;
+
+  const before = writer.summary.imported;
+  await writer.archive({ records: toWriter, bad, blankLines: 0, lines, bytesRead: 0 });
+  const archived = writer.summary.imported - before;
+  if (archived === candidates.length) {
+    for (const p of candidates) p.conversation.archived++;
+    return;
+  }
+  // Rare: the writer rejected some new records (e.g. more than 2048 messages in one millisecond).
+  for (const [source, list] of bySource) {
+    const sourceId = state.sourceIds.get(source) ?? (await findSourceId(ctx.db, source));
+    if (sourceId !== undefined) state.sourceIds.set(source, sourceId);
+    const mine = candidates.filter((p) => list.includes(p));
+    const now = sourceId === undefined ? new Map<string, { id: number; recordHash: string }>() : await existingByExtIds(ctx.db, sourceId, mine.map((p) => p.prepared.record.id));
+    for (const p of mine) {
+      if (now.get(p.prepared.record.id)?.recordHash === p.prepared.recordHash) p.conversation.archived++;
+      else p.conversation.quarantined++;
+    }
+  }
+}
