@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
+import { takePidLock } from '../db/pid-lock.js';
 import { fatalError } from '../errors.js';
 
 const execFileAsync = promisify(execFile);
@@ -56,48 +56,11 @@ export async function removeQuietly(path: string): Promise<void> {
   await unlink(path).catch(() => undefined);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errorCode(e) === 'EPERM';
-  }
-}
-
 /** One backup at a time per backup directory; a lock left by a dead process is taken over. */
 export function lockDirectory(path: string, what: string): () => void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
-        try {
-          unlinkSync(path);
-        } catch {
-          /* already gone */
-        }
-      };
-    } catch (e) {
-      if (errorCode(e) !== 'EEXIST') throw e;
-      let holder: number;
-      try {
-        holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
-      } catch {
-        continue;
-      }
-      if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
-        throw fatalError('backup.busy', `another wekeep process (pid ${holder}) is writing ${what}; try again when it has finished`);
-      }
-      try {
-        unlinkSync(path);
-      } catch {
-        /* taken over meanwhile */
-      }
-    }
-  }
-  throw fatalError('backup.busy', `could not lock ${what}`);
+  return takePidLock(path, (holder) => holder === undefined
+    ? fatalError('backup.busy', `could not lock ${what}`)
+    : fatalError('backup.busy', `another wekeep process (pid ${holder}) is writing ${what}; try again when it has finished`));
 }
 
 /** Whether `child` is `parent` or below it. */
