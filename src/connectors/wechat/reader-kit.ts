@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import Sqlite from 'better-sqlite3-multiple-ciphers';
 import { fatalError } from '../../errors.js';
+import type { WeChatBadRow } from './types.js';
 
 /**
  * Small tools shared by the PC 4.x, iOS and CSV readers: read-only SQLite with errors that name
@@ -31,6 +32,29 @@ export function openReadOnly(file: string, label: string): Sqlite.Database {
     db?.close();
     throw fatalError('wechat.database_unreadable', `${label}: not a readable SQLite database: ${sqliteReason(e)} (is it decrypted and complete?)`, e);
   }
+}
+
+/**
+ * Opens each database of an export read-only. One that cannot be opened becomes one bad item naming
+ * it and the others are read; when none can be opened, the first error is thrown. Every handle
+ * opened is pushed to `opened` (the reader closes them).
+ */
+export function openEachReadOnly<F extends { path: string; label: string }>(files: readonly F[], opened: Sqlite.Database[]): { dbs: { file: F; db: Sqlite.Database }[]; unreadable: WeChatBadRow[] } {
+  const dbs: { file: F; db: Sqlite.Database }[] = [];
+  const unreadable: WeChatBadRow[] = [];
+  let firstError: unknown;
+  for (const file of files) {
+    try {
+      const db = openReadOnly(file.path, file.label);
+      opened.push(db);
+      dbs.push({ file, db });
+    } catch (e) {
+      firstError ??= e;
+      unreadable.push({ kind: 'bad', location: { file: file.label }, reason: `${(e as Error).message.replace(`${file.label}: `, '')}; the database is not imported` });
+    }
+  }
+  if (dbs.length === 0) throw firstError;
+  return { dbs, unreadable };
 }
 
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;

@@ -5,7 +5,7 @@ import { fatalError, usageError } from '../../../errors.js';
 import type { InMemoryAttachment } from '../../../services/import-prepare.js';
 import { mapWeChatContent, type WeChatContent } from '../message-content.js';
 import {
-  decodeProto, epochToMs, idString, md5Hex, missingColumns, openReadOnly, protoString, quoteIdent, readFirstFile, sniffMime, splitGroupSender, sqliteReason,
+  decodeProto, epochToMs, idString, md5Hex, missingColumns, openEachReadOnly, openReadOnly, protoString, quoteIdent, readFirstFile, sniffMime, splitGroupSender, sqliteReason,
   tableNames, textOf, toNumber,
 } from '../reader-kit.js';
 import type { RowLocation, WeChatBadRow, WeChatImportOptions, WeChatItem, WeChatReader } from '../types.js';
@@ -182,22 +182,8 @@ export async function openIosReader(options: WeChatImportOptions): Promise<WeCha
     for (const db of opened.splice(0)) db.close();
   };
   try {
-    // A message database that cannot be opened is reported (one bad item naming it) and the others
-    // are read; when none can be opened, the import stops with the first one's error.
-    const dbs: { file: IosFile; db: Sqlite.Database }[] = [];
-    const unreadable: WeChatBadRow[] = [];
-    let firstError: unknown;
-    for (const file of layout.messageDbs) {
-      try {
-        const db = openReadOnly(file.path, file.label);
-        opened.push(db);
-        dbs.push({ file, db });
-      } catch (e) {
-        firstError ??= e;
-        unreadable.push({ kind: 'bad', location: { file: file.label }, reason: `${(e as Error).message.replace(`${file.label}: `, '')}; the database is not imported` });
-      }
-    }
-    if (dbs.length === 0) throw firstError;
+    // A message database that cannot be opened is one bad item; the others are read.
+    const { dbs, unreadable } = openEachReadOnly(layout.messageDbs, opened);
     const contacts = readContacts(layout);
     const folderHash = basename(layout.userDir).toLowerCase();
     let owner = options.ownerWxid?.trim();

@@ -7,7 +7,7 @@ import { zoneOffsetMs } from '../../../domain/time-zone.js';
 import { decodeDatImage } from '../dat-image.js';
 import { mapWeChatContent, type WeChatContent } from '../message-content.js';
 import {
-  decodeProto, epochToMs, idString, md5Hex, missingColumns, openReadOnly, protoMd5, protoMessage, protoString, quoteIdent, readFirstFile, sniffMime,
+  decodeProto, epochToMs, idString, md5Hex, missingColumns, openEachReadOnly, openReadOnly, protoMd5, protoMessage, protoString, quoteIdent, readFirstFile, sniffMime,
   splitGroupSender, sqliteReason, tableNames, textOf, toNumber,
 } from '../reader-kit.js';
 import type { RowLocation, WeChatBadRow, WeChatImportOptions, WeChatItem, WeChatReader } from '../types.js';
@@ -127,22 +127,9 @@ export async function openPc4Reader(options: WeChatImportOptions): Promise<WeCha
     for (const db of opened.splice(0)) db.close();
   };
   try {
-    // A shard that cannot be opened is reported (one bad item naming it) and the others are read;
-    // when none can be opened, the import stops with the first one's error.
-    const shards: { shard: Pc4File; db: Sqlite.Database }[] = [];
-    const unreadable: WeChatBadRow[] = [];
-    let firstError: unknown;
-    for (const shard of layout.shards) {
-      try {
-        const db = openReadOnly(shard.path, shard.label);
-        opened.push(db);
-        shards.push({ shard, db });
-      } catch (e) {
-        firstError ??= e;
-        unreadable.push({ kind: 'bad', location: { file: shard.label }, reason: `${(e as Error).message.replace(`${shard.label}: `, '')}; the database is not imported` });
-      }
-    }
-    if (shards.length === 0) throw firstError;
+    // A shard that cannot be opened is one bad item; the others are read.
+    const { dbs, unreadable } = openEachReadOnly(layout.shards, opened);
+    const shards = dbs.map(({ file, db }) => ({ shard: file, db }));
     const contacts = readContacts(layout);
     const hashes = talkerIndex(shards.map((x) => x.db), contacts);
     const owner = ownerOf(layout, options, hashes);
