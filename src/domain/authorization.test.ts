@@ -5,9 +5,9 @@ describe('authorization', () => {
   it('grants each role exactly its duties', () => {
     const expected: Record<Role, Permission[]> = {
       admin: ['users.manage', 'sources.view', 'sources.manage', 'stats.view', 'system.health'],
-      compliance: ['content.read', 'sources.view', 'stats.view', 'stats.view_persons'],
+      compliance: ['content.read', 'sources.view', 'stats.view', 'stats.view_persons', 'retention.view', 'retention.manage', 'holds.manage', 'disposition.review', 'privacy.manage'],
       reviewer: [],
-      auditor: ['audit.read', 'stats.view', 'stats.view_persons'],
+      auditor: ['audit.read', 'stats.view', 'stats.view_persons', 'retention.view'],
       employee: ['content.read'],
     };
     for (const role of ROLES) expect(PERMISSIONS.filter((p) => can({ role }, p)).sort()).toEqual([...expected[role]].sort());
