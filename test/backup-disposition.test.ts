@@ -5,7 +5,7 @@ import type { BackupSummary } from '../src/backup/backup.js';
 import { applyBucketRetirements, bucketKeyName, bucketOf } from '../src/backup/buckets.js';
 import type { RestoreReport } from '../src/backup/restore.js';
 import { disposeRecords, purgeDisposedBlobs } from '../src/services/disposition.js';
-import { createFactsReader } from '../src/services/retention-rules.js';
+import { createFactsReader } from '../src/repositories/retention-facts.js';
 import { allRefs, attachmentBytes, ATTACHMENT_CANARY, openStore, plaintextLeaks, SECRET_NAME, smallArchive } from './support/backup-fixture.js';
 import { runCli, runCliJson, tempDir } from './support/cli.js';
 import { toNdjson } from './support/records.js';

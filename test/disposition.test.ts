@@ -14,7 +14,7 @@ import { disposeRecords, purgeDisposedBlobs } from '../src/services/disposition.
 import { addMatter, placeHold } from '../src/services/holds.js';
 import { importNdjson } from '../src/services/import.js';
 import { addPolicy, updatePolicy } from '../src/services/policies.js';
-import { createFactsReader, type FactsRow } from '../src/services/retention-rules.js';
+import { createFactsReader, type FactsRow } from '../src/repositories/retention-facts.js';
 import { searchMessages } from '../src/services/search.js';
 import { tombstoneLeafData, tombstoneLeafDataCanonical, tombstoneObject, type Tombstone } from '../src/repositories/tombstones.js';
 import { allKeys, DAY, expectConsistent, keyOf, makeStore, T0, type Store } from './disposition-support.js';

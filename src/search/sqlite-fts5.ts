@@ -157,6 +157,15 @@ function whereOf(c: CompiledSearchQuery): RawBuilder<unknown> {
   return sql.join(parts, sql` AND `);
 }
 
+/** The keys in [minKey, maxKey] that a query matches (legal holds with words, resolved per batch). */
+export async function matchingKeysInRange(db: Kysely<Database>, query: SearchQuery, minKey: number, maxKey: number): Promise<Set<number>> {
+  const c = compileSearchQuery(query);
+  const lo = Math.max(minKey, c.minRowid ?? minKey);
+  const hi = Math.min(maxKey, c.maxRowid === undefined ? maxKey : c.maxRowid - 1);
+  const rows = await sql<{ id: number }>`SELECT rowid AS id FROM message_fts WHERE message_fts MATCH ${c.match} AND rowid BETWEEN ${lo} AND ${hi}`.execute(db);
+  return new Set(rows.rows.map((r) => Number(r.id)));
+}
+
 /** A restriction of a search to some conversations (an employee's scope). */
 export interface ConversationRestriction {
   /** conversations.id values: the exact restriction. */

@@ -5,7 +5,8 @@ import { findReview, listReviewRows, takeWriteLock, updateReview, type ReviewRow
 import { appendAudit } from './audit.js';
 import { afterDisposal, disposeRecords } from './disposition.js';
 import { wormState } from './disposition-worm.js';
-import { createFactsReader, loadRetentionRules, resolveHoldText } from './retention-rules.js';
+import { createFactsReader } from '../repositories/retention-facts.js';
+import { loadRetentionRules, resolveHoldText } from './retention-rules.js';
 
 /**
  * The four-eyes disposition review queue. A sweep queues the records whose governing policy says

@@ -15,7 +15,8 @@ import { appendAudit } from './audit.js';
 import { writeCertificate } from './disposition-certificates.js';
 import { wormState, type WormState } from './disposition-worm.js';
 import { afterDisposal, disposeRecords, purgeDisposedBlobs } from './disposition.js';
-import { createFactsReader, loadRetentionRules, resolveHoldText, rulesVersion, type FactsRow, type RetentionRules } from './retention-rules.js';
+import { createFactsReader, type FactsRow } from '../repositories/retention-facts.js';
+import { loadRetentionRules, resolveHoldText, rulesVersion, type RetentionRules } from './retention-rules.js';
 
 /**
  * The disposition sweep (`wekeep retention run`, the daily job, POST /retention/runs).

@@ -10,7 +10,8 @@ import { blobRowsExisting, deleteBlobPurges, disposalStatements, markIndexPurgeP
 import { prepareTombstoneWriter, tombstoneLeafHash, type Tombstone } from '../repositories/tombstones.js';
 import { appendAudit } from './audit.js';
 import { wormState } from './disposition-worm.js';
-import { loadRetentionRules, resolveHoldText, type FactsRow, type RetentionRules } from './retention-rules.js';
+import { type FactsRow } from '../repositories/retention-facts.js';
+import { loadRetentionRules, resolveHoldText, type RetentionRules } from './retention-rules.js';
 
 /**
  * The one deletion path of archived records: retention sweeps, approved disposition reviews and

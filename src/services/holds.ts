@@ -8,7 +8,8 @@ import { parseSearchQuery } from '../domain/search-query.js';
 import { conflict, notFound, usageError } from '../errors.js';
 import { takeWriteLock } from '../repositories/disposition.js';
 import { appendAudit } from './audit.js';
-import { bumpRulesVersion, createFactsReader, resolveHoldText } from './retention-rules.js';
+import { createFactsReader, jsonArray } from '../repositories/retention-facts.js';
+import { bumpRulesVersion, resolveHoldText } from './retention-rules.js';
 
 /**
  * Matters (cases) and their legal holds. A record matching any active hold is never disposed and
@@ -51,13 +52,9 @@ export interface HoldView {
 
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._#:-]{0,99}$/u;
 
-const parseList = (text: string): string[] => {
-  const v: unknown = JSON.parse(text);
-  return Array.isArray(v) ? v.map(String) : [];
-};
 
 const holdView = (h: Selectable<LegalHoldsTable>, matter: string): HoldView => ({
-  id: h.id, matterId: h.matter_id, matter, scope: h.scope, custodians: parseList(h.custodians), conversations: parseList(h.conversations),
+  id: h.id, matterId: h.matter_id, matter, scope: h.scope, custodians: jsonArray(h.custodians), conversations: jsonArray(h.conversations),
   afterMs: h.after_ms, beforeMs: h.before_ms, reason: h.reason, placedAt: h.placed_at, placedBy: h.placed_by,
   status: h.released_at === null ? 'active' : 'released', releasedAt: h.released_at, releasedBy: h.released_by, releaseReason: h.release_reason,
 });

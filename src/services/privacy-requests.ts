@@ -21,7 +21,8 @@ import { appendAudit } from './audit.js';
 import { afterDisposal, disposeRecords } from './disposition.js';
 import { storedFtsDocuments } from './index-documents.js';
 import { loadMessageViews } from './message-views.js';
-import { createFactsReader, loadRetentionRules, resolveHoldText, type FactsRow } from './retention-rules.js';
+import { createFactsReader, type FactsRow } from '../repositories/retention-facts.js';
+import { loadRetentionRules, resolveHoldText } from './retention-rules.js';
 import { safeFileName } from './show.js';
 
 /**

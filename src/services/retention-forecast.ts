@@ -4,7 +4,8 @@ import { decideRetention, type LegalHold, type RetentionDecision, type Retention
 import { parseRetentionScope, scopeMatches } from '../domain/retention-scope.js';
 import { appendAudit } from './audit.js';
 import { applyChanges, draftPolicy, showPolicy, type PolicyChanges, type PolicyInput } from './policies.js';
-import { attachmentBytes, createFactsReader, loadRetentionRules, resolveHoldText, type FactsRow } from './retention-rules.js';
+import { attachmentBytes, createFactsReader, type FactsRow } from '../repositories/retention-facts.js';
+import { loadRetentionRules, resolveHoldText } from './retention-rules.js';
 
 /**
  * The live forecast (what each policy will dispose in the next 7/30/365 days) and the dry run of a

@@ -1,0 +1,240 @@
+import type { Context } from '../context.js';
+import { SLOTS_PER_MS } from '../domain/message-key.js';
+import type { RecordFacts } from '../domain/retention-scope.js';
+import { prepareFrozenKeys } from './privacy.js';
+
+/**
+ * RecordFacts for retention, read in key (= time) order: for sweeps, forecasts, dry runs, hold
+ * counts, reviews and privacy requests. Persons, conversations and memberships are cached for the
+ * reader's life.
+ */
+
+/** A JSON array column (person ids, departments) as strings. */
+export const jsonArray = (text: string | null): string[] => {
+  if (text === null || text === '') return [];
+  const v: unknown = JSON.parse(text);
+  return Array.isArray(v) ? v.map(String) : [];
+};
+
+/** RecordFacts plus what disposing of the record needs. */
+export interface FactsRow extends RecordFacts {
+  sourceId: number;
+  conversationRowId: number;
+  fromPersonId: number;
+  toPersonIds: number[];
+  recordHash: Buffer;
+  attachments: { blobId: string; sha256: string; size: number }[];
+}
+
+interface PersonInfo {
+  extId: string;
+  name: string | undefined;
+  external: boolean | undefined;
+  departments: string[];
+}
+
+interface MessageRow {
+  id: number;
+  source_id: number;
+  ext_id: string;
+  time_ms: number;
+  conversation_id: number;
+  from_person_id: number;
+  to_person_ids: string | null;
+  type: string;
+  recalled_at: number | null;
+  attachment_count: number;
+  record_hash: Buffer;
+}
+
+export interface FactsReader {
+  /** Up to `limit` records with keys in (afterKey, beforeKey), in key order. */
+  read(afterKey: number, limit: number, beforeKey?: number): Promise<FactsRow[]>;
+  /**
+   * The fast path of whole-archive passes (forecast, dry run, hold counts; needs metadataOnly):
+   * visits up to `limit` records in key order WITHOUT building an object per record — records of
+   * the same shape (source, conversation, sender, recipients, type, attachment, recalled) share one
+   * FactsRow whose `key` and `timeMs` are set before each visit. Do not keep the object.
+   * Returns how many were visited and the last key.
+   */
+  scan(afterKey: number, limit: number, beforeKey: number | undefined, visit: (facts: FactsRow) => void): { count: number; lastKey: number };
+}
+
+/** WeCom external contacts' userids start with wm/wo. */
+const WECOM_EXTERNAL_ID = /^w[mo][A-Za-z0-9_-]{6,}$/;
+
+/**
+ * Reads RecordFacts in key order. Persons, conversations, sources and memberships are cached for
+ * the reader's life (a sweep or forecast), so a batch costs one message query and one attachment
+ * query. `frozen` marks records covered by an open privacy (erasure) request.
+ */
+export function createFactsReader(
+  ctx: Context,
+  options: { frozenKeys?: (keys: readonly number[]) => Set<number>; metadataOnly?: boolean } = {},
+): FactsReader {
+  const { sqlite } = ctx;
+  // Records of an open privacy erasure request are frozen (decideRetention keeps them) on every path.
+  const frozenKeys = options.frozenKeys ?? prepareFrozenKeys(sqlite);
+  // metadataOnly (forecasts, dry runs, hold counts): only the narrow index messages_retention is read
+  // (no ext_id, record hash or attachments: `id` is '', `recordHash` empty, `attachments` [] — use
+  // attachmentBytes() for sizes); the time comes from the time-ordered key.
+  const messages = options.metadataOnly === true
+    ? sqlite.prepare(`SELECT id, source_id, '' AS ext_id, id / ${SLOTS_PER_MS} AS time_ms, conversation_id, from_person_id, to_person_ids, type, recalled_at, attachment_count, x'' AS record_hash
+      FROM messages INDEXED BY messages_retention WHERE id > ? AND id < ? ORDER BY id LIMIT ?`)
+    : sqlite.prepare(`SELECT id, source_id, ext_id, time_ms, conversation_id, from_person_id, to_person_ids, type, recalled_at, attachment_count, record_hash
+      FROM messages WHERE id > ? AND id < ? ORDER BY id LIMIT ?`);
+  const personStmt = sqlite.prepare('SELECT ext_id, name, kind, departments FROM persons WHERE id = ?');
+  const convStmt = sqlite.prepare('SELECT c.ext_id, c.kind, c.title, s.name AS source FROM conversations c JOIN sources s ON s.id = c.source_id WHERE c.id = ?');
+  const membersStmt = sqlite.prepare('SELECT person_id FROM conversation_members WHERE conversation_id = ?').pluck();
+  const sourceStmt = sqlite.prepare('SELECT name FROM sources WHERE id = ?').pluck();
+  const persons = new Map<number, PersonInfo>();
+  const conversations = new Map<number, ConversationInfo>();
+  const sources = new Map<number, string>();
+
+  const person = (id: number): PersonInfo => {
+    let p = persons.get(id);
+    if (p === undefined) {
+      const r = personStmt.get(id) as { ext_id: string; name: string | null; kind: string | null; departments: string | null } | undefined;
+      p = {
+        extId: r?.ext_id ?? `#${id}`,
+        name: r?.name ?? undefined,
+        external: r?.kind === 'external' ? true : r?.kind === 'member' ? false : undefined,
+        departments: r?.departments ? jsonArray(r.departments) : [],
+      };
+      persons.set(id, p);
+    }
+    return p;
+  };
+  interface ConversationInfo { id: string; kind: 'direct' | 'group'; title: string | undefined; members: Set<number>; memberExtIds: string[]; external: boolean }
+  const isExternal = (p: PersonInfo, src: string): boolean => p.external ?? (WECOM_EXTERNAL_ID.test(p.extId) || src.startsWith('wechat:'));
+  const conversation = (id: number, src: string): ConversationInfo => {
+    let c = conversations.get(id);
+    if (c === undefined) {
+      const r = convStmt.get(id) as { ext_id: string; kind: 'direct' | 'group'; title: string | null } | undefined;
+      const members = (membersStmt.all(id) as number[]).map(Number);
+      const infos = members.map(person);
+      c = { id: r?.ext_id ?? `#${id}`, kind: r?.kind ?? 'direct', title: r?.title ?? undefined, members: new Set(members), memberExtIds: infos.map((p) => p.extId), external: infos.some((p) => isExternal(p, src)) };
+      conversations.set(id, c);
+    }
+    return c;
+  };
+  const shapes = new Map<string, FactsRow>();
+  // The scan's statement: only what shapes and keys need (no per-row Buffer or source/time columns:
+  // the conversation gives the source, the key gives the time).
+  const messagesRaw = sqlite.prepare(`SELECT id, conversation_id, from_person_id, to_person_ids, type, attachment_count, recalled_at, source_id
+    FROM messages INDEXED BY messages_retention WHERE id > ? AND id < ? ORDER BY id LIMIT ?`).raw(true);
+  const emptyHash = Buffer.alloc(0);
+  const toCache = new Map<string, number[]>();
+  const none: number[] = [];
+  const recipients = (json: string | null): number[] => {
+    if (json === null) return none;
+    let ids = toCache.get(json);
+    if (ids === undefined) {
+      ids = JSON.parse(json) as number[];
+      if (toCache.size < 100_000) toCache.set(json, ids);
+    }
+    return ids;
+  };
+  const source = (id: number): string => {
+    let s = sources.get(id);
+    if (s === undefined) {
+      s = String(sourceStmt.get(id) ?? `#${id}`);
+      sources.set(id, s);
+    }
+    return s;
+  };
+
+  return {
+    async read(afterKey, limit, beforeKey = Number.MAX_SAFE_INTEGER) {
+      const rows = messages.all(afterKey, beforeKey, limit) as MessageRow[];
+      if (rows.length === 0) return [];
+      const withAtts = options.metadataOnly === true ? [] : rows.filter((r) => r.attachment_count > 0).map((r) => r.id);
+      const atts = new Map<number, FactsRow['attachments']>();
+      for (let i = 0; i < withAtts.length; i += 500) {
+        const chunk = withAtts.slice(i, i + 500);
+        const list = sqlite.prepare(`SELECT a.message_id, a.blob_id, b.sha256, b.size FROM attachments a JOIN blobs b ON b.id = a.blob_id
+          WHERE a.message_id IN (${chunk.map(() => '?').join(',')}) ORDER BY a.message_id, a.ordinal`).all(...chunk) as { message_id: number; blob_id: string; sha256: string; size: number }[];
+        for (const a of list) {
+          const l = atts.get(a.message_id) ?? [];
+          l.push({ blobId: a.blob_id, sha256: a.sha256, size: Number(a.size) });
+          atts.set(a.message_id, l);
+        }
+      }
+      const frozen = frozenKeys(rows.map((r) => r.id));
+      return rows.map((r) => factsOf(r, frozen.has(r.id) === true, atts.get(r.id) ?? []));
+    },
+    scan(afterKey, limit, beforeKey, visit) {
+      if (options.metadataOnly !== true) throw new Error('scan() needs a metadataOnly reader');
+      let count = 0;
+      let lastKey = afterKey;
+      // Arrays, not objects: the columns of `messages` above, in order.
+      const batch = messagesRaw.all(afterKey, beforeKey ?? Number.MAX_SAFE_INTEGER, limit) as [number, number, number, string | null, string, number, number | null, number][];
+      const frozen = frozenKeys(batch.map((r) => r[0]));
+      for (const r of batch) {
+        const shape = `${r[1]}|${r[2]}|${r[4]}|${r[5] > 0 ? 1 : 0}${r[6] === null ? 0 : 1}|${r[3] ?? ''}`;
+        let f = shapes.get(shape);
+        if (f === undefined) {
+          f = factsOf({
+            id: r[0], source_id: r[7], ext_id: '', time_ms: Math.floor(r[0] / SLOTS_PER_MS), conversation_id: r[1], from_person_id: r[2],
+            to_person_ids: r[3], type: r[4], recalled_at: r[6], attachment_count: r[5], record_hash: emptyHash,
+          }, false, []);
+          if (shapes.size < 200_000) shapes.set(shape, f);
+        }
+        f.key = r[0];
+        f.timeMs = Math.floor(r[0] / SLOTS_PER_MS);
+        f.frozen = frozen.has(r[0]) === true;
+        visit(f);
+        count++;
+        lastKey = r[0];
+      }
+      return { count, lastKey };
+    },
+  };
+
+  function factsOf(r: MessageRow, isFrozen: boolean, attachments: FactsRow['attachments']): FactsRow {
+    const src = source(r.source_id);
+    const conv = conversation(r.conversation_id, src);
+    const from = person(r.from_person_id);
+    const toIds = recipients(r.to_person_ids);
+    const to = toIds.map(person);
+    // Everyone who took part: the conversation's members plus sender and recipients not (yet) listed as members.
+    const outsiders = [r.from_person_id, ...toIds].filter((pid) => !conv.members.has(pid));
+    const participants = outsiders.length === 0 ? conv.memberExtIds : [...conv.memberExtIds, ...new Set(outsiders.map((pid) => person(pid).extId))];
+    const external = conv.external || outsiders.some((pid) => isExternal(person(pid), src));
+    const departments = to.length === 0 ? from.departments : [...new Set([from, ...to].flatMap((p) => p.departments))];
+    return {
+      key: r.id,
+      source: src,
+      id: r.ext_id,
+      timeMs: r.time_ms,
+      conversation: { id: conv.id, kind: conv.kind, title: conv.title },
+      from: { id: from.extId, name: from.name },
+      to: to.map((p) => ({ id: p.extId, name: p.name })),
+      participants,
+      type: r.type,
+      hasAttachment: r.attachment_count > 0,
+      recalled: r.recalled_at !== null,
+      external,
+      departments,
+      frozen: isFrozen,
+      sourceId: r.source_id,
+      conversationRowId: r.conversation_id,
+      fromPersonId: r.from_person_id,
+      toPersonIds: toIds,
+      recordHash: r.record_hash,
+      attachments,
+    };
+  }
+}
+
+/** Total attachment bytes per message key (for the given keys; messages without attachments are absent). */
+export function attachmentBytes(ctx: Context, keys: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (let i = 0; i < keys.length; i += 500) {
+    const chunk = keys.slice(i, i + 500);
+    const rows = ctx.sqlite.prepare(`SELECT a.message_id AS k, sum(b.size) AS n FROM attachments a JOIN blobs b ON b.id = a.blob_id
+      WHERE a.message_id IN (${chunk.map(() => '?').join(',')}) GROUP BY a.message_id`).all(...chunk) as { k: number; n: number }[];
+    for (const r of rows) out.set(Number(r.k), Number(r.n));
+  }
+  return out;
+}
