@@ -16,6 +16,12 @@ export function configOf(cmd: Command): Config {
   return loadConfig({ data: g.data, keyFile: g.keyFile, debug: g.debug, clamd: g.clamd });
 }
 
+/** `--json` of this command or of a parent group that declares its own `--json` (which would otherwise take it). */
+export const wantsJson = (cmd: Command): boolean => cmd.optsWithGlobals<{ json?: boolean }>().json === true;
+
+/** Commander collector of a repeatable option (`--custodian A --custodian B`). */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
 /** Opens the store for one command and always closes it. */
 export async function withContext<T>(cmd: Command, fn: (ctx: Context) => Promise<T>): Promise<T> {
   const ctx = await createContext(configOf(cmd));

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { addMatter, closeMatter, listHolds, listMatters, placeHold, releaseHold, showHold, showMatter, type HoldView, type MatterView } from '../services/holds.js';
-import { intOption, printJson, printLine, withContext } from './common.js';
+import { collect, intOption, printJson, printLine, wantsJson, withContext } from './common.js';
 
-const wantsJson = (cmd: Command): boolean => cmd.optsWithGlobals<{ json?: boolean }>().json === true;
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const day = (ms: number | null): string => (ms === null ? '…' : new Date(ms).toISOString());
 
 const describeMatter = (m: MatterView): string =>

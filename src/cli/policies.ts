@@ -3,9 +3,8 @@ import { RETENTION_PRESETS } from '../domain/retention-presets.js';
 import { usageError } from '../errors.js';
 import { addPolicy, disablePolicy, listPolicies, showPolicy, updatePolicy, type PolicyChanges, type PolicyView } from '../services/policies.js';
 import { dryRunPolicy, forecastRetention, type PolicyDryRun, type RetentionForecast } from '../services/retention-forecast.js';
-import { printJson, printLine, withContext } from './common.js';
+import { printJson, printLine, wantsJson, withContext } from './common.js';
 
-const wantsJson = (cmd: Command): boolean => cmd.optsWithGlobals<{ json?: boolean }>().json === true;
 
 function action(value: string): 'delete' | 'review' {
   if (value !== 'delete' && value !== 'review') throw usageError('cli.bad_option', `--action takes "delete" or "review", not "${value}"`);

@@ -1,14 +1,13 @@
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import * as privacy from '../services/privacy-requests.js';
-import { intOption, printJson, printLine, withContext } from './common.js';
+import { collect, intOption, printJson, printLine, withContext } from './common.js';
 
 /**
  * `wekeep privacy …`: privacy requests of data subjects (access, erasure, restriction) under PIPL
  * and GDPR. See docs/privacy-requests.md for the workflow and the legal grounds.
  */
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 const requestId = (text: string): number => {
   if (!/^\d{1,12}$/.test(text)) throw usageError('cli.bad_argument', `a privacy request id is a number, got "${text}"`);

@@ -5,7 +5,7 @@ import { connectorStatuses } from '../services/connectors/connector-status.js';
 import { addWeComSource, updateWeComSource } from '../services/connectors/wecom-source.js';
 import { syncWeComDirectory } from '../services/connectors/wecom-directory.js';
 import { syncWeComSource } from '../services/connectors/wecom-sync.js';
-import { intOption, printJson, printLine, setExitStatus, withContext } from './common.js';
+import { collect, intOption, printJson, printLine, setExitStatus, wantsJson, withContext } from './common.js';
 
 async function listAction(opts: { json?: boolean }, cmd: Command): Promise<void> {
   await withContext(cmd, async (ctx) => {
@@ -36,13 +36,6 @@ export function registerSourcesCommands(program: Command): void {
     .action(listAction);
   sources.command('list').description('list sources (the same as `wekeep sources`)').option('--json', 'machine-readable output').action(listAction);
   registerConnectorCommands(program);
-}
-
-/** `--json` of this command or of `sources` (which has its own `--json` and would otherwise take it). */
-const wantsJson = (cmd: Command): boolean => cmd.optsWithGlobals<{ json?: boolean }>().json === true;
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 /** The connector sub-commands: `sources add wecom`, `sources update`, `sources sync`. */
