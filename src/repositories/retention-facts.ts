@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
 import { SLOTS_PER_MS } from '../domain/message-key.js';
 import type { RecordFacts } from '../domain/retention-scope.js';
-import { prepareFrozenKeys } from './privacy.js';
+import { prepareFrozenKeys, prepareFrozenPersonIds } from './privacy.js';
 
 /**
  * RecordFacts for retention, read in key (= time) order: for sweeps, forecasts, dry runs, hold
@@ -58,7 +58,39 @@ export interface FactsReader {
    * Returns how many were visited and the last key.
    */
   scan(afterKey: number, limit: number, beforeKey: number | undefined, visit: (facts: FactsRow) => void): { count: number; lastKey: number };
+  /**
+   * The grouped pass of whole-archive questions (forecast, dry run, hold counts; needs metadataOnly):
+   * a SQLite `GROUP BY` over the index messages_shape (30-day bucket, shape) counts the records with
+   * keys below `beforeKey` per shape and per interval between `cutKeys` (ascending): counts[0] below
+   * cutKeys[0], counts[i] in [cutKeys[i-1], cutKeys[i]), the last from the last cut on. Visits one
+   * FactsRow per shape (its `key`, `timeMs` and `id` are not set: the caller sets them). Returns the
+   * number of records counted.
+   */
+  groups(cutKeys: readonly number[], beforeKey: number | undefined, visit: (facts: FactsRow, counts: readonly number[], shape: RecordShape) => void): number;
+  /** Attachment bytes of the records of one shape with keys in [loKey, hiKey). */
+  shapeBytes(shape: RecordShape, loKey: number, hiKey: number): number;
+  /** Up to `limit` keys of the records of one shape with keys in [loKey, hiKey), ascending. */
+  shapeKeys(shape: RecordShape, loKey: number, hiKey: number, limit: number): number[];
+  /** Visits the records with these keys in key order, like scan() (records of one shape share one object). */
+  readKeys(keys: readonly number[], visit: (facts: FactsRow) => void): void;
 }
+
+/** The columns that make a record's shape, as stored (the leading columns of messages_shape). */
+export type RecordShape = readonly [conversationId: number, fromPersonId: number, type: string, attachmentCount: number, recalledAt: number | null, toPersonIds: string | null];
+
+/** What scan() and readKeys() read per record, as arrays (RawRow). */
+const RAW_COLUMNS = 'id, conversation_id, from_person_id, to_person_ids, type, attachment_count, recalled_at, source_id';
+type RawRow = [number, number, number, string | null, string, number, number | null, number];
+
+/**
+ * The index messages_shape (migration 0014): the key's 30-day bucket, then the shape columns.
+ * Bucketing by time keeps an import's inserts in the few buckets its records fall in (a
+ * shape-first index took ~25 % of the import at 1M records); a forecast reads one row per bucket
+ * and shape. The expression must be written exactly like this for SQLite to use the index.
+ */
+const SHAPE_BUCKET_KEYS = 30 * 86_400_000 * SLOTS_PER_MS;
+const SHAPE_BUCKET = `(id / ${SHAPE_BUCKET_KEYS})`;
+const SHAPE_COLUMNS = 'conversation_id, from_person_id, type, attachment_count, recalled_at, to_person_ids';
 
 /** WeCom external contacts' userids start with wm/wo. */
 const WECOM_EXTERNAL_ID = /^w[mo][A-Za-z0-9_-]{6,}$/;
@@ -75,12 +107,12 @@ export function createFactsReader(
   const { sqlite } = ctx;
   // Records of an open privacy erasure request are frozen (decideRetention keeps them) on every path.
   const frozenKeys = options.frozenKeys ?? prepareFrozenKeys(sqlite);
-  // metadataOnly (forecasts, dry runs, hold counts): only the narrow index messages_retention is read
-  // (no ext_id, record hash or attachments: `id` is '', `recordHash` empty, `attachments` [] — use
-  // attachmentBytes() for sizes); the time comes from the time-ordered key.
+  // metadataOnly (forecasts, dry runs, hold counts): no ext_id, record hash or attachments (`id` is
+  // '', `recordHash` empty, `attachments` [] — use attachmentBytes() for sizes); the time comes from
+  // the time-ordered key. Their fast path is groups() over the index messages_shape.
   const messages = options.metadataOnly === true
     ? sqlite.prepare(`SELECT id, source_id, '' AS ext_id, id / ${SLOTS_PER_MS} AS time_ms, conversation_id, from_person_id, to_person_ids, type, recalled_at, attachment_count, x'' AS record_hash
-      FROM messages INDEXED BY messages_retention WHERE id > ? AND id < ? ORDER BY id LIMIT ?`)
+      FROM messages WHERE id > ? AND id < ? ORDER BY id LIMIT ?`)
     : sqlite.prepare(`SELECT id, source_id, ext_id, time_ms, conversation_id, from_person_id, to_person_ids, type, recalled_at, attachment_count, record_hash
       FROM messages WHERE id > ? AND id < ? ORDER BY id LIMIT ?`);
   const personStmt = sqlite.prepare('SELECT ext_id, name, kind, departments FROM persons WHERE id = ?');
@@ -121,8 +153,29 @@ export function createFactsReader(
   const shapes = new Map<string, FactsRow>();
   // The scan's statement: only what shapes and keys need (no per-row Buffer or source/time columns:
   // the conversation gives the source, the key gives the time).
-  const messagesRaw = sqlite.prepare(`SELECT id, conversation_id, from_person_id, to_person_ids, type, attachment_count, recalled_at, source_id
-    FROM messages INDEXED BY messages_retention WHERE id > ? AND id < ? ORDER BY id LIMIT ?`).raw(true);
+  const messagesRaw = sqlite.prepare(`SELECT ${RAW_COLUMNS} FROM messages WHERE id > ? AND id < ? ORDER BY id LIMIT ?`).raw(true);
+  /**
+   * Visits raw rows with one FactsRow per shape (source, conversation, sender, recipients, type,
+   * attachment, recalled), its key, time and freeze set before each visit.
+   */
+  const visitShared = (batch: RawRow[], visit: (f: FactsRow) => void): void => {
+    const frozen = frozenKeys(batch.map((r) => r[0]));
+    for (const r of batch) {
+      const shape = `${r[1]}|${r[2]}|${r[4]}|${r[5] > 0 ? 1 : 0}${r[6] === null ? 0 : 1}|${r[3] ?? ''}`;
+      let f = shapes.get(shape);
+      if (f === undefined) {
+        f = factsOf({
+          id: r[0], source_id: r[7], ext_id: '', time_ms: Math.floor(r[0] / SLOTS_PER_MS), conversation_id: r[1], from_person_id: r[2],
+          to_person_ids: r[3], type: r[4], recalled_at: r[6], attachment_count: r[5], record_hash: emptyHash,
+        }, false, []);
+        if (shapes.size < 200_000) shapes.set(shape, f);
+      }
+      f.key = r[0];
+      f.timeMs = Math.floor(r[0] / SLOTS_PER_MS);
+      f.frozen = frozen.has(r[0]) === true;
+      visit(f);
+    }
+  };
   const emptyHash = Buffer.alloc(0);
   const toCache = new Map<string, number[]>();
   const none: number[] = [];
@@ -140,6 +193,25 @@ export function createFactsReader(
     if (s === undefined) {
       s = String(sourceStmt.get(id) ?? `#${id}`);
       sources.set(id, s);
+    }
+    return s;
+  };
+
+  const frozenPersonIds = prepareFrozenPersonIds(sqlite);
+  const groupStatement = sqlite.prepare(`SELECT ${SHAPE_BUCKET}, ${SHAPE_COLUMNS}, count(*) FROM messages INDEXED BY messages_shape
+    GROUP BY ${SHAPE_BUCKET}, ${SHAPE_COLUMNS}`).raw(true);
+  const SHAPE_WHERE = `conversation_id = ? AND from_person_id = ? AND type = ? AND attachment_count = ? AND recalled_at IS ? AND to_person_ids IS ?`;
+  const shapeBytesStmt = sqlite.prepare(`SELECT sum(b.size) FROM messages m INDEXED BY messages_conversation JOIN attachments a ON a.message_id = m.id JOIN blobs b ON b.id = a.blob_id
+    WHERE m.${SHAPE_WHERE.replaceAll(' AND ', ' AND m.')} AND m.id >= ? AND m.id < ?`).pluck();
+  const shapeKeysStmt = sqlite.prepare(`SELECT id FROM messages INDEXED BY messages_conversation WHERE ${SHAPE_WHERE} AND id >= ? AND id < ? ORDER BY id LIMIT ?`).pluck();
+  const byKeys = sqlite.prepare(`SELECT ${RAW_COLUMNS} FROM messages WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`).raw(true);
+  const conversationSourceStmt = sqlite.prepare('SELECT source_id FROM conversations WHERE id = ?').pluck();
+  const conversationSources = new Map<number, number>();
+  const conversationSource = (id: number): number => {
+    let s = conversationSources.get(id);
+    if (s === undefined) {
+      s = Number(conversationSourceStmt.get(id) ?? 0);
+      conversationSources.set(id, s);
     }
     return s;
   };
@@ -167,27 +239,87 @@ export function createFactsReader(
       if (options.metadataOnly !== true) throw new Error('scan() needs a metadataOnly reader');
       let count = 0;
       let lastKey = afterKey;
-      // Arrays, not objects: the columns of `messages` above, in order.
-      const batch = messagesRaw.all(afterKey, beforeKey ?? Number.MAX_SAFE_INTEGER, limit) as [number, number, number, string | null, string, number, number | null, number][];
-      const frozen = frozenKeys(batch.map((r) => r[0]));
-      for (const r of batch) {
-        const shape = `${r[1]}|${r[2]}|${r[4]}|${r[5] > 0 ? 1 : 0}${r[6] === null ? 0 : 1}|${r[3] ?? ''}`;
-        let f = shapes.get(shape);
-        if (f === undefined) {
-          f = factsOf({
-            id: r[0], source_id: r[7], ext_id: '', time_ms: Math.floor(r[0] / SLOTS_PER_MS), conversation_id: r[1], from_person_id: r[2],
-            to_person_ids: r[3], type: r[4], recalled_at: r[6], attachment_count: r[5], record_hash: emptyHash,
-          }, false, []);
-          if (shapes.size < 200_000) shapes.set(shape, f);
-        }
-        f.key = r[0];
-        f.timeMs = Math.floor(r[0] / SLOTS_PER_MS);
-        f.frozen = frozen.has(r[0]) === true;
+      // Arrays, not objects: the columns of `messagesRaw`, in order.
+      const batch = messagesRaw.all(afterKey, beforeKey ?? Number.MAX_SAFE_INTEGER, limit) as RawRow[];
+      visitShared(batch, (f) => {
         visit(f);
         count++;
-        lastKey = r[0];
-      }
+        lastKey = f.key;
+      });
       return { count, lastKey };
+    },
+    groups(cutKeys, beforeKey, visit) {
+      if (options.metadataOnly !== true) throw new Error('groups() needs a metadataOnly reader');
+      const frozenPersons = frozenPersonIds();
+      // The end is one more cut; what lies after it is not counted.
+      const cuts = [...cutKeys, beforeKey ?? Number.MAX_SAFE_INTEGER];
+      const k = cutKeys.length;
+      const bucketOf = (key: number): number => Math.floor(key / SHAPE_BUCKET_KEYS);
+      // Buckets holding a cut are counted per interval by SQLite (one sum per cut inside them); the
+      // others lie in one interval each.
+      const cutsIn = new Map<number, number[]>();
+      for (const c of cuts) {
+        const b = bucketOf(c);
+        cutsIn.set(b, [...(cutsIn.get(b) ?? []), c]);
+      }
+      // The interval of a bucket's first key: how many cuts lie below it.
+      const intervalOf = (bucket: number): number => {
+        const first = bucket * SHAPE_BUCKET_KEYS;
+        let i = 0;
+        while (i < cuts.length && cuts[i]! < first) i++;
+        return i;
+      };
+      const byShape = new Map<string, { shape: RecordShape; counts: number[] }>();
+      const add = (row: unknown[], interval: number, n: number): void => {
+        const key = `${row[1]}|${row[2]}|${row[3]}|${row[4]}|${row[5]}|${row[6]}`;
+        let g = byShape.get(key);
+        if (g === undefined) byShape.set(key, (g = { shape: row.slice(1, 7) as unknown as RecordShape, counts: new Array<number>(k + 2).fill(0) }));
+        g.counts[interval]! += n;
+      };
+      for (const row of groupStatement.iterate() as Iterable<unknown[]>) {
+        const bucket = Number(row[0]);
+        if (!cutsIn.has(bucket)) add(row, intervalOf(bucket), Number(row[7]));
+      }
+      for (const [bucket, inside] of cutsIn) {
+        const sums = inside.map(() => ', sum(id < ?)').join('');
+        const statement = sqlite.prepare(`SELECT ${SHAPE_BUCKET}, ${SHAPE_COLUMNS}, count(*)${sums} FROM messages INDEXED BY messages_shape
+          WHERE ${SHAPE_BUCKET} = ? GROUP BY ${SHAPE_COLUMNS}`).raw(true); // the bucket is fixed: grouping by it too would sort
+        const first = intervalOf(bucket);
+        for (const row of statement.iterate([...inside, bucket]) as Iterable<unknown[]>) {
+          let below = 0;
+          for (let i = 0; i < inside.length; i++) {
+            const n = Number(row[8 + i]);
+            add(row, first + i, n - below);
+            below = n;
+          }
+          add(row, first + inside.length, Number(row[7]) - below);
+        }
+      }
+      let total = 0;
+      for (const { shape, counts } of byShape.values()) {
+        counts.length = k + 1; // drop what lies after the end
+        const n = counts.reduce((x, y) => x + y, 0);
+        if (n === 0) continue;
+        total += n;
+        const [conversationId, fromPersonId, type, attachmentCount, recalledAt, toPersonIds] = shape;
+        const f = factsOf({
+          id: 0, source_id: conversationSource(conversationId), ext_id: '', time_ms: 0, conversation_id: conversationId, from_person_id: fromPersonId,
+          to_person_ids: toPersonIds, type, recalled_at: recalledAt, attachment_count: attachmentCount, record_hash: emptyHash,
+        }, false, []);
+        f.frozen = frozenPersons.size > 0 && (frozenPersons.has(f.fromPersonId) || f.toPersonIds.some((p) => frozenPersons.has(p)));
+        visit(f, counts, shape);
+      }
+      return total;
+    },
+    shapeBytes(shape, loKey, hiKey) {
+      return Number(shapeBytesStmt.get(...shape, loKey, hiKey) ?? 0);
+    },
+    shapeKeys(shape, loKey, hiKey, limit) {
+      return (shapeKeysStmt.all(...shape, loKey, hiKey, limit) as number[]).map(Number);
+    },
+    readKeys(keys, visit) {
+      const sorted = [...keys].sort((a, b) => a - b);
+      for (let i = 0; i < sorted.length; i += 10_000) visitShared(byKeys.all(JSON.stringify(sorted.slice(i, i + 10_000))) as RawRow[], visit);
     },
   };
 

@@ -2,14 +2,15 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Context } from '../context.js';
 import type { Database } from '../db/schema.js';
 import type { LegalHoldsTable, MattersTable } from '../db/tables/retention.js';
-import { holdHasCriteria, holdMatches, type LegalHold } from '../domain/retention.js';
+import { holdHasCriteria, type LegalHold } from '../domain/retention.js';
 import { parseRetentionScope } from '../domain/retention-scope.js';
 import { parseSearchQuery } from '../domain/search-query.js';
 import { conflict, notFound, usageError } from '../errors.js';
 import { takeWriteLock } from '../repositories/disposition.js';
 import { appendAudit } from './audit.js';
-import { createFactsReader, jsonArray } from '../repositories/retention-facts.js';
-import { bumpRulesVersion, resolveHoldText } from './retention-rules.js';
+import { jsonArray } from '../repositories/retention-facts.js';
+import { countHoldCoverage } from './retention-forecast.js';
+import { bumpRulesVersion } from './retention-rules.js';
 
 /**
  * Matters (cases) and their legal holds. A record matching any active hold is never disposed and
@@ -187,20 +188,9 @@ const toDomain = (h: HoldView, timeZone: string): LegalHold => ({
   scope: h.scope === null ? undefined : parseRetentionScope(h.scope, { allowText: true, timeZone, field: 'scope' }),
 });
 
-/** How many archived records a hold covers (a pass over the records' metadata). */
+/** How many archived records a hold covers (one grouped pass over the records' metadata). */
 export async function countCovered(ctx: Context, hold: HoldView): Promise<number> {
-  const h = toDomain(hold, ctx.config.timeZone);
-  const reader = createFactsReader(ctx, { metadataOnly: true });
-  let after = -1;
-  let n = 0;
-  for (;;) {
-    const rows = await reader.read(after, 20_000);
-    if (rows.length === 0) break;
-    const [resolved] = await resolveHoldText(ctx.db, [h], rows[0]!.key, rows[rows.length - 1]!.key);
-    for (const r of rows) if (holdMatches(resolved!, r)) n++;
-    after = rows[rows.length - 1]!.key;
-  }
-  return n;
+  return countHoldCoverage(ctx, toDomain(hold, ctx.config.timeZone));
 }
 
 async function findHold(db: Kysely<Database>, id: number): Promise<HoldView> {

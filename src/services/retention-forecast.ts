@@ -1,16 +1,18 @@
 import type { Context } from '../context.js';
-import { firstKeyOf } from '../domain/message-key.js';
+import { firstKeyOf, timeOfKey } from '../domain/message-key.js';
 import { decideRetention, type LegalHold, type RetentionDecision, type RetentionPolicy } from '../domain/retention.js';
+import { retentionCuts } from '../domain/retention-cuts.js';
 import { parseRetentionScope, scopeMatches } from '../domain/retention-scope.js';
 import { appendAudit } from './audit.js';
 import { applyChanges, draftPolicy, showPolicy, type PolicyChanges, type PolicyInput } from './policies.js';
-import { attachmentBytes, createFactsReader, type FactsRow } from '../repositories/retention-facts.js';
+import { attachmentBytes, createFactsReader, type FactsReader, type FactsRow, type RecordShape } from '../repositories/retention-facts.js';
 import { loadRetentionRules, resolveHoldText } from './retention-rules.js';
 
 /**
  * The live forecast (what each policy will dispose in the next 7/30/365 days) and the dry run of a
- * policy before it is saved (which records would change fate). Both are one pass over the records'
- * metadata in key order, deciding each with the same `decideRetention` the sweep uses.
+ * policy before it is saved (which records would change fate). Both decide with the same
+ * `decideRetention` the sweep uses, once per group of records that must share every decision
+ * (forEachGroup below), so a million records cost one SQLite pass and some thousands of decisions.
  */
 
 export const FORECAST_HORIZONS_DAYS = [7, 30, 365] as const;
@@ -46,78 +48,153 @@ export interface RetentionForecast {
   durationMs: number;
 }
 
+/** Decides the visited facts under a list of policies (memoizing which policies cover its shape). */
+type Decide = (policies: RetentionPolicy[], now: number) => RetentionDecision;
+
+/** Where a visited group of records is: one shape's records with keys in [lo, hi), or one record. */
+type GroupAt = { shape: RecordShape; lo: number; hi: number } | { key: number };
+
 /**
- * Visits every record (metadata only, from the narrow retention index) with the active holds
- * resolved for its batch and a `decide` that memoizes which policies cover records of the same
- * shape (source, conversation, sender, recipients, type, attachment, recalled): the scope match is
- * computed once per shape, the dates once per record, by the one `decideRetention`. `afterBatch`
- * runs after each batch (to add attachment bytes of what was counted).
+ * Visited once per group of records that share every decision: `n` records (negative: a group's
+ * count corrected for records that the text of a hold decides one by one) like `facts`.
  */
-async function forEachDecision(
+type GroupVisit = (facts: FactsRow, n: number, at: GroupAt, decide: Decide) => void;
+
+/**
+ * Visits every record with keys below `beforeKey` (metadata only) as groups that share every
+ * decision over `ruleSets` (lists of policies, with `rules.holds`) at the `horizons` (instants that
+ * decisions are compared to). Returns how many records there were.
+ *
+ * The grouped pass (docs/retention.md, "How the forecast counts"): retentionCuts gives the instants
+ * where a decision can change; SQLite counts records per shape and interval between them in one
+ * streaming GROUP BY over messages_shape; each shape × interval is decided once, at the interval's
+ * start, by the same decideRetention the sweep uses. Holds with words to search for are resolved by
+ * the index: the records they match are decided one by one (their group's count corrected). When
+ * two policy durations make decisions vary from month to month (`1m` against `30d`), every record
+ * is decided on its own instead (the record-by-record pass).
+ */
+async function forEachGroup(
   ctx: Context,
   rules: { policies: RetentionPolicy[]; holds: LegalHold[] },
-  visit: (row: FactsRow, decide: (policies: RetentionPolicy[], now: number) => RetentionDecision) => void,
-  options: { beforeKey?: number; afterBatch?: () => void } = {},
+  ruleSets: RetentionPolicy[][],
+  horizons: number[],
+  visit: GroupVisit,
+  options: { beforeKey?: number; perRecord?: boolean } = {},
 ): Promise<number> {
   const reader = createFactsReader(ctx, { metadataOnly: true });
+  const decider = makeDecider();
+  const allPolicies = [...new Set(ruleSets.flat())];
+  const cuts = options.perRecord === true ? undefined : retentionCuts(allPolicies, rules.holds, horizons);
+  if (cuts === undefined) return forEachRecord(ctx, reader, decider, rules, visit, options.beforeKey);
+  const range = ctx.sqlite.prepare('SELECT min(id) AS lo, max(id) AS hi FROM messages WHERE id < ?')
+    .get(options.beforeKey ?? Number.MAX_SAFE_INTEGER) as { lo: number | null; hi: number | null };
+  if (range.lo === null || range.hi === null) return 0;
+  const minKey = range.lo;
+  const endKey = range.hi + 1;
+  const cutKeys = [...new Set(cuts.map(firstKeyOf).filter((k) => k > minKey && k < endKey))];
+  const textHolds = rules.holds.filter((h) => h.active && h.scope?.hasText === true);
+  // Outside the records a text hold matches, it matches nothing: the groups are decided with empty matches.
+  const none = new Set<number>();
+  const groupHolds = rules.holds.map((h) => (textHolds.includes(h) ? { ...h, textMatches: none } : h));
+  const total = reader.groups(cutKeys, endKey, (facts, counts, shape) => {
+    const decide = decider(facts, groupHolds);
+    for (let i = 0; i < counts.length; i++) {
+      const n = counts[i]!;
+      if (n === 0) continue;
+      const lo = i === 0 ? minKey : cutKeys[i - 1]!;
+      facts.key = lo;
+      facts.timeMs = timeOfKey(lo);
+      visit(facts, n, { shape, lo, hi: i === cutKeys.length ? endKey : cutKeys[i]! }, decide);
+    }
+  });
+  if (textHolds.length > 0) {
+    const resolved = await resolveHoldText(ctx.db, rules.holds, minKey, endKey - 1);
+    const special = new Set<number>();
+    for (const h of resolved) for (const k of h.textMatches ?? []) special.add(k);
+    reader.readKeys([...special], (facts) => {
+      visit(facts, -1, { key: facts.key }, decider(facts, groupHolds));
+      visit(facts, 1, { key: facts.key }, decider(facts, resolved));
+    });
+  }
+  return total;
+}
+
+/** A decide function per visited facts and hold list, with the policies covering each shape memoized. */
+function makeDecider(): (facts: FactsRow, holds: readonly LegalHold[]) => Decide {
+  const timed = (p: RetentionPolicy): boolean => p.scope.query?.afterMs !== undefined || p.scope.query?.beforeMs !== undefined;
+  // Per policy list, per facts object (one per shape): the policies whose scope covers it.
+  const memo = new Map<RetentionPolicy[], WeakMap<FactsRow, RetentionPolicy[]>>();
+  return (facts, holds) => (policies, now) => {
+    let perShape = memo.get(policies);
+    if (perShape === undefined) memo.set(policies, (perShape = new WeakMap()));
+    let covering = perShape.get(facts);
+    if (covering === undefined) {
+      // Policies whose scope has a time filter stay in the list: decideRetention checks them per record.
+      covering = policies.filter((p) => p.enabled && (timed(p) || scopeMatches(p.scope, facts)));
+      perShape.set(facts, covering);
+    }
+    return decideRetention(facts, covering, holds, now);
+  };
+}
+
+/**
+ * The record-by-record pass: every record in key order, with the holds' text resolved per batch.
+ * Records of the same shape share one FactsRow (so the covering policies are computed per shape).
+ */
+async function forEachRecord(
+  ctx: Context,
+  reader: FactsReader,
+  decider: ReturnType<typeof makeDecider>,
+  rules: { holds: LegalHold[] },
+  visit: GroupVisit,
+  beforeKey: number | undefined,
+): Promise<number> {
   let after = -1;
   let seen = 0;
   const needText = rules.holds.some((h) => h.scope?.hasText === true);
-  const timed = (p: RetentionPolicy): boolean => p.scope.query?.afterMs !== undefined || p.scope.query?.beforeMs !== undefined;
-  // Per policy list, per shape (the reader shares one FactsRow per shape): the policies whose scope covers it.
-  const memo = new Map<RetentionPolicy[], WeakMap<FactsRow, RetentionPolicy[]>>();
   let holds = rules.holds;
-  let current: FactsRow | undefined;
-  const decide = (policies: RetentionPolicy[], now: number): RetentionDecision => {
-    const r = current!;
-    let perShape = memo.get(policies);
-    if (perShape === undefined) memo.set(policies, (perShape = new WeakMap()));
-    let covering = perShape.get(r);
-    if (covering === undefined) {
-      // Policies whose scope has a time filter stay in the list: decideRetention checks them per record.
-      covering = policies.filter((p) => p.enabled && (timed(p) || scopeMatches(p.scope, r)));
-      perShape.set(r, covering);
-    }
-    return decideRetention(r, covering, holds, now);
-  };
   for (;;) {
     if (needText) {
       // The batch's key range is known only after reading it: peek at its bounds first.
-      const bounds = ctx.sqlite.prepare(`SELECT min(id) AS lo, max(id) AS hi FROM (SELECT id FROM messages INDEXED BY messages_retention WHERE id > ? AND id < ? ORDER BY id LIMIT ?)`)
-        .get(after, options.beforeKey ?? Number.MAX_SAFE_INTEGER, BATCH) as { lo: number | null; hi: number | null };
+      const bounds = ctx.sqlite.prepare(`SELECT min(id) AS lo, max(id) AS hi FROM (SELECT id FROM messages WHERE id > ? AND id < ? ORDER BY id LIMIT ?)`)
+        .get(after, beforeKey ?? Number.MAX_SAFE_INTEGER, BATCH) as { lo: number | null; hi: number | null };
       if (bounds.lo === null || bounds.hi === null) break;
       holds = await resolveHoldText(ctx.db, rules.holds, bounds.lo, bounds.hi);
     }
-    const { count, lastKey } = reader.scan(after, BATCH, options.beforeKey, (r) => {
-      current = r;
-      visit(r, decide);
-    });
-    if (count === 0) break;
-    options.afterBatch?.();
-    seen += count;
+    const { count: visited, lastKey } = reader.scan(after, BATCH, beforeKey, (r) => visit(r, 1, { key: r.key }, decider(r, holds)));
+    if (visited === 0) break;
+    seen += visited;
     after = lastKey;
-    if (count < BATCH) break;
+    if (visited < BATCH) break;
   }
   return seen;
 }
 
-/** Counters to credit with a record's attachment bytes once the batch is done. */
-type PendingBytes = { key: number; counters: ForecastCount[] }[];
+/** Counters to credit with the attachment bytes of a counted group (times `n`) once the pass is done. */
+type PendingBytes = { at: GroupAt; n: number; counters: ForecastCount[] }[];
 
 function creditBytes(ctx: Context, pending: PendingBytes): void {
   if (pending.length === 0) return;
-  const sizes = attachmentBytes(ctx, [...new Set(pending.map((p) => p.key))]);
-  for (const p of pending) for (const c of p.counters) c.bytes += sizes.get(p.key) ?? 0;
+  const reader = createFactsReader(ctx, { metadataOnly: true });
+  const single = attachmentBytes(ctx, [...new Set(pending.flatMap((p) => ('key' in p.at ? [p.at.key] : [])))]);
+  for (const p of pending) {
+    const bytes = 'key' in p.at ? (single.get(p.at.key) ?? 0) : reader.shapeBytes(p.at.shape, p.at.lo, p.at.hi);
+    for (const c of p.counters) c.bytes += Math.sign(p.n) * bytes;
+  }
   pending.length = 0;
 }
 
 const zero = (): ForecastCount => ({ records: 0, bytes: 0 });
-const count = (counters: ForecastCount[], r: FactsRow, pending: PendingBytes): void => {
-  for (const c of counters) c.records++;
-  if (r.hasAttachment) pending.push({ key: r.key, counters });
+const count = (counters: ForecastCount[], r: FactsRow, n: number, at: GroupAt, pending: PendingBytes): void => {
+  for (const c of counters) c.records += n;
+  if (r.hasAttachment) pending.push({ at, n, counters });
 };
 
-export async function forecastRetention(ctx: Context, options: { now?: number } = {}): Promise<RetentionForecast> {
+/**
+ * What each policy disposes in the next 7/30/365 days. `perRecord` forces the record-by-record
+ * pass (the reference the grouped pass is tested against).
+ */
+export async function forecastRetention(ctx: Context, options: { now?: number; perRecord?: boolean } = {}): Promise<RetentionForecast> {
   const started = Date.now();
   const now = options.now ?? ctx.clock.now();
   const rules = await loadRetentionRules(ctx.db, ctx.config.timeZone);
@@ -132,31 +209,44 @@ export async function forecastRetention(ctx: Context, options: { now?: number } 
   let conflicts = 0;
   const horizonEnd = now + FORECAST_HORIZONS_DAYS[FORECAST_HORIZONS_DAYS.length - 1]! * DAY;
   const pending: PendingBytes = [];
-  const records = byPolicy.size === 0 ? 0 : await forEachDecision(ctx, rules, (r, decide) => {
+  const horizons = [now, ...FORECAST_HORIZONS_DAYS.map((days) => now + days * DAY)];
+  const records = byPolicy.size === 0 ? 0 : await forEachGroup(ctx, rules, [rules.policies], horizons, (r, n, at, decide) => {
     const d = decide(rules.policies, now);
     if (d.conflict && d.floor && d.ceiling) {
-      conflicts++;
+      conflicts += n;
       const k = `${d.floor.policyId}:${d.ceiling.policyId}`;
       const e = conflictPairs.get(k) ?? { floorPolicyId: d.floor.policyId, ceilingPolicyId: d.ceiling.policyId, records: 0 };
-      e.records++;
+      e.records += n;
       conflictPairs.set(k, e);
     }
     if (d.disposeAt === undefined || d.ceiling === undefined || d.disposeAt > horizonEnd) return;
-    if (d.keepReason === 'hold') return count([held], r, pending);
+    if (d.keepReason === 'hold') return count([held], r, n, at, pending);
     if (d.keepReason === 'privacy-request') {
-      frozen++;
+      frozen += n;
       return;
     }
     const f = byPolicy.get(d.ceiling.policyId);
     if (f === undefined) return;
     const counters = FORECAST_HORIZONS_DAYS.filter((days) => d.disposeAt! <= now + days * DAY).map((days) => f.within[String(days)]!);
     if (d.disposeAt <= now) counters.push(f.dueNow);
-    count(counters, r, pending);
-  }, { beforeKey: firstKeyOf(horizonEnd) + 1, afterBatch: () => creditBytes(ctx, pending) });
+    count(counters, r, n, at, pending);
+  }, { beforeKey: firstKeyOf(horizonEnd) + 1, perRecord: options.perRecord });
+  creditBytes(ctx, pending);
+  for (const [k, e] of conflictPairs) if (e.records === 0) conflictPairs.delete(k);
   return {
     at: now, records, policies: [...byPolicy.values()], held,
     conflicts: { records: conflicts, byPolicies: [...conflictPairs.values()] }, frozen, durationMs: Date.now() - started,
   };
+}
+
+/** How many archived records one hold covers (grouped like the forecast; the hold's text resolved by the index). */
+export async function countHoldCoverage(ctx: Context, hold: LegalHold): Promise<number> {
+  let covered = 0;
+  const noPolicies: RetentionPolicy[] = [];
+  await forEachGroup(ctx, { policies: noPolicies, holds: [hold] }, [noPolicies], [], (_r, n, _at, decide) => {
+    if (decide(noPolicies, 0).keepReason === 'hold') covered += n;
+  });
+  return covered;
 }
 
 export interface FateChange {
@@ -195,6 +285,36 @@ function identify(ctx: Context, examples: (Omit<FateChange, 'id'> & { key: numbe
 }
 
 /**
+ * Up to `sample` changed records from the changed groups, each decided on its own (exact dates;
+ * the holds' text resolved for them), in the order the groups were found.
+ */
+async function drawExamples(
+  ctx: Context,
+  rules: { policies: RetentionPolicy[]; holds: LegalHold[] },
+  afterPolicies: RetentionPolicy[],
+  changed: GroupAt[],
+  now: number,
+  yearEnd: number,
+  sample: number,
+): Promise<(Omit<FateChange, 'id'> & { key: number })[]> {
+  const reader = createFactsReader(ctx, { metadataOnly: true });
+  const keys = [...new Set(changed.flatMap((at) => ('key' in at ? [at.key] : reader.shapeKeys(at.shape, at.lo, at.hi, sample))))];
+  if (keys.length === 0) return [];
+  const holds = await resolveHoldText(ctx.db, rules.holds, Math.min(...keys), Math.max(...keys));
+  const decider = makeDecider();
+  const out: (Omit<FateChange, 'id'> & { key: number })[] = [];
+  reader.readKeys(keys, (r) => {
+    if (out.length >= sample) return;
+    const decide = decider(r, holds);
+    const a = decide(rules.policies, now);
+    const b = decide(afterPolicies, now);
+    const dateChanged = a.disposeAt !== b.disposeAt && Math.min(a.disposeAt ?? Infinity, b.disposeAt ?? Infinity) <= yearEnd;
+    if (a.fate !== b.fate || dateChanged) out.push({ key: r.key, before: view(a), after: view(b), type: r.type, timeMs: r.timeMs, source: r.source });
+  });
+  return out;
+}
+
+/**
  * Which records would change fate if a policy were saved: a new one (`input`) or changes to an
  * existing one (`ref` + `changes`). Nothing is saved; the dry run itself is audited (it reads
  * metadata of the whole archive).
@@ -202,7 +322,7 @@ function identify(ctx: Context, examples: (Omit<FateChange, 'id'> & { key: numbe
 export async function dryRunPolicy(
   ctx: Context,
   what: { input: PolicyInput } | { ref: string | number; changes: PolicyChanges },
-  options: { now?: number; sample?: number } = {},
+  options: { now?: number; sample?: number; perRecord?: boolean } = {},
 ): Promise<PolicyDryRun> {
   const started = Date.now();
   const now = options.now ?? ctx.clock.now();
@@ -226,21 +346,24 @@ export async function dryRunPolicy(
     policy: { name: draft.name, scope: draft.scope, min: draft.min ? `${draft.min.amount}${draft.min.unit}` : null, max: draft.max ? `${draft.max.amount}${draft.max.unit}` : null, action: draft.action, locked: draft.locked, enabled: draft.enabled },
     changedNow: 0, changedWithinYear: 0, newlyDue: zero(), noLongerDue: zero(), newConflicts: 0, examples: [], durationMs: 0,
   };
-  const examples: (Omit<FateChange, 'id'> & { key: number })[] = [];
   const yearEnd = now + 365 * DAY;
   const pending: PendingBytes = [];
-  await forEachDecision(ctx, rules, (r, decide) => {
+  // Groups (or records) with changes, to draw the examples from once the counts are done.
+  const changed: GroupAt[] = [];
+  await forEachGroup(ctx, rules, [rules.policies, afterPolicies], [now, yearEnd], (r, n, at, decide) => {
     const a = decide(rules.policies, now);
     const b = decide(afterPolicies, now);
     const fateChanged = a.fate !== b.fate;
     const dateChanged = a.disposeAt !== b.disposeAt && Math.min(a.disposeAt ?? Infinity, b.disposeAt ?? Infinity) <= yearEnd;
-    if (fateChanged) result.changedNow++;
-    if (dateChanged) result.changedWithinYear++;
-    if (a.fate === 'keep' && b.fate !== 'keep') count([result.newlyDue], r, pending);
-    if (a.fate !== 'keep' && b.fate === 'keep') count([result.noLongerDue], r, pending);
-    if (b.conflict && !a.conflict) result.newConflicts++;
-    if ((fateChanged || dateChanged) && examples.length < sample) examples.push({ key: r.key, before: view(a), after: view(b), type: r.type, timeMs: r.timeMs, source: r.source });
-  }, { afterBatch: () => creditBytes(ctx, pending) });
+    if (fateChanged) result.changedNow += n;
+    if (dateChanged) result.changedWithinYear += n;
+    if (a.fate === 'keep' && b.fate !== 'keep') count([result.newlyDue], r, n, at, pending);
+    if (a.fate !== 'keep' && b.fate === 'keep') count([result.noLongerDue], r, n, at, pending);
+    if (b.conflict && !a.conflict) result.newConflicts += n;
+    if ((fateChanged || dateChanged) && n > 0 && changed.length < sample) changed.push(at);
+  }, { perRecord: options.perRecord });
+  creditBytes(ctx, pending);
+  const examples = await drawExamples(ctx, rules, afterPolicies, changed, now, yearEnd, sample);
   result.examples = identify(ctx, examples);
   result.durationMs = Date.now() - started;
   await appendAudit(ctx, ctx.db, { action: 'retention.policy_dry_run', subject: id === 0 ? undefined : `policy:${id}`, details: { ...result.policy, changedNow: result.changedNow, changedWithinYear: result.changedWithinYear } });

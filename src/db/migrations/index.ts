@@ -12,6 +12,7 @@ import * as m0010 from './0010-retention.js';
 import * as m0011 from './0011-disposition.js';
 import * as m0012 from './0012-backups.js';
 import * as m0013 from './0013-privacy.js';
+import * as m0014 from './0014-retention-shapes.js';
 
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '0011-disposition': m0011,
   '0012-backups': m0012,
   '0013-privacy': m0013,
+  '0014-retention-shapes': m0014,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
