@@ -6,6 +6,13 @@ import { openPc3Reader } from '../src/connectors/wechat/pc3/index.js';
 import type { WeChatBadRow, WeChatItem, WeChatMessage, WeChatReader } from '../src/connectors/wechat/types.js';
 import { tempDir } from './support/cli.js';
 import { BROKEN_SILK, buildPc3Export, bytesExtra, FILES, PC3, pc3Messages, SVR, writeMsgShard, type Pc3Export } from './support/wechat-fixtures/pc3.js';
+import type { ConnectorAttachment } from '../src/services/import-prepare.js';
+
+/** The bytes of an attachment read into memory (media of the fixtures are small). */
+const bytes = (a: ConnectorAttachment | undefined): Buffer => {
+  if (a === undefined || !('data' in a)) throw new Error('expected an attachment in memory');
+  return a.data;
+};
 
 async function collect(reader: WeChatReader): Promise<WeChatItem[]> {
   const out: WeChatItem[] = [];
@@ -116,17 +123,17 @@ describe('PC WeChat 3.x reader', () => {
   it('voice: the SILK from MediaMSG as is (with its 0x02 byte) plus a WAV; an AMR one too', () => {
     const [silk, wav] = msg(SVR.voice).media;
     expect(silk).toEqual({ name: 'voice-7000000000000000004.silk', mime: 'audio/silk', data: exp.media.silk });
-    expect(silk!.data[0]).toBe(0x02);
+    expect(bytes(silk)[0]).toBe(0x02);
     expect(wav!.name).toBe('voice-7000000000000000004.wav');
     expect(wav!.mime).toBe('audio/wav');
-    expect(wav!.data.subarray(0, 4).toString('latin1')).toBe('RIFF');
-    expect(wavSeconds(wav!.data)).toBeCloseTo(2, 0);
+    expect(bytes(wav).subarray(0, 4).toString('latin1')).toBe('RIFF');
+    expect(wavSeconds(bytes(wav))).toBeCloseTo(2, 0);
     expect(record(SVR.voice)).toMatchObject({ type: 'voice', wechat: { content: { durationMs: 2000 } } });
     expect(record(SVR.voice).wechat.notes).toBeUndefined();
 
     const [amr, amrWav] = msg(SVR.groupAmr).media;
     expect(amr).toEqual({ name: 'voice-7100000000000000008.amr', mime: 'audio/amr', data: exp.media.amr });
-    expect(wavSeconds(amrWav!.data)).toBeCloseTo(1.5, 1);
+    expect(wavSeconds(bytes(amrWav))).toBeCloseTo(1.5, 1);
     expect(msg(SVR.voiceMissing).missingMedia).toEqual(['voice 7000000000000000025 (not in MediaMSG*.db)']);
   });
 

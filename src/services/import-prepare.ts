@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { parseRecordLine } from '../connectors/ndjson/parse-record.js';
@@ -160,24 +160,54 @@ export interface InMemoryAttachment {
   data: Buffer;
 }
 
+/** A large attachment a connector found on disk: hashed and stored by streaming the file, never read whole. */
+export interface OnDiskAttachment {
+  name: string;
+  mime?: string | undefined;
+  path: string;
+}
+
+export type ConnectorAttachment = InMemoryAttachment | OnDiskAttachment;
+
+/** The content address, SHA-256 and size of a file, read in 1 MiB chunks (constant memory). */
+function hashFileSync(path: string, dedupKey: Uint8Array): { address: string; sha256: string; size: number } {
+  const mac = createHmac('sha256', dedupKey);
+  const sha = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(1024 * 1024);
+  const fd = openSync(path, 'r');
+  let size = 0;
+  try {
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) {
+      mac.update(chunk.subarray(0, n));
+      sha.update(chunk.subarray(0, n));
+      size += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { address: mac.digest('hex'), sha256: sha.digest('hex'), size };
+}
+
 /**
  * Prepares one record that a connector built as an object (not read from a file): the same
  * validation, hashing and index row as an NDJSON line. `text` is what a quarantine would keep (the
  * connector's original payload); `line` numbers the record within the run.
  */
-export function prepareRecordObject(input: Record<string, unknown>, options: { line: number; text: string; attachments: readonly InMemoryAttachment[]; dedupKey: Uint8Array }): PreparedRecord | BadLine {
+export function prepareRecordObject(input: Record<string, unknown>, options: { line: number; text: string; attachments: readonly ConnectorAttachment[]; dedupKey: Uint8Array }): PreparedRecord | BadLine {
   const withoutFiles = { ...input, attachments: undefined };
   const parsed = recordInputSchema.safeParse(withoutFiles);
   if (!parsed.success) return { line: options.line, reason: `invalid record: ${describeIssues(parsed.error.issues)}`, content: options.text };
   const r = toArchiveRecord(parsed.data);
-  const attachments: PreparedAttachment[] = options.attachments.map((a) => ({
-    name: a.name,
-    mime: a.mime,
-    data: a.data,
-    address: createHmac('sha256', options.dedupKey).update(a.data).digest('hex'),
-    sha256: sha256Hex(a.data),
-    size: a.data.length,
-  }));
+  const attachments: PreparedAttachment[] = options.attachments.map((a) => ('path' in a
+    ? { name: a.name, mime: a.mime, path: a.path, ...hashFileSync(a.path, options.dedupKey) }
+    : {
+      name: a.name,
+      mime: a.mime,
+      data: a.data,
+      address: createHmac('sha256', options.dedupKey).update(a.data).digest('hex'),
+      sha256: sha256Hex(a.data),
+      size: a.data.length,
+    }));
   const record: ArchiveRecord = { ...r, attachments: attachments.map((a) => ({ name: a.name, mime: a.mime, path: '' })) };
   return { line: options.line, text: options.text, record, attachments, recordHash: recordHash(record, attachments), fts: ftsRow(ftsDocumentOf(record, false)) };
 }

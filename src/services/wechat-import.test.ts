@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { loadConfig } from '../config.js';
 import { createContext, type Context } from '../context.js';
 import { initStore } from './store.js';
 import { describeLocation, importWeChat, type WeChatImportProgress } from './wechat-import.js';
+import { buildPc3Export, FILES, SVR } from '../../test/support/wechat-fixtures/pc3.js';
 
 // The service on its own, in-process, with a real store: batching and progress, per-conversation
 // accounting of duplicates and conflicts, a newer export whose details changed, and the audit trail.
@@ -80,4 +82,36 @@ describe('importWeChat', () => {
     const again = await run(fx.direct);
     expect(again.imported).toBe(0);
   });
+
+  it('streams a video larger than what is read into memory from the export into the archive, byte for byte', async () => {
+    const dir = join(tmp.path, 'pc3-large');
+    const exp = await buildPc3Export(dir);
+    // The fixture's video, replaced by 70 MiB (over the 64 MiB read into memory), an MP4 header first.
+    const path = join(exp.account, ...FILES.video);
+    const chunk = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31 + 7) & 0xff;
+    chunk.write('\u0000\u0000\u0000\u0018ftypmp42', 0, 'latin1');
+    const sha = createHash('sha256');
+    const fd = openSync(path, 'w');
+    for (let i = 0; i < 70; i++) {
+      writeSync(fd, chunk);
+      sha.update(chunk);
+    }
+    closeSync(fd);
+    const s = await importWeChat(ctx, { format: 'wechat-pc3', path: exp.account, custodian: 'P7', tz: 'Asia/Shanghai' });
+    expect(s.imported).toBeGreaterThan(0);
+    const att = (await sql<{ size: number; sha256: string; mime: string | null; blob_id: string; compression: 'none' | 'gzip'; bucket: string; wrapped_dek: Buffer }>`
+      SELECT b.size, b.sha256, a.mime, a.blob_id, b.compression, b.bucket, b.wrapped_dek FROM attachments a JOIN blobs b ON b.id = a.blob_id
+      JOIN messages m ON m.id = a.message_id WHERE m.ext_id = ${String(SVR.video)} AND a.name LIKE '%.mp4'`.execute(ctx.db)).rows;
+    expect(att).toHaveLength(1);
+    const a = att[0]!;
+    expect(Number(a.size)).toBe(70 * 1024 * 1024);
+    expect(a.sha256).toBe(sha.digest('hex'));
+    expect(a.mime).toBe('video/mp4');
+    // What the blob store gives back is the file, byte for byte.
+    const back = createHash('sha256');
+    for await (const part of ctx.blobs.read({ id: a.blob_id, sha256: a.sha256, size: Number(a.size), compression: a.compression, bucket: a.bucket, wrappedDek: a.wrapped_dek })) back.update(part);
+    expect(back.digest('hex')).toBe(a.sha256);
+  });
 });
+

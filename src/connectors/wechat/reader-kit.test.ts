@@ -1,5 +1,8 @@
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeProto, epochToMs, idString, ProtoError, protoMd5, protoMessage, protoString, sniffMime, splitGroupSender } from './reader-kit.js';
+import { decodeProto, fileMedia, IN_MEMORY_MEDIA_BYTES, readFirstFile, epochToMs, idString, ProtoError, protoMd5, protoMessage, protoString, sniffMime, splitGroupSender } from './reader-kit.js';
 
 // Protobuf bytes written out by hand (tag = field << 3 | wire type).
 const bytes = (...b: number[]): Buffer => Buffer.from(b);
@@ -60,5 +63,30 @@ describe('small readers', () => {
     expect(sniffMime(Buffer.concat([bytes(0, 0, 0, 0x18), Buffer.from('ftypisom')]))).toBe('video/mp4');
     expect(sniffMime(Buffer.from('%PDF-1.4'))).toBe('application/pdf');
     expect(sniffMime(Buffer.from('plain'))).toBeUndefined();
+  });
+});
+
+describe('media files', () => {
+  it('reads small files into memory and hands large ones over by path, whatever their size', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wekeep-reader-kit-'));
+    try {
+      const small = join(dir, 'small.pdf');
+      writeFileSync(small, '%PDF-1.7 small');
+      const found = readFirstFile([join(dir, 'absent'), small]);
+      expect(found).toEqual({ path: small, data: Buffer.from('%PDF-1.7 small') });
+      expect(fileMedia(found!, 'a.pdf')).toEqual({ name: 'a.pdf', mime: 'application/pdf', data: Buffer.from('%PDF-1.7 small') });
+      // 300 MiB (sparse: nothing is written or read): over the old 256 MiB limit, attached by path.
+      const big = join(dir, 'big.mp4');
+      writeFileSync(big, Buffer.from('\u0000\u0000\u0000\u0018ftypmp42', 'latin1'));
+      const fd = openSync(big, 'r+');
+      ftruncateSync(fd, 300 * 1024 * 1024);
+      closeSync(fd);
+      const large = readFirstFile([big]);
+      expect(large).toEqual({ path: big, size: 300 * 1024 * 1024, large: true });
+      expect(fileMedia(large!, 'v.mp4', 'video/mp4')).toEqual({ name: 'v.mp4', mime: 'video/mp4', path: big });
+      expect(300 * 1024 * 1024).toBeGreaterThan(IN_MEMORY_MEDIA_BYTES);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

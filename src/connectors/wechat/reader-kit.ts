@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import Sqlite from 'better-sqlite3-multiple-ciphers';
 import { fatalError } from '../../errors.js';
+import type { ConnectorAttachment } from '../../services/import-prepare.js';
 import type { WeChatBadRow } from './types.js';
 
 /**
@@ -195,11 +196,19 @@ export function protoMd5(fields: readonly ProtoField[] | undefined): string | un
 // ---------------------------------------------------------------------------------------------
 // Media files
 
-/** Media files above this size are not read (reported as missing with the reason). */
-export const MAX_MEDIA_BYTES = 256 * 1024 * 1024;
+/**
+ * Media files up to this size are read into memory. Larger ones (videos, documents) are handed
+ * over by path and streamed into the archive (hashed and stored chunk by chunk), whatever their
+ * size; only images and voice notes, which must be decoded, are never read above it (WeChat does
+ * not write such images or voice notes).
+ */
+export const IN_MEMORY_MEDIA_BYTES = 64 * 1024 * 1024;
+
+/** A media file found in the export: its bytes, or (above IN_MEMORY_MEDIA_BYTES) only its path and size. */
+export type FoundFile = { path: string; data: Buffer } | { path: string; size: number; large: true };
 
 /** Reads the first existing regular file among `candidates`; undefined when none exists. */
-export function readFirstFile(candidates: readonly string[]): { path: string; data: Buffer } | { path: string; tooLarge: true } | undefined {
+export function readFirstFile(candidates: readonly string[]): FoundFile | undefined {
   for (const path of candidates) {
     let size: number;
     try {
@@ -209,7 +218,7 @@ export function readFirstFile(candidates: readonly string[]): { path: string; da
     } catch {
       continue;
     }
-    if (size > MAX_MEDIA_BYTES) return { path, tooLarge: true };
+    if (size > IN_MEMORY_MEDIA_BYTES) return { path, size, large: true };
     try {
       return { path, data: readFileSync(path) };
     } catch {
@@ -218,6 +227,26 @@ export function readFirstFile(candidates: readonly string[]): { path: string; da
   }
   return undefined;
 }
+
+/** The first bytes of a file (to sniff a large file's type). */
+function headOf(path: string): Buffer {
+  const head = Buffer.alloc(16);
+  const fd = openSync(path, 'r');
+  try {
+    return head.subarray(0, readSync(fd, head, 0, 16, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A found video or document as an attachment: in memory, or by path when large (streamed into the archive). */
+export function fileMedia(found: FoundFile, name: string, fallbackMime?: string): ConnectorAttachment {
+  if ('large' in found) return { name, mime: sniffMime(headOf(found.path)) ?? fallbackMime, path: found.path };
+  return { name, mime: sniffMime(found.data) ?? fallbackMime, data: found.data };
+}
+
+/** The note for an image or voice file too large to decode (never written by WeChat). */
+export const tooLargeToDecode = (what: string): string => `${what} (larger than ${IN_MEMORY_MEDIA_BYTES / 1024 / 1024} MiB: not decoded)`;
 
 /** MIME type of common media by magic bytes (never by name). */
 export function sniffMime(data: Buffer): string | undefined {

@@ -1,4 +1,4 @@
-import type { InMemoryAttachment } from '../../services/import-prepare.js';
+import type { ConnectorAttachment } from '../../services/import-prepare.js';
 
 /**
  * The contract between the personal-WeChat readers (one folder per format under
@@ -45,8 +45,11 @@ export interface WeChatMessage {
    * `attachments` is left out: media goes in `media`.
    */
   record: Record<string, unknown>;
-  /** Media read from the export: original bytes (images decoded from .dat), plus a WAV for voice. */
-  media: InMemoryAttachment[];
+  /**
+   * Media read from the export: original bytes (images decoded from .dat), plus a WAV for voice;
+   * large videos and documents by path (streamed into the archive).
+   */
+  media: ConnectorAttachment[];
   /** Media the row refers to that the export does not contain (reported, never fatal). */
   missingMedia: string[];
   location: RowLocation;

@@ -1,9 +1,9 @@
 import type Sqlite from 'better-sqlite3-multiple-ciphers';
 import { basename, join } from 'node:path';
-import type { InMemoryAttachment } from '../../../services/import-prepare.js';
+import type { ConnectorAttachment, InMemoryAttachment } from '../../../services/import-prepare.js';
 import { mimeOfFileName } from '../file-types.js';
 import type { WeChatContent } from '../message-content.js';
-import { MAX_MEDIA_BYTES, md5Hex, readFirstFile, sniffMime } from '../reader-kit.js';
+import { fileMedia, md5Hex, readFirstFile, sniffMime, tooLargeToDecode, type FoundFile } from '../reader-kit.js';
 import { voiceWithWav } from '../voice-media.js';
 
 /**
@@ -26,7 +26,7 @@ export interface AndroidMediaRow {
 }
 
 export interface AndroidRowMedia {
-  media: InMemoryAttachment[];
+  media: ConnectorAttachment[];
   missing: string[];
   notes: string[];
 }
@@ -69,8 +69,8 @@ export class AndroidMedia {
       }
     } else if (kind === 'video') {
       if (img === undefined || !safeName(img)) return missing(out, 'video (the row names no file)');
-      const video = this.read(['video', `${img}.mp4`], 'video', out);
-      if (video !== undefined) out.media.push({ name: `${img}.mp4`, mime: sniffMime(video) ?? 'video/mp4', data: video });
+      const video = this.find(['video', `${img}.mp4`], 'video', out);
+      if (video !== undefined) out.media.push(fileMedia(video, `${img}.mp4`, 'video/mp4'));
       else {
         const thumb = this.read(['video', `${img}.jpg`], 'video thumbnail', { media: [], missing: [], notes: [] });
         if (thumb !== undefined) {
@@ -83,23 +83,25 @@ export class AndroidMedia {
       if (name === undefined || !safeName(name)) return missing(out, 'file (the row names no file)');
       const found = readFirstFile([join(this.dir, 'attachment', name), join(this.dir, 'Download', name)]);
       if (found === undefined) out.missing.push(`file attachment/${name}`);
-      else if ('tooLarge' in found) out.missing.push(`file attachment/${name} (larger than ${MAX_MEDIA_BYTES / 1024 / 1024} MiB, not read)`);
-      else out.media.push({ name, mime: sniffMime(found.data) ?? mimeOfFileName(name), data: found.data });
+      else out.media.push(fileMedia(found, name, mimeOfFileName(name)));
     }
     return out;
   }
 
+  /** A file to decode (voice, image, thumbnail): its bytes, or missing. */
   private read(rel: string[], what: string, out: AndroidRowMedia): Buffer | undefined {
+    const found = this.find(rel, what, out);
+    if (found !== undefined && 'large' in found) {
+      out.missing.push(tooLargeToDecode(`${what} ${rel.join('/')}`));
+      return undefined;
+    }
+    return found?.data;
+  }
+
+  private find(rel: string[], what: string, out: AndroidRowMedia): FoundFile | undefined {
     const found = readFirstFile([join(this.dir, ...rel)]);
-    if (found === undefined) {
-      out.missing.push(`${what} ${rel.join('/')}`);
-      return undefined;
-    }
-    if ('tooLarge' in found) {
-      out.missing.push(`${what} ${rel.join('/')} (larger than ${MAX_MEDIA_BYTES / 1024 / 1024} MiB, not read)`);
-      return undefined;
-    }
-    return found.data;
+    if (found === undefined) out.missing.push(`${what} ${rel.join('/')}`);
+    return found;
   }
 }
 

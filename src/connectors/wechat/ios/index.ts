@@ -2,10 +2,10 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type Sqlite from 'better-sqlite3-multiple-ciphers';
 import { fatalError, usageError } from '../../../errors.js';
-import type { InMemoryAttachment } from '../../../services/import-prepare.js';
+import type { ConnectorAttachment } from '../../../services/import-prepare.js';
 import { mapWeChatContent, type WeChatContent } from '../message-content.js';
 import {
-  decodeProto, epochToMs, idString, md5Hex, missingColumns, openEachReadOnly, openReadOnly, protoString, quoteIdent, readFirstFile, sniffMime, splitGroupSender, sqliteReason,
+  decodeProto, epochToMs, idString, md5Hex, missingColumns, openEachReadOnly, openReadOnly, protoString, quoteIdent, readFirstFile, sniffMime, splitGroupSender, sqliteReason, fileMedia, tooLargeToDecode, type FoundFile,
   tableNames, textOf, toNumber,
 } from '../reader-kit.js';
 import type { RowLocation, WeChatBadRow, WeChatImportOptions, WeChatItem, WeChatReader } from '../types.js';
@@ -319,21 +319,27 @@ async function rowItem(
   return { kind: 'message', record, media: got.media, missingMedia: got.missing, location };
 }
 
-async function mediaOf(mapped: WeChatContent, m: { hash: string; localId: number }, ctx: ReadContext): Promise<{ media: InMemoryAttachment[]; missing: string[]; notes: string[] }> {
-  const out = { media: [] as InMemoryAttachment[], missing: [] as string[], notes: [] as string[] };
+async function mediaOf(mapped: WeChatContent, m: { hash: string; localId: number }, ctx: ReadContext): Promise<{ media: ConnectorAttachment[]; missing: string[]; notes: string[] }> {
+  const out = { media: [] as ConnectorAttachment[], missing: [] as string[], notes: [] as string[] };
   const kind = mapped.mediaHints.kind;
   if (kind === undefined || kind === 'emoji') return out;
   const dir = (folder: string): string => join(ctx.layout.userDir, folder, m.hash);
   const rel = (folder: string, name: string): string => `${folder}/${m.hash}/${name}`;
-  const take = (found: ReturnType<typeof readFirstFile>, expected: string, use: (data: Buffer) => void): void => {
+  /** A file to decode (image): its bytes, or missing. */
+  const take = (found: FoundFile | undefined, expected: string, use: (data: Buffer) => void): void => {
     if (!found) out.missing.push(expected);
-    else if ('tooLarge' in found) out.missing.push(`${expected} (larger than the media limit)`);
+    else if ('large' in found) out.missing.push(tooLargeToDecode(expected));
     else use(found.data);
+  };
+  /** A video or document: attached in memory or, when large, by path. */
+  const attach = (found: FoundFile | undefined, expected: string, name: string, fallbackMime?: string): void => {
+    if (!found) out.missing.push(expected);
+    else out.media.push(fileMedia(found, name, fallbackMime));
   };
   if (kind === 'voice') {
     const found = readFirstFile([join(dir('Audio'), `${m.localId}.aud`)]);
     if (!found) out.missing.push(`voice ${rel('Audio', `${m.localId}.aud`)}`);
-    else if ('tooLarge' in found) out.missing.push(`voice ${rel('Audio', `${m.localId}.aud`)} (larger than the media limit)`);
+    else if ('large' in found) out.missing.push(tooLargeToDecode(`voice ${rel('Audio', `${m.localId}.aud`)}`));
     else {
       const voice = await voiceWithWav(found.data, `voice-${m.localId}`);
       out.media.push(...voice.media);
@@ -345,16 +351,12 @@ async function mediaOf(mapped: WeChatContent, m: { hash: string; localId: number
       out.media.push({ name: `image-${m.localId}.${mime === 'image/png' ? 'png' : mime === 'image/gif' ? 'gif' : mime === 'image/webp' ? 'webp' : 'jpg'}`, mime: mime ?? 'image/jpeg', data });
     });
   } else if (kind === 'video') {
-    take(readFirstFile([join(dir('Video'), `${m.localId}.mp4`)]), `video ${rel('Video', `${m.localId}.mp4`)}`, (data) => {
-      out.media.push({ name: `video-${m.localId}.mp4`, mime: sniffMime(data) ?? 'video/mp4', data });
-    });
+    attach(readFirstFile([join(dir('Video'), `${m.localId}.mp4`)]), `video ${rel('Video', `${m.localId}.mp4`)}`, `video-${m.localId}.mp4`, 'video/mp4');
   } else {
     const ext = mapped.mediaHints.fileExt?.replace(/[^\w.-]/g, '');
     const candidates = ext ? [join(dir('OpenData'), `${m.localId}.${ext}`)] : [];
     const name = mapped.mediaHints.fileName && !/[\\/]/.test(mapped.mediaHints.fileName) ? mapped.mediaHints.fileName : `file-${m.localId}${ext ? `.${ext}` : ''}`;
-    take(readFirstFile(candidates), `file ${rel('OpenData', `${m.localId}${ext ? `.${ext}` : ''}`)}`, (data) => {
-      out.media.push({ name, mime: sniffMime(data), data });
-    });
+    attach(readFirstFile(candidates), `file ${rel('OpenData', `${m.localId}${ext ? `.${ext}` : ''}`)}`, name);
   }
   return out;
 }

@@ -1,10 +1,10 @@
 import type Sqlite from 'better-sqlite3-multiple-ciphers';
 import { basename, extname, join } from 'node:path';
-import type { InMemoryAttachment } from '../../../services/import-prepare.js';
+import type { ConnectorAttachment, InMemoryAttachment } from '../../../services/import-prepare.js';
 import { decodeDatImage } from '../dat-image.js';
 import { mimeOfFileName } from '../file-types.js';
 import type { WeChatContent } from '../message-content.js';
-import { MAX_MEDIA_BYTES, readFirstFile, sniffMime, sqliteReason } from '../reader-kit.js';
+import { fileMedia, readFirstFile, sniffMime, sqliteReason, tooLargeToDecode, type FoundFile } from '../reader-kit.js';
 import { voiceWithWav } from '../voice-media.js';
 import type { BytesExtra } from './bytes-extra.js';
 
@@ -21,7 +21,7 @@ import type { BytesExtra } from './bytes-extra.js';
  */
 
 export interface RowMedia {
-  media: InMemoryAttachment[];
+  media: ConnectorAttachment[];
   missing: string[];
   notes: string[];
 }
@@ -55,21 +55,22 @@ export async function pc3MediaOf(src: Pc3MediaSource, row: Pc3MediaRow): Promise
     readImage(src, row.extra, out);
   } else if (kind === 'video') {
     const video = readStored(src, row.extra.filePath, 'video', out);
-    if (video !== undefined) out.media.push({ name: basename(video.path), mime: sniffMime(video.data) ?? 'video/mp4', data: video.data });
+    if (video !== undefined) out.media.push(fileMedia(video, basename(video.path), 'video/mp4'));
     else attachThumbnail(src, row.extra, out, 'video');
   } else if (kind === 'file') {
     const name = row.mapped.mediaHints.fileName;
     let stored = row.extra.filePath;
     if (stored === undefined && name !== undefined) stored = join('FileStorage', 'File', monthOf(row.timeMs, src.tz), name);
     const file = readStored(src, stored, 'file', out);
-    if (file !== undefined) out.media.push({ name: name ?? basename(file.path), mime: sniffMime(file.data) ?? mimeOfFileName(file.path), data: file.data });
+    if (file !== undefined) out.media.push(fileMedia(file, name ?? basename(file.path), mimeOfFileName(file.path)));
   }
   return out;
 }
 
 function readImage(src: Pc3MediaSource, extra: BytesExtra, out: RowMedia): void {
   const image = readStored(src, extra.filePath, 'image', out);
-  if (image !== undefined) {
+  if (image !== undefined && 'large' in image) out.missing.push(tooLargeToDecode(`image ${basename(image.path)}`));
+  else if (image !== undefined) {
     out.media.push(imageAttachment(image.path, image.data, out));
     return;
   }
@@ -81,7 +82,7 @@ function attachThumbnail(src: Pc3MediaSource, extra: BytesExtra, out: RowMedia, 
   if (extra.thumbPath === undefined) return;
   const probe: RowMedia = { media: [], missing: [], notes: [] };
   const thumb = readStored(src, extra.thumbPath, `${what} thumbnail`, probe);
-  if (thumb === undefined) return;
+  if (thumb === undefined || 'large' in thumb) return;
   out.media.push(extname(thumb.path).toLowerCase() === '.dat' ? imageAttachment(thumb.path, thumb.data, out) : { name: basename(thumb.path), mime: sniffMime(thumb.data), data: thumb.data });
   out.notes.push(`${what}: only the thumbnail is in the export`);
 }
@@ -95,8 +96,8 @@ function imageAttachment(path: string, data: Buffer, out: RowMedia): InMemoryAtt
   return { name: basename(path), mime: 'application/octet-stream', data };
 }
 
-/** Reads a stored path below the account folder; records it as missing when absent. */
-function readStored(src: Pc3MediaSource, stored: string | undefined, what: string, out: RowMedia): { path: string; data: Buffer } | undefined {
+/** Reads a stored path below the account folder (a large file by path only); records it as missing when absent. */
+function readStored(src: Pc3MediaSource, stored: string | undefined, what: string, out: RowMedia): FoundFile | undefined {
   if (stored === undefined) {
     out.missing.push(`${what} (the row names no file)`);
     return undefined;
@@ -116,10 +117,6 @@ function readStored(src: Pc3MediaSource, stored: string | undefined, what: strin
   const found = readFirstFile([join(src.accountDir, ...rel)]);
   if (found === undefined) {
     out.missing.push(`${what} ${shown}`);
-    return undefined;
-  }
-  if ('tooLarge' in found) {
-    out.missing.push(`${what} ${shown} (larger than ${MAX_MEDIA_BYTES / 1024 / 1024} MiB, not read)`);
     return undefined;
   }
   return found;

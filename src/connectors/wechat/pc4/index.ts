@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import type Sqlite from 'better-sqlite3-multiple-ciphers';
 import { decompress as zstdDecompress } from 'fzstd';
 import { usageError } from '../../../errors.js';
-import type { InMemoryAttachment } from '../../../services/import-prepare.js';
+import type { ConnectorAttachment } from '../../../services/import-prepare.js';
 import { zoneOffsetMs } from '../../../domain/time-zone.js';
 import { decodeDatImage } from '../dat-image.js';
 import { mapWeChatContent, type WeChatContent } from '../message-content.js';
 import {
-  decodeProto, epochToMs, idString, md5Hex, missingColumns, openEachReadOnly, openReadOnly, protoMd5, protoMessage, protoString, quoteIdent, readFirstFile, sniffMime,
+  decodeProto, epochToMs, idString, md5Hex, missingColumns, openEachReadOnly, openReadOnly, protoMd5, protoMessage, protoString, quoteIdent, readFirstFile, fileMedia, tooLargeToDecode,
   splitGroupSender, sqliteReason, tableNames, textOf, toNumber,
 } from '../reader-kit.js';
 import type { RowLocation, WeChatBadRow, WeChatImportOptions, WeChatItem, WeChatReader } from '../types.js';
@@ -344,7 +344,7 @@ function packedInfo(v: unknown): PackedInfo {
 }
 
 interface MediaResult {
-  media: InMemoryAttachment[];
+  media: ConnectorAttachment[];
   missing: string[];
   notes: string[];
 }
@@ -382,7 +382,7 @@ async function mediaOf(
     const found = readFirstFile(months.flatMap((month) => ['', '_W', '_M', '_h'].map((suffix) => join(dir(month), `${md5}${suffix}.dat`))));
     const expected = `msg/attach/${md5Hex(m.talker)}/${months[0]}/Img/${md5}.dat`;
     if (!found) out.missing.push(`image ${expected}`);
-    else if ('tooLarge' in found) out.missing.push(`image ${expected} (larger than the media limit)`);
+    else if ('large' in found) out.missing.push(tooLargeToDecode(`image ${expected}`));
     else {
       const decoded = decodeDatImage(found.data);
       if (decoded) out.media.push({ name: `${md5}.${decoded.ext}`, mime: decoded.mime, data: decoded.data });
@@ -401,8 +401,8 @@ async function mediaOf(
       return out;
     }
     const found = readFirstFile(months.map((month) => join(account, 'msg', 'video', month, `${md5}.mp4`)));
-    if (!found || 'tooLarge' in found) out.missing.push(`video msg/video/${months[0]}/${md5}.mp4${found ? ' (larger than the media limit)' : ''}`);
-    else out.media.push({ name: `${md5}.mp4`, mime: sniffMime(found.data) ?? 'video/mp4', data: found.data });
+    if (!found) out.missing.push(`video msg/video/${months[0]}/${md5}.mp4`);
+    else out.media.push(fileMedia(found, `${md5}.mp4`, 'video/mp4'));
     return out;
   }
   // file
@@ -412,8 +412,8 @@ async function mediaOf(
     return out;
   }
   const found = readFirstFile([...months.map((month) => join(account, 'msg', 'file', month, name)), join(account, 'msg', 'file', md5Hex(m.talker), name)]);
-  if (!found || 'tooLarge' in found) out.missing.push(`file msg/file/${months[0]}/${name}${found ? ' (larger than the media limit)' : ''}`);
-  else out.media.push({ name, mime: sniffMime(found.data), data: found.data });
+  if (!found) out.missing.push(`file msg/file/${months[0]}/${name}`);
+  else out.media.push(fileMedia(found, name));
   return out;
 }
 
