@@ -31,23 +31,37 @@ export interface MessageWriter {
 }
 
 export interface MessageLookups {
-  /** The archived message with this (source, ext id), if any. */
-  byExtId(sourceId: number, extId: string): { id: number; recordHash: string } | undefined;
-  keyTaken(key: number): boolean;
+  /**
+   * The archived messages with these (source, ext id)s, by ext id. One statement per 5000 ids:
+   * SQLite probes the (source, ext id) index in sorted order, which on a large archive (random
+   * ids, an index bigger than the page cache) costs a fraction of one lookup per record.
+   */
+  byExtIds(sourceId: number, extIds: readonly string[]): Map<string, { id: number; recordHash: string }>;
+  /** Which of these keys are taken (one statement per 5000 keys). */
+  keysTaken(keys: readonly number[]): Set<number>;
   pendingRecallCount(): number;
 }
 
 /** Point lookups for the import's hot path: built once by Kysely, run as prepared statements. */
 export function prepareMessageLookups(db: Kysely<Database>, sqlite: SqliteHandle): MessageLookups {
-  const byExt = sqlite.prepare(db.selectFrom('messages').select(['id', 'record_hash']).where('source_id', '=', 0).where('ext_id', '=', '').compile().sql);
-  const byKey = sqlite.prepare(db.selectFrom('messages').select('id').where('id', '=', 0).compile().sql).pluck();
+  const byExt = sqlite.prepare('SELECT ext_id, id, record_hash FROM messages WHERE source_id = ? AND ext_id IN (SELECT value FROM json_each(?))').raw(true);
+  const byKeys = sqlite.prepare('SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))').pluck();
   const pending = sqlite.prepare(db.selectFrom('pending_recalls').select((eb) => eb.fn.countAll().as('n')).compile().sql).pluck();
   return {
-    byExtId(sourceId, extId) {
-      const r = byExt.get(sourceId, extId) as { id: number; record_hash: Buffer } | undefined;
-      return r && { id: r.id, recordHash: r.record_hash.toString('hex') };
+    byExtIds(sourceId, extIds) {
+      const out = new Map<string, { id: number; recordHash: string }>();
+      for (let i = 0; i < extIds.length; i += 5000) {
+        for (const [extId, id, hash] of byExt.all(sourceId, JSON.stringify(extIds.slice(i, i + 5000))) as [string, number, Buffer][]) {
+          out.set(extId, { id, recordHash: hash.toString('hex') });
+        }
+      }
+      return out;
     },
-    keyTaken: (key) => byKey.get(key) !== undefined,
+    keysTaken(keys) {
+      const out = new Set<number>();
+      for (let i = 0; i < keys.length; i += 5000) for (const k of byKeys.all(JSON.stringify(keys.slice(i, i + 5000))) as number[]) out.add(Number(k));
+      return out;
+    },
     pendingRecallCount: () => Number(pending.get()),
   };
 }

@@ -242,9 +242,10 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch, inTransact
     const seen = new Map<string, string>();
     const stats = state.perSource.get(source) ?? { name: source, imported: 0, duplicates: 0 };
     state.perSource.set(source, stats);
+    const archivedIds = known === undefined ? undefined : state.lookups.byExtIds(known, list.map((p) => p.record.id));
     for (const p of list) {
       const hash = p.recordHash;
-      const prior = (known === undefined ? undefined : state.lookups.byExtId(known, p.record.id)?.recordHash) ?? seen.get(p.record.id);
+      const prior = archivedIds?.get(p.record.id)?.recordHash ?? seen.get(p.record.id);
       // A record disposed of earlier (retention, review, erasure) is never archived again.
       if (prior === undefined && anyDisposed && known !== undefined && state.tombstones.isDisposed(known, p.record.id)) {
         summary.disposed++;
@@ -526,11 +527,12 @@ function countUsage(usage: UsageBatch, day: string, row: Insertable<MessagesTabl
 async function allocateKeys(db: Kysely<Database>, lookups: MessageLookups, fresh: readonly PreparedRecord[]): Promise<Map<PreparedRecord, number>> {
   const preferred = new Map<PreparedRecord, number>();
   for (const p of fresh) preferred.set(p, firstKeyOf(p.record.timeMs) + preferredSlot(p.record.source, p.record.id));
+  const taken = lookups.keysTaken([...preferred.values()]);
   const used = new Set<number>();
   const out = new Map<PreparedRecord, number>();
   for (const p of fresh) {
     const want = preferred.get(p)!;
-    if (!used.has(want) && !lookups.keyTaken(want)) {
+    if (!used.has(want) && !taken.has(want)) {
       used.add(want);
       out.set(p, want);
       continue;

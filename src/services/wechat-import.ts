@@ -255,13 +255,7 @@ async function archiveBatch(state: RunState, batch: Pending[], bad: BadLine[], l
   for (const [source, list] of bySource) {
     const sourceId = state.sourceIds.get(source) ?? (await findSourceId(ctx.db, source));
     if (sourceId !== undefined) state.sourceIds.set(source, sourceId);
-    const known = new Map<string, { id: number; recordHash: string }>();
-    if (sourceId !== undefined) {
-      for (const p of list) {
-        const found = state.lookups.byExtId(sourceId, p.prepared.record.id);
-        if (found) known.set(p.prepared.record.id, found);
-      }
-    }
+    const known = sourceId === undefined ? new Map<string, { id: number; recordHash: string }>() : state.lookups.byExtIds(sourceId, list.map((p) => p.prepared.record.id));
     const differing = list.filter((p) => {
       const prior = known.get(p.prepared.record.id);
       return prior !== undefined && prior.recordHash !== p.prepared.recordHash;
