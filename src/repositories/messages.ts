@@ -89,6 +89,15 @@ export async function addPendingRecall(db: Kysely<Database>, row: Database['pend
     .execute();
 }
 
+/** Pending recalls whose original is archived (held back while an erasure request froze it). */
+export async function waitingRecallsOfArchived(db: Kysely<Database>): Promise<{ sourceId: number; targetExtId: string; recallExtId: string; recallTimeMs: number; key: number }[]> {
+  const rows = await db.selectFrom('pending_recalls as p')
+    .innerJoin('messages as m', (j) => j.onRef('m.source_id', '=', 'p.source_id').onRef('m.ext_id', '=', 'p.target_ext_id'))
+    .select(['p.source_id', 'p.target_ext_id', 'p.recall_ext_id', 'p.recall_time_ms', 'm.id'])
+    .execute();
+  return rows.map((r) => ({ sourceId: r.source_id, targetExtId: r.target_ext_id, recallExtId: r.recall_ext_id, recallTimeMs: Number(r.recall_time_ms), key: Number(r.id) }));
+}
+
 /** Removes and returns the pending recalls that target these messages. */
 export async function takePendingRecalls(db: Kysely<Database>, sourceId: number, extIds: readonly string[]): Promise<Map<string, { recallExtId: string; recallTimeMs: number }>> {
   const out = new Map<string, { recallExtId: string; recallTimeMs: number }>();

@@ -20,6 +20,7 @@ import {
   type MessageLookups, type MessageWriter,
 } from '../repositories/messages.js';
 import { bumpSourceCounters, findSourceId, recordSeqs, resolveSource } from '../repositories/sources.js';
+import { prepareFrozenKeys } from '../repositories/privacy.js';
 import { prepareTombstoneLookup } from '../repositories/tombstones.js';
 import { META_RECALLED, type FtsRow } from '../search/fts-document.js';
 import { indexMessages, prepareIndexWriter, unindexMessages } from '../search/sqlite-fts5.js';
@@ -102,6 +103,8 @@ interface ImportState {
   writer: MessageWriter;
   lookups: MessageLookups;
   tombstones: ReturnType<typeof prepareTombstoneLookup>;
+  /** Keys frozen by an open erasure request (their recalls wait). */
+  frozenKeys: ReturnType<typeof prepareFrozenKeys>;
   index: (rows: readonly ({ id: number } & FtsRow)[]) => void;
   sourceIds: Map<string, number>;
   persons: Map<string, { id: number; name: string | null }>;
@@ -179,7 +182,7 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
     recallsLinked: 0, recallsPending: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
   };
   const state: ImportState = {
-    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), offsets: new Map(), summary, perSource: new Map(),
+    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite), frozenKeys: prepareFrozenKeys(ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), offsets: new Map(), summary, perSource: new Map(),
   };
   return {
     importId,
@@ -382,6 +385,12 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch, inTransact
           const key = targets.get(targetId)!.id;
           const [current] = await messagesByKeys(trx, [key]);
           if (current && current.recalledAt === null) {
+            if (state.frozenKeys([key]).size > 0) {
+              // An open erasure request freezes the original: the recall waits for its decision (services/recalls.ts).
+              await addPendingRecall(trx, { source_id: sourceId, target_ext_id: targetId, recall_ext_id: p.record.id, recall_time_ms: p.record.timeMs });
+              summary.recallsPending++;
+              continue;
+            }
             await markRecalled(trx, key, p.record.timeMs, p.record.id);
             reindex.push(key);
             summary.recallsLinked++;

@@ -21,6 +21,7 @@ import { appendAudit } from './audit.js';
 import { afterDisposal, disposeRecords } from './disposition.js';
 import { storedFtsDocuments } from './index-documents.js';
 import { loadMessageViews } from './message-views.js';
+import { linkWaitingRecalls } from './recalls.js';
 import { createFactsReader, type FactsRow } from '../repositories/retention-facts.js';
 import { loadRetentionRules, resolveHoldText } from './retention-rules.js';
 import { safeFileName } from './show.js';
@@ -348,9 +349,10 @@ async function complete(ctx: Context, trx: Kysely<Database>, row: PrivacyRequest
   // Rejected by someone else while it ran: what was done stays done (and audited batch by batch), but it is not "completed".
   if (Number(r.numUpdatedRows) !== 1) throw conflict('privacy.changed', `privacy request ${row.id} was rejected while it was executed; what it did so far is in its audit trail`);
   const followUp = row.status === 'completed';
+  const recallsLinked = await linkWaitingRecalls(ctx, trx);
   await appendAudit(ctx, trx, {
     action: 'privacy.completed', subject: `privacy:${row.id}`,
-    details: { ...auditCounts(response), late: !followUp && now > row.deadline_at, followUp },
+    details: { ...auditCounts(response), late: !followUp && now > row.deadline_at, followUp, ...(recallsLinked > 0 ? { recallsLinked } : {}) },
   });
 }
 
@@ -378,7 +380,9 @@ export async function rejectPrivacyRequest(ctx: Context, id: number, reason: str
     const row = await findRequest(trx, id);
     if (row.status !== 'open' && row.status !== 'in-progress') throw conflict('privacy.decided', `privacy request ${id} is ${row.status}: only an open or in-progress request can be rejected`);
     await trx.updateTable('privacy_requests').set({ status: 'rejected', decided_at: now, decided_by: ctx.actor, reject_reason: why }).where('id', '=', id).execute();
-    await appendAudit(ctx, trx, { action: 'privacy.rejected', subject: `privacy:${id}`, details: { kind: row.kind, reason: why, late: now > row.deadline_at, wasInProgress: row.status === 'in-progress' } });
+    // Recalls held back while the request froze their originals apply now.
+    const recallsLinked = await linkWaitingRecalls(ctx, trx);
+    await appendAudit(ctx, trx, { action: 'privacy.rejected', subject: `privacy:${id}`, details: { kind: row.kind, reason: why, late: now > row.deadline_at, wasInProgress: row.status === 'in-progress', ...(recallsLinked > 0 ? { recallsLinked } : {}) } });
     return viewOf(trx, (await requestById(trx, id))!, now);
   });
 }
