@@ -9,11 +9,11 @@ import { createContext, initializeContext, type Context } from '../src/context.j
 import { auditLeafHash, treeHeadBytes } from '../src/domain/audit-form.js';
 import { appendLeaf, emptyFrontier, encodeFrontier, rootOf } from '../src/domain/merkle.js';
 import { appendAudit, checkConsistencyProof, checkInclusionProof, parseHeadJson, type AuditVerifyReport } from '../src/services/audit.js';
+import { cliEntry } from './support/cli.js';
 
 /** `wekeep audit …` end to end in a child process, on a store created in-process. */
 
 const ROOT = join(import.meta.dirname, '..');
-const ENTRY = ['--import', 'tsx', 'src/main.ts'];
 
 let dir: string;
 let data: string;
@@ -26,7 +26,7 @@ interface Run {
 }
 
 function wekeep(...args: string[]): Run {
-  const r = spawnSync(process.execPath, [...ENTRY, '--data', data, ...args], {
+  const r = spawnSync(process.execPath, [...cliEntry(), '--data', data, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 60_000,

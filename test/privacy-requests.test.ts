@@ -10,7 +10,9 @@ import { frozenMessageKeys, prepareFrozenKeys, prepareFrozenPersonIds } from '..
 import { listPrivacyRequests, openPrivacyRequest, showPrivacyRequest } from '../src/services/privacy-requests.js';
 import { createFactsReader } from '../src/repositories/retention-facts.js';
 import { loadRetentionRules } from '../src/services/retention-rules.js';
-import { runCli, runCliJson, tempDir } from './support/cli.js';
+import { importNdjson } from '../src/services/import.js';
+import { initStore } from '../src/services/store.js';
+import { cliEnv, runCli, runCliJson, tempDir } from './support/cli.js';
 import { FakeClock, startTestServer, createUser, type TestServer } from './support/http.js';
 import { toNdjson, type TestRecord } from './support/records.js';
 
@@ -82,12 +84,16 @@ describe('wekeep privacy: access, restriction, erasure of a data subject', () =>
   };
   const keyOf = (ctx: Context, id: string): number => (ctx.sqlite.prepare('SELECT id FROM messages WHERE ext_id = ?').pluck().get(id) as number | undefined) ?? -1;
 
-  beforeAll(() => {
-    expect(cli(['init']).status).toBe(0);
+  // The store is set up in-process (what `wekeep init` and `wekeep import` do; their CLI is tested in archive-cli.test.ts).
+  beforeAll(async () => {
     const file = join(tmp.path, 'chat.ndjson');
     writeFileSync(file, toNdjson(records));
-    const r = cli(['import', file, '--json']);
-    expect(r.status, r.stderr).toBe(0);
+    const { ctx } = await initStore(loadConfig({ data }, cliEnv()));
+    try {
+      expect(await importNdjson(ctx, { file })).toMatchObject({ imported: records.length, quarantined: 0 });
+    } finally {
+      await ctx.close();
+    }
   }, CLI_TEST_TIMEOUT);
   afterAll(() => tmp.cleanup());
 

@@ -1,7 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, runCliJson, tempDir } from './support/cli.js';
+import { loadConfig } from '../src/config.js';
+import { importNdjson } from '../src/services/import.js';
+import { initStore } from '../src/services/store.js';
+import { cliEnv, runCli, runCliJson, tempDir } from './support/cli.js';
 import { textRecord, toNdjson } from './support/records.js';
 
 // Retention policies, the forecast, the dry run, matters and legal holds through the real CLI, on
@@ -17,7 +20,7 @@ describe('wekeep policies, matters and holds', { timeout: 240_000 }, () => {
   const cli = (args: string[]) => runCli(['--data', data, ...args]);
   const json = <T>(args: string[], expectStatus = 0) => runCliJson<T>(['--data', data, ...args], { expectStatus });
 
-  beforeAll(() => {
+  beforeAll(async () => {
     mkdirSync(tmp.path, { recursive: true });
     const records = [
       // voice notes: 2018, 2024, 2026 (group, with an external contact)
@@ -30,8 +33,13 @@ describe('wekeep policies, matters and holds', { timeout: 240_000 }, () => {
       textRecord({ id: 't2025', text: '合同第三版', time: year(2025) }),
     ];
     writeFileSync(join(tmp.path, 'in.ndjson'), toNdjson(records));
-    expect(cli(['init']).status).toBe(0);
-    expect(cli(['import', join(tmp.path, 'in.ndjson')]).status).toBe(0);
+    // Set up in-process (what `wekeep init` and `wekeep import` do; their CLI is tested in archive-cli.test.ts).
+    const { ctx } = await initStore(loadConfig({ data }, cliEnv()));
+    try {
+      expect(await importNdjson(ctx, { file: join(tmp.path, 'in.ndjson') })).toMatchObject({ imported: records.length, quarantined: 0 });
+    } finally {
+      await ctx.close();
+    }
   });
   afterAll(() => tmp.cleanup());
 

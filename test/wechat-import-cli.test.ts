@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3-multiple-ciphers';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createContext, type Context } from '../src/context.js';
+import { listQuarantined } from '../src/services/quarantine.js';
 import { searchMessages } from '../src/services/search.js';
 import { showMessage } from '../src/services/show.js';
-import { runCli, startCli, tempDir, type CliResult } from './support/cli.js';
+import { initStore } from '../src/services/store.js';
+import { cliEnv, runCli, startCli, tempDir, type CliResult } from './support/cli.js';
 import { GROUP_TEXT, MULTILINE_TEXT, writeCorruptWeChatMsgCsv, writeWeChatMsgCsv, type CsvFixture } from './support/wechat-fixtures/csv.js';
 import { IOS_IDS, IOS_PEER2, IOS_TEXTS, writeIosExport, type IosFixture } from './support/wechat-fixtures/ios.js';
 import { ANDROID, buildAndroidExport, type AndroidExport } from './support/wechat-fixtures/android.js';
@@ -97,11 +99,18 @@ async function inStore<T>(data: string, fn: (ctx: Context) => Promise<T>): Promi
   }
 }
 
-/** A fresh data dir with `wekeep init` done, and helpers bound to it. */
+/** A data dir initialized once (what `wekeep init` does, in-process), copied for every store of the file. */
+let pristine: string | undefined;
+
+async function preparePristineStore(root: string): Promise<void> {
+  pristine = join(root, 'data-pristine');
+  await (await initStore(loadConfig({ data: pristine }, cliEnv()))).ctx.close();
+}
+
+/** A fresh initialized data dir (a copy of the pristine one, with its own master key file), and helpers bound to it. */
 function store(root: string, name: string) {
   const data = join(root, `data-${name}`);
-  const init = runCli(['--data', data, 'init']);
-  expect(init.status, init.stderr).toBe(0);
+  cpSync(pristine!, data, { recursive: true });
   const cli = (args: string[]): CliResult => runCli(['--data', data, ...args]);
   return {
     data,
@@ -114,11 +123,8 @@ function store(root: string, name: string) {
         const r = await searchMessages(ctx, { query, limit: 50, offset: 0 });
         return { total: r.total, hits: r.hits.map((h) => ({ id: h.id, type: h.type, recalled: h.recalled })) };
       }),
-    quarantine: (): { file: string; line: number; reason: string }[] => {
-      const r = cli(['quarantine', 'list', '--json']);
-      expect(r.status, r.stderr).toBe(0);
-      return (JSON.parse(r.stdout) as { entries: { file: string; line: number; reason: string }[] }).entries;
-    },
+    /** The quarantine, read in-process through the quarantine service (`wekeep quarantine list --json` is checked once, for pc4). */
+    quarantine: (): Promise<{ file: string; line: number; reason: string }[]> => inStore(data, async (ctx) => (await listQuarantined(ctx, { limit: 100, offset: 0 })).entries),
   };
 }
 
@@ -136,6 +142,7 @@ describe('wekeep import: personal WeChat exports', { timeout: 240_000 }, () => {
   let csv: CsvFixture;
 
   beforeAll(async () => {
+    await preparePristineStore(tmp.path);
     media = await fixtureMedia();
     pc4 = writePc4Export(join(tmp.path, 'pc4'), media);
     ios = writeIosExport(join(tmp.path, 'ios'), media);
@@ -218,7 +225,10 @@ describe('wekeep import: personal WeChat exports', { timeout: 240_000 }, () => {
     });
 
     it('quarantines bad rows with file, table and row', async () => {
-      const q = s.quarantine();
+      const r = s.cli(['quarantine', 'list', '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      const q = (JSON.parse(r.stdout) as { entries: { file: string; line: number; reason: string }[] }).entries;
+      expect(q).toEqual(await s.quarantine());
       expect(q.map((e) => e.reason).sort()).toEqual([
         `db_storage/message/message_0.db table Msg_${md5(PEER)} row 17: content: app message XML is not well-formed (line 1)`,
         `db_storage/message/message_0.db table Msg_${md5(PEER)} row 20: column message_content: zstd frame cannot be decompressed`,
@@ -358,7 +368,7 @@ describe('wekeep import: personal WeChat exports', { timeout: 240_000 }, () => {
       const fx = writePc4Export(join(tmp.path, 'pc4-corrupt'), media, { corrupt: true });
       corruptLastLeaf(fx.messageDb, `Msg_${md5(PEER)}`);
       const sum = s.importJson(['--format', 'wechat-pc4', fx.dbStorage, '--custodian', CUSTODIAN], 3);
-      const reasons = s.quarantine().map((e) => e.reason);
+      const reasons = (await s.quarantine()).map((e) => e.reason);
       expect(reasons).toContain(`db_storage/message/message_0.db table Msg_${md5('wxid_odd9table')}: unexpected columns: no sort_seq, real_sender_id, status, message_content; the table is not imported`);
       expect(reasons.some((r) => new RegExp(`^db_storage/message/message_0\\.db table Msg_${md5(PEER)}: read error after row \\d+: database disk image is malformed \\(SQLITE_CORRUPT\\); the rest of the table is not imported$`).test(r))).toBe(true);
       expect(conv(sum, ROOM)).toMatchObject({ archived: 9, quarantined: 0 });
@@ -377,7 +387,7 @@ describe('wekeep import: personal WeChat exports', { timeout: 240_000 }, () => {
       const sum = s.importJson(['--format', 'wechat-pc4', fx.account, '--custodian', CUSTODIAN], 3);
       expect(sum.imported).toBe(fx.expectedRows - 2 - 1);
       expect(sum.found).toContain('1 message database(s) unreadable');
-      expect(s.quarantine().map((q) => q.reason)).toContain(
+      expect((await s.quarantine()).map((q) => q.reason)).toContain(
         'db_storage/message/message_1.db: not a readable SQLite database: database disk image is malformed (SQLITE_CORRUPT) (is it decrypted and complete?); the database is not imported',
       );
       cut(fx.messageDb);
@@ -408,7 +418,7 @@ describe('wekeep import: personal WeChat exports', { timeout: 240_000 }, () => {
       expect(conv(first, ROOM)).toMatchObject({ type: 'group', title: ROOM_NAME, archived: 8 });
       expect(conv(first, IOS_PEER2)).toMatchObject({ archived: 1 });
       expect(first.missingMedia.list).toEqual([{ source: SOURCE, id: IOS_IDS.missingVoice, conversation: PEER, files: [`voice Audio/${md5(PEER)}/17.aud`] }]);
-      expect(s.quarantine().map((q) => q.reason)).toEqual([`DB/MM.sqlite table Chat_${md5(PEER)} row 18: content: app message XML is not well-formed (line 1)`]);
+      expect((await s.quarantine()).map((q) => q.reason)).toEqual([`DB/MM.sqlite table Chat_${md5(PEER)} row 18: content: app message XML is not well-formed (line 1)`]);
     });
 
     it('archives direction from Des, names from the protobuf remark, and media from the backup folders', async () => {
@@ -446,7 +456,7 @@ describe('wekeep import: personal WeChat exports', { timeout: 240_000 }, () => {
       const fx = writeIosExport(join(tmp.path, 'ios-corrupt'), media, { corrupt: true });
       const sum = bad.importJson(['--format', 'wechat-ios', fx.mmSqlite, '--custodian', CUSTODIAN], 3);
       expect(sum.imported).toBe(first.imported);
-      expect(bad.quarantine().map((q) => q.reason)).toContain(`DB/MM.sqlite table Chat_${md5('wxid_odd9table')}: unexpected columns: no MesSvrID, Message, Des; the table is not imported`);
+      expect((await bad.quarantine()).map((q) => q.reason)).toContain(`DB/MM.sqlite table Chat_${md5('wxid_odd9table')}: unexpected columns: no MesSvrID, Message, Des; the table is not imported`);
     });
   });
 
@@ -502,7 +512,7 @@ describe('wekeep import: personal WeChat exports', { timeout: 240_000 }, () => {
       const sum = bad.importJson(['--format', 'wechatmsg-csv', join(tmp.path, 'csv-corrupt'), '--custodian', CUSTODIAN, '--owner-wxid', OWNER, '--tz', 'Asia/Tokyo'], 3);
       expect(sum.found).toContain('1 other CSV file(s) ignored');
       expect(sum).toMatchObject({ imported: 2, quarantined: fx.badLines.length });
-      const q = bad.quarantine();
+      const q = await bad.quarantine();
       for (const b of fx.badLines) {
         const entry = q.find((e) => e.reason.startsWith(`${PEER_REMARK}_utf8.csv line ${b.line}: `));
         expect(entry, `line ${b.line}`).toBeDefined();

@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
-import { wormState } from '../services/disposition-worm.js';
-import {
-  checkConsistencyProof, checkInclusionProof, consistencyProof, currentHead, inclusionProof, listAuditEvents, MAX_LIST_LIMIT, parseHeadJson,
-  verifyAuditLog, verifyHeadSignature, type AuditVerifyReport, type HeadJson,
-} from '../services/audit.js';
+import type { AuditVerifyReport, HeadJson } from '../services/audit.js';
+import { MAX_LIST_LIMIT } from '../services/limits.js';
 import { intOption, printJson, printLine, setExitStatus, withContext } from './common.js';
 
 /** `wekeep audit …`: verify the tamper-evident audit log, print heads and proofs, list events. */
@@ -29,7 +26,9 @@ that also catches an insider who rewrote history and re-signed it with the real 
     .option('--json', 'print the report as JSON')
     .addHelpText('after', '\nExit status: 0 when the log is intact, 1 when any problem is found (each one is listed).')
     .action(async (opts: { since?: string; json?: boolean }, cmd: Command) => {
-      const sinceHead = opts.since ? readHeadFile(opts.since) : undefined;
+      const { verifyAuditLog } = await import('../services/audit.js');
+      const { wormState } = await import('../services/disposition-worm.js');
+      const sinceHead = opts.since ? await readHeadFile(opts.since) : undefined;
       const { report, worm } = await withContext(cmd, async (ctx) => ({ report: await verifyAuditLog(ctx, { sinceHead }), worm: await wormState(ctx.db) }));
       if (opts.json) printJson({ ...report, worm: worm.enabled });
       else {
@@ -46,6 +45,7 @@ that also catches an insider who rewrote history and re-signed it with the real 
     .option('--size <m>', 'tree size to prove against (default: the current size)', intOption('--size'))
     .option('--json', 'print the proof as JSON')
     .action(async (opts: { index: number; size?: number; json?: boolean }, cmd: Command) => {
+      const { checkInclusionProof, inclusionProof, verifyHeadSignature } = await import('../services/audit.js');
       const p = await withContext(cmd, (ctx) => inclusionProof(ctx, opts.index, opts.size));
       const verified = checkInclusionProof(p);
       const headMatches = p.head ? p.head.rootHash === p.rootHash && verifyHeadSignature(p.head) : null;
@@ -69,6 +69,7 @@ that also catches an insider who rewrote history and re-signed it with the real 
     .option('--to <size>', 'the newer tree size (default: the current size)', intOption('--to'))
     .option('--json', 'print the proof as JSON')
     .action(async (opts: { from: number; to?: number; json?: boolean }, cmd: Command) => {
+      const { checkConsistencyProof, consistencyProof, verifyHeadSignature } = await import('../services/audit.js');
       const p = await withContext(cmd, (ctx) => consistencyProof(ctx, opts.from, opts.to));
       const verified = checkConsistencyProof(p);
       if (opts.json) {
@@ -90,6 +91,7 @@ that also catches an insider who rewrote history and re-signed it with the real 
     .description('print the latest signed tree head (save the --json output outside this system for `verify --since`)')
     .option('--json', 'print the head as JSON (the format `audit verify --since` reads)')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { currentHead } = await import('../services/audit.js');
       const head = await withContext(cmd, (ctx) => currentHead(ctx));
       if (opts.json) {
         printJson(head);
@@ -113,6 +115,7 @@ that also catches an insider who rewrote history and re-signed it with the real 
     .option('--json', 'print the events as JSON')
     .action(async (opts: { limit?: number; action?: string; actor?: string; json?: boolean }, cmd: Command) => {
       if (opts.limit === 0) throw usageError('cli.bad_option', '--limit must be at least 1');
+      const { listAuditEvents } = await import('../services/audit.js');
       const events = await withContext(cmd, (ctx) => listAuditEvents(ctx, { limit: opts.limit, action: opts.action, actor: opts.actor }));
       if (opts.json) {
         printJson(events);
@@ -129,7 +132,8 @@ that also catches an insider who rewrote history and re-signed it with the real 
     });
 }
 
-function readHeadFile(path: string): HeadJson {
+async function readHeadFile(path: string): Promise<HeadJson> {
+  const { parseHeadJson } = await import('../services/audit.js');
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

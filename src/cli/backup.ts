@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { runBackup } from '../backup/backup.js';
-import { backupKeyStore } from '../backup/key-store.js';
-import { restoreBackup } from '../backup/restore.js';
 import { usageError } from '../errors.js';
 import { configOf, printJson, printLine, setExitStatus, withContext } from './common.js';
 import { createProgressBar } from './progress.js';
@@ -19,6 +16,7 @@ The key store is NOT in the backup: back it up separately, to another medium, af
   wekeep keys backup --out /media/keys/wekeep-keys.json
 See docs/backups.md.`)
     .action(async (opts: { out: string; json?: boolean }, cmd: Command) => {
+      const { runBackup } = await import('../backup/backup.js');
       await withContext(cmd, async (ctx) => {
         const bar = createProgressBar('backing up');
         const s = await runBackup(ctx, { out: opts.out, onProgress: (done, total) => bar.update(done, total, `${done}/${total} buckets`) });
@@ -46,8 +44,9 @@ See docs/backups.md.`)
 The master key comes from --key-file, $WEKEEP_KEY_FILE, $WEKEEP_MASTER_KEY, or <data>/master.key.
 Records whose bucket key was destroyed (disposed after the backup was made) are not restored.`)
     .action(async (opts: { from: string; keys: string; json?: boolean }, cmd: Command) => {
-      const config = configOf(cmd);
+      const config = await configOf(cmd);
       if (!opts.keys) throw usageError('restore.keys_missing', 'give --keys FILE (a key store backup)');
+      const { restoreBackup } = await import('../backup/restore.js');
       const bar = createProgressBar('restoring');
       const r = await restoreBackup({ from: opts.from, keysFile: opts.keys, config, onProgress: (done, total) => bar.update(done, total, `${done}/${total} buckets`) });
       bar.finish();
@@ -74,6 +73,7 @@ export function registerKeysBackupCommand(keys: Command): void {
     .option('--force', 'replace an existing file')
     .option('--json', 'machine-readable output')
     .action(async (opts: { out: string; force?: boolean; json?: boolean }, cmd: Command) => {
+      const { backupKeyStore } = await import('../backup/key-store.js');
       await withContext(cmd, async (ctx) => {
         const r = await backupKeyStore(ctx, { out: opts.out, force: opts.force });
         if (opts.json) return printJson(r);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../config.js';
-import { createContext, type Context } from '../context.js';
+import type { Config } from '../config.js';
+import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
 
 /** Options every command inherits from the program. */
@@ -11,8 +11,14 @@ export interface GlobalOptions {
   clamd?: string;
 }
 
-export function configOf(cmd: Command): Config {
+/**
+ * The command's configuration. Like every implementation a command needs, the config module (zod)
+ * is loaded when the command runs, not when the CLI starts: `wekeep --help` and each command load
+ * only what they use (cli/program.ts).
+ */
+export async function configOf(cmd: Command): Promise<Config> {
   const g = cmd.optsWithGlobals<GlobalOptions>();
+  const { loadConfig } = await import('../config.js');
   return loadConfig({ data: g.data, keyFile: g.keyFile, debug: g.debug, clamd: g.clamd });
 }
 
@@ -24,7 +30,9 @@ export const collect = (value: string, previous: string[] = []): string[] => [..
 
 /** Opens the store for one command and always closes it. */
 export async function withContext<T>(cmd: Command, fn: (ctx: Context) => Promise<T>): Promise<T> {
-  const ctx = await createContext(configOf(cmd));
+  const config = await configOf(cmd);
+  const { createContext } = await import('../context.js');
+  const ctx = await createContext(config);
   try {
     return await fn(ctx);
   } finally {

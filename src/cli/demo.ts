@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { fatalError, usageError } from '../errors.js';
-import { shanghaiMidnight, todayInShanghai, writeDemo, type DemoOptions, type DemoSummary, type MediaMode } from '../demo/generate.js';
+import type { DemoOptions, DemoSummary, MediaMode } from '../demo/generate.js';
 import { intOption, printJson } from './common.js';
 
 interface GenerateFlags {
@@ -42,14 +42,15 @@ export function registerDemoCommands(program: Command): void {
       '\nExamples:\n  wekeep demo generate --messages 100000 --out demo.ndjson --seed 42 --end 2026-03-01\n  wekeep demo generate --messages 1000000 --media none --out - | gzip > corpus.ndjson.gz\n\nA summary (counts by type and source, bytes) goes to standard error.',
     )
     .action(async (flags: GenerateFlags) => {
-      const { options, out } = validate(flags);
+      const { options, out } = await validate(flags);
       const summary = await run(options, out);
       process.stderr.write(describe(summary, out));
       if (flags.json) printJson(summary);
     });
 }
 
-function validate(flags: GenerateFlags): { options: DemoOptions; out: string } {
+async function validate(flags: GenerateFlags): Promise<{ options: DemoOptions; out: string }> {
+  const { shanghaiMidnight, todayInShanghai } = await import('../demo/generate.js');
   if (flags.out === undefined || flags.out === '') throw usageError('cli.missing_option', '--out is required (a file, or "-" for standard output)');
   if (flags.media !== 'normal' && flags.media !== 'none') throw usageError('cli.bad_option', `--media must be "normal" or "none", got "${flags.media}"`);
   const media: MediaMode = flags.media;
@@ -76,6 +77,7 @@ function validate(flags: GenerateFlags): { options: DemoOptions; out: string } {
 }
 
 async function run(options: DemoOptions, out: string): Promise<DemoSummary> {
+  const { writeDemo } = await import('../demo/generate.js');
   if (out === '-') {
     try {
       return await writeDemo(options, process.stdout);

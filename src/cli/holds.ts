@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addMatter, closeMatter, listHolds, listMatters, placeHold, releaseHold, showHold, showMatter, type HoldView, type MatterView } from '../services/holds.js';
+import type { HoldView, MatterView } from '../services/holds.js';
 import { collect, intOption, printJson, printLine, wantsJson, withContext } from './common.js';
 
 const day = (ms: number | null): string => (ms === null ? '…' : new Date(ms).toISOString());
@@ -26,6 +26,7 @@ export function registerHoldCommands(program: Command): void {
     .option('--description <text>', 'what the matter is about')
     .option('--json', 'machine-readable output')
     .action(async (name: string, opts: { description?: string }, cmd: Command) => {
+      const { addMatter } = await import('../services/holds.js');
       await withContext(cmd, async (ctx) => {
         const m = await addMatter(ctx, { name, description: opts.description });
         return wantsJson(cmd) ? printJson(m) : printLine(`opened ${describeMatter(m)}`);
@@ -36,6 +37,7 @@ export function registerHoldCommands(program: Command): void {
     .description('list matters')
     .option('--json', 'machine-readable output')
     .action(async (_opts: unknown, cmd: Command) => {
+      const { listMatters } = await import('../services/holds.js');
       await withContext(cmd, async (ctx) => {
         const list = await listMatters(ctx);
         if (wantsJson(cmd)) return printJson({ matters: list });
@@ -49,6 +51,7 @@ export function registerHoldCommands(program: Command): void {
     .argument('<matter>', 'name or id')
     .option('--json', 'machine-readable output')
     .action(async (ref: string, _opts: unknown, cmd: Command) => {
+      const { showMatter } = await import('../services/holds.js');
       await withContext(cmd, async (ctx) => {
         const m = await showMatter(ctx, ref);
         if (wantsJson(cmd)) return printJson(m);
@@ -64,6 +67,7 @@ export function registerHoldCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why the matter is closed')
     .option('--json', 'machine-readable output')
     .action(async (ref: string, opts: { reason: string }, cmd: Command) => {
+      const { closeMatter } = await import('../services/holds.js');
       await withContext(cmd, async (ctx) => {
         const m = await closeMatter(ctx, ref, opts.reason);
         return wantsJson(cmd) ? printJson(m) : printLine(`closed ${describeMatter(m)}`);
@@ -83,6 +87,7 @@ export function registerHoldCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why (audited)')
     .option('--json', 'machine-readable output')
     .action(async (opts: { matter: string; scope?: string; custodian: string[]; conversation: string[]; after?: string; before?: string; reason: string }, cmd: Command) => {
+      const { placeHold } = await import('../services/holds.js');
       await withContext(cmd, async (ctx) => {
         const h = await placeHold(ctx, { matter: opts.matter, scope: opts.scope, custodians: opts.custodian, conversations: opts.conversation, after: opts.after, before: opts.before, reason: opts.reason });
         if (wantsJson(cmd)) return printJson(h);
@@ -97,6 +102,7 @@ export function registerHoldCommands(program: Command): void {
     .option('--active', 'only active holds')
     .option('--json', 'machine-readable output')
     .action(async (opts: { matter?: string; active?: boolean }, cmd: Command) => {
+      const { listHolds } = await import('../services/holds.js');
       await withContext(cmd, async (ctx) => {
         const list = await listHolds(ctx, { matter: opts.matter, status: opts.active ? 'active' : undefined });
         if (wantsJson(cmd)) return printJson({ holds: list });
@@ -110,6 +116,7 @@ export function registerHoldCommands(program: Command): void {
     .argument('<id>', 'hold id', intOption('<id>'))
     .option('--json', 'machine-readable output')
     .action(async (id: number, _opts: unknown, cmd: Command) => {
+      const { showHold } = await import('../services/holds.js');
       await withContext(cmd, async (ctx) => {
         const h = await showHold(ctx, id, { count: true });
         if (wantsJson(cmd)) return printJson(h);
@@ -124,6 +131,7 @@ export function registerHoldCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why (audited)')
     .option('--json', 'machine-readable output')
     .action(async (id: number, opts: { reason: string }, cmd: Command) => {
+      const { releaseHold } = await import('../services/holds.js');
       await withContext(cmd, async (ctx) => {
         const h = await releaseHold(ctx, id, opts.reason);
         return wantsJson(cmd) ? printJson(h) : printLine(`released ${describeHold(h)}`);

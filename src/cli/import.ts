@@ -3,9 +3,9 @@ import type { Command } from 'commander';
 import { detectFormat, type DetectedFormat, type ImportFormat } from '../connectors/wechat/detect.js';
 import { WECHAT_FORMATS, type WeChatFormat } from '../connectors/wechat/types.js';
 import { usageError } from '../errors.js';
-import { DEFAULT_BATCH_SIZE, importNdjson, type ImportSummary } from '../services/import.js';
-import { listQuarantined, showQuarantined } from '../services/quarantine.js';
-import { importWeChat, type WeChatImportSummary } from '../services/wechat-import.js';
+import type { ImportSummary } from '../services/import.js';
+import { DEFAULT_BATCH_SIZE } from '../services/limits.js';
+import type { WeChatImportSummary } from '../services/wechat-import.js';
 import { intOption, printJson, printLine, setExitStatus, withContext } from './common.js';
 import { createProgressBar } from './progress.js';
 
@@ -126,6 +126,7 @@ Running the same import again archives nothing twice; after a crash, run it agai
         const bar = createProgressBar('importing');
         const started = Date.now();
         if (!isWeChatFormat(format)) {
+          const { importNdjson } = await import('../services/import.js');
           const summary = await importNdjson(ctx, {
             file: path,
             batchSize: opts.batchSize,
@@ -140,6 +141,7 @@ Running the same import again archives nothing twice; after a crash, run it agai
           if (summary.quarantined > 0) setExitStatus(3);
           return;
         }
+        const { importWeChat } = await import('../services/wechat-import.js');
         const summary = await importWeChat(ctx, {
           format,
           path,
@@ -168,6 +170,7 @@ Running the same import again archives nothing twice; after a crash, run it agai
     .option('--offset <n>', 'skip this many', intOption('--offset'), 0)
     .option('--json', 'machine-readable output')
     .action(async (opts: { import?: number; limit: number; offset: number; json?: boolean }, cmd: Command) => {
+      const { listQuarantined } = await import('../services/quarantine.js');
       await withContext(cmd, async (ctx) => {
         const r = await listQuarantined(ctx, { importId: opts.import, limit: opts.limit, offset: opts.offset });
         if (opts.json) return printJson(r);
@@ -181,6 +184,7 @@ Running the same import again archives nothing twice; after a crash, run it agai
     .argument('<id>', 'quarantine entry id', intOption('<id>'))
     .option('--json', 'machine-readable output')
     .action(async (id: number, opts: { json?: boolean }, cmd: Command) => {
+      const { showQuarantined } = await import('../services/quarantine.js');
       await withContext(cmd, async (ctx) => {
         const e = await showQuarantined(ctx, id);
         if (opts.json) return printJson(e);

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { importDemoCorpus } from '../services/demo.js';
-import { enableWorm } from '../services/disposition-worm.js';
 import type { ImportSummary } from '../services/import.js';
-import { initStore } from '../services/store.js';
 import { configOf, intOption, printJson, printLine } from './common.js';
 import { createProgressBar } from './progress.js';
 
@@ -20,11 +17,17 @@ Keep a copy of the master key somewhere safe: without it the archive cannot be r
 
 Example: wekeep init --demo        a store with 100,000 demo messages, ready to search`)
     .action(async (opts: { json?: boolean; demo?: number | true; worm?: boolean }, cmd: Command) => {
-      const { ctx, result } = await initStore(configOf(cmd));
+      const config = await configOf(cmd);
+      const { initStore } = await import('../services/store.js');
+      const { ctx, result } = await initStore(config);
       let demo: ImportSummary | undefined;
       try {
-        if (opts.worm) await enableWorm(ctx, { confirm: true });
+        if (opts.worm) {
+          const { enableWorm } = await import('../services/disposition-worm.js');
+          await enableWorm(ctx, { confirm: true });
+        }
         if (opts.demo !== undefined) {
+          const { importDemoCorpus } = await import('../services/demo.js');
           const bar = createProgressBar('importing demo');
           demo = await importDemoCorpus(ctx, { messages: opts.demo === true ? 100_000 : opts.demo, onProgress: opts.json ? undefined : (p) => bar.update(p.bytesRead, p.totalBytes, `${p.imported} archived`) });
           bar.finish();

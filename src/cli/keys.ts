@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
-import { rotateKeys } from '../services/store.js';
 import { registerKeysBackupCommand } from './backup.js';
 import { printJson, printLine, withContext } from './common.js';
 
@@ -32,6 +31,7 @@ export function registerKeysCommands(program: Command): void {
     .option('--out <file>', 'where to write the new master key (required when it comes from WEKEEP_MASTER_KEY; default: the key file)')
     .option('--json', 'machine-readable output')
     .action(async (opts: { out?: string; json?: boolean }, cmd: Command) => {
+      const { rotateKeys } = await import('../services/store.js');
       await withContext(cmd, async (ctx) => {
         const r = await rotateKeys(ctx, opts.out);
         if (opts.json) return printJson(r);

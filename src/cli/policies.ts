@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { RETENTION_PRESETS } from '../domain/retention-presets.js';
 import { usageError } from '../errors.js';
-import { addPolicy, disablePolicy, listPolicies, showPolicy, updatePolicy, type PolicyChanges, type PolicyView } from '../services/policies.js';
-import { dryRunPolicy, forecastRetention, type PolicyDryRun, type RetentionForecast } from '../services/retention-forecast.js';
+import type { PolicyChanges, PolicyView } from '../services/policies.js';
+import type { PolicyDryRun, RetentionForecast } from '../services/retention-forecast.js';
 import { printJson, printLine, wantsJson, withContext } from './common.js';
 
 
@@ -90,9 +90,11 @@ Examples:
   wekeep policies add --name finra --preset sec-17a-4
   wekeep policies add --name pipl --preset pipl-minimum-necessary --max 3y --dry-run`)
     .action(async (opts: PolicyOpts & { name: string }, cmd: Command) => {
+      const { addPolicy } = await import('../services/policies.js');
       await withContext(cmd, async (ctx) => {
         const input = { name: opts.name, scope: opts.scope, min: opts.min, max: opts.max, action: opts.action, purpose: opts.purpose, basis: opts.basis, locked: opts.locked, preset: opts.preset };
         if (opts.dryRun) {
+          const { dryRunPolicy } = await import('../services/retention-forecast.js');
           const d = await dryRunPolicy(ctx, { input }, { now: opts.now });
           return wantsJson(cmd) ? printJson(d) : printDryRun(d);
         }
@@ -107,6 +109,7 @@ Examples:
     .description('list retention policies')
     .option('--json', 'machine-readable output')
     .action(async (_opts: unknown, cmd: Command) => {
+      const { listPolicies } = await import('../services/policies.js');
       await withContext(cmd, async (ctx) => {
         const list = await listPolicies(ctx);
         if (wantsJson(cmd)) return printJson({ policies: list });
@@ -121,6 +124,7 @@ Examples:
     .argument('<policy>', 'name or id')
     .option('--json', 'machine-readable output')
     .action(async (ref: string, _opts: unknown, cmd: Command) => {
+      const { showPolicy } = await import('../services/policies.js');
       await withContext(cmd, async (ctx) => {
         const p = await showPolicy(ctx, ref);
         if (wantsJson(cmd)) return printJson(p);
@@ -147,12 +151,14 @@ Examples:
     .option('--now <iso>', 'dry run as of this instant (default: now)', isoOption)
     .option('--json', 'machine-readable output')
     .action(async (ref: string, opts: PolicyOpts & { enable?: boolean }, cmd: Command) => {
+      const { updatePolicy } = await import('../services/policies.js');
       await withContext(cmd, async (ctx) => {
         const changes: PolicyChanges = {
           scope: opts.scope, min: opts.min === '' ? null : opts.min, max: opts.max === '' ? null : opts.max, action: opts.action,
           purpose: opts.purpose, basis: opts.basis, locked: opts.locked ? true : undefined, enabled: opts.enable ? true : undefined,
         };
         if (opts.dryRun) {
+          const { dryRunPolicy } = await import('../services/retention-forecast.js');
           const d = await dryRunPolicy(ctx, { ref, changes }, { now: opts.now });
           return wantsJson(cmd) ? printJson(d) : printDryRun(d);
         }
@@ -168,6 +174,7 @@ Examples:
     .argument('<policy>', 'name or id')
     .option('--json', 'machine-readable output')
     .action(async (ref: string, _opts: unknown, cmd: Command) => {
+      const { disablePolicy } = await import('../services/policies.js');
       await withContext(cmd, async (ctx) => {
         const p = await disablePolicy(ctx, ref);
         if (wantsJson(cmd)) return printJson(p);
@@ -193,6 +200,7 @@ Examples:
     .option('--now <iso>', 'forecast as of this instant (default: now)', isoOption)
     .option('--json', 'machine-readable output')
     .action(async (opts: { now?: number }, cmd: Command) => {
+      const { forecastRetention } = await import('../services/retention-forecast.js');
       await withContext(cmd, async (ctx) => {
         const f = await forecastRetention(ctx, { now: opts.now });
         return wantsJson(cmd) ? printJson(f) : printForecast(f);

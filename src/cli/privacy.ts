@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
-import * as privacy from '../services/privacy-requests.js';
+import { MAX_DEADLINE_DAYS, PRIVACY_KINDS } from '../services/limits.js';
+import type * as privacy from '../services/privacy-requests.js';
 import { collect, intOption, printJson, printLine, withContext } from './common.js';
 
 /**
@@ -15,7 +16,7 @@ const requestId = (text: string): number => {
 };
 
 function kindOf(text: string): privacy.PrivacyRequestKind {
-  if (!(privacy.PRIVACY_KINDS as readonly string[]).includes(text)) throw usageError('privacy.bad_kind', `--kind must be one of ${privacy.PRIVACY_KINDS.join(', ')}`);
+  if (!(PRIVACY_KINDS as readonly string[]).includes(text)) throw usageError('privacy.bad_kind', `--kind must be one of ${PRIVACY_KINDS.join(', ')}`);
   return text as privacy.PrivacyRequestKind;
 }
 
@@ -71,10 +72,10 @@ export function registerPrivacyCommands(program: Command): void {
   group
     .command('open')
     .description('open a request for a data subject named by any of their ids; prints the persons matched')
-    .requiredOption('--kind <kind>', `one of ${privacy.PRIVACY_KINDS.join(', ')}`)
+    .requiredOption('--kind <kind>', `one of ${PRIVACY_KINDS.join(', ')}`)
     .requiredOption('--subject <id>', 'WeCom userid, external userid, wxid, phone, email or name (repeatable)', collect)
     .option('--requester <text>', 'who asked: the data subject or their representative (required unless --dry-run)')
-    .option('--deadline-days <n>', 'days to answer (default: `privacy settings`, 15)', intOption('--deadline-days', privacy.MAX_DEADLINE_DAYS))
+    .option('--deadline-days <n>', 'days to answer (default: `privacy settings`, 15)', intOption('--deadline-days', MAX_DEADLINE_DAYS))
     .option('--dry-run', 'only show who the ids match and how many records, without opening a request')
     .option('--json', 'machine-readable output')
     .addHelpText('after', `
@@ -84,16 +85,17 @@ Examples:
   wekeep privacy open --kind restriction --subject 张三 --dry-run`)
     .action(async (opts: { kind: string; subject: string[]; requester?: string; deadlineDays?: number; dryRun?: boolean; json?: boolean }, cmd: Command) => {
       const kind = kindOf(opts.kind);
+      const requests = await import('../services/privacy-requests.js');
       await withContext(cmd, async (ctx) => {
         if (opts.dryRun) {
-          const p = await privacy.previewSubject(ctx, opts.subject);
+          const p = await requests.previewSubject(ctx, opts.subject);
           if (opts.json) return printJson(p);
           printPersons(p.persons);
           printLine(`records they sent or received: ${p.records}`);
           return;
         }
         if (opts.requester === undefined) throw usageError('privacy.needs_requester', 'say who asked (--requester)');
-        const v = await privacy.openPrivacyRequest(ctx, { kind, subjects: opts.subject, requester: opts.requester, deadlineDays: opts.deadlineDays });
+        const v = await requests.openPrivacyRequest(ctx, { kind, subjects: opts.subject, requester: opts.requester, deadlineDays: opts.deadlineDays });
         if (opts.json) return printJson({ request: v });
         printLine(`opened privacy request #${v.id}`);
         printRequest(v);
@@ -110,8 +112,9 @@ Examples:
     .action(async (opts: { status?: string; overdue?: boolean; json?: boolean }, cmd: Command) => {
       const statuses = ['open', 'in-progress', 'completed', 'rejected'];
       if (opts.status !== undefined && !statuses.includes(opts.status)) throw usageError('privacy.bad_status', `--status must be one of ${statuses.join(', ')}`);
+      const requests = await import('../services/privacy-requests.js');
       await withContext(cmd, async (ctx) => {
-        const list = await privacy.listPrivacyRequests(ctx, { status: opts.status as privacy.PrivacyRequestStatus | undefined, overdue: opts.overdue });
+        const list = await requests.listPrivacyRequests(ctx, { status: opts.status as privacy.PrivacyRequestStatus | undefined, overdue: opts.overdue });
         if (opts.json) return printJson({ requests: list, overdue: list.filter((r) => r.overdue).length });
         if (list.length === 0) printLine('no privacy requests');
         for (const r of list) printLine(statusLine(r));
@@ -125,8 +128,9 @@ Examples:
     .description('a request: status, deadline, matched persons, record counts, what was done, the response')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+      const requests = await import('../services/privacy-requests.js');
       await withContext(cmd, async (ctx) => {
-        const v = await privacy.showPrivacyRequest(ctx, requestId(id));
+        const v = await requests.showPrivacyRequest(ctx, requestId(id));
         if (opts.json) return printJson({ request: v });
         printRequest(v);
       });
@@ -138,8 +142,9 @@ Examples:
     .option('--out <dir>', 'access requests: the (new or empty) directory to write the export to')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: { out?: string; json?: boolean }, cmd: Command) => {
+      const requests = await import('../services/privacy-requests.js');
       await withContext(cmd, async (ctx) => {
-        const r = await privacy.executePrivacyRequest(ctx, requestId(id), { out: opts.out });
+        const r = await requests.executePrivacyRequest(ctx, requestId(id), { out: opts.out });
         if (opts.json) return printJson(r);
         printLine(`privacy request #${r.request.id} ${r.request.status}${r.request.late ? ' (after its deadline)' : ''}`);
         printResponse(r.response);
@@ -153,8 +158,9 @@ Examples:
     .requiredOption('--reason <text>', 'why (for example: identity not verified)')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: { reason: string; json?: boolean }, cmd: Command) => {
+      const requests = await import('../services/privacy-requests.js');
       await withContext(cmd, async (ctx) => {
-        const v = await privacy.rejectPrivacyRequest(ctx, requestId(id), opts.reason);
+        const v = await requests.rejectPrivacyRequest(ctx, requestId(id), opts.reason);
         if (opts.json) return printJson({ request: v });
         printLine(statusLine(v));
       });
@@ -166,8 +172,9 @@ Examples:
     .option('--reason <text>', 'why the restriction ends')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: { reason?: string; json?: boolean }, cmd: Command) => {
+      const requests = await import('../services/privacy-requests.js');
       await withContext(cmd, async (ctx) => {
-        const r = await privacy.liftRestriction(ctx, requestId(id), opts.reason);
+        const r = await requests.liftRestriction(ctx, requestId(id), opts.reason);
         if (opts.json) return printJson({ request: r, lifted: r.lifted, stillRestricted: r.stillRestricted });
         printLine(`lifted the restriction of ${r.lifted} record(s)${r.stillRestricted > 0 ? `; ${r.stillRestricted} stay restricted by other requests` : ''}`);
       });
@@ -176,11 +183,12 @@ Examples:
   group
     .command('settings')
     .description('show or change the default deadline of new requests')
-    .option('--deadline-days <n>', `days to answer a new request (1–${privacy.MAX_DEADLINE_DAYS})`, intOption('--deadline-days', privacy.MAX_DEADLINE_DAYS))
+    .option('--deadline-days <n>', `days to answer a new request (1–${MAX_DEADLINE_DAYS})`, intOption('--deadline-days', MAX_DEADLINE_DAYS))
     .option('--json', 'machine-readable output')
     .action(async (opts: { deadlineDays?: number; json?: boolean }, cmd: Command) => {
+      const requests = await import('../services/privacy-requests.js');
       await withContext(cmd, async (ctx) => {
-        const r = opts.deadlineDays === undefined ? { deadlineDays: await privacy.deadlineDays(ctx.db) } : await privacy.setDeadlineDays(ctx, opts.deadlineDays);
+        const r = opts.deadlineDays === undefined ? { deadlineDays: await requests.deadlineDays(ctx.db) } : await requests.setDeadlineDays(ctx, opts.deadlineDays);
         if (opts.json) return printJson(r);
         printLine(`new privacy requests are due ${r.deadlineDays} day(s) after they are opened`);
       });

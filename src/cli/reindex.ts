@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { rebuildIndex } from '../services/reindex.js';
 import { printJson, printLine, withContext } from './common.js';
 import { createProgressBar } from './progress.js';
 
@@ -9,6 +8,7 @@ export function registerReindexCommand(program: Command): void {
     .description('rebuild the full-text index from the archived messages (needed after a tokenizer upgrade; all or nothing)')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { rebuildIndex } = await import('../services/reindex.js');
       await withContext(cmd, async (ctx) => {
         const bar = createProgressBar('reindexing');
         const r = await rebuildIndex(ctx, (done, total) => bar.update(done, total, `${done} messages`));

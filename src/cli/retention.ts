@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
-import { listCertificates, verifyCertificate } from '../services/disposition-certificates.js';
-import { decideReview, listReviews, proposeReview, REVIEW_STATUSES, type ReviewView } from '../services/disposition-reviews.js';
-import { loadPolicyMeta, retentionStatus, runDisposition, type RunCounts, type RunSummary, type RunTrigger } from '../services/disposition-run.js';
+import type { ReviewView } from '../services/disposition-reviews.js';
+import type { RunCounts, RunSummary, RunTrigger } from '../services/disposition-run.js';
+import { REVIEW_STATUSES } from '../services/limits.js';
 import type { ReviewStatus } from '../repositories/disposition.js';
 import { intOption, printJson, printLine, setExitStatus, withContext } from './common.js';
 
@@ -59,6 +59,7 @@ export function registerRetentionCommands(program: Command): void {
     .action(async (opts: { dryRun?: boolean; now?: string; maxSeconds?: number; batchSize?: number; trigger?: string; json?: boolean }, cmd: Command) => {
       const trigger: RunTrigger = opts.trigger === undefined ? 'cli' : opts.trigger === 'schedule' || opts.trigger === 'cli' ? opts.trigger : (() => { throw usageError('cli.bad_option', '--trigger is cli or schedule'); })();
       if (opts.batchSize === 0) throw usageError('cli.bad_option', '--batch-size must be at least 1');
+      const { loadPolicyMeta, runDisposition } = await import('../services/disposition-run.js');
       await withContext(cmd, async (ctx) => {
         const summary = await runDisposition(ctx, {
           dryRun: opts.dryRun === true, now: opts.now === undefined ? undefined : parseInstant(opts.now), trigger, batchSize: opts.batchSize,
@@ -75,6 +76,7 @@ export function registerRetentionCommands(program: Command): void {
     .description('last runs, when the next is due, and the overdue alert')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { loadPolicyMeta, retentionStatus } = await import('../services/disposition-run.js');
       await withContext(cmd, async (ctx) => {
         const s = await retentionStatus(ctx);
         if (opts.json) return printJson(s);
@@ -104,6 +106,7 @@ export function registerRetentionCommands(program: Command): void {
     .option('--limit <n>', 'how many, newest first (default 100)', intOption('--limit', 10_000))
     .option('--json', 'machine-readable output')
     .action(async (opts: { limit?: number; json?: boolean }, cmd: Command) => {
+      const { listCertificates } = await import('../services/disposition-certificates.js');
       const certs = await withContext(cmd, (ctx) => listCertificates(ctx, { limit: opts.limit === 0 ? 1 : opts.limit }));
       if (opts.json) return printJson(certs);
       if (certs.length === 0) return printLine('No disposition certificates yet.');
@@ -119,6 +122,7 @@ export function registerRetentionCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExit status: 0 when the certificate verifies, 1 when it does not.')
     .action(async (runId: number, opts: { json?: boolean }, cmd: Command) => {
+      const { verifyCertificate } = await import('../services/disposition-certificates.js');
       const v = await withContext(cmd, (ctx) => verifyCertificate(ctx, runId));
       if (!v.ok) setExitStatus(1);
       if (opts.json) return printJson(v);
@@ -141,6 +145,7 @@ export function registerRetentionCommands(program: Command): void {
     .action(async (opts: { status?: string; limit?: number; json?: boolean }, cmd: Command) => {
       const status = opts.status?.split(',').map((s) => s.trim()).filter((s) => s !== '');
       for (const s of status ?? []) if (!REVIEW_STATUSES.includes(s as ReviewStatus)) throw usageError('cli.bad_option', `--status: "${s}" is not one of ${REVIEW_STATUSES.join(', ')}`);
+      const { listReviews } = await import('../services/disposition-reviews.js');
       const list = await withContext(cmd, (ctx) => listReviews(ctx, { status: status as ReviewStatus[] | undefined, limit: opts.limit }));
       if (opts.json) return printJson(list);
       if (list.items.length === 0) return printLine('No review items.');
@@ -158,6 +163,7 @@ export function registerRetentionCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (id: number, opts: { dispose?: boolean; retain?: boolean; note?: string; json?: boolean }, cmd: Command) => {
       if (opts.dispose === opts.retain) throw usageError('cli.bad_option', 'give exactly one of --dispose or --retain');
+      const { proposeReview } = await import('../services/disposition-reviews.js');
       const r = await withContext(cmd, (ctx) => proposeReview(ctx, id, { proposal: opts.dispose ? 'dispose' : 'retain', note: opts.note }));
       if (opts.json) return printJson(r);
       printLine(`Review item ${id}: ${r.proposal ?? '?'} proposed; another compliance user must approve or reject it.`);
@@ -171,6 +177,7 @@ export function registerRetentionCommands(program: Command): void {
       .option('--note <text>', 'why')
       .option('--json', 'machine-readable output')
       .action(async (id: number, opts: { note?: string; json?: boolean }, cmd: Command) => {
+        const { decideReview } = await import('../services/disposition-reviews.js');
         const r = await withContext(cmd, (ctx) => decideReview(ctx, id, { approve, note: opts.note }));
         if (opts.json) return printJson(r);
         if (r.status === 'void') printLine(`Review item ${id} is void: the record was not disposed (${r.voidReason ?? 'not disposable now'}).`);

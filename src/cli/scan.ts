@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { rescanPending, scanReport } from '../services/scanning.js';
 import { printJson, printLine, withContext } from './common.js';
 
 /** `wekeep scan status|pending`: malware-scan health and the attachments held back. */
@@ -10,6 +9,7 @@ export function registerScanCommands(program: Command): void {
     .description('scanner health, attachments by scan status, and the infected ones')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { scanReport } = await import('../services/scanning.js');
       await withContext(cmd, async (ctx) => {
         const r = await scanReport(ctx);
         if (opts.json) return printJson(r);
@@ -23,6 +23,7 @@ export function registerScanCommands(program: Command): void {
     .description('scan the attachments that wait for a scan (the scanner was unreachable when they arrived)')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { rescanPending } = await import('../services/scanning.js');
       await withContext(cmd, async (ctx) => {
         const r = await rescanPending(ctx);
         if (opts.json) return printJson(r);

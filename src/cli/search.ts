@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatInZone } from '../domain/time-zone.js';
+import { MAX_SEARCH_LIMIT } from '../services/limits.js';
 import type { HitView } from '../services/message-views.js';
-import { MAX_SEARCH_LIMIT, searchMessages } from '../services/search.js';
-import { exportAttachments, parseMessageRef, showMessage } from '../services/show.js';
 import { intOption, printJson, printLine, withContext } from './common.js';
 
 const oneLine = (s: string | null, max = 120): string => {
@@ -40,6 +39,7 @@ Examples:
   wekeep search '合同 from:zhangsan after:2026-01-01' --json
   wekeep search 'type:call is:recalled' --limit 5`)
     .action(async (query: string, opts: { limit: number; offset: number; json?: boolean }, cmd: Command) => {
+      const { searchMessages } = await import('../services/search.js');
       await withContext(cmd, async (ctx) => {
         const r = await searchMessages(ctx, { query, limit: opts.limit, offset: opts.offset });
         if (opts.json) return printJson({ total: r.total, hits: r.hits });
@@ -58,6 +58,7 @@ Examples:
     .option('--legal-purpose <text>', 'show a message in the privacy-restricted state, for this legal purpose (recorded in the audit log; no personal data in it)')
     .option('--json', 'machine-readable output')
     .action(async (ref: string, opts: { context: number; attachmentsTo?: string; legalPurpose?: string; json?: boolean }, cmd: Command) => {
+      const { exportAttachments, parseMessageRef, showMessage } = await import('../services/show.js');
       const parsed = parseMessageRef(ref);
       await withContext(cmd, async (ctx) => {
         const shown = await showMessage(ctx, parsed, { context: opts.context, legalPurpose: opts.legalPurpose });

@@ -1,13 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createContext, DB_FILE, type Context } from '../context.js';
-import { buildApp } from '../http/app.js';
-import { chooseListenMode } from '../http/tls.js';
-import { startBackgroundJobs, syncJobName } from '../jobs/background.js';
-import { importDemoCorpus } from '../services/demo.js';
-import { initStore } from '../services/store.js';
-import { addUser, listUserViews, setupLinkOf } from '../services/users.js';
+import type { Context } from '../context.js';
 import { configOf, intOption, printLine } from './common.js';
 import { createProgressBar } from './progress.js';
 
@@ -18,6 +12,7 @@ import { createProgressBar } from './progress.js';
  */
 
 async function bootstrapAccounts(ctx: Context, baseUrl: string, demo: boolean): Promise<void> {
+  const { addUser, listUserViews, setupLinkOf } = await import('../services/users.js');
   if ((await listUserViews(ctx)).length > 0) return;
   const created = [await addUser(ctx, { username: 'admin', role: 'admin' })];
   if (demo) created.push(await addUser(ctx, { username: 'demo', role: 'compliance' }));
@@ -45,9 +40,12 @@ Examples:
 Session cookies are HttpOnly and SameSite=Strict (and Secure over HTTPS). Sessions end after
 30 minutes idle or 12 hours in total.`)
     .action(async (opts: { port: number; host: string; tlsCert?: string; tlsKey?: string; behindProxy?: string; demo?: number | true }, cmd: Command) => {
-      const config = configOf(cmd);
+      const config = await configOf(cmd);
+      const { createContext, DB_FILE } = await import('../context.js');
       const demo = opts.demo !== undefined;
       if (demo && !existsSync(join(config.dataDir, DB_FILE))) {
+        const { initStore } = await import('../services/store.js');
+        const { importDemoCorpus } = await import('../services/demo.js');
         const { ctx } = await initStore(config);
         try {
           const bar = createProgressBar('importing demo');
@@ -57,6 +55,9 @@ Session cookies are HttpOnly and SameSite=Strict (and Secure over HTTPS). Sessio
           await ctx.close();
         }
       }
+      const { chooseListenMode } = await import('../http/tls.js');
+      const { buildApp } = await import('../http/app.js');
+      const { startBackgroundJobs, syncJobName } = await import('../jobs/background.js');
       const mode = await chooseListenMode({ host: opts.host, dataDir: config.dataDir, tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, behindProxy: opts.behindProxy });
       const ctx = await createContext(config);
       const jobs = await startBackgroundJobs(ctx);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { enableWorm, wormState } from '../services/disposition-worm.js';
 import { printJson, printLine, withContext } from './common.js';
 
 /** `wekeep settings …`: store-wide settings (WORM mode). */
@@ -13,6 +12,7 @@ export function registerSettingsCommands(program: Command): void {
     .option('--yes', 'confirm: WORM mode is irreversible')
     .option('--json', 'machine-readable output')
     .action(async (opts: { yes?: boolean; json?: boolean }, cmd: Command) => {
+      const { enableWorm } = await import('../services/disposition-worm.js');
       const s = await withContext(cmd, (ctx) => enableWorm(ctx, { confirm: opts.yes === true }));
       const view = { enabled: s.enabled, changed: s.changed, enabledAt: s.enabledAt === null ? null : new Date(s.enabledAt).toISOString(), enabledBy: s.enabledBy };
       if (opts.json) return printJson(view);
@@ -24,6 +24,7 @@ export function registerSettingsCommands(program: Command): void {
     .description('whether WORM mode is enabled, since when and by whom')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { wormState } = await import('../services/disposition-worm.js');
       const s = await withContext(cmd, (ctx) => wormState(ctx.db));
       const view = { enabled: s.enabled, enabledAt: s.enabledAt === null ? null : new Date(s.enabledAt).toISOString(), enabledBy: s.enabledBy };
       if (opts.json) return printJson(view);

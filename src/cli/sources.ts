@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
-import { reportSources } from '../services/sources.js';
-import { openConfiguredSdk } from '../connectors/wecom/open-configured.js';
-import { connectorStatuses } from '../services/connectors/connector-status.js';
-import { addWeComSource, updateWeComSource } from '../services/connectors/wecom-source.js';
-import { syncWeComDirectory } from '../services/connectors/wecom-directory.js';
-import { syncWeComSource } from '../services/connectors/wecom-sync.js';
 import { collect, intOption, printJson, printLine, setExitStatus, wantsJson, withContext } from './common.js';
 
 async function listAction(opts: { json?: boolean }, cmd: Command): Promise<void> {
+  const { reportSources } = await import('../services/sources.js');
+  const { connectorStatuses } = await import('../services/connectors/connector-status.js');
   await withContext(cmd, async (ctx) => {
     const sources = await reportSources(ctx);
     const connectors = await connectorStatuses(ctx);
@@ -60,6 +56,7 @@ export function registerConnectorCommands(program: Command): void {
     .option('--sync-interval <seconds>', 'seconds between scheduled syncs in `wekeep serve`', intOption('--sync-interval', 86_400))
     .option('--json', 'machine-readable output')
     .action(async (opts: { name: string; corpId: string; secretFile: string; privateKey: string[]; sdk: string; proxy?: string; proxyPasswordFile?: string; apiBase?: string; callbackTokenFile?: string; encodingAesKeyFile?: string; contactsSecretFile?: string; customerSecretFile?: string; syncInterval?: number; json?: boolean }, cmd: Command) => {
+      const { addWeComSource } = await import('../services/connectors/wecom-source.js');
       await withContext(cmd, async (ctx) => {
         const r = await addWeComSource(ctx, {
           name: opts.name, corpId: opts.corpId, secretFile: opts.secretFile, privateKeys: opts.privateKey, sdkPath: opts.sdk, proxy: opts.proxy, proxyPasswordFile: opts.proxyPasswordFile,
@@ -81,6 +78,7 @@ export function registerConnectorCommands(program: Command): void {
     .option('--sync-interval <seconds>', 'seconds between scheduled syncs', intOption('--sync-interval', 86_400))
     .option('--json', 'machine-readable output')
     .action(async (name: string, opts: { privateKey: string[]; secretFile?: string; sdk?: string; proxy?: string; syncInterval?: number; json?: boolean }, cmd: Command) => {
+      const { updateWeComSource } = await import('../services/connectors/wecom-source.js');
       await withContext(cmd, async (ctx) => {
         const r = await updateWeComSource(ctx, { name, privateKeys: opts.privateKey, secretFile: opts.secretFile, sdkPath: opts.sdk, proxy: opts.proxy, syncIntervalSeconds: opts.syncInterval });
         if (wantsJson(cmd)) return printJson(r);
@@ -93,6 +91,7 @@ export function registerConnectorCommands(program: Command): void {
     .description('sync the WeCom directory: member names and departments, external contacts, group chat titles')
     .option('--json', 'machine-readable output')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const { syncWeComDirectory } = await import('../services/connectors/wecom-directory.js');
       await withContext(cmd, async (ctx) => {
         const r = await syncWeComDirectory(ctx, name);
         if (wantsJson(cmd)) return printJson(r);
@@ -108,6 +107,8 @@ export function registerConnectorCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExit status: 0 when everything was archived, 3 when some messages were quarantined or media could not be fetched, 1 on an error (with its reason).')
     .action(async (name: string, opts: { limit: number; json?: boolean }, cmd: Command) => {
+      const { syncWeComSource } = await import('../services/connectors/wecom-sync.js');
+      const { openConfiguredSdk } = await import('../connectors/wecom/open-configured.js');
       await withContext(cmd, async (ctx) => {
         const r = await syncWeComSource(ctx, name, { limit: opts.limit, openClient: openConfiguredSdk });
         if (r.status === 'partial') setExitStatus(3);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { collectStats } from '../services/stats.js';
 import { intOption, printJson, printLine, withContext } from './common.js';
 
 const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
@@ -11,6 +10,7 @@ export function registerStatsCommand(program: Command): void {
     .option('--top <n>', 'persons and conversations to list', intOption('--top', 1_000_000), 20)
     .option('--json', 'machine-readable output')
     .action(async (opts: { top: number; json?: boolean }, cmd: Command) => {
+      const { collectStats } = await import('../services/stats.js');
       await withContext(cmd, async (ctx) => {
         const s = await collectStats(ctx, { topPersons: opts.top, topConversations: opts.top });
         if (opts.json) return printJson(s);

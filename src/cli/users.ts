@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ROLES } from '../domain/authorization.js';
-import * as users from '../services/users.js';
+import type * as users from '../services/users.js';
 import { printJson, printLine, withContext } from './common.js';
 
 /**
@@ -16,8 +16,11 @@ function printUser(u: users.UserView): void {
   printLine(`${u.username.padEnd(20)} ${u.role.padEnd(11)} ${(u.person ?? '-').padEnd(16)} ${flags}${u.lastLoginAt ? `  last sign-in ${u.lastLoginAt}` : ''}`);
 }
 
-function printSetup(r: users.SetupLink, json: boolean | undefined): void {
-  const link = users.setupLinkOf(publicUrl(), r.setupToken);
+/** The accounts service, loaded when a command runs. */
+const service = (): Promise<typeof users> => import('../services/users.js');
+
+async function printSetup(r: users.SetupLink, json: boolean | undefined): Promise<void> {
+  const link = (await service()).setupLinkOf(publicUrl(), r.setupToken);
   if (json) return printJson({ user: r.user, setupLink: link, expiresAt: r.expiresAt });
   printUser(r.user);
   printLine(`One-time setup link (valid until ${r.expiresAt}); give it to ${r.user.username} over a trusted channel:`);
@@ -36,7 +39,8 @@ export function registerUsersCommands(program: Command): void {
     .option('--require-mfa', 'require a second factor even for an employee')
     .option('--json', 'machine-readable output')
     .action(async (opts: { username: string; role: string; person?: string; requireMfa?: boolean; json?: boolean }, cmd: Command) => {
-      await withContext(cmd, async (ctx) => printSetup(await users.addUser(ctx, { username: opts.username, role: opts.role, person: opts.person, requireMfa: opts.requireMfa }), opts.json));
+      const { addUser } = await service();
+      await withContext(cmd, async (ctx) => printSetup(await addUser(ctx, { username: opts.username, role: opts.role, person: opts.person, requireMfa: opts.requireMfa }), opts.json));
     });
 
   group
@@ -44,20 +48,22 @@ export function registerUsersCommands(program: Command): void {
     .description('list accounts')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { listUserViews } = await service();
       await withContext(cmd, async (ctx) => {
-        const list = await users.listUserViews(ctx);
+        const list = await listUserViews(ctx);
         if (opts.json) return printJson({ users: list });
         if (list.length === 0) printLine('no accounts yet (wekeep users add …)');
         list.forEach(printUser);
       });
     });
 
-  const simple = (name: string, description: string, fn: (ctx: Parameters<typeof users.disableUser>[0], u: string) => Promise<users.UserView>): void => {
+  const simple = (name: string, description: string, pick: (s: typeof users) => (ctx: Parameters<typeof users.disableUser>[0], u: string) => Promise<users.UserView>): void => {
     group
       .command(`${name} <username>`)
       .description(description)
       .option('--json', 'machine-readable output')
       .action(async (username: string, opts: { json?: boolean }, cmd: Command) => {
+        const fn = pick(await service());
         await withContext(cmd, async (ctx) => {
           const u = await fn(ctx, username);
           if (opts.json) return printJson({ user: u });
@@ -65,16 +71,17 @@ export function registerUsersCommands(program: Command): void {
         });
       });
   };
-  simple('disable', 'disable an account and end its sessions', users.disableUser);
-  simple('enable', 'enable a disabled account', users.enableUser);
-  simple('unlock', 'lift a sign-in lockout', users.unlockUser);
+  simple('disable', 'disable an account and end its sessions', (s) => s.disableUser);
+  simple('enable', 'enable a disabled account', (s) => s.enableUser);
+  simple('unlock', 'lift a sign-in lockout', (s) => s.unlockUser);
 
   group
     .command('reset <username>')
     .description('clear the password and second factors, end sessions, and print a new setup link')
     .option('--json', 'machine-readable output')
     .action(async (username: string, opts: { json?: boolean }, cmd: Command) => {
-      await withContext(cmd, async (ctx) => printSetup(await users.resetUser(ctx, username), opts.json));
+      const { resetUser } = await service();
+      await withContext(cmd, async (ctx) => printSetup(await resetUser(ctx, username), opts.json));
     });
 
   group
@@ -83,8 +90,9 @@ export function registerUsersCommands(program: Command): void {
     .option('--person <id>', 'link to this person (required when the new role is employee and none is linked)')
     .option('--json', 'machine-readable output')
     .action(async (username: string, role: string, opts: { person?: string; json?: boolean }, cmd: Command) => {
+      const { setUserRole } = await service();
       await withContext(cmd, async (ctx) => {
-        const u = await users.setUserRole(ctx, username, role, opts.person);
+        const u = await setUserRole(ctx, username, role, opts.person);
         if (opts.json) return printJson({ user: u });
         printUser(u);
       });

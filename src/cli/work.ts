@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { createContext } from '../context.js';
-import { startBackgroundJobs } from '../jobs/background.js';
 import { configOf, printLine } from './common.js';
 
 /** `wekeep work`: the background jobs (connector syncs, scan retries) without the web server. */
@@ -9,7 +7,10 @@ export function registerWorkCommand(program: Command): void {
     .command('work')
     .description('run the background jobs without serving: scheduled syncs of connector sources, re-scans of attachments that wait for the scanner')
     .action(async (_opts: unknown, cmd: Command) => {
-      const ctx = await createContext(configOf(cmd));
+      const config = await configOf(cmd);
+      const { createContext } = await import('../context.js');
+      const { startBackgroundJobs } = await import('../jobs/background.js');
+      const ctx = await createContext(config);
       const jobs = await startBackgroundJobs(ctx);
       printLine('WeKeep background jobs running (Ctrl-C to stop)');
       await new Promise<void>((resolveStop) => {

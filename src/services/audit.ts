@@ -10,6 +10,7 @@ import {
 } from '../domain/merkle.js';
 import { AppError, fatalError, usageError } from '../errors.js';
 import * as repo from '../repositories/audit.js';
+import { MAX_LIST_LIMIT } from './limits.js';
 import type { EventFilters } from '../repositories/audit.js';
 
 /**
@@ -624,7 +625,7 @@ export interface AuditEventView {
 /** Filters of `listAuditEvents`: those of the repository, all optional (limit default 50, at most 10 000; order default newest first). */
 export type AuditListFilters = Partial<EventFilters>;
 
-export const MAX_LIST_LIMIT = 10_000;
+export { MAX_LIST_LIMIT };
 
 function viewOf(row: repo.AuditEventRow): AuditEventView {
   let details: unknown = null;

@@ -46,7 +46,7 @@ const viewOf = (r: ReviewRow): ReviewView => ({
   decidedBy: r.decided_by, decidedAt: iso(r.decided_at), decisionNote: r.decision_note, voidReason: r.void_reason,
 });
 
-export const REVIEW_STATUSES: readonly ReviewStatus[] = ['pending', 'proposed', 'approved', 'rejected', 'void'];
+export { REVIEW_STATUSES } from './limits.js';
 
 export async function listReviews(ctx: Context, filter: { status?: ReviewStatus[] | undefined; limit?: number | undefined; offset?: number | undefined } = {}): Promise<{ total: number; items: ReviewView[] }> {
   const { total, rows } = await listReviewRows(ctx.db, { status: filter.status ?? ['pending', 'proposed'], limit: filter.limit ?? 100, offset: filter.offset ?? 0 });

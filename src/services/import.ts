@@ -27,6 +27,7 @@ import { indexMessages, prepareIndexWriter, unindexMessages } from '../search/sq
 import { appendAudit } from './audit.js';
 import { prepareBatches, type PrepareOptions, type PreparedAttachment, type PreparedBatch, type PreparedRecord } from './import-prepare.js';
 import { storedFtsDocuments } from './index-documents.js';
+import { DEFAULT_BATCH_SIZE } from './limits.js';
 import { assertIndexCurrent } from './reindex.js';
 
 /**
@@ -40,8 +41,7 @@ import { assertIndexCurrent } from './reindex.js';
  * and ~170 MB more resident memory, so it runs on this thread.)
  */
 
-/** Records per transaction: large enough to amortize commits and index flushes, small enough to bound memory. */
-export const DEFAULT_BATCH_SIZE = 5000;
+export { DEFAULT_BATCH_SIZE };
 const BLOB_WRITE_CONCURRENCY = 16;
 /** Bound of the in-memory set of conversation memberships already written. */
 const MEMBER_CACHE_LIMIT = 200_000;

@@ -20,6 +20,7 @@ import { indexMessages } from '../search/sqlite-fts5.js';
 import { appendAudit } from './audit.js';
 import { afterDisposal, disposeRecords } from './disposition.js';
 import { storedFtsDocuments } from './index-documents.js';
+import { MAX_DEADLINE_DAYS, PRIVACY_KINDS } from './limits.js';
 import { loadMessageViews } from './message-views.js';
 import { linkWaitingRecalls } from './recalls.js';
 import { createFactsReader, type FactsRow } from '../repositories/retention-facts.js';
@@ -50,10 +51,9 @@ import { safeFileName } from './show.js';
 
 export type { PrivacyRequestKind, PrivacyRequestStatus };
 
-export const PRIVACY_KINDS = ['access', 'erasure', 'restriction'] as const;
+export { MAX_DEADLINE_DAYS, PRIVACY_KINDS };
 export const DEFAULT_DEADLINE_DAYS = 15;
 export const DEADLINE_DAYS_KEY = 'privacy.deadline_days';
-export const MAX_DEADLINE_DAYS = 365;
 const DAY_MS = 86_400_000;
 const BATCH = 500;
 const iso = (ms: number): string => new Date(ms).toISOString();

@@ -10,7 +10,7 @@ import { resolveScope } from './content-access.js';
 import { loadMessageViews, toHitView, type HitView, type MessageView } from './message-views.js';
 import { assertIndexCurrent } from './reindex.js';
 
-export const MAX_SEARCH_LIMIT = 100_000;
+export { MAX_SEARCH_LIMIT } from './limits.js';
 
 export interface SearchResult {
   total: number;
