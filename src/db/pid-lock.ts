@@ -38,7 +38,8 @@ export function takePidLock(path: string, busy: (holder: number | undefined) => 
   throw busy(undefined);
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { alive } from '../../src/db/pid-lock.js';
 
 /**
  * Vitest globalSetup: compiles src/ once per test run (`tsc -p tsconfig.build.json`, without the
@@ -30,15 +31,6 @@ declare module 'vitest' {
 }
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes the build directories of runs that ended without cleaning up (killed): their process is gone. */
 function removeAbandoned(): void {
