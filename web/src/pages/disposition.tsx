@@ -68,6 +68,18 @@ function RunStatusBadge({ run }: { run: DispositionRun }): ReactNode {
   );
 }
 
+/** The counts a run reports in total and per policy, in the order both tables show them. */
+const COUNT_COLUMNS = ['disposed', 'queued', 'keptByHold', 'conflicts', 'errors'] as const;
+
+function CountHeaders(): ReactNode {
+  const { t } = useI18n();
+  return COUNT_COLUMNS.map((k) => (
+    <th key={k} scope="col" className="num">
+      {t(`disposition.${k}`)}
+    </th>
+  ));
+}
+
 function PerPolicy({ run, policies }: { run: DispositionRun; policies: RetentionPolicy[] }): ReactNode {
   const { t, num } = useI18n();
   const entries = Object.entries(run.counts?.perPolicy ?? {});
@@ -80,32 +92,18 @@ function PerPolicy({ run, policies }: { run: DispositionRun; policies: Retention
         <thead>
           <tr>
             <th scope="col">{t('retention.policy')}</th>
-            <th scope="col" className="num">
-              {t('disposition.disposed')}
-            </th>
-            <th scope="col" className="num">
-              {t('disposition.queued')}
-            </th>
-            <th scope="col" className="num">
-              {t('disposition.keptByHold')}
-            </th>
-            <th scope="col" className="num">
-              {t('disposition.conflicts')}
-            </th>
-            <th scope="col" className="num">
-              {t('disposition.errors')}
-            </th>
+            <CountHeaders />
           </tr>
         </thead>
         <tbody>
           {entries.map(([id, c]) => (
             <tr key={id}>
               <td>{name(id)}</td>
-              <td className="num">{num(c.disposed)}</td>
-              <td className="num">{num(c.queued)}</td>
-              <td className="num">{num(c.keptByHold)}</td>
-              <td className="num">{num(c.conflicts)}</td>
-              <td className="num">{num(c.errors)}</td>
+              {COUNT_COLUMNS.map((k) => (
+                <td key={k} className="num">
+                  {num(c[k])}
+                </td>
+              ))}
             </tr>
           ))}
         </tbody>
@@ -135,21 +133,7 @@ function RunsTable({ runs, policies }: { runs: DispositionRun[]; policies: Reten
             <th scope="col" className="num">
               {t('disposition.examined')}
             </th>
-            <th scope="col" className="num">
-              {t('disposition.disposed')}
-            </th>
-            <th scope="col" className="num">
-              {t('disposition.queued')}
-            </th>
-            <th scope="col" className="num">
-              {t('disposition.keptByHold')}
-            </th>
-            <th scope="col" className="num">
-              {t('disposition.conflicts')}
-            </th>
-            <th scope="col" className="num">
-              {t('disposition.errors')}
-            </th>
+            <CountHeaders />
             <th scope="col" className="num">
               {t('disposition.duration')}
             </th>
