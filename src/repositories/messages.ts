@@ -98,6 +98,11 @@ export async function waitingRecallsOfArchived(db: Kysely<Database>): Promise<{ 
   return rows.map((r) => ({ sourceId: r.source_id, targetExtId: r.target_ext_id, recallExtId: r.recall_ext_id, recallTimeMs: Number(r.recall_time_ms), key: Number(r.id) }));
 }
 
+/** Forgets one pending recall (it was applied, or its original was already recalled). */
+export async function removePendingRecall(db: Kysely<Database>, sourceId: number, targetExtId: string): Promise<void> {
+  await db.deleteFrom('pending_recalls').where('source_id', '=', sourceId).where('target_ext_id', '=', targetExtId).execute();
+}
+
 /** Removes and returns the pending recalls that target these messages. */
 export async function takePendingRecalls(db: Kysely<Database>, sourceId: number, extIds: readonly string[]): Promise<Map<string, { recallExtId: string; recallTimeMs: number }>> {
   const out = new Map<string, { recallExtId: string; recallTimeMs: number }>();

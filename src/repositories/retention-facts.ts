@@ -73,6 +73,11 @@ export interface FactsReader {
   shapeKeys(shape: RecordShape, loKey: number, hiKey: number, limit: number): number[];
   /** Visits the records with these keys in key order, like scan() (records of one shape share one object). */
   readKeys(keys: readonly number[], visit: (facts: FactsRow) => void): void;
+  /**
+   * The lowest and highest key among up to `limit` records with keys in (afterKey, beforeKey)
+   * (no limit: all of them), or undefined when there is none.
+   */
+  keyRange(afterKey: number, beforeKey: number | undefined, limit?: number): { lo: number; hi: number } | undefined;
 }
 
 /** The columns that make a record's shape, as stored (the leading columns of messages_shape). */
@@ -205,6 +210,9 @@ export function createFactsReader(
     WHERE m.${SHAPE_WHERE.replaceAll(' AND ', ' AND m.')} AND m.id >= ? AND m.id < ?`).pluck();
   const shapeKeysStmt = sqlite.prepare(`SELECT id FROM messages INDEXED BY messages_conversation WHERE ${SHAPE_WHERE} AND id >= ? AND id < ? ORDER BY id LIMIT ?`).pluck();
   const byKeys = sqlite.prepare(`SELECT ${RAW_COLUMNS} FROM messages WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`).raw(true);
+  // Without a limit, min() and max() are two index seeks; with one, the first `limit` keys are read.
+  const keyRangeAll = sqlite.prepare('SELECT min(id) AS lo, max(id) AS hi FROM messages WHERE id > ? AND id < ?');
+  const keyRangeFirst = sqlite.prepare('SELECT min(id) AS lo, max(id) AS hi FROM (SELECT id FROM messages WHERE id > ? AND id < ? ORDER BY id LIMIT ?)');
   const conversationSourceStmt = sqlite.prepare('SELECT source_id FROM conversations WHERE id = ?').pluck();
   const conversationSources = new Map<number, number>();
   const conversationSource = (id: number): number => {
@@ -316,6 +324,11 @@ export function createFactsReader(
     },
     shapeKeys(shape, loKey, hiKey, limit) {
       return (shapeKeysStmt.all(...shape, loKey, hiKey, limit) as number[]).map(Number);
+    },
+    keyRange(afterKey, beforeKey, limit) {
+      const end = beforeKey ?? Number.MAX_SAFE_INTEGER;
+      const r = (limit === undefined ? keyRangeAll.get(afterKey, end) : keyRangeFirst.get(afterKey, end, limit)) as { lo: number | null; hi: number | null };
+      return r.lo === null || r.hi === null ? undefined : { lo: r.lo, hi: r.hi };
     },
     readKeys(keys, visit) {
       const sorted = [...keys].sort((a, b) => a - b);

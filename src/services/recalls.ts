@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Context } from '../context.js';
 import type { Database } from '../db/schema.js';
-import { markRecalled, messagesByKeys, waitingRecallsOfArchived } from '../repositories/messages.js';
+import { markRecalled, messagesByKeys, removePendingRecall, waitingRecallsOfArchived } from '../repositories/messages.js';
 import { prepareFrozenKeys } from '../repositories/privacy.js';
 import { indexMessages, unindexMessages } from '../search/sqlite-fts5.js';
 import { storedFtsDocuments } from './index-documents.js';
@@ -26,7 +26,7 @@ export async function linkWaitingRecalls(ctx: Context, trx: Kysely<Database>): P
       await markRecalled(trx, w.key, w.recallTimeMs, w.recallExtId);
       linked.push(w.key);
     }
-    await trx.deleteFrom('pending_recalls').where('source_id', '=', w.sourceId).where('target_ext_id', '=', w.targetExtId).execute();
+    await removePendingRecall(trx, w.sourceId, w.targetExtId);
   }
   if (linked.length > 0) {
     await unindexMessages(trx, linked);

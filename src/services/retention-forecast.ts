@@ -86,9 +86,8 @@ async function forEachGroup(
   const allPolicies = [...new Set(ruleSets.flat())];
   const cuts = options.perRecord === true ? undefined : retentionCuts(allPolicies, rules.holds, horizons);
   if (cuts === undefined) return forEachRecord(ctx, reader, decider, rules, visit, options.beforeKey);
-  const range = ctx.sqlite.prepare('SELECT min(id) AS lo, max(id) AS hi FROM messages WHERE id < ?')
-    .get(options.beforeKey ?? Number.MAX_SAFE_INTEGER) as { lo: number | null; hi: number | null };
-  if (range.lo === null || range.hi === null) return 0;
+  const range = reader.keyRange(-1, options.beforeKey);
+  if (range === undefined) return 0;
   const minKey = range.lo;
   const endKey = range.hi + 1;
   const cutKeys = [...new Set(cuts.map(firstKeyOf).filter((k) => k > minKey && k < endKey))];
@@ -156,9 +155,8 @@ async function forEachRecord(
   for (;;) {
     if (needText) {
       // The batch's key range is known only after reading it: peek at its bounds first.
-      const bounds = ctx.sqlite.prepare(`SELECT min(id) AS lo, max(id) AS hi FROM (SELECT id FROM messages WHERE id > ? AND id < ? ORDER BY id LIMIT ?)`)
-        .get(after, beforeKey ?? Number.MAX_SAFE_INTEGER, BATCH) as { lo: number | null; hi: number | null };
-      if (bounds.lo === null || bounds.hi === null) break;
+      const bounds = reader.keyRange(after, beforeKey, BATCH);
+      if (bounds === undefined) break;
       holds = await resolveHoldText(ctx.db, rules.holds, bounds.lo, bounds.hi);
     }
     const { count: visited, lastKey } = reader.scan(after, BATCH, beforeKey, (r) => visit(r, 1, { key: r.key }, decider(r, holds)));
