@@ -188,6 +188,15 @@ function hashFileSync(path: string, dedupKey: Uint8Array): { address: string; sh
   return { address: mac.digest('hex'), sha256: sha.digest('hex'), size };
 }
 
+/** A large file a connector found on disk, hashed by streaming; one that cannot be read is the record's problem. */
+function onDisk(a: OnDiskAttachment, dedupKey: Uint8Array): PreparedAttachment {
+  try {
+    return { name: a.name, mime: a.mime, path: a.path, ...hashFileSync(a.path, dedupKey) };
+  } catch (e) {
+    throw new RecordProblem(`attachment ${a.name}: cannot read ${a.path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
 /**
  * Prepares one record that a connector built as an object (not read from a file): the same
  * validation, hashing and index row as an NDJSON line. `text` is what a quarantine would keep (the
@@ -198,9 +207,9 @@ export function prepareRecordObject(input: Record<string, unknown>, options: { l
   const parsed = recordInputSchema.safeParse(withoutFiles);
   if (!parsed.success) return { line: options.line, reason: `invalid record: ${describeIssues(parsed.error.issues)}`, content: options.text };
   const r = toArchiveRecord(parsed.data);
-  const attachments: PreparedAttachment[] = options.attachments.map((a) => ('path' in a
-    ? { name: a.name, mime: a.mime, path: a.path, ...hashFileSync(a.path, options.dedupKey) }
-    : {
+  let attachments: PreparedAttachment[];
+  try {
+    attachments = options.attachments.map((a) => ('path' in a ? onDisk(a, options.dedupKey) : {
       name: a.name,
       mime: a.mime,
       data: a.data,
@@ -208,6 +217,10 @@ export function prepareRecordObject(input: Record<string, unknown>, options: { l
       sha256: sha256Hex(a.data),
       size: a.data.length,
     }));
+  } catch (e) {
+    if (!(e instanceof RecordProblem)) throw e;
+    return { line: options.line, reason: e.message, content: options.text };
+  }
   const record: ArchiveRecord = { ...r, attachments: attachments.map((a) => ({ name: a.name, mime: a.mime, path: '' })) };
   return { line: options.line, text: options.text, record, attachments, recordHash: recordHash(record, attachments), fts: ftsRow(ftsDocumentOf(record, false)) };
 }

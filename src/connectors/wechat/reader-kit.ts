@@ -218,8 +218,11 @@ export function readFirstFile(candidates: readonly string[]): FoundFile | undefi
     } catch {
       continue;
     }
-    if (size > IN_MEMORY_MEDIA_BYTES) return { path, size, large: true };
     try {
+      if (size > IN_MEMORY_MEDIA_BYTES) {
+        closeSync(openSync(path, 'r')); // readable: it is streamed later
+        return { path, size, large: true };
+      }
       return { path, data: readFileSync(path) };
     } catch {
       continue;
