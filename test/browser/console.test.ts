@@ -1,12 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as OTPAuth from 'otpauth';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { ROOT, tempDir } from '../support/cli.js';
 import { toNdjson } from '../support/records.js';
+import { buildConsoleIfStale, CHROMIUM, HAVE_CHROMIUM, naturalWidth, navIds, run, tokenOf, totpCode, waitForServer, wekeep, type Account } from './harness.js';
 import { browserFixture, EMPLOYEE_PERSON, KEYWORD, SECRET_TITLE, VISIBLE_TITLES } from './fixtures.js';
 
 /**
@@ -15,8 +15,6 @@ import { browserFixture, EMPLOYEE_PERSON, KEYWORD, SECRET_TITLE, VISIBLE_TITLES 
  * fixtures.ts). Screenshots of the main pages go to docs/screenshots/.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const IN_CI = process.env.CI === 'true';
 /** Screenshots go to docs/screenshots with WEKEEP_SCREENSHOTS=1 (npm run screenshots); otherwise to a temporary folder, so that test runs leave the tree clean. */
 const WRITE_DOCS = process.env.WEKEEP_SCREENSHOTS === '1';
@@ -30,88 +28,6 @@ describe('browser availability', () => {
   });
 });
 
-interface Account {
-  username: string;
-  token: string;
-}
-
-const tokenOf = (link: string): string => {
-  const token = /#\/setup\/([^/?#\s]+)/u.exec(link)?.[1];
-  if (!token) throw new Error(`no setup token in ${link}`);
-  return token;
-};
-
-/** Runs a child process to its end; rejects with its output on a non-zero exit. */
-function run(child: ChildProcess, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${what} exited with ${code}:\n${out}`))));
-  });
-}
-
-/**
- * `wekeep serve --demo` on a new data dir: creates the store with the demo corpus, creates the
- * `admin` and `demo` (compliance) accounts and prints their setup links, then the console's address.
- */
-function waitForServer(child: ChildProcess): Promise<{ url: string; links: Map<string, string> }> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`wekeep serve did not start in 40 s:\n${out}\n${err}`)), 40_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const url = /WeKeep console: (https?:\/\/[^\s/]+)\//u.exec(out)?.[1];
-      const links = new Map([...out.matchAll(/^\s+(\S+)\s+\([a-z]+\): (\S+#\/setup\/\S+)$/gmu)].map((m) => [m[1] as string, m[2] as string]));
-      if (url && links.has('admin') && links.has('demo')) {
-        clearTimeout(timer);
-        resolve({ url, links });
-      }
-    });
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`wekeep serve exited with ${code}:\n${out}\n${err}`));
-    });
-  });
-}
-
-/** Newest modification time of the files under `dir` (0 when it does not exist). */
-function newestMtime(dir: string): number {
-  let newest = 0;
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-const mtime = (path: string): number => (existsSync(path) ? statSync(path).mtimeMs : 0);
-
-/** web/dist is newer than every source of the console. */
-const consoleBuilt = (): boolean => mtime(join(ROOT, 'web', 'dist', 'index.html')) > Math.max(newestMtime(join(ROOT, 'web', 'src')), mtime(join(ROOT, 'web', 'index.html')), mtime(join(ROOT, 'web', 'vite.config.ts')));
-
-/**
- * `wekeep` as users run it (bin/wekeep.js): from the compiled dist/ when it is newer than every
- * source file (npm ci builds it; fast start), else from the sources through tsx.
- */
-function wekeep(args: string[]): ChildProcess {
-  const distFresh = mtime(join(ROOT, 'dist', 'main.js')) > newestMtime(join(ROOT, 'src'));
-  return spawn(process.execPath, [join(ROOT, 'bin', 'wekeep.js'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, WEKEEP_MASTER_KEY: '', WEKEEP_DATA: '', WEKEEP_KEY_FILE: '', WEKEEP_PUBLIC_URL: '', WEKEEP_FROM_SOURCE: distFresh ? '' : '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
 /** What the tests read of media and image elements (the Node-side type check has no DOM types). */
 interface MediaElement {
   play(): Promise<void>;
@@ -120,20 +36,10 @@ interface MediaElement {
   duration: number;
   error: unknown;
 }
-const naturalWidth = (el: unknown): number => (el as { naturalWidth: number }).naturalWidth;
-
-async function navIds(page: Page): Promise<(string | null)[]> {
-  const links = page.locator('[data-testid^="nav-"]');
-  const out: (string | null)[] = [];
-  for (let i = 0; i < (await links.count()); i++) out.push(await links.nth(i).getAttribute('data-testid'));
-  return out;
-}
 
 /** Polls until the value matches (10 s). */
 const poll = <T>(fn: () => Promise<T> | T, timeout = 10_000) => expect.poll(fn, { timeout, interval: 100 });
 
-/** The code of the next 30-second step: the server accepts ±1 step and each step only once. */
-const totpCode = (secret: string, stepsAhead = 0): string => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + stepsAhead * 30_000 });
 
 describe.skipIf(!HAVE_CHROMIUM)('web console in Chromium', () => {
   const tmp = tempDir('browser');
@@ -155,9 +61,9 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in Chromium', () => {
     });
     // The console is built from the current sources first (unless web/dist is newer than them):
     // the server serves web/dist only if it exists when it starts.
-    if (!consoleBuilt()) await run(spawn(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'error'], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' } }), 'vite build');
+    await buildConsoleIfStale();
     server = wekeep(['--data', data, 'serve', '--port', '0', '--demo', '2000']);
-    const [{ url, links }, b] = await Promise.all([waitForServer(server), launched]);
+    const [{ url, links }, b] = await Promise.all([waitForServer(server, 40_000), launched]);
     browser = b;
     base = url;
     accounts.admin = { username: 'admin', token: tokenOf(links.get('admin') ?? '') };

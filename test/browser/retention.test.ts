@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as OTPAuth from 'otpauth';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { ROOT, tempDir } from '../support/cli.js';
 import { toNdjson } from '../support/records.js';
+import { buildConsoleIfStale, CHROMIUM, HAVE_CHROMIUM, naturalWidth, navIds, run, tokenOf, totpCode, waitForServer, wekeep, type Account } from './harness.js';
 import { RETENTION_ATTACHMENT_BYTES, RETENTION_CUSTODIAN, RETENTION_SOURCE, retentionFixture } from './fixtures.js';
 
 /**
@@ -20,94 +20,12 @@ import { RETENTION_ATTACHMENT_BYTES, RETENTION_CUSTODIAN, RETENTION_SOURCE, rete
  * WEKEEP_SCREENSHOTS=1, else a temporary folder.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const WRITE_DOCS = process.env.WEKEEP_SCREENSHOTS === '1';
 const PASSWORD = 'Tea-garden 7 lanterns 合同';
 /** The machine is shared: every wait is generous. */
 const LONG = 240_000;
 
-interface Account {
-  username: string;
-  token: string;
-}
-
-const tokenOf = (link: string): string => {
-  const token = /#\/setup\/([^/?#\s]+)/u.exec(link)?.[1];
-  if (!token) throw new Error(`no setup token in ${link}`);
-  return token;
-};
-
-function run(child: ChildProcess, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${what} exited with ${code}:\n${out}\n${err}`))));
-  });
-}
-
-function waitForServer(child: ChildProcess): Promise<{ url: string; links: Map<string, string> }> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`wekeep serve did not start in 90 s:\n${out}\n${err}`)), 90_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const url = /WeKeep console: (https?:\/\/[^\s/]+)\//u.exec(out)?.[1];
-      const links = new Map([...out.matchAll(/^\s+(\S+)\s+\([a-z]+\): (\S+#\/setup\/\S+)$/gmu)].map((m) => [m[1] as string, m[2] as string]));
-      if (url && links.has('admin') && links.has('demo')) {
-        clearTimeout(timer);
-        resolve({ url, links });
-      }
-    });
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`wekeep serve exited with ${code}:\n${out}\n${err}`));
-    });
-  });
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-const mtime = (path: string): number => (existsSync(path) ? statSync(path).mtimeMs : 0);
-const consoleBuilt = (): boolean => mtime(join(ROOT, 'web', 'dist', 'index.html')) > Math.max(newestMtime(join(ROOT, 'web', 'src')), mtime(join(ROOT, 'web', 'index.html')), mtime(join(ROOT, 'web', 'vite.config.ts')));
-
-function wekeep(args: string[]): ChildProcess {
-  const distFresh = mtime(join(ROOT, 'dist', 'main.js')) > newestMtime(join(ROOT, 'src'));
-  return spawn(process.execPath, [join(ROOT, 'bin', 'wekeep.js'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, WEKEEP_MASTER_KEY: '', WEKEEP_DATA: '', WEKEEP_KEY_FILE: '', WEKEEP_PUBLIC_URL: '', WEKEEP_FROM_SOURCE: distFresh ? '' : '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-async function navIds(page: Page): Promise<(string | null)[]> {
-  const links = page.locator('[data-testid^="nav-"]');
-  const out: (string | null)[] = [];
-  for (let i = 0; i < (await links.count()); i++) out.push(await links.nth(i).getAttribute('data-testid'));
-  return out;
-}
-
 const poll = <T>(fn: () => Promise<T> | T, timeout = 30_000) => expect.poll(fn, { timeout, interval: 150 });
-const totpCode = (secret: string): string => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate();
-const naturalWidth = (el: unknown): number => (el as { naturalWidth: number }).naturalWidth;
 
 describe.skipIf(!HAVE_CHROMIUM)('retention, legal holds and disposition in Chromium', () => {
   const tmp = tempDir('browser-retention');
@@ -130,9 +48,9 @@ describe.skipIf(!HAVE_CHROMIUM)('retention, legal holds and disposition in Chrom
       executablePath: CHROMIUM,
       args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    if (!consoleBuilt()) await run(spawn(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'error'], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' } }), 'vite build');
+    await buildConsoleIfStale();
     server = wekeep(['--data', data, 'serve', '--port', '0', '--demo', '300']);
-    const [{ url, links }, b] = await Promise.all([waitForServer(server), launched]);
+    const [{ url, links }, b] = await Promise.all([waitForServer(server, 90_000), launched]);
     const started = Date.now();
     browser = b;
     base = url;

@@ -1,0 +1,114 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as OTPAuth from 'otpauth';
+import type { Page } from 'playwright-core';
+import { ROOT } from '../support/cli.js';
+
+/**
+ * What the browser tests share: Debian's Chromium, `wekeep serve` started as users run it and
+ * waited for, the console built when its sources are newer than web/dist, setup links and TOTP codes.
+ */
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const HAVE_CHROMIUM = existsSync(CHROMIUM);
+
+export interface Account {
+  username: string;
+  token: string;
+}
+
+export const tokenOf = (link: string): string => {
+  const token = /#\/setup\/([^/?#\s]+)/u.exec(link)?.[1];
+  if (!token) throw new Error(`no setup token in ${link}`);
+  return token;
+};
+
+/** Runs a child process to its end: its standard output; rejects with its output on a non-zero exit. */
+export function run(child: ChildProcess, what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${what} exited with ${code}:\n${out}\n${err}`))));
+  });
+}
+
+/**
+ * `wekeep serve --demo` on a new data dir: creates the store with the demo corpus, creates the
+ * `admin` and `demo` (compliance) accounts and prints their setup links, then the console's address.
+ */
+export function waitForServer(child: ChildProcess, timeoutMs: number): Promise<{ url: string; links: Map<string, string> }> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`wekeep serve did not start in ${timeoutMs / 1000} s:\n${out}\n${err}`)), timeoutMs);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const url = /WeKeep console: (https?:\/\/[^\s/]+)\//u.exec(out)?.[1];
+      const links = new Map([...out.matchAll(/^\s+(\S+)\s+\([a-z]+\): (\S+#\/setup\/\S+)$/gmu)].map((m) => [m[1] as string, m[2] as string]));
+      if (url && links.has('admin') && links.has('demo')) {
+        clearTimeout(timer);
+        resolve({ url, links });
+      }
+    });
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`wekeep serve exited with ${code}:\n${out}\n${err}`));
+    });
+  });
+}
+
+/** Newest modification time of the files under `dir` (0 when it does not exist). */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+const mtime = (path: string): number => (existsSync(path) ? statSync(path).mtimeMs : 0);
+
+/** Builds the console (vite) unless web/dist is newer than every source of it. */
+export async function buildConsoleIfStale(): Promise<void> {
+  const built = mtime(join(ROOT, 'web', 'dist', 'index.html')) > Math.max(newestMtime(join(ROOT, 'web', 'src')), mtime(join(ROOT, 'web', 'index.html')), mtime(join(ROOT, 'web', 'vite.config.ts')));
+  if (built) return;
+  await run(spawn(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'error'], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' } }), 'vite build');
+}
+
+/**
+ * `wekeep` as users run it (bin/wekeep.js): from the compiled dist/ when it is newer than every
+ * source file (npm ci builds it; fast start), else from the sources through tsx.
+ */
+export function wekeep(args: string[]): ChildProcess {
+  const distFresh = mtime(join(ROOT, 'dist', 'main.js')) > newestMtime(join(ROOT, 'src'));
+  return spawn(process.execPath, [join(ROOT, 'bin', 'wekeep.js'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, WEKEEP_MASTER_KEY: '', WEKEEP_DATA: '', WEKEEP_KEY_FILE: '', WEKEEP_PUBLIC_URL: '', WEKEEP_FROM_SOURCE: distFresh ? '' : '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** The data-testid of every navigation entry, in order. */
+export async function navIds(page: Page): Promise<(string | null)[]> {
+  const links = page.locator('[data-testid^="nav-"]');
+  const out: (string | null)[] = [];
+  for (let i = 0; i < (await links.count()); i++) out.push(await links.nth(i).getAttribute('data-testid'));
+  return out;
+}
+
+export const naturalWidth = (el: unknown): number => (el as { naturalWidth: number }).naturalWidth;
+
+/** The code of a 30-second step (the next ones with `stepsAhead`): the server accepts ±1 step and each step only once. */
+export const totpCode = (secret: string, stepsAhead = 0): string => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + stepsAhead * 30_000 });
