@@ -60,6 +60,7 @@ function printWeChatSummary(s: WeChatImportSummary, detected: DetectedFormat | u
   printLine(`  duplicates:     ${s.duplicates} (already archived, skipped${s.duplicatesWithChangedDetails > 0 ? `; ${s.duplicatesWithChangedDetails} with changed names, status or media, archived copy kept` : ''})`);
   printLine(`  quarantined:    ${s.quarantined}${s.conflicts > 0 ? ` (${s.conflicts} conflicting with archived records)` : ''}${s.quarantined > 0 ? '  → wekeep quarantine list' : ''}`);
   printLine(`  recalls linked: ${s.recallsLinked}${s.recallsPending > 0 ? ` (${s.recallsPending} waiting for their original)` : ''}`);
+  if (s.restrictedOnArrival > 0) printLine(`  restricted:     ${s.restrictedOnArrival} (their subject's privacy restriction or erasure is in force → wekeep privacy list)`);
   printLine(`  attachments:    ${s.attachments.total} (${s.attachments.stored} stored, ${s.attachments.deduplicated} de-duplicated, ${s.attachments.bytes} bytes)`);
   printLine(`  missing media:  ${s.missingMedia.files} file(s) in ${s.missingMedia.messages} message(s)${s.missingMedia.files > 0 ? ' (listed by --json)' : ''}`);
   printLine(`  conversations:  ${s.conversations.length}`);
@@ -77,6 +78,7 @@ function printSummary(s: ImportSummary): void {
   if (s.disposed > 0) printLine(`  disposed:       ${s.disposed} (skipped: disposed earlier)`);
   printLine(`  quarantined:    ${s.quarantined}${s.conflicts > 0 ? ` (${s.conflicts} conflicting with archived records)` : ''}${s.quarantined > 0 ? '  → wekeep quarantine list' : ''}`);
   printLine(`  recalls linked: ${s.recallsLinked}${s.recallsPending > 0 ? ` (${s.recallsPending} waiting for their original)` : ''}`);
+  if (s.restrictedOnArrival > 0) printLine(`  restricted:     ${s.restrictedOnArrival} (their subject's privacy restriction or erasure is in force → wekeep privacy list)`);
   printLine(`  attachments:    ${s.attachments.total} (${s.attachments.stored} stored, ${s.attachments.deduplicated} de-duplicated, ${s.attachments.bytes} bytes)`);
   for (const src of s.sources) printLine(`  source ${src.name}: ${src.imported} archived, ${src.duplicates} duplicates`);
 }

@@ -63,6 +63,7 @@ function printRequest(v: privacy.PrivacyRequestView): void {
   printLine(`records now: ${v.records.total} (sent ${v.records.sent}, received ${v.records.received}, restricted ${v.records.restricted})${v.freezes ? ' — FROZEN until this erasure request is decided' : ''}`);
   const o = v.outcomes;
   if (o.exported + o.erased + o.restricted + o.lifted > 0) printLine(`done: exported ${o.exported}, erased ${o.erased}, restricted ${o.restricted}, lifted ${o.lifted}`);
+  if (v.awaitingExecution > 0) printLine(`awaiting execution: ${v.awaitingExecution} record(s) archived after this erasure was executed are kept RESTRICTED — run \`wekeep privacy execute ${v.id}\` again to decide them`);
   if (v.response) printResponse(v.response);
 }
 

@@ -239,6 +239,45 @@ export function prepareFrozenPersonIds(sqlite: SqliteHandle): () => ReadonlySet<
   return () => new Set((open.all() as number[]).map(Number));
 }
 
+/** Ground recorded for a record restricted on arrival by an erasure request that was executed already. */
+export const AWAITING_ERASURE = 'awaiting-erasure';
+
+/** A request that restricts its subject's records as they arrive (see prepareArrivalRestrictions). */
+export interface ArrivalRestriction {
+  requestId: number;
+  kind: 'erasure' | 'restriction';
+  /** Erasure: only records whose time is at or before this instant (when it was decided); null: any. */
+  untilTimeMs: number | null;
+}
+
+/**
+ * Requests that restrict records of their subject when an import or sync archives them, by person
+ * id (services/import.ts, inside each batch's transaction):
+ * - a restriction request being executed or executed (in-progress, completed) and not lifted: every
+ *   new record the subject sent or received;
+ * - an erasure request being executed or executed: new records of the subject dated up to its
+ *   decision (an older export imported afterwards, for example). They are kept RESTRICTED with the
+ *   ground `awaiting-erasure` until the request is executed again (the follow-up decides them).
+ *   Records dated after the decision are new communications and are archived as usual.
+ * Prepared once; one small query per call.
+ */
+export function prepareArrivalRestrictions(sqlite: SqliteHandle): () => Map<number, ArrivalRestriction[]> {
+  const stmt = sqlite.prepare(`SELECT rp.person_id AS personId, q.id AS requestId, q.kind AS kind, q.status AS status, q.decided_at AS decidedAt
+    FROM privacy_request_persons rp JOIN privacy_requests q ON q.id = rp.request_id
+    WHERE q.kind IN ('erasure', 'restriction') AND q.status IN ('in-progress', 'completed') AND q.lifted_at IS NULL
+    ORDER BY q.id`);
+  return () => {
+    const out = new Map<number, ArrivalRestriction[]>();
+    for (const r of stmt.all() as { personId: number; requestId: number; kind: 'erasure' | 'restriction'; status: string; decidedAt: number | null }[]) {
+      const untilTimeMs = r.kind === 'erasure' && r.status === 'completed' && r.decidedAt !== null ? Number(r.decidedAt) : null;
+      const list = out.get(Number(r.personId)) ?? [];
+      list.push({ requestId: Number(r.requestId), kind: r.kind, untilTimeMs });
+      out.set(Number(r.personId), list);
+    }
+    return out;
+  };
+}
+
 /** Open erasure requests (other than `exceptId`) that freeze any of these keys, with how many of them each freezes. */
 export async function freezingRequests(db: Kysely<Database>, keys: readonly number[], exceptId: number): Promise<{ requestId: number; records: number }[]> {
   if (keys.length === 0) return [];

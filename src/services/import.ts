@@ -20,9 +20,9 @@ import {
   type MessageLookups, type MessageWriter,
 } from '../repositories/messages.js';
 import { bumpSourceCounters, findSourceId, recordSeqs, resolveSource } from '../repositories/sources.js';
-import { prepareFrozenKeys } from '../repositories/privacy.js';
+import { AWAITING_ERASURE, prepareArrivalRestrictions, prepareFrozenKeys, recordOutcomes, restrictMessages, type ArrivalRestriction } from '../repositories/privacy.js';
 import { prepareTombstoneLookup } from '../repositories/tombstones.js';
-import { META_RECALLED, type FtsRow } from '../search/fts-document.js';
+import { META_RECALLED, META_RESTRICTED, type FtsRow } from '../search/fts-document.js';
 import { indexMessages, prepareIndexWriter, unindexMessages } from '../search/sqlite-fts5.js';
 import { appendAudit } from './audit.js';
 import { prepareBatches, type PrepareOptions, type PreparedAttachment, type PreparedBatch, type PreparedRecord } from './import-prepare.js';
@@ -90,6 +90,11 @@ export interface ImportSummary {
   quarantined: number;
   recallsLinked: number;
   recallsPending: number;
+  /**
+   * Records archived in the RESTRICTED state because their sender or a recipient is the subject of a
+   * restriction in force, or of an executed erasure request (docs/privacy-requests.md).
+   */
+  restrictedOnArrival: number;
   attachments: { total: number; stored: number; deduplicated: number; bytes: number };
   sources: SourceImportSummary[];
   durationMs: number;
@@ -105,6 +110,8 @@ interface ImportState {
   tombstones: ReturnType<typeof prepareTombstoneLookup>;
   /** Keys frozen by an open erasure request (their recalls wait). */
   frozenKeys: ReturnType<typeof prepareFrozenKeys>;
+  /** Privacy requests that restrict their subject's records as they arrive, by person id. */
+  arrivalRestrictions: ReturnType<typeof prepareArrivalRestrictions>;
   index: (rows: readonly ({ id: number } & FtsRow)[]) => void;
   sourceIds: Map<string, number>;
   persons: Map<string, { id: number; name: string | null }>;
@@ -179,10 +186,10 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
   });
   const summary: ImportSummary = {
     importId, file: run.file, status: 'completed', lines: 0, blankLines: 0, imported: 0, duplicates: 0, conflicts: 0, disposed: 0, quarantined: 0,
-    recallsLinked: 0, recallsPending: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
+    recallsLinked: 0, recallsPending: 0, restrictedOnArrival: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
   };
   const state: ImportState = {
-    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite), frozenKeys: prepareFrozenKeys(ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), offsets: new Map(), summary, perSource: new Map(),
+    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite), frozenKeys: prepareFrozenKeys(ctx.sqlite), arrivalRestrictions: prepareArrivalRestrictions(ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), offsets: new Map(), summary, perSource: new Map(),
   };
   return {
     importId,
@@ -402,11 +409,22 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch, inTransact
       }
     }
 
+    // Privacy: records of a subject whose restriction (or executed erasure) is in force arrive restricted.
+    const restricted = restrictionsOnArrival(state.arrivalRestrictions(), rows);
     for (const [i, p] of archived.entries()) {
       const row = rows[i]!;
-      fts.push({ id: row.id, body: p.fts.body, uni: p.fts.uni, meta: row.recalled_at === null ? p.fts.meta : `${p.fts.meta} ${META_RECALLED}` });
+      let meta = row.recalled_at === null ? p.fts.meta : `${p.fts.meta} ${META_RECALLED}`;
+      if (restricted.keys.has(row.id)) meta = `${meta} ${META_RESTRICTED}`;
+      fts.push({ id: row.id, body: p.fts.body, uni: p.fts.uni, meta });
     }
     state.writer.messages(rows);
+    for (const r of restricted.byRequest) {
+      // In request order: the first request that restricts a record is named in its reason.
+      await restrictMessages(trx, r.keys, now, JSON.stringify({ requestId: r.requestId, kind: r.kind }));
+      const grounds = r.kind === 'erasure' ? JSON.stringify([AWAITING_ERASURE]) : null;
+      await recordOutcomes(trx, r.requestId, r.keys.map((key) => ({ key, outcome: 'restricted' as const, grounds, untilMs: null })), now);
+    }
+    summary.restrictedOnArrival += restricted.keys.size;
 
     const attachmentRows = [];
     for (const [i, p] of archived.entries()) {
@@ -448,6 +466,13 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch, inTransact
         details: { count: archived.length, firstLine: archived[0]!.line, lastLine: archived[archived.length - 1]!.line, recallsLinked: summary.recallsLinked },
       });
     }
+    if (restricted.keys.size > 0) {
+      events.push({
+        action: 'privacy.restricted_on_arrival',
+        subject: `import:${state.importId}`,
+        details: { count: restricted.keys.size, requests: restricted.byRequest.map((r) => ({ requestId: r.requestId, kind: r.kind, records: r.keys.length })) },
+      });
+    }
     if (infected.length > 0) events.push({ action: 'attachment.infected', subject: `import:${state.importId}`, details: { count: infected.length, blobs: infected.slice(0, 100) } });
     if (pendingScan > 0) events.push({ action: 'attachment.pending_scan', subject: `import:${state.importId}`, details: { count: pendingScan } });
     if (quarantine.length > 0) {
@@ -458,6 +483,32 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch, inTransact
     summary.imported += archived.length;
     summary.quarantined += quarantine.length;
   });
+}
+
+/**
+ * Which of a batch's new rows arrive restricted, and by which requests: a row whose sender or a
+ * recipient is the subject of a request in force (repositories/privacy.ts prepareArrivalRestrictions).
+ */
+export function restrictionsOnArrival(
+  rules: ReadonlyMap<number, readonly ArrivalRestriction[]>,
+  rows: readonly Pick<Insertable<MessagesTable>, 'id' | 'time_ms' | 'from_person_id' | 'to_person_ids'>[],
+): { keys: Set<number>; byRequest: { requestId: number; kind: ArrivalRestriction['kind']; keys: number[] }[] } {
+  const keys = new Set<number>();
+  const byRequest = new Map<number, { requestId: number; kind: ArrivalRestriction['kind']; keys: number[] }>();
+  if (rules.size === 0) return { keys, byRequest: [] };
+  for (const row of rows) {
+    const persons = [row.from_person_id, ...(row.to_person_ids ? (JSON.parse(row.to_person_ids) as number[]) : [])];
+    for (const personId of new Set(persons)) {
+      for (const rule of rules.get(personId) ?? []) {
+        if (rule.untilTimeMs !== null && row.time_ms > rule.untilTimeMs) continue;
+        const entry = byRequest.get(rule.requestId) ?? { requestId: rule.requestId, kind: rule.kind, keys: [] };
+        if (entry.keys[entry.keys.length - 1] !== row.id) entry.keys.push(row.id);
+        byRequest.set(rule.requestId, entry);
+        keys.add(row.id);
+      }
+    }
+  }
+  return { keys, byRequest: [...byRequest.values()].sort((a, b) => a.requestId - b.requestId) };
 }
 
 const SCAN_CONCURRENCY = 4;

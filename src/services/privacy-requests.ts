@@ -14,7 +14,7 @@ import { attachmentsOf, messagesByKeys } from '../repositories/messages.js';
 import { readMeta, writeMeta } from '../repositories/meta.js';
 import {
   consentEventsOf, freezingRequests, keysWithOutcome, listRequestRows, matchPersons, membershipsOf, outcomeCounts, recordOutcomes, requestById, requestPersons,
-  restrictMessages, subjectMessageKeys, subjectRecordCounts, unrestrictUnclaimed, type PersonMatch, type PrivacyRequestRow, type RecordOutcomeRow,
+  restrictMessages, subjectMessageKeys, AWAITING_ERASURE, subjectRecordCounts, unrestrictUnclaimed, type PersonMatch, type PrivacyRequestRow, type RecordOutcomeRow,
 } from '../repositories/privacy.js';
 import { indexMessages } from '../search/sqlite-fts5.js';
 import { appendAudit } from './audit.js';
@@ -167,6 +167,11 @@ export interface PrivacyRequestView extends PrivacyRequestSummary {
   freezes: boolean;
   /** What the request did, per record outcome. */
   outcomes: { exported: number; erased: number; restricted: number; lifted: number };
+  /**
+   * Erasure: records of the subject archived after the request was executed (dated up to its
+   * decision), kept RESTRICTED until the request is executed again, which decides them.
+   */
+  awaitingExecution: number;
   response: PrivacyResponse | null;
 }
 
@@ -216,8 +221,15 @@ async function viewOf(db: Kysely<Database>, row: PrivacyRequestRow, now: number)
     records: { total: keys.length, sent: counts.sent, received: keys.length - counts.sent, restricted: counts.restricted },
     freezes: row.kind === 'erasure' && (row.status === 'open' || row.status === 'in-progress'),
     outcomes: await outcomeCounts(db, row.id),
+    awaitingExecution: await awaitingErasureCount(db, row.id),
     response: row.result === null ? null : (JSON.parse(row.result) as PrivacyResponse),
   };
+}
+
+async function awaitingErasureCount(db: Kysely<Database>, requestId: number): Promise<number> {
+  const r = await db.selectFrom('privacy_request_records').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('request_id', '=', requestId).where('outcome', '=', 'restricted').where('grounds', '=', JSON.stringify([AWAITING_ERASURE])).executeTakeFirst();
+  return Number(r?.n ?? 0);
 }
 
 async function findRequest(db: Kysely<Database>, id: number): Promise<PrivacyRequestRow> {
@@ -579,8 +591,9 @@ async function erasureResponse(db: Kysely<Database>, requestId: number, personDa
   const restrictedKeys = await keysWithOutcome(db, requestId, 'restricted');
   const existing = new Set<number>();
   for (const part of chunks(restrictedKeys)) for (const r of await db.selectFrom('messages').select('id').where('id', 'in', part).execute()) existing.add(r.id);
+  // Records restricted on arrival while the request ran wait for its next execution: not an answer to the requester yet.
   const restrictedRows = (await db.selectFrom('privacy_request_records').select(['message_key', 'grounds', 'until_ms']).where('request_id', '=', requestId).where('outcome', '=', 'restricted').execute())
-    .filter((r) => existing.has(Number(r.message_key)));
+    .filter((r) => existing.has(Number(r.message_key)) && r.grounds !== JSON.stringify([AWAITING_ERASURE]));
   const erased = rows.filter((r) => r.outcome === 'erased').length + (restrictedKeys.length - existing.size);
   const byGround = new Map<string, { records: number; until: number | null }>();
   let latest: number | null = null;

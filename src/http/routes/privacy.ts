@@ -42,6 +42,7 @@ const request = summary.extend({
   records: z.object({ total: z.number(), sent: z.number(), received: z.number(), restricted: z.number() }),
   freezes: z.boolean(),
   outcomes: z.object({ exported: z.number(), erased: z.number(), restricted: z.number(), lifted: z.number() }),
+  awaitingExecution: z.number(),
   response: response.nullable(),
 });
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
