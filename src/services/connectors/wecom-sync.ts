@@ -110,32 +110,28 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
   const writer = await openArchiveWriter(ctx, { file: `sdk:${source.name}`, format: 'wecom', details: { source: source.name, fromSeq: source.cursorSeq } });
   summary.importId = writer.importId;
 
-  /** Pulls the batch after `seq` and unwraps its random keys on the worker threads. */
-  const fetchBatch = async (seq: number): Promise<{ items: ChatDataItem[]; keys: UnwrapResult[] }> => {
-    const items = await withRetry(() => client.getChatData(seq, limit), sleep, () => summary.retries++);
-    // A key version we do not hold stops the sync before anything of this batch is stored.
-    const missing = items.find((i) => source.secrets.privateKeys[String(i.publickey_ver)] === undefined);
-    if (missing) throw missingPrivateKeyError(missing.publickey_ver);
-    return { items, keys: await pool.unwrapAll(items.map((i) => ({ version: i.publickey_ver, key: i.encrypt_random_key }))) };
-  };
+  // Pulls run ahead of archiving: while batch N is decrypted and archived on this thread, batch N+1's
+  // keys are unwrapped on the worker threads and batch N+2 is already pulled (GetChatData runs on
+  // koffi's thread), so the workers, which bound the sync, never wait for a pull.
+  const pulls = createPullQueue({
+    pull: (seq) => withRetry(() => client.getChatData(seq, limit), sleep, () => summary.retries++),
+    unwrap: (items) => {
+      // A key version we do not hold stops the sync before anything of this batch is stored.
+      const missing = items.find((i) => source.secrets.privateKeys[String(i.publickey_ver)] === undefined);
+      if (missing) throw missingPrivateKeyError(missing.publickey_ver);
+      return pool.unwrapAll(items.map((i) => ({ version: i.publickey_ver, key: i.encrypt_random_key })));
+    },
+    from: source.cursorSeq, limit, maxBatches: options.maxBatches,
+  });
 
   let line = 0;
-  let prefetch: Promise<{ items: ChatDataItem[]; keys: UnwrapResult[] }> | undefined;
   try {
     let cursor = source.cursorSeq;
-    let next: Promise<{ items: ChatDataItem[]; keys: UnwrapResult[] }> | undefined = fetchBatch(cursor);
-    while (next) {
-      const { items, keys } = await next;
-      next = undefined;
-      if (items.length === 0) break;
-      const maxSeq = Math.max(...items.map((i) => i.seq));
-      const more = items.length >= limit && (options.maxBatches === undefined || summary.batches + 1 < options.maxBatches);
-      // The next batch is pulled and its keys unwrapped while this one is decrypted and archived.
-      if (more) {
-        prefetch = fetchBatch(maxSeq);
-        prefetch.catch(() => undefined);
-        next = prefetch;
-      }
+    for (;;) {
+      const pulled = await pulls.next();
+      if (pulled === undefined) break;
+      const { items, maxSeq } = pulled;
+      const keys = await pulled.keys;
       const records: PreparedRecord[] = [];
       const bad: BadLine[] = [];
       const consents: ConsentEvent[] = [];
@@ -161,12 +157,12 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
       options.onBatch?.({ batches: summary.batches, fetched: summary.fetched, cursor });
     }
   } catch (e) {
-    await prefetch?.catch(() => undefined);
+    await pulls.drain();
     await writer.fail();
     await recordSyncOutcome(ctx, source, 'failed', e);
     throw e;
   } finally {
-    await prefetch?.catch(() => undefined);
+    await pulls.drain();
     client.close();
     await pool.close();
   }
@@ -176,6 +172,81 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
   summary.durationMs = ctx.clock.now() - started;
   await recordSyncOutcome(ctx, source, summary.status, undefined, summary);
   return summary;
+}
+
+interface PulledBatch {
+  items: ChatDataItem[];
+  maxSeq: number;
+  /** The batch's unwrapped random keys, in item order. */
+  keys: Promise<UnwrapResult[]>;
+}
+
+/** How many batches are pulled ahead of the one being archived. */
+const PULL_AHEAD = 2;
+
+/**
+ * The batches of one sync in seq order, pulled ahead: each pull starts as soon as the previous
+ * batch's items are known (seq is the previous batch's highest), its unwraps are queued at once,
+ * and at most PULL_AHEAD batches wait to be archived. The last batch is the first that is shorter
+ * than `limit` (or the `maxBatches`th); an empty batch ends it. A failed pull or unwrap is
+ * reported when its batch is reached, after the batches before it were archived.
+ */
+export function createPullQueue(o: {
+  pull: (seq: number) => Promise<ChatDataItem[]>;
+  unwrap: (items: ChatDataItem[]) => Promise<UnwrapResult[]>;
+  from: number;
+  limit: number;
+  maxBatches?: number | undefined;
+}): { next(): Promise<PulledBatch | undefined>; drain(): Promise<void> } {
+  const queue: Promise<PulledBatch | undefined>[] = [];
+  const started: Promise<unknown>[] = [];
+  let pulled = 0;
+  let done = false;
+  let seq = o.from;
+  let tail: Promise<unknown> = Promise.resolve();
+  const produce = (): void => {
+    if (done || queue.length >= PULL_AHEAD || (o.maxBatches !== undefined && pulled >= o.maxBatches)) return;
+    pulled++;
+    const batch = tail.then(async (): Promise<PulledBatch | undefined> => {
+      // The batch before ended the sync (short, empty or failed) while this one was queued.
+      if (done) return undefined;
+      const items = await o.pull(seq);
+      if (items.length === 0) {
+        done = true;
+        return undefined;
+      }
+      const maxSeq = Math.max(...items.map((i) => i.seq));
+      if (items.length < o.limit) done = true;
+      seq = maxSeq;
+      const keys = o.unwrap(items);
+      started.push(keys.catch(() => undefined));
+      return { items, maxSeq, keys };
+    });
+    // A failure stops further pulls; it is thrown when its batch is taken.
+    tail = batch.then(
+      () => undefined,
+      () => {
+        done = true;
+      },
+    );
+    started.push(tail);
+    queue.push(batch);
+    void tail.then(produce);
+  };
+  produce();
+  return {
+    async next() {
+      const batch = queue.shift();
+      if (batch === undefined) return undefined;
+      const b = await batch;
+      produce();
+      return b;
+    },
+    async drain() {
+      done = true;
+      await Promise.all([...queue.map((q) => q.catch(() => undefined)), ...started]);
+    },
+  };
 }
 
 function copyCounts(summary: WeComSyncSummary, imported: ImportSummary): void {
