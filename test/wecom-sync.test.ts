@@ -11,6 +11,7 @@ import { normalizeWeComMessage } from '../src/connectors/wecom/normalize.js';
 import { listAuditEvents, verifyAuditLog } from '../src/services/audit.js';
 import { readAttachment } from '../src/services/conversations.js';
 import { searchMessages } from '../src/services/search.js';
+import { reportSources } from '../src/services/sources.js';
 import { initStore } from '../src/services/store.js';
 import { tempDir } from './support/cli.js';
 import { tryBuildFakeSdk } from './support/wecom-sdk/build.js';
@@ -164,6 +165,24 @@ describe.skipIf(!build.available)('WeCom sync through the SDK double', () => {
     await updateWeComSource(ctx, { name: 'acme', privateKeys: [`3=${join(dir.path, 'key3.pem')}`] });
     const r = await syncWeComSource(ctx, 'acme', { openClient: openConfiguredSdk, sleep: fast });
     expect(r).toMatchObject({ fetched: 2, imported: 2, toSeq: 601 });
+    expect((await verifyAuditLog(ctx)).ok).toBe(true);
+  }, 120_000);
+
+  it('a cursor past WeCom\'s retention (10010) skips to the first seq still served, records the lost range as unrecoverable, and archives the rest', async () => {
+    const s = new FakeSdkScenario({ keyPairs: keys, chunkSize: 4096, expiredBeforeSeq: 700 });
+    for (let seq = 700; seq <= 704; seq++) s.addMessage({ seq, publickeyVer: 1, message: { ...fixtures.text!, msgid: `x-${seq}` }, msgid: `x-${seq}` });
+    process.env.WECOM_FAKE_DIR = s.write(scenarioDir('expired')).dir;
+    expect((await loadWeComSource(ctx, 'acme')).cursorSeq).toBe(601);
+    const r = await syncWeComSource(ctx, 'acme', { openClient: openConfiguredSdk, sleep: fast });
+    // Cursor 601: every cursor below 700 is expired; the message at seq 700 needed cursor 699, so it is lost too.
+    expect(r).toMatchObject({ status: 'partial', fetched: 4, imported: 4, toSeq: 704, unrecoverable: [{ from: 602, to: 700 }] });
+    expect((await loadWeComSource(ctx, 'acme')).cursorSeq).toBe(704);
+    const [report] = (await reportSources(ctx)).filter((x) => x.name === 'wecom:acme');
+    expect(report!.unrecoverable).toEqual([{ from: 602, to: 700, reason: 'expired', detectedAt: expect.any(String) }]);
+    const [event] = await listAuditEvents(ctx, { limit: 1, action: 'source.gap_unrecoverable' });
+    expect(event!.details).toEqual({ fromSeq: 602, toSeq: 700, reason: 'expired', resumedAfter: 700 });
+    // The next sync goes on from the new cursor.
+    expect(await syncWeComSource(ctx, 'acme', { openClient: openConfiguredSdk, sleep: fast })).toMatchObject({ status: 'completed', fetched: 0, unrecoverable: [] });
     expect((await verifyAuditLog(ctx)).ok).toBe(true);
   }, 120_000);
 });

@@ -20,6 +20,9 @@ async function listAction(opts: { json?: boolean }, cmd: Command): Promise<void>
       if (s.gapCount > 0) {
         printLine(`  ${s.gapCount} gap(s), ${s.missing} seq(s) missing: ${s.gaps.slice(0, 10).map((g) => (g.from === g.to ? `${g.from}` : `${g.from}-${g.to}`)).join(', ')}${s.gapCount > 10 ? ', …' : ''}`);
       }
+      for (const g of s.unrecoverable) {
+        printLine(`  UNRECOVERABLE: seq ${g.from === g.to ? g.from : `${g.from}-${g.to}`} (${g.reason === 'expired' ? 'expired at WeCom before it was pulled' : g.reason}; detected ${g.detectedAt})`);
+      }
     }
   });
 }
@@ -105,7 +108,7 @@ export function registerConnectorCommands(program: Command): void {
     .description('pull everything the WeCom SDK has after the durable cursor, media included; prints a summary')
     .option('--limit <n>', 'messages per GetChatData call (1–1000)', intOption('--limit', 1000), 1000)
     .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nExit status: 0 when everything was archived, 3 when some messages were quarantined or media could not be fetched, 1 on an error (with its reason).')
+    .addHelpText('after', '\nExit status: 0 when everything was archived, 3 when some messages were quarantined, media could not be fetched, or a range of seqs had expired at WeCom (10010) and was skipped (recorded as unrecoverable: see `wekeep sources`), 1 on an error (with its reason).')
     .action(async (name: string, opts: { limit: number; json?: boolean }, cmd: Command) => {
       const { syncWeComSource } = await import('../services/connectors/wecom-sync.js');
       const { openConfiguredSdk } = await import('../connectors/wecom/open-configured.js');
@@ -115,6 +118,7 @@ export function registerConnectorCommands(program: Command): void {
         if (wantsJson(cmd)) return printJson(r);
         printLine(`${r.source}: seq ${r.fromSeq} → ${r.toSeq}, ${r.fetched} fetched in ${r.batches} batch(es): ${r.imported} archived, ${r.duplicates} already archived, ${r.quarantined} quarantined`);
         printLine(`media: ${r.media.downloaded} downloaded (${r.media.resumed} resumed), ${r.media.failed} failed, ${r.media.md5Mismatches} md5 mismatch(es); ${r.consentEvents} consent event(s); ${r.retries} retr(y/ies)`);
+        for (const g of r.unrecoverable) printLine(`UNRECOVERABLE: seq ${g.from}-${g.to} had expired at WeCom (10010, past its ~5-day retention) and was skipped; recorded, see \`wekeep sources\``);
       });
     });
 }

@@ -77,3 +77,23 @@ export async function seqRuns(db: Kysely<Database>, sourceId: number): Promise<[
   const rows = await db.selectFrom('source_seq_ranges').select(['lo', 'hi']).where('source_id', '=', sourceId).orderBy('lo').execute();
   return rows.map((r) => [r.lo, r.hi]);
 }
+
+/** A seq range the source can never deliver (table source_gaps). */
+export interface UnrecoverableGap {
+  from: number;
+  to: number;
+  reason: 'expired';
+  detectedAt: number;
+}
+
+export async function recordUnrecoverableGap(db: Kysely<Database>, sourceId: number, gap: UnrecoverableGap): Promise<void> {
+  await db.insertInto('source_gaps')
+    .values({ source_id: sourceId, from_seq: gap.from, to_seq: gap.to, reason: gap.reason, detected_at: gap.detectedAt })
+    .onConflict((oc) => oc.columns(['source_id', 'from_seq']).doUpdateSet((eb) => ({ to_seq: sql<number>`max(${eb.ref('source_gaps.to_seq')}, ${eb.ref('excluded.to_seq')})` })))
+    .execute();
+}
+
+export async function unrecoverableGaps(db: Kysely<Database>, sourceId: number): Promise<UnrecoverableGap[]> {
+  const rows = await db.selectFrom('source_gaps').select(['from_seq', 'to_seq', 'reason', 'detected_at']).where('source_id', '=', sourceId).orderBy('from_seq').execute();
+  return rows.map((r) => ({ from: Number(r.from_seq), to: Number(r.to_seq), reason: r.reason, detectedAt: Number(r.detected_at) }));
+}

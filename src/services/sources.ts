@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { gapsBetween, type Gap } from '../domain/watermark.js';
-import { listSources, seqRuns } from '../repositories/sources.js';
+import { listSources, seqRuns, unrecoverableGaps } from '../repositories/sources.js';
 
 export interface SourceReport {
   name: string;
@@ -12,6 +12,12 @@ export interface SourceReport {
   missing: number;
   /** The first gaps (up to 100). */
   gaps: Gap[];
+  /**
+   * Seq ranges the source can never deliver, recorded by the connector that had to skip them
+   * (WeCom: `expired`, past Tencent's ~5-day retention). They may overlap `gaps`, or lie before the
+   * first archived seq (a first sync that started too late).
+   */
+  unrecoverable: { from: number; to: number; reason: 'expired'; detectedAt: string }[];
 }
 
 /** Every source with its record count, `seq` watermark and the gaps in its sequence. */
@@ -29,6 +35,7 @@ export async function reportSources(ctx: Context): Promise<SourceReport[]> {
       gapCount: gaps.length,
       missing: gaps.reduce((n, g) => n + g.missing, 0),
       gaps: gaps.slice(0, 100),
+      unrecoverable: (await unrecoverableGaps(ctx.db, s.id)).map((g) => ({ ...g, detectedAt: new Date(g.detectedAt).toISOString() })),
     });
   }
   return out;

@@ -172,6 +172,8 @@ export interface SourceRow {
   gapCount?: number;
   missing?: number;
   quarantined?: number;
+  /** Seq ranges the source can never deliver (WeCom: expired before they were pulled). */
+  unrecoverable?: { from: number; to: number; reason: 'expired'; detectedAt: string }[];
 }
 
 export type LagLevel = 'ok' | 'warning' | 'critical' | 'never_synced';

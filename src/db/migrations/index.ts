@@ -13,6 +13,7 @@ import * as m0011 from './0011-disposition.js';
 import * as m0012 from './0012-backups.js';
 import * as m0013 from './0013-privacy.js';
 import * as m0014 from './0014-retention-shapes.js';
+import * as m0015 from './0015-source-gaps.js';
 
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -30,6 +31,7 @@ export const migrations: Record<string, Migration> = {
   '0012-backups': m0012,
   '0013-privacy': m0013,
   '0014-retention-shapes': m0014,
+  '0015-source-gaps': m0015,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -40,3 +40,12 @@ export interface ConsentEventsTable {
   time_ms: number;
   details: string | null;
 }
+
+/** Seq ranges a source can never deliver, recorded by the sync that had to skip them (migration 0015). */
+export interface SourceGapsTable {
+  source_id: number;
+  from_seq: number;
+  to_seq: number;
+  reason: 'expired';
+  detected_at: number;
+}

@@ -47,6 +47,7 @@ export const insightRoutes = [
       sources: z.array(z.object({
         name: z.string(), records: z.number(), firstSeq: z.number().nullable(), lastSeq: z.number().nullable(), lastTime: z.string().nullable(),
         gapCount: z.number(), missing: z.number(), gaps: z.array(z.object({ from: z.number(), to: z.number(), missing: z.number() })),
+        unrecoverable: z.array(z.object({ from: z.number(), to: z.number(), reason: z.enum(['expired']), detectedAt: z.string() })),
       })),
       quarantined: z.number(),
       connectors: z.array(z.object({

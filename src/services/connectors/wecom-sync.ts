@@ -7,10 +7,11 @@ import { open as openSealed, seal } from '../../crypto/aead.js';
 import type { Database } from '../../db/schema.js';
 import { acquireWriterLock } from '../../db/writer-lock.js';
 import { AppError, fatalError } from '../../errors.js';
-import { isWeComSdkError, missingPrivateKeyError, type ChatDataItem, type WeComArchiveClient } from '../../connectors/wecom/archive-client.js';
+import { isWeComSdkError, missingPrivateKeyError, WeComSdkError, type ChatDataItem, type WeComArchiveClient } from '../../connectors/wecom/archive-client.js';
 import { normalizeWeComMessage, parseDecryptedMessage, type ConsentEvent, type WeComMediaRef, type WeComRecordInput } from '../../connectors/wecom/normalize.js';
 import { createUnwrapPool, type UnwrapResult } from '../../connectors/wecom/unwrap-pool.js';
 import * as settings from '../../repositories/source-settings.js';
+import { recordUnrecoverableGap } from '../../repositories/sources.js';
 import { appendAudit } from '../audit.js';
 import { openArchiveWriter, type ImportSummary } from '../import.js';
 import { isBadLine, prepareRecordObject, type BadLine, type InMemoryAttachment, type PreparedRecord } from '../import-prepare.js';
@@ -57,6 +58,11 @@ export interface WeComSyncSummary {
   consentEvents: number;
   controlCharsStripped: number;
   retries: number;
+  /**
+   * Seq ranges skipped because WeCom answered 10010 (expired: past its ~5-day retention) for them;
+   * recorded in `source_gaps` (`wekeep sources`) and audited as `source.gap_unrecoverable`.
+   */
+  unrecoverable: { from: number; to: number }[];
   importId: number;
   durationMs: number;
 }
@@ -98,7 +104,7 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
   const limit = Math.min(1000, Math.max(1, options.limit ?? 1000));
   const summary: WeComSyncSummary = {
     source: source.name, status: 'completed', fromSeq: source.cursorSeq, toSeq: source.cursorSeq, batches: 0, fetched: 0, imported: 0, duplicates: 0, quarantined: 0,
-    media: { downloaded: 0, resumed: 0, failed: 0, md5Mismatches: 0 }, consentEvents: 0, controlCharsStripped: 0, retries: 0, importId: 0, durationMs: 0,
+    media: { downloaded: 0, resumed: 0, failed: 0, md5Mismatches: 0 }, consentEvents: 0, controlCharsStripped: 0, retries: 0, unrecoverable: [], importId: 0, durationMs: 0,
   };
   const row = await settings.findSourceSettings(ctx.db, source.name);
   if (row?.last_sync_at && started - Number(row.last_sync_at) > TENCENT_RETENTION_MS) {
@@ -113,8 +119,16 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
   // Pulls run ahead of archiving: while batch N is decrypted and archived on this thread, batch N+1's
   // keys are unwrapped on the worker threads and batch N+2 is already pulled (GetChatData runs on
   // koffi's thread), so the workers, which bound the sync, never wait for a pull.
+  const pullAt = (seq: number, n: number): Promise<ChatDataItem[]> => withRetry(() => client.getChatData(seq, n), sleep, () => summary.retries++);
   const pulls = createPullQueue({
-    pull: (seq) => withRetry(() => client.getChatData(seq, limit), sleep, () => summary.retries++),
+    pull: async (seq) => {
+      try {
+        return { items: await pullAt(seq, limit) };
+      } catch (e) {
+        if (!isExpired(e)) throw e;
+        return skipExpired(seq, pullAt, limit);
+      }
+    },
     unwrap: (items) => {
       // A key version we do not hold stops the sync before anything of this batch is stored.
       const missing = items.find((i) => source.secrets.privateKeys[String(i.publickey_ver)] === undefined);
@@ -130,7 +144,23 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
     for (;;) {
       const pulled = await pulls.next();
       if (pulled === undefined) break;
-      const { items, maxSeq } = pulled;
+      const { items, maxSeq, skipped } = pulled;
+      /** Records a skipped expired range with the cursor, in the batch's transaction. */
+      const recordSkip = async (trx: Kysely<Database>): Promise<void> => {
+        if (!skipped) return;
+        await recordUnrecoverableGap(trx, source.sourceId, { from: skipped.from, to: skipped.to, reason: 'expired', detectedAt: ctx.clock.now() });
+        await appendAudit(ctx, trx, { action: 'source.gap_unrecoverable', subject: `source:${source.name}`, details: { fromSeq: skipped.from, toSeq: skipped.to, reason: 'expired', resumedAfter: skipped.resumeSeq } });
+        summary.unrecoverable.push({ from: skipped.from, to: skipped.to });
+      };
+      if (items.length === 0) {
+        // Everything after the cursor had expired and nothing newer is there yet: record the gap, move on.
+        await ctx.db.transaction().execute(async (trx) => {
+          await recordSkip(trx);
+          await settings.advanceCursor(trx, source.sourceId, maxSeq);
+        });
+        summary.toSeq = cursor = maxSeq;
+        continue;
+      }
       const keys = await pulled.keys;
       const records: PreparedRecord[] = [];
       const bad: BadLine[] = [];
@@ -147,6 +177,7 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
           for (const c of consents) {
             await settings.recordConsent(trx, { sourceId: source.sourceId, messageExtId: c.msgid, party: c.externalUserId, action: c.decision, timeMs: c.timeMs, details: JSON.stringify({ conversation: c.conversation.id, counterparts: c.counterpartIds }) });
           }
+          await recordSkip(trx);
           await settings.advanceCursor(trx, source.sourceId, maxSeq);
         },
       });
@@ -168,15 +199,24 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
   }
   const imported = await writer.finish();
   copyCounts(summary, imported);
-  summary.status = summary.quarantined > 0 || summary.media.failed > 0 ? 'partial' : 'completed';
+  summary.status = summary.quarantined > 0 || summary.media.failed > 0 || summary.unrecoverable.length > 0 ? 'partial' : 'completed';
   summary.durationMs = ctx.clock.now() - started;
   await recordSyncOutcome(ctx, source, summary.status, undefined, summary);
   return summary;
 }
 
+/** A range the pull had to skip: seqs `from`..`to` expired at WeCom; pulling resumed after `resumeSeq`. */
+interface SkippedRange {
+  from: number;
+  to: number;
+  resumeSeq: number;
+}
+
 interface PulledBatch {
+  /** Empty only when the batch is a skip with nothing after it (`maxSeq` is then the new cursor). */
   items: ChatDataItem[];
   maxSeq: number;
+  skipped?: SkippedRange | undefined;
   /** The batch's unwrapped random keys, in item order. */
   keys: Promise<UnwrapResult[]>;
 }
@@ -192,7 +232,7 @@ const PULL_AHEAD = 2;
  * reported when its batch is reached, after the batches before it were archived.
  */
 export function createPullQueue(o: {
-  pull: (seq: number) => Promise<ChatDataItem[]>;
+  pull: (seq: number) => Promise<{ items: ChatDataItem[]; skipped?: SkippedRange | undefined }>;
   unwrap: (items: ChatDataItem[]) => Promise<UnwrapResult[]>;
   from: number;
   limit: number;
@@ -210,17 +250,17 @@ export function createPullQueue(o: {
     const batch = tail.then(async (): Promise<PulledBatch | undefined> => {
       // The batch before ended the sync (short, empty or failed) while this one was queued.
       if (done) return undefined;
-      const items = await o.pull(seq);
+      const { items, skipped } = await o.pull(seq);
       if (items.length === 0) {
         done = true;
-        return undefined;
+        return skipped ? { items, maxSeq: skipped.resumeSeq, keys: Promise.resolve([]), skipped } : undefined;
       }
       const maxSeq = Math.max(...items.map((i) => i.seq));
       if (items.length < o.limit) done = true;
       seq = maxSeq;
       const keys = o.unwrap(items);
       started.push(keys.catch(() => undefined));
-      return { items, maxSeq, keys };
+      return { items, maxSeq, keys, skipped };
     });
     // A failure stops further pulls; it is thrown when its batch is taken.
     tail = batch.then(
@@ -247,6 +287,50 @@ export function createPullQueue(o: {
       await Promise.all([...queue.map((q) => q.catch(() => undefined)), ...started]);
     },
   };
+}
+
+const isExpired = (e: unknown): boolean => isWeComSdkError(e) && e.sdkCode === 10010;
+/** Probing stops here: a cursor this far behind is not a retention gap but a wrong cursor. */
+const MAX_SKIP = 2 ** 40;
+
+/**
+ * WeCom answered 10010 (expired) for the batch after `cursor`: the messages after it are past
+ * Tencent's retention and gone. Finds the lowest cursor WeCom still serves — probes of one message
+ * at cursor + 1, + 2, + 4, … until one is not expired, then a binary search between the last expired
+ * and the first served probe (about 2·log2(distance) calls) — and pulls the batch after it. The
+ * skipped range is the cursor + 1 up to the message before the first one served (or up to the new
+ * cursor when nothing is served yet).
+ */
+export async function skipExpired(
+  cursor: number,
+  pullAt: (seq: number, n: number) => Promise<ChatDataItem[]>,
+  limit: number,
+): Promise<{ items: ChatDataItem[]; skipped: SkippedRange }> {
+  const expiredAt = async (seq: number): Promise<boolean> => {
+    try {
+      await pullAt(seq, 1);
+      return false;
+    } catch (e) {
+      if (isExpired(e)) return true;
+      throw e;
+    }
+  };
+  let lo = cursor;
+  let step = 1;
+  while (await expiredAt(cursor + step)) {
+    lo = cursor + step;
+    step *= 2;
+    if (step > MAX_SKIP) throw new WeComSdkError(10010, { operation: 'GetChatData' });
+  }
+  let hi = cursor + step;
+  while (hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if (await expiredAt(mid)) lo = mid;
+    else hi = mid;
+  }
+  const items = await pullAt(hi, limit);
+  const firstServed = items.length > 0 ? Math.min(...items.map((i) => i.seq)) : undefined;
+  return { items, skipped: { from: cursor + 1, to: firstServed === undefined ? hi : firstServed - 1, resumeSeq: hi } };
 }
 
 function copyCounts(summary: WeComSyncSummary, imported: ImportSummary): void {

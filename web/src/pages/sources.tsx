@@ -233,6 +233,11 @@ export function SourcesPage(): ReactNode {
                     <td className="num">{s.lastSeq === null || s.lastSeq === undefined ? '—' : `${s.firstSeq !== undefined && s.firstSeq !== null ? `${num(s.firstSeq)}–` : ''}${num(s.lastSeq)}`}</td>
                     <td>
                       <Gaps gaps={s.gaps} count={s.gapCount} missing={s.missing} />
+                      {(s.unrecoverable ?? []).map((g) => (
+                        <div key={g.from} className="danger-text" data-testid="unrecoverable-gap">
+                          {t('sources.unrecoverable', { range: g.from === g.to ? num(g.from) : `${num(g.from)}–${num(g.to)}`, at: dateTime(g.detectedAt) })}
+                        </div>
+                      ))}
                     </td>
                     {perSourceQuarantine ? <td className={(s.quarantined ?? 0) > 0 ? 'num warn-text' : 'num'}>{num(s.quarantined ?? 0)}</td> : null}
                     <td>{(s.lastTime ?? s.lastImportAt) ? dateTime((s.lastTime ?? s.lastImportAt) as string) : '—'}</td>
