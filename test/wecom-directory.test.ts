@@ -75,4 +75,21 @@ describe('WeCom directory sync', () => {
     expect(r.members).toBe(0);
     expect(r.skipped).toHaveLength(2);
   });
+
+  it('writes WeCom\'s consent status of 1:1 pairs and rooms into the consent ledger, once per status and change', async () => {
+    const ledger = async () => (await sql<{ message_ext_id: string; party: string; action: string; time_ms: number; details: string }>`
+      SELECT message_ext_id, party, action, time_ms, details FROM consent_events ORDER BY party`.execute(ctx.db)).rows;
+    const before = (await ledger()).length;
+    const r = await syncWeComDirectory(ctx, 'spruce');
+    // The first test's sync recorded them already: nothing new, nothing changed.
+    expect(r.consent).toEqual({ pairs: 1, rooms: 1, recorded: 0, disagree: 0, unknown: 0 });
+    expect((await ledger()).length).toBe(before);
+    const rows = await ledger();
+    expect(rows.map((e) => ({ party: e.party, action: e.action, time: Number(e.time_ms), details: JSON.parse(e.details) as unknown }))).toEqual([
+      { party: 'wmSpruceExt0001AAAA', action: 'agree', time: (1_767_225_600 + 3_700) * 1000, details: { conversation: 'wrSpruceRoom0001', via: 'check_room_agree', status: 'Agree' } },
+      { party: 'wmSpruceExt0002BBBB', action: 'disagree', time: (1_767_225_600 + 90_000) * 1000, details: { conversation: 'dubo|wmSpruceExt0002BBBB', via: 'check_single_agree', status: 'Disagree', counterparts: ['dubo'] } },
+    ]);
+    const audit = await sql<{ details: string }>`SELECT details FROM audit_events WHERE action = 'source.directory_synced' ORDER BY seq`.execute(ctx.db);
+    expect(JSON.parse(audit.rows[0]!.details)).toMatchObject({ consent: { pairs: 1, rooms: 1, recorded: 2, disagree: 1, unknown: 0 } });
+  });
 });

@@ -56,15 +56,16 @@ export function registerConnectorCommands(program: Command): void {
     .option('--encoding-aes-key-file <file>', 'file holding the callback EncodingAESKey')
     .option('--contacts-secret-file <file>', 'file holding the Contacts (通讯录) secret: members and departments')
     .option('--customer-secret-file <file>', 'file holding the Customer Contact (客户联系) secret: external contacts')
-    .option('--sync-interval <seconds>', 'seconds between scheduled syncs in `wekeep serve`', intOption('--sync-interval', 86_400))
+    .option('--sync-interval <seconds>', 'seconds between scheduled syncs in `wekeep serve` (default 300)', intOption('--sync-interval', 86_400))
+    .option('--directory-interval <seconds>', 'seconds between scheduled directory syncs (names, room titles, consent status) in `wekeep serve` (default 86400)', intOption('--directory-interval', 7 * 86_400))
     .option('--json', 'machine-readable output')
-    .action(async (opts: { name: string; corpId: string; secretFile: string; privateKey: string[]; sdk: string; proxy?: string; proxyPasswordFile?: string; apiBase?: string; callbackTokenFile?: string; encodingAesKeyFile?: string; contactsSecretFile?: string; customerSecretFile?: string; syncInterval?: number; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { name: string; corpId: string; secretFile: string; privateKey: string[]; sdk: string; proxy?: string; proxyPasswordFile?: string; apiBase?: string; callbackTokenFile?: string; encodingAesKeyFile?: string; contactsSecretFile?: string; customerSecretFile?: string; syncInterval?: number; directoryInterval?: number; json?: boolean }, cmd: Command) => {
       const { addWeComSource } = await import('../services/connectors/wecom-source.js');
       await withContext(cmd, async (ctx) => {
         const r = await addWeComSource(ctx, {
           name: opts.name, corpId: opts.corpId, secretFile: opts.secretFile, privateKeys: opts.privateKey, sdkPath: opts.sdk, proxy: opts.proxy, proxyPasswordFile: opts.proxyPasswordFile,
           apiBase: opts.apiBase, callbackTokenFile: opts.callbackTokenFile, encodingAesKeyFile: opts.encodingAesKeyFile, contactsSecretFile: opts.contactsSecretFile,
-          customerSecretFile: opts.customerSecretFile, syncIntervalSeconds: opts.syncInterval,
+          customerSecretFile: opts.customerSecretFile, syncIntervalSeconds: opts.syncInterval, directoryIntervalSeconds: opts.directoryInterval,
         });
         if (wantsJson(cmd)) return printJson(r);
         printLine(`added ${r.name} with key version(s) ${r.keyVersions.join(', ')}; run \`wekeep sources sync ${r.name}\``);
@@ -79,11 +80,12 @@ export function registerConnectorCommands(program: Command): void {
     .option('--sdk <path>', "path of Tencent's libWeWorkFinanceSdk_C.so")
     .option('--proxy <url>', 'HTTP proxy for the SDK')
     .option('--sync-interval <seconds>', 'seconds between scheduled syncs', intOption('--sync-interval', 86_400))
+    .option('--directory-interval <seconds>', 'seconds between scheduled directory syncs', intOption('--directory-interval', 7 * 86_400))
     .option('--json', 'machine-readable output')
-    .action(async (name: string, opts: { privateKey: string[]; secretFile?: string; sdk?: string; proxy?: string; syncInterval?: number; json?: boolean }, cmd: Command) => {
+    .action(async (name: string, opts: { privateKey: string[]; secretFile?: string; sdk?: string; proxy?: string; syncInterval?: number; directoryInterval?: number; json?: boolean }, cmd: Command) => {
       const { updateWeComSource } = await import('../services/connectors/wecom-source.js');
       await withContext(cmd, async (ctx) => {
-        const r = await updateWeComSource(ctx, { name, privateKeys: opts.privateKey, secretFile: opts.secretFile, sdkPath: opts.sdk, proxy: opts.proxy, syncIntervalSeconds: opts.syncInterval });
+        const r = await updateWeComSource(ctx, { name, privateKeys: opts.privateKey, secretFile: opts.secretFile, sdkPath: opts.sdk, proxy: opts.proxy, syncIntervalSeconds: opts.syncInterval, directoryIntervalSeconds: opts.directoryInterval });
         if (wantsJson(cmd)) return printJson(r);
         printLine(`updated ${r.name}; key versions: ${r.keyVersions.join(', ')}`);
       });
@@ -99,6 +101,7 @@ export function registerConnectorCommands(program: Command): void {
         const r = await syncWeComDirectory(ctx, name);
         if (wantsJson(cmd)) return printJson(r);
         printLine(`${r.source}: ${r.members} members, ${r.externalContacts} external contacts, ${r.rooms} group chat titles; ${r.archivedUsers ?? '?'} archived users`);
+        printLine(`  consent: ${r.consent.pairs} 1:1 pair(s) and ${r.consent.rooms} room(s) checked; ${r.consent.recorded} new status(es) in the ledger${r.consent.disagree > 0 ? `, ${r.consent.disagree} REFUSAL(S)` : ''}${r.consent.unknown > 0 ? `, ${r.consent.unknown} unknown status(es)` : ''}`);
         for (const s of r.skipped) printLine(`  skipped: ${s}`);
       });
     });

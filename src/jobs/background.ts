@@ -11,6 +11,8 @@ import { Scheduler } from './scheduler.js';
  * - `wecom-sync:<source>`: one sync per configured WeCom source at its interval, run as a child
  *   `wekeep sources sync` process (its own database connection and writer lock; a crash in the SDK
  *   cannot take the server down);
+ * - `wecom-directory:<source>`: the directory sync (names, departments, room titles, consent status)
+ *   of each WeCom source, daily by default, as a child `wekeep sources directory` process;
  * - `scan-pending`: attachments that arrived while clamd was unreachable are scanned again;
  * - `retention-disposition`: every hour, checks whether the daily disposition is due (enabled
  *   policies with a maximum, and no run completed in the last 24 h, or an interrupted run to
@@ -19,6 +21,7 @@ import { Scheduler } from './scheduler.js';
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..', '..');
 export const syncJobName = (source: string): string => `wecom-sync:${source}`;
+export const directoryJobName = (source: string): string => `wecom-directory:${source}`;
 export const DISPOSITION_JOB = 'retention-disposition';
 
 function runChild(ctx: Context, args: string[]): Promise<void> {
@@ -38,8 +41,9 @@ export async function startBackgroundJobs(ctx: Context): Promise<Scheduler> {
   const scheduler = new Scheduler(ctx.log);
   for (const s of await listSourceSettings(ctx.db)) {
     if (s.kind !== 'wecom') continue;
-    const interval = (JSON.parse(s.config) as { syncIntervalSeconds?: number }).syncIntervalSeconds ?? 300;
-    scheduler.add({ name: syncJobName(s.name), intervalMs: interval * 1000, run: () => runChild(ctx, ['sources', 'sync', s.name, '--json']) });
+    const config = JSON.parse(s.config) as { syncIntervalSeconds?: number; directoryIntervalSeconds?: number };
+    scheduler.add({ name: syncJobName(s.name), intervalMs: (config.syncIntervalSeconds ?? 300) * 1000, run: () => runChild(ctx, ['sources', 'sync', s.name, '--json']) });
+    scheduler.add({ name: directoryJobName(s.name), intervalMs: (config.directoryIntervalSeconds ?? 86_400) * 1000, run: () => runChild(ctx, ['sources', 'directory', s.name, '--json']) });
   }
   scheduler.add({
     name: DISPOSITION_JOB,

@@ -179,6 +179,22 @@ export async function groupConversationIds(db: Kysely<Database>, sourceId: numbe
   return rows.map((r) => r.ext_id);
 }
 
+/** The 1:1 conversations of a source with the persons in each (their directory kind, when known). */
+export async function directConversationMembers(db: Kysely<Database>, sourceId: number): Promise<{ conversation: string; persons: { extId: string; kind: string | null }[] }[]> {
+  const rows = await db
+    .selectFrom('conversations as c')
+    .innerJoin('conversation_members as cm', 'cm.conversation_id', 'c.id')
+    .innerJoin('persons as p', 'p.id', 'cm.person_id')
+    .select(['c.ext_id as conversation', 'p.ext_id as person', 'p.kind'])
+    .where('c.source_id', '=', sourceId)
+    .where('c.kind', '=', 'direct')
+    .orderBy('c.id')
+    .execute();
+  const out = new Map<string, { extId: string; kind: string | null }[]>();
+  for (const r of rows) out.set(r.conversation, [...(out.get(r.conversation) ?? []), { extId: r.person, kind: r.kind }]);
+  return [...out].map(([conversation, persons]) => ({ conversation, persons }));
+}
+
 export async function setConversationTitle(db: Kysely<Database>, sourceId: number, extId: string, title: string): Promise<void> {
   await db.updateTable('conversations').set({ title }).where('source_id', '=', sourceId).where('ext_id', '=', extId).execute();
 }

@@ -46,12 +46,14 @@ export async function mediaCounts(db: Kysely<Database>, sourceId: number): Promi
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
-export async function recordConsent(db: Kysely<Database>, row: { sourceId: number; messageExtId: string; party: string; action: 'agree' | 'disagree'; timeMs: number; details: string | null }): Promise<void> {
-  await db
+/** Adds a consent event unless the ledger holds it already (same source and message / status key); true when added. */
+export async function recordConsent(db: Kysely<Database>, row: { sourceId: number; messageExtId: string; party: string; action: 'agree' | 'disagree'; timeMs: number; details: string | null }): Promise<boolean> {
+  const r = await db
     .insertInto('consent_events')
     .values({ source_id: row.sourceId, message_ext_id: row.messageExtId, party: row.party, action: row.action, time_ms: row.timeMs, details: row.details })
     .onConflict((oc) => oc.columns(['source_id', 'message_ext_id']).doNothing())
-    .execute();
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
 
 export async function consentLedger(db: Kysely<Database>, sourceId: number, limit: number): Promise<{ party: string; action: string; timeMs: number; messageExtId: string }[]> {

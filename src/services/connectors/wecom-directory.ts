@@ -1,6 +1,7 @@
 import type { Context } from '../../context.js';
-import { createWeComDirectoryClient, isWeComApiError, type WeComDirectoryClient } from '../../connectors/wecom/directory-api.js';
-import { groupConversationIds, setConversationTitle, upsertDirectoryPersons, type DirectoryPerson } from '../../repositories/directory.js';
+import { createWeComDirectoryClient, isWeComApiError, type ConsentPair, type ConsentStatus, type WeComDirectoryClient } from '../../connectors/wecom/directory-api.js';
+import { directConversationMembers, groupConversationIds, setConversationTitle, upsertDirectoryPersons, type DirectoryPerson } from '../../repositories/directory.js';
+import { recordConsent } from '../../repositories/source-settings.js';
 import { appendAudit } from '../audit.js';
 import { loadWeComSource, type WeComSource } from './wecom-source.js';
 
@@ -12,6 +13,13 @@ import { loadWeComSource, type WeComSource } from './wecom-source.js';
  * secret (`--contacts-secret-file`) and external contacts the Customer-Contact secret
  * (`--customer-secret-file`); room titles use the chat-archive secret. What a secret is missing
  * for is skipped and reported.
+ *
+ * Consent: recording external parties lawfully depends on their agreement, so the sync also asks
+ * WeCom for the current consent status (chat-archive secret) of every 1:1 conversation between a
+ * member and an external contact (`check_single_agree`, 100 pairs a call) and of the external
+ * members of every archived room (`check_room_agree`), and writes each status into the consent
+ * ledger next to the agree/disagree events the messages carry: one entry per status and change
+ * time (a repeated sync adds nothing new), `Default_Agree` as `agree` with the status in its details.
  */
 
 export interface DirectorySyncSummary {
@@ -21,7 +29,12 @@ export interface DirectorySyncSummary {
   rooms: number;
   skipped: string[];
   archivedUsers: number | undefined;
+  /** Consent statuses WeCom reported: pairs and rooms asked, statuses written to the ledger (new ones), of which refusals, and statuses WeCom gave that are not agree/disagree. */
+  consent: { pairs: number; rooms: number; recorded: number; disagree: number; unknown: number };
 }
+
+/** WeCom external ids (customers `wm…`/`wo…`); used when the directory has not classified the person. */
+const looksExternal = (id: string): boolean => /^w[mo][A-Za-z0-9_-]{6,}$/u.test(id);
 
 export type DirectoryClientFactory = (source: WeComSource, secret: string) => WeComDirectoryClient;
 
@@ -31,7 +44,9 @@ export const defaultDirectoryClient: DirectoryClientFactory = (source, secret) =
 export async function syncWeComDirectory(ctx: Context, name: string, clientFor: DirectoryClientFactory = defaultDirectoryClient): Promise<DirectorySyncSummary> {
   const source = await loadWeComSource(ctx, name);
   const now = ctx.clock.now();
-  const summary: DirectorySyncSummary = { source: source.name, members: 0, externalContacts: 0, rooms: 0, skipped: [], archivedUsers: undefined };
+  const summary: DirectorySyncSummary = {
+    source: source.name, members: 0, externalContacts: 0, rooms: 0, skipped: [], archivedUsers: undefined, consent: { pairs: 0, rooms: 0, recorded: 0, disagree: 0, unknown: 0 },
+  };
   const people: DirectoryPerson[] = [];
 
   const contactsSecret = source.secrets.contactsSecret;
@@ -80,16 +95,67 @@ export async function syncWeComDirectory(ctx: Context, name: string, clientFor: 
   const archive = clientFor(source, source.secrets.secret);
   summary.archivedUsers = (await archive.listPermitUsers()).length;
   const titles: [string, string][] = [];
-  for (const roomId of await groupConversationIds(ctx.db, source.sourceId)) {
+  const roomIds = await groupConversationIds(ctx.db, source.sourceId);
+  for (const roomId of roomIds) {
     const room = await archive.getRoom(roomId);
     if (room.name) titles.push([roomId, room.name]);
   }
+
+  // Consent statuses: 1:1 member ↔ external pairs, then rooms.
+  const kinds = new Map<string, string>(people.map((p) => [p.extId, p.kind ?? '']));
+  const isExternal = (p: { extId: string; kind: string | null }): boolean => (kinds.get(p.extId) ?? p.kind) === 'external' || ((kinds.get(p.extId) ?? p.kind) === null && looksExternal(p.extId));
+  const pairs: (ConsentPair & { conversation: string })[] = [];
+  for (const c of await directConversationMembers(ctx.db, source.sourceId)) {
+    const external = c.persons.filter(isExternal);
+    const internal = c.persons.filter((p) => !isExternal(p));
+    if (external.length === 1 && internal.length === 1) pairs.push({ userId: internal[0]!.extId, externalOpenId: external[0]!.extId, conversation: c.conversation });
+  }
+  const statuses: { status: ConsentStatus; via: 'check_single_agree' | 'check_room_agree'; conversation: string }[] = [];
+  if (pairs.length > 0) {
+    const conversationOf = new Map(pairs.map((p) => [`${p.userId}|${p.externalOpenId}`, p.conversation]));
+    for (const st of await archive.checkSingleAgree(pairs.map(({ userId, externalOpenId }) => ({ userId, externalOpenId })))) {
+      statuses.push({ status: st, via: 'check_single_agree', conversation: conversationOf.get(`${st.userId ?? ''}|${st.externalOpenId}`) ?? '' });
+    }
+  }
+  summary.consent.pairs = pairs.length;
+  let roomsWithout = 0;
+  for (const roomId of roomIds) {
+    try {
+      for (const st of await archive.checkRoomAgree(roomId)) statuses.push({ status: st, via: 'check_room_agree', conversation: roomId });
+      summary.consent.rooms++;
+    } catch (e) {
+      // An internal room (no external members), or one WeCom no longer knows, answers with an errcode.
+      if (!isWeComApiError(e)) throw e;
+      roomsWithout++;
+    }
+  }
+  if (roomsWithout > 0) summary.skipped.push(`consent of ${roomsWithout} room(s) WeCom gave no status for`);
 
   await ctx.db.transaction().execute(async (trx) => {
     await upsertDirectoryPersons(trx, people, now);
     for (const [roomId, title] of titles) await setConversationTitle(trx, source.sourceId, roomId, title);
     summary.rooms = titles.length;
-    await appendAudit(ctx, trx, { action: 'source.directory_synced', subject: `source:${source.name}`, details: { members: summary.members, externalContacts: summary.externalContacts, rooms: summary.rooms, archivedUsers: summary.archivedUsers ?? null } });
+    for (const { status: st, via, conversation } of statuses) {
+      if (st.state === 'unknown') {
+        summary.consent.unknown++;
+        continue;
+      }
+      const changedAt = st.changedAt ?? null;
+      const added = await recordConsent(trx, {
+        sourceId: source.sourceId,
+        // One ledger entry per status and change: a repeated sync finds it there already.
+        messageExtId: `status:${via}:${conversation}:${st.userId ?? ''}:${st.externalOpenId}:${st.rawStatus}:${changedAt ?? '-'}`,
+        party: st.externalOpenId,
+        action: st.state === 'disagree' ? 'disagree' : 'agree',
+        timeMs: changedAt ?? now,
+        details: JSON.stringify({ conversation, via, status: st.rawStatus, ...(st.userId ? { counterparts: [st.userId] } : {}), ...(changedAt === null ? { checkedAt: now } : {}) }),
+      });
+      if (added) {
+        summary.consent.recorded++;
+        if (st.state === 'disagree') summary.consent.disagree++;
+      }
+    }
+    await appendAudit(ctx, trx, { action: 'source.directory_synced', subject: `source:${source.name}`, details: { members: summary.members, externalContacts: summary.externalContacts, rooms: summary.rooms, archivedUsers: summary.archivedUsers ?? null, consent: summary.consent } });
   });
   return summary;
 }

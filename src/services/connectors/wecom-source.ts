@@ -22,6 +22,8 @@ export const weComConfigSchema = z.object({
   apiBase: z.string().url().optional(),
   /** Seconds between scheduled syncs inside `wekeep serve` / `wekeep work`. */
   syncIntervalSeconds: z.number().int().min(10).max(86_400).default(300),
+  /** Seconds between scheduled directory syncs (names, departments, room titles, consent status): daily by default. */
+  directoryIntervalSeconds: z.number().int().min(300).max(7 * 86_400).default(86_400),
 });
 export type WeComConfig = z.infer<typeof weComConfigSchema>;
 
@@ -86,13 +88,14 @@ export interface AddWeComSourceInput {
   contactsSecretFile?: string | undefined;
   customerSecretFile?: string | undefined;
   syncIntervalSeconds?: number | undefined;
+  directoryIntervalSeconds?: number | undefined;
 }
 
 export async function addWeComSource(ctx: Context, input: AddWeComSourceInput): Promise<{ name: string; keyVersions: string[] }> {
   const name = weComSourceName(input.name);
   if (!/^wecom:[A-Za-z0-9._-]{1,64}$/u.test(name)) throw usageError('source.bad_name', '--name: 1–64 characters of letters, digits, ".", "_" or "-"');
   if (input.privateKeys.length === 0) throw usageError('source.no_private_key', 'give at least one --private-key VERSION=PEM_FILE');
-  const parsedConfig = weComConfigSchema.safeParse({ corpId: input.corpId, sdkPath: input.sdkPath, proxy: input.proxy, apiBase: input.apiBase, syncIntervalSeconds: input.syncIntervalSeconds });
+  const parsedConfig = weComConfigSchema.safeParse({ corpId: input.corpId, sdkPath: input.sdkPath, proxy: input.proxy, apiBase: input.apiBase, syncIntervalSeconds: input.syncIntervalSeconds, directoryIntervalSeconds: input.directoryIntervalSeconds });
   if (!parsedConfig.success) throw usageError('source.bad_config', `invalid WeCom settings: ${parsedConfig.error.issues[0]?.path.join('.')}: ${parsedConfig.error.issues[0]?.message}`);
   const secrets: WeComSecrets = {
     secret: readSecretFile(input.secretFile, '--secret-file'),
@@ -136,6 +139,7 @@ export interface UpdateWeComSourceInput {
   sdkPath?: string | undefined;
   proxy?: string | undefined;
   syncIntervalSeconds?: number | undefined;
+  directoryIntervalSeconds?: number | undefined;
 }
 
 /** Adds key versions (rotation keeps the old ones: old messages still name them) and changes settings. */
@@ -152,6 +156,7 @@ export async function updateWeComSource(ctx: Context, input: UpdateWeComSourceIn
     ...(input.sdkPath ? { sdkPath: input.sdkPath } : {}),
     ...(input.proxy ? { proxy: input.proxy } : {}),
     ...(input.syncIntervalSeconds ? { syncIntervalSeconds: input.syncIntervalSeconds } : {}),
+    ...(input.directoryIntervalSeconds ? { directoryIntervalSeconds: input.directoryIntervalSeconds } : {}),
   });
   await ctx.db.transaction().execute(async (trx) => {
     await settings.updateSourceSettings(trx, current.sourceId, { config: JSON.stringify(config), secrets: sealSecret(ctx.keys, JSON.stringify(secrets), secretsAad(current.sourceId)), updated_at: ctx.clock.now() });
