@@ -47,12 +47,13 @@ describe('retention runs and reviews over the API', () => {
     expect(decided.status, decided.body).toBe(200);
     expect(decided.json).toMatchObject({ status: 'approved', decidedBy: 'user:officer2', disposed: true });
 
+    // Two certificates: the sweep's, and the approved review's disposal (a run of its own, trigger review).
     const certs = await first.client.get('/retention/certificates');
-    expect(certs.json.certificates).toHaveLength(1);
+    expect(certs.json.certificates.map((c: { details: { trigger: string; tombstones: number } }) => [c.details.trigger, c.details.tombstones])).toEqual([['review', 1], ['api', 1]]);
     const verify = await first.client.get(`/retention/certificates/${run.json.id as number}/verify`);
     expect(verify.json).toMatchObject({ ok: true, problems: [], tombstones: { recomputed: 1, certified: 1 } });
     const runs = await first.client.get('/retention/runs');
-    expect(runs.json.runs.map((r: { dryRun: boolean }) => r.dryRun)).toEqual([false, true]);
+    expect(runs.json.runs.map((r: { dryRun: boolean; trigger: string }) => [r.trigger, r.dryRun])).toEqual([['review', false], ['api', false], ['api', true]]);
     // The disposed file and voice note are gone from search.
     const search = await first.client.get('/search?q=type:voice OR type:file');
     expect(search.json.total).toBe(0);

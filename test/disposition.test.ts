@@ -236,7 +236,14 @@ describe('four-eyes review', () => {
     expect(decided.disposed).toBe(true);
     const t = await ctx.db.selectFrom('tombstones').selectAll().where('message_key', '=', a!.messageKey).executeTakeFirstOrThrow();
     expect(t.reason).toBe('review');
-    expect(t.run_id).toBeNull();
+    // The disposal has a run of its own (trigger review) with a signed certificate that verifies.
+    expect(t.run_id).not.toBeNull();
+    const reviewRun = await ctx.db.selectFrom('disposition_runs').selectAll().where('id', '=', t.run_id!).executeTakeFirstOrThrow();
+    expect(reviewRun).toMatchObject({ trigger: 'review', status: 'completed', dry_run: 0, actor: 'user:bob' });
+    expect(await verifyCertificate(ctx, t.run_id!)).toMatchObject({ ok: true, tombstones: { certified: 1, recomputed: 1 } });
+    expect((await listCertificates(ctx)).find((c) => c.runId === t.run_id)?.details).toMatchObject({ trigger: 'review', tombstones: 1, counts: { disposed: 1, perPolicy: { [String(p.id)]: { disposed: 1 } } } });
+    // It is not a sweep: the next sweep is still due, and starts afresh rather than "resuming" it.
+    expect((await retentionStatus(ctx)).lastCompleted?.trigger).toBe('cli');
 
     // Retain: approved, then not queued again by a later run for the same policy version.
     await proposeReview(alice, b!.id, { proposal: 'retain' });

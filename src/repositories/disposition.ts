@@ -30,6 +30,18 @@ export async function createRun(db: Kysely<Database>, row: { startedAt: number; 
   return r.id;
 }
 
+/** A run created for a disposal that disposed of nothing (services/disposition-certificates.ts certifiedDisposal). */
+export async function deleteRun(db: Kysely<Database>, id: number): Promise<void> {
+  await db.deleteFrom('disposition_runs').where('id', '=', id).execute();
+}
+
+/**
+ * The triggers of sweep runs (services/disposition-run.ts). Runs with other triggers (`review`,
+ * `erasure`) only carry the tombstones and certificate of a disposal made elsewhere: resuming,
+ * the daily schedule and the overdue alert ignore them.
+ */
+export const SWEEP_TRIGGERS = ['cli', 'schedule', 'api'] as const;
+
 export async function findRun(db: Kysely<Database>, id: number): Promise<RunRow | undefined> {
   return db.selectFrom('disposition_runs').selectAll().where('id', '=', id).executeTakeFirst();
 }
@@ -43,7 +55,7 @@ export async function listRuns(db: Kysely<Database>, options: { limit: number; d
 
 /** Real (not dry) runs left `running`: their process died (the caller holds the writer lock, so none is alive). */
 export async function runningRealRuns(db: Kysely<Database>): Promise<RunRow[]> {
-  return db.selectFrom('disposition_runs').selectAll().where('status', '=', 'running').where('dry_run', '=', 0).orderBy('id').execute();
+  return db.selectFrom('disposition_runs').selectAll().where('status', '=', 'running').where('dry_run', '=', 0).where('trigger', 'in', [...SWEEP_TRIGGERS]).orderBy('id').execute();
 }
 
 /** Dry runs left `running` (their process may be alive: the caller checks). */
@@ -53,7 +65,7 @@ export async function runningDryRuns(db: Kysely<Database>): Promise<RunRow[]> {
 
 /** The latest interrupted real run, if no real run finished after it (the one a new run continues). */
 export async function resumableRun(db: Kysely<Database>): Promise<RunRow | undefined> {
-  const last = await db.selectFrom('disposition_runs').selectAll().where('dry_run', '=', 0).where('status', '!=', 'running').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const last = await db.selectFrom('disposition_runs').selectAll().where('dry_run', '=', 0).where('status', '!=', 'running').where('trigger', 'in', [...SWEEP_TRIGGERS]).orderBy('id', 'desc').limit(1).executeTakeFirst();
   return last?.status === 'interrupted' ? last : undefined;
 }
 
@@ -62,7 +74,7 @@ export async function updateRun(db: Kysely<Database>, id: number, set: Partial<O
 }
 
 export async function lastCompletedRun(db: Kysely<Database>): Promise<RunRow | undefined> {
-  return db.selectFrom('disposition_runs').selectAll().where('dry_run', '=', 0).where('status', '=', 'completed').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return db.selectFrom('disposition_runs').selectAll().where('dry_run', '=', 0).where('status', '=', 'completed').where('trigger', 'in', [...SWEEP_TRIGGERS]).orderBy('id', 'desc').limit(1).executeTakeFirst();
 }
 
 // ---------------------------------------------------------------------------------------------

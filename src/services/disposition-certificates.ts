@@ -5,11 +5,13 @@ import { auditLeafHash } from '../domain/audit-form.js';
 import { appendLeaf, decodeFrontier, emptyFrontier, frontierRoot } from '../domain/merkle.js';
 import { notFound } from '../errors.js';
 import * as auditRepo from '../repositories/audit.js';
-import { findRun } from '../repositories/disposition.js';
+import { createRun, deleteRun, findRun, updateRun } from '../repositories/disposition.js';
+import type { FactsRow } from '../repositories/retention-facts.js';
 import { countTombstones, tombstoneLeafHash, tombstonesOfRun } from '../repositories/tombstones.js';
 import { appendAudit, checkInclusionProof, inclusionProof, listAuditEvents, verifyHeadSignature } from './audit.js';
-import type { WormState } from './disposition-worm.js';
-import { emptyRunCounts, loadPolicyMeta, type RunCounts } from './disposition-run.js';
+import { disposeRecords, type DisposeHow, type DisposeResult } from './disposition.js';
+import { wormState, type WormState } from './disposition-worm.js';
+import { emptyRunCounts, emptyPolicyCounts, loadPolicyMeta, type RunCounts } from './disposition-run.js';
 
 /**
  * Disposition certificates: the audit event `retention.certificate` a run writes when it ends. Its
@@ -164,4 +166,30 @@ export async function verifyCertificate(ctx: Context, runId: number): Promise<Ce
   }
   out.ok = problems.length === 0;
   return out;
+}
+
+/**
+ * Disposals outside the sweep — an approved disposition review, a batch of an erasure request — get
+ * a run of their own (trigger `review` or `erasure`), created, completed and certified inside the
+ * caller's transaction: every tombstone belongs to a run with a signed certificate, so
+ * `retention certificates` / `verify` prove these disposals like the sweep's. The sweep's own
+ * bookkeeping (resume, the daily schedule, the overdue alert) looks at sweep runs only.
+ * Nothing disposed (the records were gone already): no run is left behind.
+ */
+export async function certifiedDisposal(
+  ctx: Context, trx: Kysely<Database>, trigger: 'review' | 'erasure', rows: readonly FactsRow[], how: Omit<DisposeHow, 'runId'>,
+): Promise<DisposeResult & { runId: number | null }> {
+  if (rows.length === 0) return { ...(await disposeRecords(ctx, trx, rows, { ...how, runId: null })), runId: null };
+  const now = ctx.clock.now();
+  const runId = await createRun(trx, { startedAt: now, dryRun: false, actor: ctx.actor, trigger, nowMs: now, cursor: null, pid: process.pid });
+  const res = await disposeRecords(ctx, trx, rows, { ...how, runId });
+  if (res.count === 0) {
+    await deleteRun(trx, runId);
+    return { ...res, runId: null };
+  }
+  const counts: RunCounts = { ...emptyRunCounts(), examined: rows.length, disposed: res.count, bytesFreed: res.bytesFreed, blobsDeleted: res.blobsDeleted, batches: 1 };
+  for (const [policy, n] of Object.entries(res.byPolicy)) counts.perPolicy[policy] = { ...emptyPolicyCounts(), disposed: n };
+  await updateRun(trx, runId, { status: 'completed', finished_at: now, counts: JSON.stringify(counts) });
+  await writeCertificate(ctx, trx, runId, { skipEmpty: true, worm: await wormState(trx) });
+  return { ...res, runId };
 }

@@ -3,7 +3,8 @@ import { decideRetention } from '../domain/retention.js';
 import { AppError, conflict, notFound, usageError } from '../errors.js';
 import { findReview, listReviewRows, takeWriteLock, updateReview, type ReviewRow, type ReviewStatus } from '../repositories/disposition.js';
 import { appendAudit } from './audit.js';
-import { afterDisposal, disposeRecords } from './disposition.js';
+import { afterDisposal } from './disposition.js';
+import { certifiedDisposal } from './disposition-certificates.js';
 import { wormState } from './disposition-worm.js';
 import { createFactsReader } from '../repositories/retention-facts.js';
 import { loadRetentionRules, resolveHoldText } from './retention-rules.js';
@@ -117,8 +118,9 @@ export async function decideReview(ctx: Context, id: number, input: { approve: b
       else if (d.fate === 'keep') voidReason = d.keepReason ?? 'not-due';
       if (voidReason === undefined) {
         await updateReview(trx, id, { ...base, status: 'approved' });
-        const res = await disposeRecords(ctx, trx, [row], { reason: 'review', runId: null, rules: { ...rules, holds }, policyIdOf: () => item.policy_id });
-        await appendAudit(ctx, trx, { action: 'review.approved', subject: `review:${id}`, details: { ...audit, outcome: 'disposed' } });
+        // A run of its own with a signed certificate, like the sweep's disposals.
+        const res = await certifiedDisposal(ctx, trx, 'review', [row], { reason: 'review', rules: { ...rules, holds }, policyIdOf: () => item.policy_id });
+        await appendAudit(ctx, trx, { action: 'review.approved', subject: `review:${id}`, details: { ...audit, outcome: 'disposed', runId: res.runId } });
         return { disposed: res.count > 0 };
       }
     }

@@ -52,6 +52,7 @@ export const RUN_INTERVAL_MS = 24 * 3_600_000;
 /** No completed run for this long while policies with a maximum are enabled: an alert. */
 export const OVERDUE_AFTER_MS = 26 * 3_600_000;
 
+/** What started a sweep run. Runs of `review` and `erasure` disposals have those triggers instead (disposition-certificates.ts certifiedDisposal). */
 export type RunTrigger = 'cli' | 'schedule' | 'api';
 
 export interface PolicyCounts {
@@ -127,7 +128,7 @@ export interface RunSummary extends RunView {
   certificate: { merkleRoot: string; tombstones: number; auditSeq: number } | null;
 }
 
-const emptyPolicyCounts = (): PolicyCounts => ({ disposed: 0, queued: 0, keptByHold: 0, keptByPrivacy: 0, conflicts: 0, errors: 0 });
+export const emptyPolicyCounts = (): PolicyCounts => ({ disposed: 0, queued: 0, keptByHold: 0, keptByPrivacy: 0, conflicts: 0, errors: 0 });
 export const emptyRunCounts = (): RunCounts => ({
   examined: 0, disposed: 0, queued: 0, alreadyQueued: 0, retainedByReview: 0, keptByHold: 0, keptByPrivacy: 0, conflicts: 0, errors: 0, bytesFreed: 0, blobsDeleted: 0,
   batches: 0, durationMs: 0, perPolicy: {}, stoppedEarly: false,

@@ -7,6 +7,7 @@ import { loadConfig } from '../config.js';
 import { createContext, type Context } from '../context.js';
 import { FakeClock } from '../../test/support/http.js';
 import { importNdjson } from './import.js';
+import { verifyCertificate } from './disposition-certificates.js';
 import { executePrivacyRequest, liftRestriction, openPrivacyRequest, showPrivacyRequest } from './privacy-requests.js';
 import { searchMessages } from './search.js';
 import { initStore } from './store.js';
@@ -83,6 +84,10 @@ describe('privacy requests in force when records arrive', () => {
     const first = await executePrivacyRequest(ctx, request.id);
     expect(first.response).toMatchObject({ kind: 'erasure', erased: 1, restricted: 0 });
     expect(disposed('e-first')).toBe(true);
+    // Certified like the sweep's disposals: a run of its own (trigger erasure) whose certificate verifies.
+    const runId = Number(ctx.sqlite.prepare('SELECT run_id FROM tombstones WHERE ext_id = ?').pluck().get('e-first'));
+    expect(ctx.sqlite.prepare('SELECT trigger FROM disposition_runs WHERE id = ?').pluck().get(runId)).toBe('erasure');
+    expect(await verifyCertificate(ctx, runId)).toMatchObject({ ok: true, tombstones: { certified: 1, recomputed: 1 } });
 
     clock.t = Date.UTC(2026, 6, 10);
     // An older phone export imported after the erasure: its records predate the decision.

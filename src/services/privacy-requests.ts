@@ -18,7 +18,8 @@ import {
 } from '../repositories/privacy.js';
 import { indexMessages } from '../search/sqlite-fts5.js';
 import { appendAudit } from './audit.js';
-import { afterDisposal, disposeRecords } from './disposition.js';
+import { afterDisposal } from './disposition.js';
+import { certifiedDisposal } from './disposition-certificates.js';
 import { storedFtsDocuments } from './index-documents.js';
 import { MAX_DEADLINE_DAYS, PRIVACY_KINDS } from './limits.js';
 import { loadMessageViews } from './message-views.js';
@@ -558,13 +559,14 @@ async function executeErasure(ctx: Context, row: PrivacyRequestRow, personIds: r
         const grounds = [...d.holdIds.map((h) => `hold:${h}`), ...(floorOpen ? [`policy:${d.floor!.policyId}`] : []), ...restrictedFor.map((q) => `restriction:${q}`)];
         kept.push({ key: f.key, outcome: 'restricted', grounds: JSON.stringify(grounds), untilMs: floorOpen ? d.floor!.until : null });
       }
-      const disposed = await disposeRecords(ctx, trx, free, { reason: 'erasure', policyIdOf: () => null, runId: null, rules: { ...rules, holds }, decisions });
+      // Certified like the sweep's disposals: a run of its own per batch (trigger `erasure`).
+      const disposed = await certifiedDisposal(ctx, trx, 'erasure', free, { reason: 'erasure', policyIdOf: () => null, rules: { ...rules, holds }, decisions });
       await restrictMessages(trx, kept.map((k) => k.key), now, JSON.stringify({ requestId: row.id, kind: 'erasure' }));
       await reindex(trx, kept.map((k) => k.key));
       await recordOutcomes(trx, row.id, [...disposed.keys.map((key): RecordOutcomeRow => ({ key, outcome: 'erased', grounds: null, untilMs: null })), ...kept], now);
       await appendAudit(ctx, trx, {
         action: 'privacy.erasure_batch', subject: `privacy:${row.id}`,
-        details: { erased: disposed.count, restricted: kept.length, firstKey: facts[0]!.key, lastKey: facts[facts.length - 1]!.key },
+        details: { erased: disposed.count, restricted: kept.length, firstKey: facts[0]!.key, lastKey: facts[facts.length - 1]!.key, runId: disposed.runId },
       });
     });
   }

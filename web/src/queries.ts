@@ -1,6 +1,6 @@
 import { queryOptions } from '@tanstack/react-query';
 import { api, withQuery, type RequestOptions } from './api';
-import type { CertificateVerification, ConversationSummary, DispositionCertificate, DispositionRun, LegalHold, Matter, RetentionForecast, RetentionPolicy, RetentionPreset, RetentionStatus, ReviewItem, SearchResult, Stats } from './types';
+import type { CertificateVerification, ConversationSummary, DispositionCertificate, DispositionRun, LegalHold, Matter, PrivacyRequest, PrivacyRequestSummary, PrivacyStatus, RetentionForecast, RetentionPolicy, RetentionPreset, RetentionStatus, ReviewItem, SearchResult, Stats } from './types';
 
 /**
  * The queries a page's first screen needs, shared by the page and the start-up prefetch (boot.ts):
@@ -120,4 +120,23 @@ export const holdQuery = (id: number) =>
   queryOptions({
     queryKey: ['holds', 'hold', id] as const,
     queryFn: ({ signal }) => api.get<LegalHold>(`/holds/${id}`, { signal }),
+  });
+
+// Privacy requests. Every key starts with 'privacy'; a change (open, execute, reject, lift) also
+// invalidates the rest of the cache: an erasure removes records, a restriction hides them from
+// search, an open erasure freezes records the forecast counts.
+
+export const PRIVACY_KEY = ['privacy'] as const;
+
+export const privacyRequestsQuery = (filter: { status?: PrivacyStatus | undefined; overdue?: boolean | undefined } = {}) =>
+  queryOptions({
+    queryKey: ['privacy', 'list', filter.status ?? '', filter.overdue === true] as const,
+    queryFn: ({ signal }) => api.get<{ requests: PrivacyRequestSummary[]; overdue: number }>(withQuery('/privacy/requests', { status: filter.status, overdue: filter.overdue === true ? 1 : undefined }), { signal }),
+  });
+
+/** One request with its persons, record counts now, outcomes and response. */
+export const privacyRequestQuery = (id: number) =>
+  queryOptions({
+    queryKey: ['privacy', 'request', id] as const,
+    queryFn: ({ signal }) => api.get<{ request: PrivacyRequest }>(`/privacy/requests/${id}`, { signal }),
   });

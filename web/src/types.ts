@@ -586,3 +586,107 @@ export interface ReviewItem {
   decisionNote: string | null;
   voidReason: string | null;
 }
+
+// Privacy requests of data subjects (src/http/routes/privacy.ts, docs/privacy-requests.md).
+
+export type PrivacyKind = 'access' | 'erasure' | 'restriction';
+export const PRIVACY_KINDS: readonly PrivacyKind[] = ['access', 'erasure', 'restriction'];
+export type PrivacyStatus = 'open' | 'in-progress' | 'completed' | 'rejected';
+export const PRIVACY_STATUSES: readonly PrivacyStatus[] = ['open', 'in-progress', 'completed', 'rejected'];
+
+/** Why an erasure kept a record (restricted instead of erased). */
+export interface PrivacyGround {
+  type: 'legal-hold' | 'retention-floor' | 'other-restriction';
+  holdId?: number;
+  matterId?: number;
+  matter?: string;
+  policyId?: number;
+  policy?: string;
+  basis?: string;
+  requestId?: number;
+  records: number;
+  until: string | null;
+  law: string[];
+}
+
+export type PrivacyResponse =
+  | { kind: 'access'; records: number; restricted: number; attachments: number; withheldAttachments: number; files: number; manifestSha256: string }
+  | {
+      kind: 'erasure';
+      erased: number;
+      restricted: number;
+      grounds: PrivacyGround[];
+      restrictedUntil: string | null;
+      personDataErased: boolean;
+      /** The draft answer to the requester. */
+      notice: { en: string; zh: string };
+    }
+  | { kind: 'restriction'; restricted: number; alreadyRestricted: number };
+
+export interface PrivacyRequestSummary {
+  id: number;
+  kind: PrivacyKind;
+  status: PrivacyStatus;
+  /** The identifiers given when it was opened. */
+  subjects: string[];
+  requester: string;
+  openedAt: string;
+  /** The actor (`user:<name>`). */
+  openedBy: string;
+  deadline: string;
+  /** Undecided and past its deadline. */
+  overdue: boolean;
+  /** Whole days to the deadline (negative once past it); null once decided. */
+  daysLeft: number | null;
+  decidedAt: string | null;
+  /** Decided after its deadline. */
+  late: boolean;
+  liftedAt: string | null;
+}
+
+export interface PrivacyPerson {
+  id: string;
+  name: string | null;
+  kind: string | null;
+  departments: string[];
+  position: string | null;
+  company: string | null;
+  /** The identifiers of the request that matched this person. */
+  matchedBy: string[];
+}
+
+export interface PrivacyRequest extends PrivacyRequestSummary {
+  startedAt: string | null;
+  startedBy: string | null;
+  decidedBy: string | null;
+  rejectReason: string | null;
+  liftedBy: string | null;
+  liftReason: string | null;
+  persons: PrivacyPerson[];
+  /** The subject's records now. */
+  records: { total: number; sent: number; received: number; restricted: number };
+  /** An undecided erasure: the subject's records are frozen. */
+  freezes: boolean;
+  outcomes: { exported: number; erased: number; restricted: number; lifted: number };
+  /** Erasure: records archived after the execution (dated up to its decision), restricted until the next execution decides them. */
+  awaitingExecution: number;
+  response: PrivacyResponse | null;
+}
+
+export interface PrivacyRequestInput {
+  kind: PrivacyKind;
+  subjects: string[];
+  requester: string;
+  deadlineDays?: number;
+}
+
+export interface PrivacyExecuteResult {
+  request: PrivacyRequest;
+  response: PrivacyResponse;
+}
+
+export interface PrivacyLiftResult {
+  request: PrivacyRequest;
+  lifted: number;
+  stillRestricted: number;
+}
