@@ -153,7 +153,7 @@ function RunsTable({ runs, policies }: { runs: DispositionRun[]; policies: Reten
                 <PerPolicy run={r} policies={policies} />
               </td>
               <td className="small-text">
-                {t(r.trigger === 'schedule' ? 'disposition.trigger_schedule' : r.trigger === 'api' ? 'disposition.trigger_api' : r.trigger === 'cli' ? 'disposition.trigger_cli' : 'disposition.trigger_other', { trigger: r.trigger })}
+                {t(r.trigger === 'schedule' ? 'disposition.trigger_schedule' : r.trigger === 'api' ? 'disposition.trigger_api' : r.trigger === 'cli' ? 'disposition.trigger_cli' : r.trigger === 'review' ? 'disposition.trigger_review' : r.trigger === 'erasure' ? 'disposition.trigger_erasure' : 'disposition.trigger_other', { trigger: r.trigger })}
                 <div className="muted">{actorName(r.actor)}</div>
               </td>
               <td className="num">{r.counts ? num(r.counts.examined) : '—'}</td>
