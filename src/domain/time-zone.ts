@@ -1,8 +1,20 @@
+// Building an Intl.DateTimeFormat costs ~60 µs, formatting with one ~2 µs: one formatter per zone.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatterOf(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    });
+    if (formatters.size > 100) formatters.clear();
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
 /** Offset of a time zone from UTC at an instant, in milliseconds (e.g. +8 h for Asia/Shanghai). */
 export function zoneOffsetMs(timeZone: string, atMs: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  }).formatToParts(new Date(atMs));
+  const parts = formatterOf(timeZone).formatToParts(new Date(atMs));
   const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value ?? 0);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return asUtc - Math.floor(atMs / 1000) * 1000;

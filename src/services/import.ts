@@ -548,8 +548,17 @@ function localDay(state: ImportState, timeMs: number): string {
     if (state.offsets.size > 100_000) state.offsets.clear();
     state.offsets.set(hour, offset);
   }
-  return new Date(timeMs + offset).toISOString().slice(0, 10);
+  const dayNumber = Math.floor((timeMs + offset) / 86_400_000);
+  let day = dayStrings.get(dayNumber);
+  if (day === undefined) {
+    day = new Date(dayNumber * 86_400_000).toISOString().slice(0, 10);
+    if (dayStrings.size > 100_000) dayStrings.clear();
+    dayStrings.set(dayNumber, day);
+  }
+  return day;
 }
+/** `YYYY-MM-DD` by day number since the epoch (a record's local day, for the usage rollups). */
+const dayStrings = new Map<number, string>();
 
 function addDelta(map: Map<number, UsageDelta>, key: number, d: UsageDelta): void {
   const cur = map.get(key);
