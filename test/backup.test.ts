@@ -1,5 +1,5 @@
-import { cpSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKeyring } from '../src/crypto/keyring.js';
 import { openSqlite } from '../src/db/connection.js';
@@ -151,6 +151,36 @@ describe('wekeep backup / restore', () => {
     const f = runCli(['--data', join(tmp.path, 'from-forged'), '--key-file', keyFile, 'restore', '--from', forged, '--keys', keysFile]);
     expect(f.status).toBe(1);
     expect(f.stderr).toMatch(/not signed by this key store/);
+  }, SLOW);
+
+  it('backup verify checks a backup without restoring it: signature, every file, the bucket keys; names what is wrong', () => {
+    expect(cli(['backup']).status).toBe(2); // --out is required for a backup
+    const good = json<{ ok: boolean; signatureValid: boolean; files: { checked: number; missing: number; damaged: number }; buckets: { total: number; readable: number; keyMissing: number }; problems: string[] }>(['backup', 'verify', backupDir]);
+    expect(good).toMatchObject({ ok: true, signatureValid: true, problems: [], files: { missing: 0, damaged: 0 }, buckets: { keyMissing: 0 } });
+    expect(good.files.checked).toBeGreaterThan(good.buckets.total);
+    expect(good.buckets.readable).toBe(good.buckets.total);
+
+    const broken = join(tmp.path, 'broken');
+    cpSync(backupDir, broken, { recursive: true });
+    const [seg, other] = filesBelow(join(broken, 'records'));
+    const bytes = readFileSync(seg!);
+    bytes[10] = bytes[10]! ^ 0x01;
+    writeFileSync(seg!, bytes);
+    rmSync(other!);
+    const bad = runCliJson<{ ok: boolean; files: { missing: number; damaged: number }; problems: string[] }>(['--data', data, 'backup', 'verify', broken], { expectStatus: 1 });
+    expect(bad).toMatchObject({ ok: false, files: { missing: 1, damaged: 1 } });
+    expect(bad.problems.join('\n')).toContain(relative(broken, seg!));
+    expect(bad.problems.join('\n')).toContain(relative(broken, other!));
+
+    const forged = join(tmp.path, 'forged-2');
+    cpSync(backupDir, forged, { recursive: true });
+    writeFileSync(join(forged, 'manifest.json'), readFileSync(join(forged, 'manifest.json'), 'utf8').replace(/"records":\d+/, '"records":1'));
+    const f = cli(['backup', 'verify', forged]);
+    expect(f.status).toBe(1);
+    expect(f.stdout).toMatch(/signature INVALID/);
+    expect(cli(['backup', 'verify', join(tmp.path, 'nowhere')]).status).toBe(1);
+    const events = json<{ action: string; details: { ok: boolean } }[]>(['audit', 'list', '--action', 'backup.verified']);
+    expect(events.map((e) => e.details.ok)).toEqual(expect.arrayContaining([true, false]));
   }, SLOW);
 
   it('keeps the key store apart from the data and its backups', () => {

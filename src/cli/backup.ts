@@ -1,25 +1,29 @@
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
-import { configOf, printJson, printLine, setExitStatus, withContext } from './common.js';
+import { configOf, printJson, printLine, setExitStatus, wantsJson, withContext } from './common.js';
 import { createProgressBar } from './progress.js';
 
 const when = (ms: number): string => new Date(ms).toISOString();
 
 export function registerBackupCommands(program: Command): void {
-  program
+  const backup = program
     .command('backup')
     .description('back up the archive into a directory: online, consistent, incremental; records encrypted per bucket so that disposed records never come back')
-    .requiredOption('--out <dir>', 'backup directory (outside the data dir; re-use it for incremental backups)')
+    // Required, but checked in the action: a required option here would also be demanded of `backup verify`.
+    .option('--out <dir>', 'backup directory (outside the data dir; re-use it for incremental backups); required')
     .option('--json', 'machine-readable output')
     .addHelpText('after', `
 The key store is NOT in the backup: back it up separately, to another medium, after each backup:
   wekeep keys backup --out /media/keys/wekeep-keys.json
+Check a backup without restoring it: wekeep backup verify DIR
 See docs/backups.md.`)
-    .action(async (opts: { out: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { out?: string; json?: boolean }, cmd: Command) => {
+      if (opts.out === undefined) throw usageError('cli.missing_option', "required option '--out <dir>' not specified");
+      const out = opts.out;
       const { runBackup } = await import('../backup/backup.js');
       await withContext(cmd, async (ctx) => {
         const bar = createProgressBar('backing up');
-        const s = await runBackup(ctx, { out: opts.out, onProgress: (done, total) => bar.update(done, total, `${done}/${total} buckets`) });
+        const s = await runBackup(ctx, { out, onProgress: (done, total) => bar.update(done, total, `${done}/${total} buckets`) });
         bar.finish();
         if (s.blobs.missingLive > 0) setExitStatus(3);
         if (opts.json) return printJson(s);
@@ -31,6 +35,26 @@ See docs/backups.md.`)
         if (s.keys.waiting > 0) printLine(`  bucket keys waiting for destruction: ${s.keys.waiting}`);
         if (s.blobs.missingLive > 0) printLine(`WARNING: ${s.blobs.missingLive} attachment object(s) of live records are missing from the store (run \`wekeep audit verify\` and check the blob store).`);
         if (s.newKeys > 0) printLine(`${s.newKeys} new bucket key(s): back up the key store now (\`wekeep keys backup --out FILE\`, on another medium).`);
+      });
+    });
+
+  backup
+    .command('verify <dir>')
+    .description('check a backup without restoring it: the manifest signature (this store\'s audit key), every file\'s size and SHA-256, and that the key store holds every bucket key it needs')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExit status: 0 when the backup verifies, 1 when a problem was found (each problem names the file or bucket).')
+    .action(async (dir: string, _opts: unknown, cmd: Command) => {
+      const { verifyBackup } = await import('../backup/verify.js');
+      await withContext(cmd, async (ctx) => {
+        const r = await verifyBackup(ctx, dir);
+        if (!r.ok) setExitStatus(1);
+        if (wantsJson(cmd)) return printJson(r);
+        printLine(`Backup ${r.backupId ?? '?'} in ${r.dir}: ${r.ok ? 'VERIFIED' : 'PROBLEMS FOUND'}`);
+        if (r.snapshotAt) printLine(`  snapshot ${r.snapshotAt}, completed ${r.completedAt}; signature ${r.signatureValid ? 'valid' : 'INVALID'}`);
+        printLine(`  files: ${r.files.checked} checked (${r.files.bytes} bytes), ${r.files.missing} missing, ${r.files.damaged} damaged`);
+        printLine(`  buckets: ${r.buckets.total} (${r.buckets.readable} readable, ${r.buckets.disposed} disposed since — unreadable by design, ${r.buckets.keyMissing} with a missing key); ${r.records} records, ${r.blobs} attachments`);
+        for (const p of r.problems.slice(0, 50)) printLine(`  problem: ${p}`);
+        if (r.problems.length > 50) printLine(`  … and ${r.problems.length - 50} more (--json lists all)`);
       });
     });
 
