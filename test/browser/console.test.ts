@@ -175,9 +175,9 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in Chromium', () => {
     await page.getByTestId('signin-verify').click();
     await poll(() => page.getByTestId('current-user').textContent()).toContain(accounts.comp?.username ?? '?');
 
-    // Compliance may search, read, see statistics and sources, and manage retention, holds and disposition; not users or the audit log.
+    // Compliance may search, read, see statistics and sources, and manage retention, holds, disposition and privacy requests; not users or the audit log.
     const nav = await navIds(page);
-    expect(nav).toEqual(['nav-search', 'nav-dashboard', 'nav-sources', 'nav-retention', 'nav-holds', 'nav-disposition', 'nav-account']);
+    expect(nav).toEqual(['nav-search', 'nav-dashboard', 'nav-sources', 'nav-retention', 'nav-holds', 'nav-disposition', 'nav-privacy', 'nav-account']);
 
     // Chinese search over the demo corpus: exact total, matches highlighted, permalink in the hash.
     await page.getByTestId('search-input').fill('合同');

@@ -3,7 +3,7 @@ import { useEffect, type ReactNode } from 'react';
 import { api, onUnauthorized } from './api';
 import { ErrorMessage, Loading } from './components/ui';
 import { LANGS, useI18n, type Lang, type MessageKey } from './i18n';
-import { AccountPage, AuditPage, ConversationPage, DashboardPage, DispositionPage, HoldsPage, MessagePage, preloadWhenIdle, RetentionPage, SearchPage, SetupPage, SignInPage, SourcesPage, SystemPage, UsersPage } from './lazy-pages';
+import { AccountPage, AuditPage, ConversationPage, DashboardPage, DispositionPage, HoldsPage, MessagePage, preloadWhenIdle, PrivacyPage, RetentionPage, SearchPage, SetupPage, SignInPage, SourcesPage, SystemPage, UsersPage } from './lazy-pages';
 import { href, navigate, useRoute } from './router';
 import { homeOf, mayUse, resetSession, setSignedOut, useSession, type Area } from './session';
 import type { SessionInfo, SessionUser } from './types';
@@ -18,6 +18,7 @@ const NAV: { area: Area; label: MessageKey }[] = [
   { area: 'retention', label: 'nav.retention' },
   { area: 'holds', label: 'nav.holds' },
   { area: 'disposition', label: 'nav.disposition' },
+  { area: 'privacy', label: 'nav.privacy' },
   { area: 'system', label: 'nav.system' },
   { area: 'account', label: 'nav.account' },
 ];
@@ -133,6 +134,8 @@ function Routes({ user }: { user: SessionUser }): ReactNode {
       return guard('holds', <HoldsPage matterRef={second} />);
     case 'disposition':
       return guard('disposition', <DispositionPage />);
+    case 'privacy':
+      return guard('privacy', <PrivacyPage requestRef={second} />);
     case 'account':
       return <AccountPage />;
     default:

@@ -80,6 +80,7 @@ export const SystemPage = lazyPage(() => import('./pages/system'), (m) => m.Syst
 export const RetentionPage = lazyPage(() => import('./pages/retention'), (m) => m.RetentionPage);
 export const HoldsPage = lazyPage(() => import('./pages/holds'), (m) => m.HoldsPage);
 export const DispositionPage = lazyPage(() => import('./pages/disposition'), (m) => m.DispositionPage);
+export const PrivacyPage = lazyPage(() => import('./pages/privacy'), (m) => m.PrivacyPage);
 export const AccountPage = lazyPage(() => import('./pages/account'), (m) => m.AccountPage);
 
 /** The pages of each area (a conversation's chunk holds the message page too). */
@@ -94,6 +95,7 @@ export const AREA_PAGES: Record<Area, readonly { preload(): Promise<unknown> }[]
   retention: [RetentionPage],
   holds: [HoldsPage],
   disposition: [DispositionPage],
+  privacy: [PrivacyPage],
   account: [AccountPage],
 };
 

@@ -41,7 +41,7 @@ export async function resetSession(qc: QueryClient): Promise<void> {
 
 // What each role may use (docs/api.md, roles table).
 
-export type Area = 'search' | 'conversation' | 'dashboard' | 'audit' | 'users' | 'sources' | 'system' | 'retention' | 'holds' | 'disposition' | 'account';
+export type Area = 'search' | 'conversation' | 'dashboard' | 'audit' | 'users' | 'sources' | 'system' | 'retention' | 'holds' | 'disposition' | 'privacy' | 'account';
 
 const ACCESS: Record<Area, readonly Role[]> = {
   search: ['compliance', 'employee'],
@@ -58,6 +58,8 @@ const ACCESS: Record<Area, readonly Role[]> = {
   holds: ['compliance'],
   /** Disposition runs, status, certificates (retention.view); the review queue (disposition.review, compliance only). */
   disposition: ['compliance', 'auditor'],
+  /** Privacy requests of data subjects: access, erasure, restriction (privacy.manage). */
+  privacy: ['compliance'],
   account: ['admin', 'compliance', 'reviewer', 'auditor', 'employee'],
 };
 
