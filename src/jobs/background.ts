@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { listSourceSettings } from '../repositories/source-settings.js';
 import { dispositionDue } from '../services/disposition-run.js';
+import { purgeIndexNow } from '../services/disposition.js';
 import { rescanPending } from '../services/scanning.js';
 import { Scheduler } from './scheduler.js';
 
@@ -16,7 +17,9 @@ import { Scheduler } from './scheduler.js';
  * - `scan-pending`: attachments that arrived while clamd was unreachable are scanned again;
  * - `retention-disposition`: every hour, checks whether the daily disposition is due (enabled
  *   policies with a maximum, and no run completed in the last 24 h, or an interrupted run to
- *   continue) and then runs it as a child `wekeep retention run --trigger schedule` process.
+ *   continue) and then runs it as a child `wekeep retention run --trigger schedule` process;
+ *   otherwise drops the index tokens that disposals outside a sweep (approved reviews) left
+ *   (services/disposition.ts purgeIndexNow: nothing to do is one cheap read).
  */
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -50,6 +53,7 @@ export async function startBackgroundJobs(ctx: Context): Promise<Scheduler> {
     intervalMs: 60 * 60_000,
     run: async () => {
       if (await dispositionDue(ctx)) await runChild(ctx, ['retention', 'run', '--trigger', 'schedule', '--json']);
+      else await purgeIndexNow(ctx, 'job:index-purge');
     },
   });
   if (ctx.scanner) scheduler.add({ name: 'scan-pending', intervalMs: 5 * 60_000, run: async () => void (await rescanPending(ctx)) });

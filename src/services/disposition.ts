@@ -6,7 +6,7 @@ import type { Database } from '../db/schema.js';
 import { decideRetention, type RetentionDecision } from '../domain/retention.js';
 import { zoneOffsetMs } from '../domain/time-zone.js';
 import { AppError, isAppError } from '../errors.js';
-import { blobRowsExisting, deleteBlobPurges, disposalStatements, markIndexPurgePending, pendingBlobPurges, type UsageSubtraction } from '../repositories/disposition.js';
+import { blobRowsExisting, deleteBlobPurges, disposalStatements, markIndexPurgePending, pendingBlobPurges, purgeIndexTokens, takeWriteLock, type UsageSubtraction } from '../repositories/disposition.js';
 import { prepareTombstoneWriter, tombstoneLeafHash, type Tombstone } from '../repositories/tombstones.js';
 import { appendAudit } from './audit.js';
 import { wormState } from './disposition-worm.js';
@@ -218,6 +218,22 @@ function tombstoneWriter(ctx: Context): ReturnType<typeof prepareTombstoneWriter
 }
 
 /** After a disposal transaction committed: delete freed blob files and retire backup bucket keys (both idempotent, both finished by the next call after a crash). */
+/**
+ * Drops the tokens of disposed records from the full-text index now, when a disposal left them
+ * (repositories/disposition.ts INDEX_PURGE_PENDING_KEY): FTS5 `optimize`, one write transaction
+ * (~0.6 s at 200,000 records). The sweep does it when it completes; an erasure request right after
+ * it is executed; the background job of `serve` / `work` hourly, for approved reviews and for
+ * stores that run no sweep. Audited `search.index_purged` with what asked for it.
+ */
+export async function purgeIndexNow(ctx: Context, subject: string): Promise<boolean> {
+  return ctx.db.transaction().execute(async (trx) => {
+    await takeWriteLock(trx);
+    if (!(await purgeIndexTokens(trx))) return false;
+    await appendAudit(ctx, trx, { action: 'search.index_purged', subject, details: {} });
+    return true;
+  });
+}
+
 export async function afterDisposal(ctx: Context, options: { lockHeld?: boolean } = {}): Promise<number> {
   const files = await purgeDisposedBlobs(ctx, options);
   await applyBucketRetirements(ctx);

@@ -43,6 +43,11 @@ const restricted = (id: string): { at: number | null; reason: string | null } =>
 };
 const found = async (word: string): Promise<string[]> => (await searchMessages(ctx, { query: word, limit: 100, offset: 0 })).hits.map((h) => h.id).sort();
 const disposed = (id: string): boolean => ctx.sqlite.prepare('SELECT 1 FROM tombstones WHERE ext_id = ?').get(id) !== undefined;
+/** Whether the full-text index still holds a body term (fts5vocab: deleted rows keep their tokens until the segments are merged). */
+const indexHas = (term: string): boolean => {
+  ctx.sqlite.exec('CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms USING fts5vocab(main, message_fts, row)');
+  return ctx.sqlite.prepare('SELECT 1 FROM temp.fts_terms WHERE term = ?').get(term) !== undefined;
+};
 const auditOf = (action: string): Record<string, unknown>[] =>
   (ctx.sqlite.prepare('SELECT details FROM audit_events WHERE action = ? ORDER BY seq').pluck().all(action) as string[]).map((d) => JSON.parse(d) as Record<string, unknown>);
 
@@ -80,6 +85,7 @@ describe('privacy requests in force when records arrive', () => {
     const zhou = { id: 'zhouba', name: '周八' };
     clock.t = Date.UTC(2026, 6, 1);
     await importRecords([textRecord({ id: 'e-first', from: zhou, time: Date.UTC(2026, 0, 5), text: '第一份名单' })]);
+    expect(indexHas('一份')).toBe(true);
     const request = await openPrivacyRequest(ctx, { kind: 'erasure', subjects: ['zhouba'], requester: 'Zhou Ba' });
     const first = await executePrivacyRequest(ctx, request.id);
     expect(first.response).toMatchObject({ kind: 'erasure', erased: 1, restricted: 0 });
@@ -88,6 +94,10 @@ describe('privacy requests in force when records arrive', () => {
     const runId = Number(ctx.sqlite.prepare('SELECT run_id FROM tombstones WHERE ext_id = ?').pluck().get('e-first'));
     expect(ctx.sqlite.prepare('SELECT trigger FROM disposition_runs WHERE id = ?').pluck().get(runId)).toBe('erasure');
     expect(await verifyCertificate(ctx, runId)).toMatchObject({ ok: true, tombstones: { certified: 1, recomputed: 1 } });
+    // Erased means gone from the index too: no token of it is left (not only at the next sweep).
+    expect(indexHas('一份')).toBe(false);
+    expect(ctx.sqlite.prepare(`SELECT value FROM meta WHERE key = 'retention.index_purge_pending'`).get()).toBeUndefined();
+    expect(auditOf('search.index_purged').length).toBeGreaterThan(0);
 
     clock.t = Date.UTC(2026, 6, 10);
     // An older phone export imported after the erasure: its records predate the decision.

@@ -18,7 +18,7 @@ import {
 } from '../repositories/privacy.js';
 import { indexMessages } from '../search/sqlite-fts5.js';
 import { appendAudit } from './audit.js';
-import { afterDisposal } from './disposition.js';
+import { afterDisposal, purgeIndexNow } from './disposition.js';
 import { certifiedDisposal } from './disposition-certificates.js';
 import { storedFtsDocuments } from './index-documents.js';
 import { MAX_DEADLINE_DAYS, PRIVACY_KINDS } from './limits.js';
@@ -571,6 +571,8 @@ async function executeErasure(ctx: Context, row: PrivacyRequestRow, personIds: r
     });
   }
   await afterDisposal(ctx); // blob files and retired backup bucket keys
+  // Erased means gone from the search index too: its tokens are dropped now, not at the next sweep.
+  await purgeIndexNow(ctx, `privacy:${row.id}`);
   return ctx.db.transaction().execute(async (trx) => {
     const remaining = await subjectMessageKeys(trx, personIds);
     let personDataErased = false;
