@@ -367,6 +367,12 @@ describe('privacy requests over the API', () => {
 
   it('opens, lists, shows and executes an erasure; refuses to execute an access request (the CLI writes exports)', async () => {
     const officer = (await createUser(server, { username: 'dpo', role: 'compliance' })).client;
+    // Preview first: who the identifiers match, how many records; nothing is opened.
+    const preview = await officer.post('/privacy/subjects/preview', { subjects: ['zhaoliu'] });
+    expect(preview.status, preview.body).toBe(200);
+    expect(preview.json).toMatchObject({ persons: [{ id: 'zhaoliu', matchedBy: ['zhaoliu'] }], records: expect.any(Number) });
+    expect((await officer.get('/privacy/requests')).json.requests).toHaveLength(0);
+    expect((await officer.post('/privacy/subjects/preview', { subjects: ['nobody-at-all'] })).json).toEqual({ persons: [], records: 0 });
     const opened = await officer.post('/privacy/requests', { kind: 'erasure', subjects: ['zhaoliu'], requester: 'Zhao Liu' });
     expect(opened.status, opened.body).toBe(200);
     const id = opened.json.request.id as number;

@@ -185,6 +185,21 @@ describe.skipIf(!HAVE_CHROMIUM)('privacy requests in Chromium', () => {
       expect(await formError.getByTestId('error-detail').textContent()).toContain('no person in the archive matches these identifiers');
       expect(await page.getByTestId('privacy-opened').count()).toBe(0);
 
+      // Preview before opening: who the identifiers match, nothing opened; changing them clears it.
+      await page.getByTestId('privacy-subjects').fill(`${OUYANG.id}\n${OUYANG.name}`);
+      await page.getByTestId('privacy-preview').click();
+      const preview = page.getByTestId('privacy-preview-result');
+      await preview.waitFor();
+      expect(await preview.getAttribute('data-persons')).toBe('1');
+      expect(await preview.getAttribute('data-records')).toBe('4');
+      expect(await preview.textContent()).toContain('Matches 1 person(s), 4 record(s) sent or received (no request opened yet).');
+      expect(await preview.getByTestId('privacy-person-name').textContent()).toBe(OUYANG.name);
+      expect(await page.getByTestId('privacy-opened').count()).toBe(0);
+      await page.getByTestId('privacy-subjects').fill('nobody-e2e-xyz');
+      await poll(() => page.getByTestId('privacy-preview-result').count()).toBe(0);
+      await page.getByTestId('privacy-preview').click();
+      await poll(() => page.getByTestId('privacy-preview-result').textContent()).toBe('No person matches these identifiers.');
+
       // Erasure for 欧阳雪, named by id and by name: one person, matched by both, 4 records.
       const erasureId = await openRequest(page, 'erasure', [OUYANG.id, OUYANG.name], 'Ouyang Xue, letter of 2026-11-20', 30);
       const opened = page.getByTestId('privacy-opened');

@@ -100,6 +100,7 @@ const cases = (): Case[] => [
   { method: 'POST', route: '/holds/:id/release', allowed: ['compliance'], request: () => ({ url: '/holds/999/release', body: { reason: 'r' } }) },
   { method: 'GET', route: '/privacy/requests', allowed: ['compliance'], request: () => ({ url: '/privacy/requests' }) },
   { method: 'POST', route: '/privacy/requests', allowed: ['compliance'], request: () => ({ url: '/privacy/requests', body: { kind: 'access', subjects: ['zhaoliu'], requester: 'r' } }) },
+  { method: 'POST', route: '/privacy/subjects/preview', allowed: ['compliance'], request: () => ({ url: '/privacy/subjects/preview', body: { subjects: ['zhaoliu'] } }) },
   { method: 'GET', route: '/privacy/requests/:id', allowed: ['compliance'], request: () => ({ url: '/privacy/requests/1' }) },
   { method: 'POST', route: '/privacy/requests/:id/execute', allowed: ['compliance'], request: () => ({ url: '/privacy/requests/999/execute' }) },
   { method: 'POST', route: '/privacy/requests/:id/reject', allowed: ['compliance'], request: () => ({ url: '/privacy/requests/999/reject', body: { reason: 'r' } }) },

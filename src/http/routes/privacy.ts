@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  executePrivacyRequest, liftRestriction, listPrivacyRequests, MAX_DEADLINE_DAYS, openPrivacyRequest, PRIVACY_KINDS, rejectPrivacyRequest, showPrivacyRequest,
+  executePrivacyRequest, liftRestriction, listPrivacyRequests, MAX_DEADLINE_DAYS, openPrivacyRequest, previewSubject, PRIVACY_KINDS, rejectPrivacyRequest, showPrivacyRequest,
 } from '../../services/privacy-requests.js';
 import { route } from '../route.js';
 
@@ -32,13 +32,15 @@ const summary = z.object({
   id: z.number(), kind, status, subjects: z.array(z.string()), requester: z.string(), openedAt: z.string(), openedBy: z.string(), deadline: z.string(),
   overdue: z.boolean(), daysLeft: z.number().nullable(), decidedAt: z.string().nullable(), late: z.boolean(), liftedAt: z.string().nullable(),
 });
+const person = z.object({
+  id: z.string(), name: z.string().nullable(), kind: z.string().nullable(), departments: z.array(z.string()), position: z.string().nullable(), company: z.string().nullable(),
+  matchedBy: z.array(z.string()),
+});
+const subjects = z.array(z.string().min(1).max(200)).min(1).max(50);
 const request = summary.extend({
   startedAt: z.string().nullable(), startedBy: z.string().nullable(), decidedBy: z.string().nullable(), rejectReason: z.string().nullable(),
   liftedBy: z.string().nullable(), liftReason: z.string().nullable(),
-  persons: z.array(z.object({
-    id: z.string(), name: z.string().nullable(), kind: z.string().nullable(), departments: z.array(z.string()), position: z.string().nullable(), company: z.string().nullable(),
-    matchedBy: z.array(z.string()),
-  })),
+  persons: z.array(person),
   records: z.object({ total: z.number(), sent: z.number(), received: z.number(), restricted: z.number() }),
   freezes: z.boolean(),
   outcomes: z.object({ exported: z.number(), erased: z.number(), restricted: z.number(), lifted: z.number() }),
@@ -58,10 +60,16 @@ export const privacyRoutes = [
     },
   }),
   route({
+    method: 'POST', url: '/privacy/subjects/preview', summary: 'Who these identifiers match and how many records the subject sent or received, without opening a request (audited)', tags: ['privacy'], access: 'privacy.manage',
+    body: z.object({ subjects }),
+    response: z.object({ persons: z.array(person), records: z.number() }),
+    handler: async ({ body, req }) => previewSubject(req.ctx, body.subjects),
+  }),
+  route({
     method: 'POST', url: '/privacy/requests', summary: 'Open a privacy request (access, erasure, restriction) for a data subject named by any of their ids', tags: ['privacy'], access: 'privacy.manage',
     body: z.object({
       kind,
-      subjects: z.array(z.string().min(1).max(200)).min(1).max(50),
+      subjects,
       requester: z.string().min(1).max(1000),
       deadlineDays: z.number().int().min(1).max(MAX_DEADLINE_DAYS).optional(),
     }),

@@ -177,6 +177,9 @@ function OpenRequest(): ReactNode {
       invalidateAfterChange(qc, privacyRequestQuery(r.request.id).queryKey);
     },
   });
+  // Who the identifiers match, before anything is opened (POST /privacy/subjects/preview).
+  const preview = useMutation({ mutationFn: () => api.post<{ persons: PrivacyPerson[]; records: number }>('/privacy/subjects/preview', { subjects }) });
+  const shownPreview = preview.data;
   const opened = open.data?.request;
   return (
     <>
@@ -230,7 +233,10 @@ function OpenRequest(): ReactNode {
           {t('privacy.subjects')}
           <textarea
             value={f.subjects}
-            onChange={(e) => setF((x) => ({ ...x, subjects: e.target.value }))}
+            onChange={(e) => {
+              setF((x) => ({ ...x, subjects: e.target.value }));
+              preview.reset(); // a preview of other identifiers would mislead
+            }}
             required
             rows={3}
             placeholder={t('privacy.subjectsPlaceholder')}
@@ -244,11 +250,20 @@ function OpenRequest(): ReactNode {
         {tooMany ? <p className="error">{t('privacy.subjectsTooMany', { max: MAX_SUBJECTS, len: MAX_SUBJECT_LENGTH })}</p> : null}
         {days === null ? <p className="error">{t('privacy.deadlineInvalid', { max: MAX_DEADLINE_DAYS })}</p> : null}
         <div className="actions">
+          <button type="button" className="secondary" disabled={preview.isPending || subjects.length === 0 || tooMany} onClick={() => preview.mutate()} data-testid="privacy-preview">
+            {preview.isPending ? t('privacy.previewing') : t('privacy.preview')}
+          </button>
           <button type="submit" disabled={open.isPending || !ready} data-testid="privacy-open-submit">
             {open.isPending ? t('privacy.opening') : t('privacy.open')}
           </button>
         </div>
-        <PrivacyError error={open.error} />
+        <PrivacyError error={open.error ?? preview.error} />
+        {shownPreview && !opened ? (
+          <div className="privacy-preview" role="status" data-testid="privacy-preview-result" data-persons={shownPreview.persons.length} data-records={shownPreview.records}>
+            <p>{shownPreview.persons.length === 0 ? t('privacy.previewNone') : t('privacy.previewFound', { persons: num(shownPreview.persons.length), records: num(shownPreview.records) })}</p>
+            {shownPreview.persons.length > 0 ? <PersonsTable persons={shownPreview.persons} /> : null}
+          </div>
+        ) : null}
       </form>
       {opened ? (
         <div className="privacy-opened" role="status" data-testid="privacy-opened" data-id={opened.id} data-records={opened.records.total} data-persons={opened.persons.length}>
