@@ -7,6 +7,7 @@ import { createContext, type Context } from '../src/context.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { addWeComSource } from '../src/services/connectors/wecom-source.js';
 import { syncWeComDirectory } from '../src/services/connectors/wecom-directory.js';
+import { conversationConsent } from '../src/services/conversations.js';
 import { importNdjson } from '../src/services/import.js';
 import { searchMessages } from '../src/services/search.js';
 import { initStore } from '../src/services/store.js';
@@ -91,5 +92,17 @@ describe('WeCom directory sync', () => {
     ]);
     const audit = await sql<{ details: string }>`SELECT details FROM audit_events WHERE action = 'source.directory_synced' ORDER BY seq`.execute(ctx.db);
     expect(JSON.parse(audit.rows[0]!.details)).toMatchObject({ consent: { pairs: 1, rooms: 1, recorded: 2, disagree: 1, unknown: 0 } });
+
+    // Visible per conversation: each external party of the chat with their latest consent and its history.
+    const keyOf = async (id: string): Promise<number> => Number((await sql<{ id: number }>`SELECT id FROM conversations WHERE ext_id = ${id}`.execute(ctx.db)).rows[0]!.id);
+    const direct = await conversationConsent(ctx, await keyOf('dubo|wmSpruceExt0002BBBB'), { kind: 'all' });
+    expect(direct.parties).toEqual([{
+      id: 'wmSpruceExt0002BBBB', name: '赵工', company: '北辰机械制造有限公司', state: 'disagree', status: 'Disagree', since: new Date((1_767_225_600 + 90_000) * 1000).toISOString(),
+      events: [{ action: 'disagree', time: new Date((1_767_225_600 + 90_000) * 1000).toISOString(), via: 'check_single_agree', status: 'Disagree', messageId: null }],
+    }]);
+    const room = await conversationConsent(ctx, await keyOf('wrSpruceRoom0001'), { kind: 'all' });
+    expect(room.parties.map((p) => [p.id, p.state, p.events[0]!.via])).toEqual([['wmSpruceExt0001AAAA', 'agree', 'check_room_agree']]);
+    // Someone who may not read the conversation learns nothing.
+    await expect(conversationConsent(ctx, await keyOf('wrSpruceRoom0001'), { kind: 'person', personId: 'nobody' })).rejects.toMatchObject({ code: 'conversation.not_found' });
   });
 });

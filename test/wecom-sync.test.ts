@@ -9,7 +9,7 @@ import { addWeComSource, loadWeComSource, updateWeComSource } from '../src/servi
 import { syncWeComSource } from '../src/services/connectors/wecom-sync.js';
 import { normalizeWeComMessage } from '../src/connectors/wecom/normalize.js';
 import { listAuditEvents, verifyAuditLog } from '../src/services/audit.js';
-import { readAttachment } from '../src/services/conversations.js';
+import { conversationConsent, readAttachment } from '../src/services/conversations.js';
 import { searchMessages } from '../src/services/search.js';
 import { reportSources } from '../src/services/sources.js';
 import { initStore } from '../src/services/store.js';
@@ -132,6 +132,13 @@ describe.skipIf(!build.available)('WeCom sync through the SDK double', () => {
     expect(recalled.total).toBe(2);
     const ledger = await sql<{ action: string }>`SELECT action FROM consent_events ORDER BY action`.execute(ctx.db);
     expect(ledger.rows.map((x) => x.action)).toEqual(['agree', 'disagree']);
+    // Visible per conversation: the 1:1 chat of the contact who agreed shows them with the message that said so.
+    const conv = await sql<{ conversation_id: number }>`SELECT conversation_id FROM messages WHERE ext_id = ${String(fixtures.agree!.msgid)}`.execute(ctx.db);
+    const consent = await conversationConsent(ctx, Number(conv.rows[0]!.conversation_id), { kind: 'all' });
+    expect(consent.parties).toEqual([expect.objectContaining({
+      id: 'wo7HqJ2mAAAcE4rTz9XnK1pVb6GsLyWd', state: 'agree', since: new Date(1749532872097).toISOString(),
+      events: [{ action: 'agree', time: new Date(1749532872097).toISOString(), via: 'message', status: null, messageId: String(fixtures.agree!.msgid) }],
+    })]);
   }, 120_000);
 
   it('fetches nothing twice: a second sync from the cursor archives only what is new', async () => {

@@ -60,3 +60,25 @@ export async function consentLedger(db: Kysely<Database>, sourceId: number, limi
   const rows = await db.selectFrom('consent_events').select(['party', 'action', 'time_ms', 'message_ext_id']).where('source_id', '=', sourceId).orderBy('time_ms', 'desc').limit(limit).execute();
   return rows.map((r) => ({ party: r.party, action: r.action, timeMs: Number(r.time_ms), messageExtId: r.message_ext_id }));
 }
+
+/**
+ * Consent events (newest first) whose party took part in the conversation: the WeCom consent of the
+ * conversation's external contacts, from agree/disagree messages and from the directory sync's
+ * status checks, of the conversation's own source.
+ */
+export async function consentOfConversation(db: Kysely<Database>, conversationRowId: number, limit: number): Promise<{
+  party: string; name: string | null; company: string | null; action: 'agree' | 'disagree'; timeMs: number; messageExtId: string; details: string | null;
+}[]> {
+  const rows = await db
+    .selectFrom('consent_events as ce')
+    .innerJoin('conversations as c', 'c.source_id', 'ce.source_id')
+    .innerJoin('persons as p', 'p.ext_id', 'ce.party')
+    .innerJoin('conversation_members as cm', (j) => j.onRef('cm.person_id', '=', 'p.id').onRef('cm.conversation_id', '=', 'c.id'))
+    .select(['ce.party', 'p.name', 'p.company', 'ce.action', 'ce.time_ms', 'ce.message_ext_id', 'ce.details'])
+    .where('c.id', '=', conversationRowId)
+    .orderBy('ce.time_ms', 'desc')
+    .orderBy('ce.id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ party: r.party, name: r.name, company: r.company, action: r.action, timeMs: Number(r.time_ms), messageExtId: r.message_ext_id, details: r.details }));
+}

@@ -6,6 +6,7 @@ import { AppError, notFound } from '../errors.js';
 import { MAX_VOICE_BYTES, voiceToWav } from '../media/voice.js';
 import { attachmentsOf, conversationByKey, conversationNeighbours, conversationPage, listConversations, messagesByKeys, type ConversationPosition, type ConversationSummaryRow } from '../repositories/messages.js';
 import { isRestricted } from '../repositories/privacy.js';
+import { consentOfConversation } from '../repositories/source-settings.js';
 import { appendAudit } from './audit.js';
 import { mayReadConversationRow, resolveScope } from './content-access.js';
 import { loadMessageViews, type MessageView } from './message-views.js';
@@ -116,4 +117,45 @@ export async function readVoiceAsWav(ctx: Context, key: number, ordinal: number,
 export function assertServable(status: ScanStatus): void {
   if (status === 'pending') throw new AppError('attachment.pending_scan', 'this attachment waits for the malware scan; try again later', { status: 409 });
   if (status === 'infected') throw new AppError('attachment.quarantined', 'this attachment was found infected and is quarantined; an administrator can see the details', { status: 403 });
+}
+
+/** One external party's consent to the archiving of their conversations (WeCom), as the ledger shows it. */
+export interface ConsentParty {
+  /** The party's id (WeCom external_userid). */
+  id: string;
+  name: string | null;
+  company: string | null;
+  /** The latest entry: `agree` (including WeCom's Default_Agree) or `disagree`. */
+  state: 'agree' | 'disagree';
+  /** WeCom's status word of the latest entry when it came from a status check (`Agree`, `Disagree`, `Default_Agree`). */
+  status: string | null;
+  since: string;
+  /** The ledger, newest first: from an agree/disagree message (`message`, with its id) or a directory status check. */
+  events: { action: 'agree' | 'disagree'; time: string; via: 'message' | 'check_single_agree' | 'check_room_agree'; status: string | null; messageId: string | null }[];
+}
+
+const CONSENT_EVENTS_READ = 500;
+
+/**
+ * The consent ledger of one conversation: per external party who took part in it, their latest
+ * consent and its history (issue 4: recording external parties lawfully depends on it). Same scope
+ * as reading the conversation; audited `conversation.consent_viewed`.
+ */
+export async function conversationConsent(ctx: Context, conversationKey: number, scope: ContentScope): Promise<{ conversation: { key: number; source: string; id: string }; parties: ConsentParty[] }> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const conv = await conversationByKey(trx, conversationKey);
+    if (!conv || !(await mayReadConversationRow(trx, scope, conversationKey))) throw notFound('conversation.not_found', 'no such conversation');
+    const rows = await consentOfConversation(trx, conversationKey, CONSENT_EVENTS_READ);
+    const parties = new Map<string, ConsentParty>();
+    for (const r of rows) {
+      const d = r.details === null ? {} : (JSON.parse(r.details) as { via?: string; status?: string });
+      const via = d.via === 'check_single_agree' || d.via === 'check_room_agree' ? d.via : 'message';
+      const event = { action: r.action, time: new Date(r.timeMs).toISOString(), via, status: d.status ?? null, messageId: via === 'message' ? r.messageExtId : null } as const;
+      const p = parties.get(r.party);
+      if (p) p.events.push(event);
+      else parties.set(r.party, { id: r.party, name: r.name, company: r.company, state: r.action, status: event.status, since: event.time, events: [event] });
+    }
+    await appendAudit(ctx, trx, { action: 'conversation.consent_viewed', subject: `${conv.source}/${conv.id}`, details: { key: conversationKey, parties: parties.size } });
+    return { conversation: { key: conversationKey, source: conv.source, id: conv.id }, parties: [...parties.values()] };
+  });
 }

@@ -6,6 +6,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { ROOT, tempDir } from '../support/cli.js';
 import { toNdjson, type TestRecord } from '../support/records.js';
+import { loadConfig } from '../../src/config.js';
+import { createContext } from '../../src/context.js';
+import { recordConsent } from '../../src/repositories/source-settings.js';
 import { buildConsoleIfStale, CHROMIUM, HAVE_CHROMIUM, naturalWidth, navIds, run, tokenOf, totpCode, waitForServer, wekeep, type Account } from './harness.js';
 
 /**
@@ -64,6 +67,7 @@ describe.skipIf(!HAVE_CHROMIUM)('privacy requests in Chromium', () => {
   let browser: Browser;
   const accounts: Record<string, Account> = {};
   const problems: string[] = [];
+  let consentConversationKey = '';
 
   const cli = async <T>(args: string[]): Promise<T> => JSON.parse(await run(wekeep(['--data', data, ...args, '--json']), `wekeep ${args.join(' ')}`)) as T;
   const addUser = async (username: string, role: string, person?: string): Promise<Account> => {
@@ -91,6 +95,25 @@ describe.skipIf(!HAVE_CHROMIUM)('privacy requests in Chromium', () => {
     // A legal hold over the group chat: the erasure must keep 欧阳雪's record there.
     const matter = await cli<{ id: number }>(['matters', 'add', MATTER]);
     await cli(['holds', 'add', '--matter', String(matter.id), '--conversation', HELD_GROUP, '--reason', 'Browser test: contract review under dispute']);
+    // A WeCom chat with an external contact who refused archiving (as a directory sync records it).
+    await importRecords('wecom-consent.ndjson', [{
+      source: 'wecom:e2e', id: 'w1', time: Date.now() - 86_400_000, conversation: { id: 'e2e-dm-refused', type: 'direct', title: '郑凯 × 钱工' },
+      from: { id: 'wmE2eRefused0001', name: '钱工' }, to: [ZHENG], type: 'text', text: '请勿存档本次沟通。',
+    }]);
+    {
+      const ctx = await createContext(loadConfig({ data }, {}));
+      try {
+        const sourceId = Number(ctx.sqlite.prepare(`SELECT id FROM sources WHERE name = 'wecom:e2e'`).pluck().get());
+        ctx.sqlite.prepare(`UPDATE persons SET company = '北辰机械' WHERE ext_id = 'wmE2eRefused0001'`).run();
+        await recordConsent(ctx.db, {
+          sourceId, messageExtId: 'status:check_single_agree:e2e-dm-refused', party: 'wmE2eRefused0001', action: 'disagree', timeMs: Date.now() - 3_600_000,
+          details: JSON.stringify({ conversation: 'e2e-dm-refused', via: 'check_single_agree', status: 'Disagree' }),
+        });
+        consentConversationKey = String(ctx.sqlite.prepare(`SELECT id FROM conversations WHERE ext_id = 'e2e-dm-refused'`).pluck().get());
+      } finally {
+        await ctx.close();
+      }
+    }
     accounts.audit = await addUser('priv-auditor', 'auditor');
     accounts.employee = await addUser('priv-zheng', 'employee', ZHENG.id);
     mkdirSync(SHOTS, { recursive: true });
@@ -357,6 +380,18 @@ describe.skipIf(!HAVE_CHROMIUM)('privacy requests in Chromium', () => {
       await page.getByTestId('privacy-filter-overdue').uncheck();
       await poll(() => page.getByTestId('privacy-row').count()).toBe(3);
       await page.screenshot({ path: join(SHOTS, 'privacy.png'), fullPage: true });
+
+      // A WeCom chat shows its external parties' consent to archiving (the consent ledger; here a
+      // refusal found by the directory sync's status check), in the console's language.
+      await page.goto(`${base}/#/c/${consentConversationKey}`);
+      const consent = page.getByTestId('conversation-consent');
+      await consent.waitFor();
+      expect(await consent.getAttribute('data-refused')).toBe('1');
+      expect(await consent.locator('summary').textContent()).toBe('存档同意：1 位外部联系人中 1 位不同意');
+      await consent.locator('summary').click();
+      expect(await consent.getByTestId('consent-party').getAttribute('data-state')).toBe('disagree');
+      expect(await consent.getByTestId('consent-party').textContent()).toContain('北辰机械');
+      expect(await consent.getByTestId('consent-party').textContent()).toContain('来自企业微信状态查询');
       await page.context().close();
     },
     LONG,

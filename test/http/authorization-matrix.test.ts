@@ -75,6 +75,7 @@ const cases = (): Case[] => [
   { method: 'GET', route: '/messages/:key/attachments/:ordinal', allowed: ['compliance', 'employee'], request: () => ({ url: `/messages/${keys.d1}/attachments/0` }) },
   { method: 'GET', route: '/conversations', allowed: ['compliance', 'employee'], request: () => ({ url: '/conversations' }) },
   { method: 'GET', route: '/conversations/:key/messages', allowed: ['compliance', 'employee'], request: () => ({ url: `/conversations/${convKeys['room-sales']}/messages` }) },
+  { method: 'GET', route: '/conversations/:key/consent', allowed: ['compliance', 'employee'], request: () => ({ url: `/conversations/${convKeys['room-sales']}/consent` }) },
   { method: 'GET', route: '/stats', allowed: ['admin', 'compliance', 'auditor'], request: () => ({ url: '/stats' }) },
   { method: 'GET', route: '/sources', allowed: ['admin', 'compliance'], request: () => ({ url: '/sources' }) },
   { method: 'POST', route: '/sources/:name/sync', allowed: ['admin'], request: () => ({ url: '/sources/nope/sync' }) },
@@ -194,7 +195,7 @@ describe('own and other data', () => {
 
   it('answers 404, not the content, for another person’s message, attachment or conversation', async () => {
     const missing = await emp.get('/messages/999999999');
-    for (const url of [`/messages/${keys.x1}`, `/messages/${keys.x2}/attachments/0`, `/conversations/${convKeys['dm-wangwu-zhaoliu']}/messages`]) {
+    for (const url of [`/messages/${keys.x1}`, `/messages/${keys.x2}/attachments/0`, `/conversations/${convKeys['dm-wangwu-zhaoliu']}/messages`, `/conversations/${convKeys['dm-wangwu-zhaoliu']}/consent`]) {
       const res = await emp.get(url);
       expect(res.status, url).toBe(404);
       expect(res.body).not.toContain('私下');

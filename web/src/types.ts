@@ -118,6 +118,20 @@ export interface ConversationPage {
   hasAfter: boolean;
 }
 
+/** GET /conversations/:key/consent: the external parties' consent to archiving (WeCom), latest first. */
+export interface ConversationConsent {
+  conversation: { key: string; source: string; id: string };
+  parties: {
+    id: string;
+    name: string | null;
+    company: string | null;
+    state: 'agree' | 'disagree';
+    status: string | null;
+    since: string;
+    events: { action: 'agree' | 'disagree'; time: string; via: 'message' | 'check_single_agree' | 'check_room_agree'; status: string | null; messageId: string | null }[];
+  }[];
+}
+
 export interface GroupRow {
   key: string;
   count: number;

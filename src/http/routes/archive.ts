@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { contentScope } from '../../domain/authorization.js';
-import { listReadableConversations, readAttachment, readConversation, readMessage, readVoiceAsWav } from '../../services/conversations.js';
+import { conversationConsent, listReadableConversations, readAttachment, readConversation, readMessage, readVoiceAsWav } from '../../services/conversations.js';
 import { searchMessages } from '../../services/search.js';
 import { hitSchema, messageSchema, presentHit, presentMessage } from '../presenters/messages.js';
 import { keyParam, principalOf, route } from '../route.js';
@@ -101,6 +101,21 @@ export const archiveRoutes = [
             : { kind: 'newest' as const };
       const r = await readConversation(req.ctx, params.key, contentScope(principalOf(req)), position, query.limit);
       return { conversation: { ...r.conversation, key: String(r.conversation.key) }, messages: r.messages.map(presentHit), hasBefore: r.hasBefore, hasAfter: r.hasAfter };
+    },
+  }),
+  route({
+    method: 'GET', url: '/conversations/:key/consent', summary: 'The consent ledger of a conversation: per external party, their latest WeCom consent to archiving and its history', tags: ['archive'], access: 'content.read',
+    params: z.object({ key: keyParam }),
+    response: z.object({
+      conversation: z.object({ key: z.string(), source: z.string(), id: z.string() }),
+      parties: z.array(z.object({
+        id: z.string(), name: z.string().nullable(), company: z.string().nullable(), state: z.enum(['agree', 'disagree']), status: z.string().nullable(), since: z.string(),
+        events: z.array(z.object({ action: z.enum(['agree', 'disagree']), time: z.string(), via: z.enum(['message', 'check_single_agree', 'check_room_agree']), status: z.string().nullable(), messageId: z.string().nullable() })),
+      })),
+    }),
+    handler: async ({ params, req }) => {
+      const r = await conversationConsent(req.ctx, params.key, contentScope(principalOf(req)));
+      return { conversation: { ...r.conversation, key: String(r.conversation.key) }, parties: r.parties };
     },
   }),
 ];

@@ -6,7 +6,7 @@ import { ErrorMessage, Loading } from '../components/ui';
 import { useI18n } from '../i18n';
 import { href, navigate, useRoute } from '../router';
 import { useUser } from '../session';
-import type { ConversationPage as ConversationPageData, Hit, MessageResult } from '../types';
+import type { ConversationConsent, ConversationPage as ConversationPageData, Hit, MessageResult } from '../types';
 
 export const CONVERSATION_PAGE_SIZE = 50;
 
@@ -146,6 +146,7 @@ export function ConversationPage({ conversationKey }: { conversationKey: string 
           </a>
         ) : null}
       </header>
+      {conversation?.source.startsWith('wecom:') ? <ConsentStrip conversationKey={conversationKey} /> : null}
       <div className="conv-scroll" ref={scroller} tabIndex={0} aria-label={t('conv.messages')} data-testid="conversation-scroll">
         <div ref={topSentinel} className="sentinel" />
         {hasPreviousPage ? (
@@ -164,6 +165,47 @@ export function ConversationPage({ conversationKey }: { conversationKey: string 
         <div ref={bottomSentinel} className="sentinel" />
       </div>
     </div>
+  );
+}
+
+/**
+ * WeCom conversations: the external parties' consent to archiving, from the consent ledger (agree /
+ * disagree messages and the directory sync's status checks). Nothing when no party has an entry.
+ */
+function ConsentStrip({ conversationKey }: { conversationKey: string }): ReactNode {
+  const { t, dateTime } = useI18n();
+  const q = useQuery({
+    queryKey: ['conversation-consent', conversationKey],
+    queryFn: ({ signal }) => api.get<ConversationConsent>(`/conversations/${enc(conversationKey)}/consent`, { signal }),
+    staleTime: 60_000,
+  });
+  const parties = q.data?.parties ?? [];
+  if (parties.length === 0) return null;
+  const refused = parties.filter((p) => p.state === 'disagree').length;
+  const via = (v: 'message' | 'check_single_agree' | 'check_room_agree') => t(v === 'message' ? 'conv.consentViaMessage' : 'conv.consentViaCheck');
+  return (
+    <details className="conv-consent" data-testid="conversation-consent" data-refused={refused}>
+      <summary className={refused > 0 ? 'danger-text' : 'ok-text'}>{refused > 0 ? t('conv.consentRefused', { n: refused, total: parties.length }) : t('conv.consentAgreed', { total: parties.length })}</summary>
+      <ul>
+        {parties.map((p) => (
+          <li key={p.id} data-testid="consent-party" data-state={p.state}>
+            <strong>{p.name ?? p.id}</strong>
+            {p.company ? <span className="muted"> · {p.company}</span> : null}{' '}
+            <span className={p.state === 'disagree' ? 'danger-text' : 'ok-text'}>{t(p.state === 'disagree' ? 'conv.consentStateDisagree' : p.status === 'Default_Agree' ? 'conv.consentStateDefault' : 'conv.consentStateAgree')}</span>
+            <span className="muted"> {t('conv.consentSince', { time: dateTime(p.since) })}</span>
+            {p.events.length > 1 ? (
+              <ul className="muted small-text">
+                {p.events.slice(1).map((e, i) => (
+                  <li key={i}>
+                    {t(e.action === 'disagree' ? 'conv.consentStateDisagree' : 'conv.consentStateAgree')} · {dateTime(e.time)} · {via(e.via)}
+                  </li>
+                ))}
+              </ul>
+            ) : <span className="muted small-text"> · {via(p.events[0]!.via)}</span>}
+          </li>
+        ))}
+      </ul>
+    </details>
   );
 }
 
