@@ -192,4 +192,53 @@ describe.skipIf(!build.available)('WeCom sync through the SDK double', () => {
     expect(await syncWeComSource(ctx, 'acme', { openClient: openConfiguredSdk, sleep: fast })).toMatchObject({ status: 'completed', fetched: 0, unrecoverable: [] });
     expect((await verifyAuditLog(ctx)).ok).toBe(true);
   }, 120_000);
+  it('a file that could not be downloaded is attached to its archived message by a later sync; one past Tencent\'s retention is abandoned', async () => {
+    const { json, media } = servable('image');
+    const [fileId, bytes] = [...media][0]!;
+    const message = json.replace(/"msgid":"[^"]+"/u, '"msgid":"late-1"');
+    const cursor = (await loadWeComSource(ctx, 'acme')).cursorSeq;
+    const first = new FakeSdkScenario({ keyPairs: keys, chunkSize: 4096 });
+    first.addMessage({ seq: cursor + 1, publickeyVer: 1, message, msgid: 'late-1' });
+    first.addMedia(fileId, bytes);
+    first.failGetMediaData(fileId, 0, 10005, 'always'); // this file id is refused during the first sync
+    process.env.WECOM_FAKE_DIR = first.write(scenarioDir('late-first')).dir;
+    const r1 = await syncWeComSource(ctx, 'acme', { openClient: openConfiguredSdk, sleep: fast });
+    expect(r1).toMatchObject({ status: 'partial', imported: 1, media: { failed: 1, attachedLate: 0 } });
+    const archived = async () => (await sql<{ id: number; attachment_count: number; fields: string }>`SELECT id, attachment_count, fields FROM messages WHERE ext_id = 'late-1'`.execute(ctx.db)).rows[0]!;
+    const before = await archived();
+    expect(before.attachment_count).toBe(0);
+    const name = (JSON.parse(before.fields) as { wecom: { missingAttachments: string[] } }).wecom.missingAttachments[0]!;
+    expect(name).toBeTruthy();
+
+    // A second file, missing since longer than Tencent keeps media: given up, audited.
+    await sql`INSERT INTO missing_media (source_id, message_ext_id, file_id, name, mime, md5sum, status, attempts, created_at, updated_at)
+      SELECT source_id, 'late-1', 'expired-file-id', 'old.jpg', 'image/jpeg', NULL, 'waiting', 0, ${Date.now() - 6 * 86_400_000}, ${Date.now()} FROM missing_media WHERE message_ext_id = 'late-1'`.execute(ctx.db);
+
+    // The next sync (WeCom serves the file again) attaches it to the archived message.
+    const second = new FakeSdkScenario({ keyPairs: keys, chunkSize: 4096 });
+    second.addMessage({ seq: cursor + 1, publickeyVer: 1, message, msgid: 'late-1' });
+    second.addMedia(fileId, bytes);
+    process.env.WECOM_FAKE_DIR = second.write(scenarioDir('late-second')).dir;
+    const r2 = await syncWeComSource(ctx, 'acme', { openClient: openConfiguredSdk, sleep: fast });
+    expect(r2).toMatchObject({ status: 'completed', fetched: 0, media: { attachedLate: 1, abandoned: 1, failed: 0 } });
+    const after = await archived();
+    expect(after.attachment_count).toBe(1);
+    expect((JSON.parse(after.fields) as { wecom: Record<string, unknown> }).wecom.missingAttachments).toBeUndefined();
+    const att = await readAttachment(ctx, after.id, 0, { kind: 'all' });
+    const parts: Buffer[] = [];
+    for await (const c of att.body) parts.push(c);
+    expect(md5Hex(Buffer.concat(parts))).toBe(md5Hex(bytes));
+    expect(att.name).toBe(name);
+    const hits = await searchMessages(ctx, { query: 'has:attachment source:wecom:acme', limit: 100, offset: 0 });
+    expect(hits.messages.map((m) => m.id)).toContain('late-1');
+    const [attached] = await listAuditEvents(ctx, { limit: 1, action: 'attachment.attached_late' });
+    expect(attached!.details).toMatchObject({ key: after.id, ordinal: 0, size: bytes.length });
+    const [gaveUp] = await listAuditEvents(ctx, { limit: 1, action: 'source.media_abandoned' });
+    expect(gaveUp!.details).toEqual({ count: 1, messages: ['late-1'] });
+    const statuses = await sql<{ file_id: string; status: string }>`SELECT file_id, status FROM missing_media WHERE message_ext_id = 'late-1' ORDER BY file_id`.execute(ctx.db);
+    expect(statuses.rows).toEqual([{ file_id: 'expired-file-id', status: 'abandoned' }, { file_id: fileId, status: 'attached' }].sort((a, b) => a.file_id.localeCompare(b.file_id)));
+    // Nothing is waiting any more: the next sync has nothing to retry.
+    expect((await syncWeComSource(ctx, 'acme', { openClient: openConfiguredSdk, sleep: fast })).media).toMatchObject({ attachedLate: 0, abandoned: 0 });
+    expect((await verifyAuditLog(ctx)).ok).toBe(true);
+  }, 120_000);
 });

@@ -2,7 +2,7 @@ import type { ConversationMembersTable, LoginThrottleTable, PasskeysTable, Recov
 import type { AuditEventsTable, AuditStateTable, AuditTreeHeadsTable } from './tables/audit.js';
 import type { BackupBucketsTable, BackupKeyRetirementsTable, BackupRunsTable } from './tables/backups.js';
 import type { BlobsTable } from './tables/blobs.js';
-import type { ConnectorMediaTable, ConsentEventsTable, SourceGapsTable, SourceSettingsTable } from './tables/connectors.js';
+import type { ConnectorMediaTable, ConsentEventsTable, MissingMediaTable, SourceGapsTable, SourceSettingsTable } from './tables/connectors.js';
 import type { BlobPurgesTable, DispositionReviewColumns, DispositionRunColumns } from './tables/disposition.js';
 import type { MessageRestrictionColumns, PrivacyRequestPersonsTable, PrivacyRequestRecordsTable, PrivacyRequestsTable } from './tables/privacy.js';
 import type { DispositionReviewsTable, DispositionRunsTable, LegalHoldsTable, MattersTable, RetentionPoliciesTable, TombstonesTable } from './tables/retention.js';
@@ -41,6 +41,7 @@ export interface Database {
   usage_conversation: UsageConversationTable;
   source_settings: SourceSettingsTable;
   source_gaps: SourceGapsTable;
+  missing_media: MissingMediaTable;
   connector_media: ConnectorMediaTable;
   consent_events: ConsentEventsTable;
   retention_policies: RetentionPoliciesTable;

@@ -82,3 +82,31 @@ export async function consentOfConversation(db: Kysely<Database>, conversationRo
     .execute();
   return rows.map((r) => ({ party: r.party, name: r.name, company: r.company, action: r.action, timeMs: Number(r.time_ms), messageExtId: r.message_ext_id, details: r.details }));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Media missing from archived messages (migration 0016)
+
+export type MissingMediaRow = Selectable<Database['missing_media']>;
+
+/** Files an archived message names as missing; a file already listed for the message is left as it is. */
+export async function addMissingMedia(db: Kysely<Database>, rows: readonly { sourceId: number; messageExtId: string; fileId: string; name: string; mime: string | null; md5sum: string | null; now: number }[]): Promise<void> {
+  for (const r of rows) {
+    await db.insertInto('missing_media')
+      .values({ source_id: r.sourceId, message_ext_id: r.messageExtId, file_id: r.fileId, name: r.name, mime: r.mime, md5sum: r.md5sum, status: 'waiting', created_at: r.now, updated_at: r.now })
+      .onConflict((oc) => oc.columns(['source_id', 'message_ext_id', 'file_id']).doNothing())
+      .execute();
+  }
+}
+
+export async function waitingMissingMedia(db: Kysely<Database>, sourceId: number, limit: number): Promise<MissingMediaRow[]> {
+  return db.selectFrom('missing_media').selectAll().where('source_id', '=', sourceId).where('status', '=', 'waiting').orderBy('created_at').limit(limit).execute();
+}
+
+export async function updateMissingMedia(db: Kysely<Database>, row: Pick<MissingMediaRow, 'source_id' | 'message_ext_id' | 'file_id'>, set: { status?: MissingMediaRow['status']; attempts?: number; updated_at: number }): Promise<void> {
+  await db.updateTable('missing_media').set(set).where('source_id', '=', row.source_id).where('message_ext_id', '=', row.message_ext_id).where('file_id', '=', row.file_id).execute();
+}
+
+export async function missingMediaCounts(db: Kysely<Database>, sourceId: number): Promise<Record<string, number>> {
+  const rows = await db.selectFrom('missing_media').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).where('source_id', '=', sourceId).groupBy('status').execute();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}

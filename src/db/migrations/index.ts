@@ -14,6 +14,7 @@ import * as m0012 from './0012-backups.js';
 import * as m0013 from './0013-privacy.js';
 import * as m0014 from './0014-retention-shapes.js';
 import * as m0015 from './0015-source-gaps.js';
+import * as m0016 from './0016-missing-media.js';
 
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -32,6 +33,7 @@ export const migrations: Record<string, Migration> = {
   '0013-privacy': m0013,
   '0014-retention-shapes': m0014,
   '0015-source-gaps': m0015,
+  '0016-missing-media': m0016,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

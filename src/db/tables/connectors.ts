@@ -49,3 +49,17 @@ export interface SourceGapsTable {
   reason: 'expired';
   detected_at: number;
 }
+
+/** WeCom media not downloaded when its message was archived, retried by later syncs (migration 0016). */
+export interface MissingMediaTable {
+  source_id: number;
+  message_ext_id: string;
+  file_id: string;
+  name: string;
+  mime: string | null;
+  md5sum: string | null;
+  status: 'waiting' | 'attached' | 'gone' | 'abandoned' | 'worm';
+  attempts: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}

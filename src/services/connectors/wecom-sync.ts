@@ -15,6 +15,7 @@ import { recordUnrecoverableGap } from '../../repositories/sources.js';
 import { appendAudit } from '../audit.js';
 import { openArchiveWriter, type ImportSummary } from '../import.js';
 import { isBadLine, prepareRecordObject, type BadLine, type InMemoryAttachment, type PreparedRecord } from '../import-prepare.js';
+import { attachLate } from '../late-attachments.js';
 import { loadWeComSource, type WeComSource } from './wecom-source.js';
 
 /**
@@ -54,7 +55,12 @@ export interface WeComSyncSummary {
   imported: number;
   duplicates: number;
   quarantined: number;
-  media: { downloaded: number; resumed: number; failed: number; md5Mismatches: number };
+  /**
+   * `failed`: files of this sync's messages that could not be downloaded (the message is archived
+   * naming them; later syncs try again). `attachedLate`: files of earlier messages fetched now and
+   * attached to them; `abandoned`: files given up (past Tencent's ~5-day retention, or 10 attempts).
+   */
+  media: { downloaded: number; resumed: number; failed: number; md5Mismatches: number; attachedLate: number; abandoned: number };
   consentEvents: number;
   controlCharsStripped: number;
   retries: number;
@@ -104,7 +110,7 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
   const limit = Math.min(1000, Math.max(1, options.limit ?? 1000));
   const summary: WeComSyncSummary = {
     source: source.name, status: 'completed', fromSeq: source.cursorSeq, toSeq: source.cursorSeq, batches: 0, fetched: 0, imported: 0, duplicates: 0, quarantined: 0,
-    media: { downloaded: 0, resumed: 0, failed: 0, md5Mismatches: 0 }, consentEvents: 0, controlCharsStripped: 0, retries: 0, unrecoverable: [], importId: 0, durationMs: 0,
+    media: { downloaded: 0, resumed: 0, failed: 0, md5Mismatches: 0, attachedLate: 0, abandoned: 0 }, consentEvents: 0, controlCharsStripped: 0, retries: 0, unrecoverable: [], importId: 0, durationMs: 0,
   };
   const row = await settings.findSourceSettings(ctx.db, source.name);
   if (row?.last_sync_at && started - Number(row.last_sync_at) > TENCENT_RETENTION_MS) {
@@ -113,6 +119,14 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
   }
   const pool = createUnwrapPool(source.secrets.privateKeys);
   const client = await options.openClient(source);
+  try {
+    await retryMissingMedia(ctx, client, source, sleep, summary);
+  } catch (e) {
+    client.close();
+    await pool.close();
+    await recordSyncOutcome(ctx, source, 'failed', e);
+    throw e;
+  }
   const writer = await openArchiveWriter(ctx, { file: `sdk:${source.name}`, format: 'wecom', details: { source: source.name, fromSeq: source.cursorSeq } });
   summary.importId = writer.importId;
 
@@ -165,11 +179,15 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
       const records: PreparedRecord[] = [];
       const bad: BadLine[] = [];
       const consents: ConsentEvent[] = [];
+      const missingMedia: { messageExtId: string; ref: WeComMediaRef }[] = [];
       for (const [i, item] of items.entries()) {
         line++;
         const outcome = await prepareItem(ctx, client, source, item, keys[i]!, line, sleep, summary);
         if (isBadLine(outcome.prepared)) bad.push(outcome.prepared);
-        else records.push(outcome.prepared);
+        else {
+          records.push(outcome.prepared);
+          for (const ref of outcome.missing ?? []) missingMedia.push({ messageExtId: outcome.prepared.record.id, ref });
+        }
         if (outcome.consent) consents.push(outcome.consent);
       }
       await writer.archive({ records, bad, blankLines: 0, lines: line, bytesRead: 0 }, {
@@ -178,6 +196,10 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
             await settings.recordConsent(trx, { sourceId: source.sourceId, messageExtId: c.msgid, party: c.externalUserId, action: c.decision, timeMs: c.timeMs, details: JSON.stringify({ conversation: c.conversation.id, counterparts: c.counterpartIds }) });
           }
           await recordSkip(trx);
+          // Files that could not be downloaded wait for a later sync (retryMissingMedia).
+          await settings.addMissingMedia(trx, missingMedia.map(({ messageExtId, ref }) => ({
+            sourceId: source.sourceId, messageExtId, fileId: ref.sdkfileid, name: ref.name, mime: ref.mime ?? null, md5sum: ref.md5sum ?? null, now: ctx.clock.now(),
+          })));
           await settings.advanceCursor(trx, source.sourceId, maxSeq);
         },
       });
@@ -357,7 +379,7 @@ async function recordSyncOutcome(ctx: Context, source: WeComSource, status: stri
 async function prepareItem(
   ctx: Context, client: WeComArchiveClient, source: WeComSource, item: ChatDataItem, unwrapped: UnwrapResult, line: number,
   sleep: (ms: number) => Promise<void>, summary: WeComSyncSummary,
-): Promise<{ prepared: PreparedRecord | BadLine; consent?: ConsentEvent }> {
+): Promise<{ prepared: PreparedRecord | BadLine; consent?: ConsentEvent; missing?: WeComMediaRef[] }> {
   // A bad wrapped key is this item's problem: quarantined with the item's ids (not its content).
   if ('error' in unwrapped) {
     const itemText = JSON.stringify({ seq: item.seq, msgid: item.msgid, publickey_ver: item.publickey_ver });
@@ -376,10 +398,14 @@ async function prepareItem(
   if (!n.ok) return { prepared: { line, reason: `seq ${item.seq}: ${n.reason}`, content: text } };
   const attachments: InMemoryAttachment[] = [];
   const missing: string[] = [];
+  const missingRefs: WeComMediaRef[] = [];
   const md5Mismatch: string[] = [];
   for (const ref of n.media) {
     const got = await downloadMedia(ctx, client, source, ref, sleep, summary);
-    if (!got) missing.push(ref.name);
+    if (!got) {
+      missing.push(ref.name);
+      missingRefs.push(ref);
+    }
     else {
       attachments.push({ name: ref.name, mime: ref.mime, data: got.data });
       if (got.md5Mismatch) md5Mismatch.push(ref.name);
@@ -389,7 +415,43 @@ async function prepareItem(
   const wecom = { ...n.record.wecom, ...(missing.length > 0 ? { missingAttachments: missing } : {}), ...(md5Mismatch.length > 0 ? { md5Mismatch } : {}) };
   const record: WeComRecordInput = { ...n.record, wecom };
   const prepared = prepareRecordObject({ ...record, attachments: undefined } as Record<string, unknown>, { line, text, attachments, dedupKey: ctx.keys.dedupKey });
-  return { prepared, ...(n.event?.kind === 'consent' ? { consent: n.event } : {}) };
+  return { prepared, ...(n.event?.kind === 'consent' ? { consent: n.event } : {}), ...(missingRefs.length > 0 ? { missing: missingRefs } : {}) };
+}
+
+/** Attempts per missing file before it is given up (besides Tencent's retention). */
+const MAX_LATE_ATTEMPTS = 10;
+
+/**
+ * Files that earlier syncs could not download (table missing_media): tried again at the start of
+ * each sync while Tencent keeps them, and attached to their archived message when they arrive
+ * (services/late-attachments.ts). Past Tencent's retention, or after MAX_LATE_ATTEMPTS, a file is
+ * abandoned (audited `source.media_abandoned`). A problem of the whole source stops the sync.
+ */
+async function retryMissingMedia(ctx: Context, client: WeComArchiveClient, source: WeComSource, sleep: (ms: number) => Promise<void>, summary: WeComSyncSummary): Promise<void> {
+  const now = ctx.clock.now();
+  const abandoned: string[] = [];
+  // Download counters of these retries are not this sync's own (a failed retry does not make it partial).
+  const scratch: WeComSyncSummary = { ...summary, media: { ...summary.media } };
+  for (const row of await settings.waitingMissingMedia(ctx.db, source.sourceId, 500)) {
+    if (now - Number(row.created_at) > TENCENT_RETENTION_MS || row.attempts >= MAX_LATE_ATTEMPTS) {
+      await settings.updateMissingMedia(ctx.db, row, { status: 'abandoned', updated_at: now });
+      abandoned.push(row.message_ext_id);
+      continue;
+    }
+    await settings.updateMissingMedia(ctx.db, row, { attempts: row.attempts + 1, updated_at: now });
+    const ref: WeComMediaRef = { sdkfileid: row.file_id, name: row.name, kind: 'file', attachmentIndex: 0, origin: 'late', ...(row.mime ? { mime: row.mime } : {}), ...(row.md5sum ? { md5sum: row.md5sum } : {}) };
+    const got = await downloadMedia(ctx, client, source, ref, sleep, scratch);
+    if (!got) continue;
+    const outcome = await attachLate(ctx, { sourceId: source.sourceId, messageExtId: row.message_ext_id, name: row.name, mime: row.mime, data: got.data });
+    if (outcome === 'frozen') continue; // an open erasure request: try again once it is decided
+    await settings.updateMissingMedia(ctx.db, row, { status: outcome, updated_at: ctx.clock.now() });
+    if (outcome === 'attached') summary.media.attachedLate++;
+  }
+  summary.retries = scratch.retries;
+  summary.media.abandoned += abandoned.length;
+  if (abandoned.length > 0) {
+    await appendAudit(ctx, ctx.db, { action: 'source.media_abandoned', subject: `source:${source.name}`, details: { count: abandoned.length, messages: abandoned.slice(0, 100) } });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
