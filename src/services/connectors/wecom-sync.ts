@@ -404,7 +404,8 @@ async function prepareItem(
     const got = await downloadMedia(ctx, client, source, ref, sleep, summary);
     if (!got) {
       missing.push(ref.name);
-      missingRefs.push(ref);
+      // A file over the size limit would fail the same way every time: not retried.
+      if ((await settings.findMedia(ctx.db, source.sourceId, ref.sdkfileid))?.problem !== 'wecom.media_too_large') missingRefs.push(ref);
     }
     else {
       attachments.push({ name: ref.name, mime: ref.mime, data: got.data });
