@@ -1,12 +1,11 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../support/cli.js';
 import { toNdjson } from '../support/records.js';
-import { buildConsoleIfStale, CHROMIUM, HAVE_CHROMIUM, naturalWidth, navIds, run, tokenOf, totpCode, waitForServer, wekeep, type Account } from './harness.js';
+import { buildConsoleIfStale, CHROMIUM, HAVE_CHROMIUM, naturalWidth, navIds, openPage, PASSWORD, run, stopServer, tokenOf, totpCode, waitForServer, wekeep, type Account } from './harness.js';
 import { browserFixture, EMPLOYEE_PERSON, KEYWORD, SECRET_TITLE, VISIBLE_TITLES } from './fixtures.js';
 
 /**
@@ -18,7 +17,6 @@ import { browserFixture, EMPLOYEE_PERSON, KEYWORD, SECRET_TITLE, VISIBLE_TITLES 
 const IN_CI = process.env.CI === 'true';
 /** Screenshots go to docs/screenshots with WEKEEP_SCREENSHOTS=1 (npm run screenshots); otherwise to a temporary folder, so that test runs leave the tree clean. */
 const WRITE_DOCS = process.env.WEKEEP_SCREENSHOTS === '1';
-const PASSWORD = 'Tea-garden 7 lanterns 合同';
 
 if (!HAVE_CHROMIUM && !IN_CI) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium). Under CI=true this is a failure.`);
 
@@ -78,29 +76,12 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server?.once('exit', r));
-      server.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (server.exitCode === null) server.kill('SIGKILL');
-    }
+    await stopServer(server);
     tmp.cleanup();
   });
 
-  async function newPage(lang: 'zh-CN' | 'en' = 'zh-CN'): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: lang, timezoneId: 'Asia/Shanghai' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/iu.test(m.text())) problems.push(`CSP: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    onTestFailed(async ({ task }) => {
-      const path = join(tmpdir(), `wekeep-browser-failure-${task.name.replace(/\W+/gu, '-').slice(0, 60)}.png`);
-      await page.screenshot({ path }).then(() => console.error(`screenshot of the failure: ${path}`), () => undefined);
-    });
-    return { context, page };
-  }
+  const newPage = (lang: 'zh-CN' | 'en' = 'zh-CN'): Promise<{ context: BrowserContext; page: Page }> =>
+    openPage(browser, { name: 'browser', problems, locale: lang, viewport: { width: 1280, height: 860 }, timeoutMs: 15_000, fullPage: false });
 
   /** First sign-in from the setup link: password, then (when required) the authenticator. Returns the TOTP secret. */
   async function setUp(page: Page, account: Account, options: { mfa: boolean; screenshot?: string }): Promise<string | undefined> {

@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as OTPAuth from 'otpauth';
-import type { Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { expect, onTestFailed } from 'vitest';
 import { ROOT } from '../support/cli.js';
 
 /**
@@ -112,3 +114,52 @@ export const naturalWidth = (el: unknown): number => (el as { naturalWidth: numb
 
 /** The code of a 30-second step (the next ones with `stepsAhead`): the server accepts ±1 step and each step only once. */
 export const totpCode = (secret: string, stepsAhead = 0): string => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + stepsAhead * 30_000 });
+
+/** The password every browser test sets for its accounts. */
+export const PASSWORD = 'Tea-garden 7 lanterns 合同';
+
+/** Stops a `wekeep serve` child: SIGTERM, then SIGKILL after 5 s. */
+export async function stopServer(server: ChildProcess | undefined): Promise<void> {
+  if (!server || server.exitCode !== null) return;
+  const exited = new Promise((r) => server.once('exit', r));
+  server.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (server.exitCode === null) server.kill('SIGKILL');
+}
+
+/**
+ * A new page in its own context (Asia/Shanghai), collecting CSP violations and page errors into
+ * `problems`, with a screenshot written to the temp dir when the current test fails.
+ */
+export async function openPage(
+  browser: Browser,
+  o: { name: string; problems: string[]; locale?: string; viewport?: { width: number; height: number }; timeoutMs?: number; fullPage?: boolean },
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: o.viewport ?? { width: 1360, height: 900 }, locale: o.locale ?? 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(o.timeoutMs ?? 30_000);
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/iu.test(m.text())) o.problems.push(`CSP: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => o.problems.push(`page error: ${e.message}`));
+  onTestFailed(async ({ task }) => {
+    const path = join(tmpdir(), `wekeep-${o.name}-failure-${task.name.replace(/\W+/gu, '-').slice(0, 60)}.png`);
+    await page.screenshot({ path, fullPage: o.fullPage ?? true }).then(() => console.error(`screenshot of the failure: ${path}`), () => undefined);
+  });
+  return { context, page };
+}
+
+/** Completes an account's one-time setup link: password, and with `mfa` a TOTP second factor and its recovery codes. */
+export async function setUpAccount(page: Page, base: string, account: Account, mfa: boolean): Promise<void> {
+  await page.goto(`${base}/#/setup/${account.token}`);
+  await page.getByTestId('setup-password').fill(PASSWORD);
+  await page.getByTestId('setup-repeat').fill(PASSWORD);
+  await page.getByTestId('setup-submit').click();
+  if (!mfa) return;
+  const secret = (await page.getByTestId('totp-secret').textContent())?.trim() ?? '';
+  await expect.poll(() => page.getByTestId('totp-qr').evaluate(naturalWidth), { timeout: 30_000, interval: 150 }).toBeGreaterThan(0);
+  await page.getByTestId('totp-confirm-code').fill(totpCode(secret));
+  await page.getByTestId('totp-confirm').click();
+  await expect.poll(() => page.getByTestId('recovery-codes').locator('li').count(), { timeout: 30_000, interval: 150 }).toBe(10);
+  await page.getByTestId('recovery-saved').click();
+}

@@ -1,12 +1,11 @@
 import { type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../support/cli.js';
 import { toNdjson } from '../support/records.js';
-import { buildConsoleIfStale, CHROMIUM, HAVE_CHROMIUM, naturalWidth, navIds, run, tokenOf, totpCode, waitForServer, wekeep, type Account } from './harness.js';
+import { buildConsoleIfStale, CHROMIUM, HAVE_CHROMIUM, navIds, openPage, run, setUpAccount, stopServer, tokenOf, waitForServer, wekeep, type Account } from './harness.js';
 import { RETENTION_ATTACHMENT_BYTES, RETENTION_CUSTODIAN, RETENTION_SOURCE, retentionFixture } from './fixtures.js';
 
 /**
@@ -21,7 +20,6 @@ import { RETENTION_ATTACHMENT_BYTES, RETENTION_CUSTODIAN, RETENTION_SOURCE, rete
  */
 
 const WRITE_DOCS = process.env.WEKEEP_SCREENSHOTS === '1';
-const PASSWORD = 'Tea-garden 7 lanterns 合同';
 /** The machine is shared: every wait is generous. */
 const LONG = 240_000;
 
@@ -71,43 +69,12 @@ describe.skipIf(!HAVE_CHROMIUM)('retention, legal holds and disposition in Chrom
 
   afterAll(async () => {
     await browser?.close();
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server?.once('exit', r));
-      server.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (server.exitCode === null) server.kill('SIGKILL');
-    }
+    await stopServer(server);
     tmp.cleanup();
   });
 
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/iu.test(m.text())) problems.push(`CSP: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    onTestFailed(async ({ task }) => {
-      const path = join(tmpdir(), `wekeep-retention-failure-${task.name.replace(/\W+/gu, '-').slice(0, 60)}.png`);
-      await page.screenshot({ path, fullPage: true }).then(() => console.error(`screenshot of the failure: ${path}`), () => undefined);
-    });
-    return page;
-  }
-
-  async function setUp(page: Page, account: Account, mfa: boolean): Promise<void> {
-    await page.goto(`${base}/#/setup/${account.token}`);
-    await page.getByTestId('setup-password').fill(PASSWORD);
-    await page.getByTestId('setup-repeat').fill(PASSWORD);
-    await page.getByTestId('setup-submit').click();
-    if (!mfa) return;
-    const secret = (await page.getByTestId('totp-secret').textContent())?.trim() ?? '';
-    await poll(() => page.getByTestId('totp-qr').evaluate(naturalWidth)).toBeGreaterThan(0);
-    await page.getByTestId('totp-confirm-code').fill(totpCode(secret));
-    await page.getByTestId('totp-confirm').click();
-    await poll(() => page.getByTestId('recovery-codes').locator('li').count()).toBe(10);
-    await page.getByTestId('recovery-saved').click();
-  }
+  const newPage = async (): Promise<Page> => (await openPage(browser, { name: 'retention', problems })).page;
+  const setUp = (page: Page, account: Account, mfa: boolean): Promise<void> => setUpAccount(page, base, account, mfa);
 
   const cell = (page: Page, policy: string, testId: string) => page.locator(`[data-testid="forecast-row"][data-policy="${policy}"] [data-testid="${testId}"]`);
   const policyRow = (page: Page, name: string) => page.locator(`[data-testid="policy-row"][data-name="${name}"]`);
