@@ -1,11 +1,11 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../support/cli.js';
 import { toNdjson } from '../support/records.js';
-import { buildConsoleIfStale, CHROMIUM, HAVE_CHROMIUM, naturalWidth, navIds, openPage, PASSWORD, run, stopServer, tokenOf, totpCode, waitForServer, wekeep, type Account } from './harness.js';
+import { CHROMIUM, HAVE_CHROMIUM, naturalWidth, navIds, openPage, PASSWORD, run, startConsoleAndBrowser, stopServer, tokenOf, totpCode, wekeep, type Account } from './harness.js';
 import { browserFixture, EMPLOYEE_PERSON, KEYWORD, SECRET_TITLE, VISIBLE_TITLES } from './fixtures.js';
 
 /**
@@ -53,17 +53,9 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in Chromium', () => {
   let secretHref = '';
 
   beforeAll(async () => {
-    const launched = chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-    });
-    // The console is built from the current sources first (unless web/dist is newer than them):
-    // the server serves web/dist only if it exists when it starts.
-    await buildConsoleIfStale();
-    server = wekeep(['--data', data, 'serve', '--port', '0', '--demo', '2000']);
-    const [{ url, links }, b] = await Promise.all([waitForServer(server, 40_000), launched]);
-    browser = b;
-    base = url;
+    // The console is built from the current sources first (unless web/dist is newer than them).
+    let links: Map<string, string>;
+    ({ server, browser, base, links } = await startConsoleAndBrowser(data, { demo: 2000, timeoutMs: 40_000, extraChromiumArgs: ['--autoplay-policy=no-user-gesture-required'] }));
     accounts.admin = { username: 'admin', token: tokenOf(links.get('admin') ?? '') };
     accounts.comp = { username: 'demo', token: tokenOf(links.get('demo') ?? '') };
     // The fixture conversations, imported next to the running server.

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as OTPAuth from 'otpauth';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect, onTestFailed } from 'vitest';
 import { ROOT } from '../support/cli.js';
 
@@ -162,4 +162,39 @@ export async function setUpAccount(page: Page, base: string, account: Account, m
   await page.getByTestId('totp-confirm').click();
   await expect.poll(() => page.getByTestId('recovery-codes').locator('li').count(), { timeout: 30_000, interval: 150 }).toBe(10);
   await page.getByTestId('recovery-saved').click();
+}
+
+/**
+ * Launches Chromium and, at the same time, builds the console when its sources are newer and starts
+ * `wekeep serve --demo N` on a fresh data dir: resolves with the server, the browser, the base URL
+ * and the setup links the server printed (by user name).
+ */
+export async function startConsoleAndBrowser(
+  data: string,
+  o: { demo: number; timeoutMs: number; extraChromiumArgs?: string[] },
+): Promise<{ server: ChildProcess; browser: Browser; base: string; links: Map<string, string> }> {
+  const launched = chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...(o.extraChromiumArgs ?? [])],
+  });
+  // The server serves web/dist only if it exists when it starts.
+  await buildConsoleIfStale();
+  const server = wekeep(['--data', data, 'serve', '--port', '0', '--demo', String(o.demo)]);
+  const [{ url, links }, browser] = await Promise.all([waitForServer(server, o.timeoutMs), launched]);
+  return { server, browser, base: url, links };
+}
+
+/** The CLI against one data dir: a JSON command, a new account (its setup link), an import. */
+export function cliFor(data: string): { json<T>(args: string[]): Promise<T>; addUser(username: string, role: string, person?: string): Promise<Account>; importFile(file: string): Promise<void> } {
+  const json = async <T>(args: string[]): Promise<T> => JSON.parse(await run(wekeep(['--data', data, ...args, '--json']), `wekeep ${args.join(' ')}`)) as T;
+  return {
+    json,
+    async addUser(username, role, person) {
+      const r = await json<{ setupLink: string }>(['users', 'add', '--username', username, '--role', role, ...(person ? ['--person', person] : [])]);
+      return { username, token: tokenOf(r.setupLink) };
+    },
+    async importFile(file) {
+      await run(wekeep(['--data', data, 'import', file]), 'wekeep import');
+    },
+  };
 }

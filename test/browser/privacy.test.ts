@@ -1,14 +1,14 @@
 import { type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../support/cli.js';
 import { toNdjson, type TestRecord } from '../support/records.js';
 import { loadConfig } from '../../src/config.js';
 import { createContext } from '../../src/context.js';
 import { recordConsent } from '../../src/repositories/source-settings.js';
-import { buildConsoleIfStale, CHROMIUM, HAVE_CHROMIUM, navIds, openPage, run, setUpAccount, stopServer, tokenOf, waitForServer, wekeep, type Account } from './harness.js';
+import { cliFor, HAVE_CHROMIUM, navIds, openPage, setUpAccount, startConsoleAndBrowser, stopServer, tokenOf, type Account } from './harness.js';
 
 /**
  * The privacy requests page in real Chromium against the real `wekeep serve` on a temporary data
@@ -67,27 +67,16 @@ describe.skipIf(!HAVE_CHROMIUM)('privacy requests in Chromium', () => {
   const problems: string[] = [];
   let consentConversationKey = '';
 
-  const cli = async <T>(args: string[]): Promise<T> => JSON.parse(await run(wekeep(['--data', data, ...args, '--json']), `wekeep ${args.join(' ')}`)) as T;
-  const addUser = async (username: string, role: string, person?: string): Promise<Account> => {
-    const r = await cli<{ setupLink: string }>(['users', 'add', '--username', username, '--role', role, ...(person ? ['--person', person] : [])]);
-    return { username, token: tokenOf(r.setupLink) };
-  };
+  const { json: cli, addUser, importFile } = cliFor(data);
   const importRecords = async (name: string, records: TestRecord[]): Promise<void> => {
     const file = join(tmp.path, name);
     writeFileSync(file, toNdjson(records));
-    await run(wekeep(['--data', data, 'import', file]), 'wekeep import');
+    await importFile(file);
   };
 
   beforeAll(async () => {
-    const launched = chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    await buildConsoleIfStale();
-    server = wekeep(['--data', data, 'serve', '--port', '0', '--demo', '300']);
-    const [{ url, links }, b] = await Promise.all([waitForServer(server, 90_000), launched]);
-    browser = b;
-    base = url;
+    let links: Map<string, string>;
+    ({ server, browser, base, links } = await startConsoleAndBrowser(data, { demo: 300, timeoutMs: 90_000 }));
     accounts.comp = { username: 'demo', token: tokenOf(links.get('demo') ?? '') };
     await importRecords('privacy.ndjson', privacyFixture(Date.now()));
     // A legal hold over the group chat: the erasure must keep 欧阳雪's record there.

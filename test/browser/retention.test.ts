@@ -1,11 +1,11 @@
 import { type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../support/cli.js';
 import { toNdjson } from '../support/records.js';
-import { buildConsoleIfStale, CHROMIUM, HAVE_CHROMIUM, navIds, openPage, run, setUpAccount, stopServer, tokenOf, waitForServer, wekeep, type Account } from './harness.js';
+import { cliFor, HAVE_CHROMIUM, navIds, openPage, setUpAccount, startConsoleAndBrowser, stopServer, tokenOf, type Account } from './harness.js';
 import { RETENTION_ATTACHMENT_BYTES, RETENTION_CUSTODIAN, RETENTION_SOURCE, retentionFixture } from './fixtures.js';
 
 /**
@@ -35,27 +35,16 @@ describe.skipIf(!HAVE_CHROMIUM)('retention, legal holds and disposition in Chrom
   const accounts: Record<string, Account> = {};
   const problems: string[] = [];
 
-  const cli = async <T>(args: string[]): Promise<T> => JSON.parse(await run(wekeep(['--data', data, ...args, '--json']), `wekeep ${args.join(' ')}`)) as T;
-  const addUser = async (username: string, role: string, person?: string): Promise<Account> => {
-    const r = await cli<{ setupLink: string }>(['users', 'add', '--username', username, '--role', role, ...(person ? ['--person', person] : [])]);
-    return { username, token: tokenOf(r.setupLink) };
-  };
+  const { json: cli, addUser, importFile } = cliFor(data);
 
   beforeAll(async () => {
-    const launched = chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    await buildConsoleIfStale();
-    server = wekeep(['--data', data, 'serve', '--port', '0', '--demo', '300']);
-    const [{ url, links }, b] = await Promise.all([waitForServer(server, 90_000), launched]);
+    let links: Map<string, string>;
+    ({ server, browser, base, links } = await startConsoleAndBrowser(data, { demo: 300, timeoutMs: 90_000 }));
     const started = Date.now();
-    browser = b;
-    base = url;
     accounts.comp = { username: 'demo', token: tokenOf(links.get('demo') ?? '') };
     const file = join(tmp.path, 'retention.ndjson');
     writeFileSync(file, toNdjson(retentionFixture(Date.now())));
-    await run(wekeep(['--data', data, 'import', file]), 'wekeep import');
+    await importFile(file);
     accounts.audit = await addUser('ret-auditor', 'auditor');
     accounts.employee = await addUser('ret-chen', 'employee', RETENTION_CUSTODIAN);
     // The server's daily disposition job first looks 5 s after the start: the policies come later,
