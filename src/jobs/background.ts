@@ -33,6 +33,8 @@ function runChild(ctx: Context, args: string[]): Promise<void> {
     if (ctx.config.masterKeyHex) env.WEKEEP_MASTER_KEY = ctx.config.masterKeyHex;
     else env.WEKEEP_KEY_FILE = ctx.config.keyFile;
     if (ctx.config.clamd) env.WEKEEP_CLAMD = ctx.config.clamd;
+    // A server running from the TypeScript sources runs its jobs from them too, not from a dist/ that may be older.
+    if (import.meta.url.endsWith('.ts')) env.WEKEEP_FROM_SOURCE = '1';
     const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'wekeep.js'), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr.resume();
     child.on('error', reject);
