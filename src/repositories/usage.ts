@@ -74,10 +74,16 @@ export async function usageByDayAndType(db: Kysely<Database>, range: { from?: st
   return rows.rows.map((r) => ({ ...toGroup(r), day: r.day, type: r.type }));
 }
 
+/** The busiest persons (not those without messages left, nor the subjects of a restriction in force). */
 export async function topPersons(db: Kysely<Database>, limit: number): Promise<(GroupRow & { name: string | null })[]> {
   const rows = await sql<Raw & { name: string | null }>`
     SELECT p.ext_id AS key, p.name AS name, u.messages, u.text_bytes, u.attachments, u.attachment_bytes
-    FROM usage_person u JOIN persons p ON p.id = u.person_id ORDER BY u.messages DESC, p.ext_id LIMIT ${limit}`.execute(db);
+    FROM usage_person u JOIN persons p ON p.id = u.person_id
+    WHERE u.messages > 0
+      -- A data subject whose restriction is in force is not listed by name (GDPR Art. 18; PIPL Art. 47): the totals still count them.
+      AND u.person_id NOT IN (SELECT rp.person_id FROM privacy_request_persons rp JOIN privacy_requests q ON q.id = rp.request_id
+                              WHERE q.kind = 'restriction' AND q.status IN ('in-progress', 'completed') AND q.lifted_at IS NULL)
+    ORDER BY u.messages DESC, p.ext_id LIMIT ${limit}`.execute(db);
   return rows.rows.map((r) => ({ ...toGroup(r), name: r.name }));
 }
 

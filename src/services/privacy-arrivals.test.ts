@@ -10,6 +10,7 @@ import { importNdjson } from './import.js';
 import { verifyCertificate } from './disposition-certificates.js';
 import { executePrivacyRequest, liftRestriction, openPrivacyRequest, showPrivacyRequest } from './privacy-requests.js';
 import { searchMessages } from './search.js';
+import { collectStats } from './stats.js';
 import { initStore } from './store.js';
 
 // Records that arrive (import, WeChat import, WeCom sync: one writer) after a privacy request took
@@ -74,9 +75,14 @@ describe('privacy requests in force when records arrive', () => {
     expect(view.records).toMatchObject({ total: 3, restricted: 3 });
     expect(view.outcomes.restricted).toBe(3);
 
+    // Statistics count the restricted subject but do not list them by name.
+    const listed = async (): Promise<string[]> => (await collectStats(ctx, { topPersons: 100 })).byPerson.map((p) => p.key);
+    expect(await listed()).not.toContain('sunqi');
+    expect(await listed()).toContain('zhangsan');
     const lifted = await liftRestriction(ctx, request.id, 'accuracy confirmed');
     expect(lifted).toMatchObject({ lifted: 3, stillRestricted: 0 });
     expect(await found('报价单')).toEqual(['r-old', 'r-other', 'r-received', 'r-sent']);
+    expect(await listed()).toContain('sunqi');
     // Lifted: later records arrive as usual.
     expect(await importRecords([textRecord({ id: 'r-after-lift', from: sun, text: '解除后报价单' })])).toMatchObject({ imported: 1, restrictedOnArrival: 0 });
   });
