@@ -7,6 +7,7 @@ import { createContext, type Context } from '../src/context.js';
 import { openConfiguredSdk } from '../src/connectors/wecom/open-configured.js';
 import { addWeComSource, loadWeComSource, updateWeComSource } from '../src/services/connectors/wecom-source.js';
 import { syncWeComSource } from '../src/services/connectors/wecom-sync.js';
+import { connectorStatuses } from '../src/services/connectors/connector-status.js';
 import { normalizeWeComMessage } from '../src/connectors/wecom/normalize.js';
 import { listAuditEvents, verifyAuditLog } from '../src/services/audit.js';
 import { conversationConsent, readAttachment } from '../src/services/conversations.js';
@@ -209,6 +210,8 @@ describe.skipIf(!build.available)('WeCom sync through the SDK double', () => {
     expect(before.attachment_count).toBe(0);
     const name = (JSON.parse(before.fields) as { wecom: { missingAttachments: string[] } }).wecom.missingAttachments[0]!;
     expect(name).toBeTruthy();
+    const status = async () => (await connectorStatuses(ctx)).find((c) => c.name === 'wecom:acme')!.missingMedia;
+    expect(await status()).toEqual({ waiting: 1 });
 
     // A second file, missing since longer than Tencent keeps media: given up, audited.
     await sql`INSERT INTO missing_media (source_id, message_ext_id, file_id, name, mime, md5sum, status, attempts, created_at, updated_at)
@@ -237,6 +240,7 @@ describe.skipIf(!build.available)('WeCom sync through the SDK double', () => {
     expect(gaveUp!.details).toEqual({ count: 1, messages: ['late-1'] });
     const statuses = await sql<{ file_id: string; status: string }>`SELECT file_id, status FROM missing_media WHERE message_ext_id = 'late-1' ORDER BY file_id`.execute(ctx.db);
     expect(statuses.rows).toEqual([{ file_id: 'expired-file-id', status: 'abandoned' }, { file_id: fileId, status: 'attached' }].sort((a, b) => a.file_id.localeCompare(b.file_id)));
+    expect(await status()).toEqual({ attached: 1, abandoned: 1 });
     // Nothing is waiting any more: the next sync has nothing to retry.
     expect((await syncWeComSource(ctx, 'acme', { openClient: openConfiguredSdk, sleep: fast })).media).toMatchObject({ attachedLate: 0, abandoned: 0 });
     expect((await verifyAuditLog(ctx)).ok).toBe(true);

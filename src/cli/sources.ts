@@ -16,6 +16,8 @@ async function listAction(opts: { json?: boolean }, cmd: Command): Promise<void>
         const lag = c.lagMs === null ? 'never synced' : `last sync ${c.lastSyncAt} (${c.lastSyncStatus ?? '?'}), ${(c.lagMs / 3_600_000).toFixed(1)} h ago`;
         printLine(`  ${c.kind} connector: cursor ${c.cursor}, ${lag}${c.lagLevel === 'warning' ? ' — WARNING: approaching WeCom\'s 5-day retention' : c.lagLevel === 'critical' ? ' — CRITICAL: past WeCom\'s 5-day retention, messages may be lost' : ''}`);
         if (c.lastError) printLine(`  last error: ${c.lastError}`);
+        const m = c.missingMedia;
+        if ((m.waiting ?? 0) + (m.attached ?? 0) + (m.abandoned ?? 0) > 0) printLine(`  media missing from archived messages: ${m.waiting ?? 0} waiting for the next syncs, ${m.attached ?? 0} attached later, ${m.abandoned ?? 0} abandoned`);
       }
       if (s.gapCount > 0) {
         printLine(`  ${s.gapCount} gap(s), ${s.missing} seq(s) missing: ${s.gaps.slice(0, 10).map((g) => (g.from === g.to ? `${g.from}` : `${g.from}-${g.to}`)).join(', ')}${s.gapCount > 10 ? ', …' : ''}`);

@@ -208,6 +208,8 @@ export interface ConnectorRow {
   lagLevel: LagLevel;
   /** Media downloads by status (`downloading`, `done`, `failed`). */
   media: Partial<Record<string, number>>;
+  /** Files missing from archived messages, by state (waiting, attached, abandoned, gone, worm). */
+  missingMedia?: Partial<Record<string, number>>;
   /** The consent ledger, newest first. */
   consent: { party: string; action: 'agree' | 'disagree' | (string & {}); time: string }[];
 }

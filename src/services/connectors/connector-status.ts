@@ -1,5 +1,5 @@
 import type { Context } from '../../context.js';
-import { consentLedger, listSourceSettings, mediaCounts } from '../../repositories/source-settings.js';
+import { consentLedger, listSourceSettings, mediaCounts, missingMediaCounts } from '../../repositories/source-settings.js';
 import { LAG_WARNING_MS, TENCENT_RETENTION_MS } from './wecom-sync.js';
 
 /** The state of each connector source for the Sources page and `wekeep sources --json` (no secrets). */
@@ -16,6 +16,8 @@ export interface ConnectorStatus {
   /** `ok`, `warning` (approaching Tencent's 5-day retention), `critical` (past it: messages may be lost). */
   lagLevel: 'ok' | 'warning' | 'critical' | 'never_synced';
   media: Record<string, number>;
+  /** Files missing from archived messages, by state: `waiting` (the next syncs try again), `attached` (later), `abandoned`, `gone`, `worm`. */
+  missingMedia: Record<string, number>;
   consent: { party: string; action: string; time: string }[];
 }
 
@@ -35,6 +37,7 @@ export async function connectorStatuses(ctx: Pick<Context, 'db' | 'clock'>): Pro
       lagMs: lag,
       lagLevel: lag === null ? 'never_synced' : lag > TENCENT_RETENTION_MS ? 'critical' : lag > LAG_WARNING_MS ? 'warning' : 'ok',
       media: await mediaCounts(ctx.db, s.source_id),
+      missingMedia: await missingMediaCounts(ctx.db, s.source_id),
       consent: (await consentLedger(ctx.db, s.source_id, 50)).map((c) => ({ party: c.party, action: c.action, time: new Date(c.timeMs).toISOString() })),
     });
   }

@@ -121,6 +121,11 @@ function ConnectorCard({ c, mayManage }: { c: ConnectorRow; mayManage: boolean }
         <dt>{t('sources.media')}</dt>
         <dd className={(c.media.failed ?? 0) > 0 ? 'warn-text' : undefined} data-testid="media-counts">
           {t('sources.mediaCounts', { pending: c.media.downloading ?? 0, failed: c.media.failed ?? 0, done: c.media.done ?? 0 })}
+          {(c.missingMedia?.waiting ?? 0) + (c.missingMedia?.attached ?? 0) + (c.missingMedia?.abandoned ?? 0) > 0 ? (
+            <div className="muted small-text" data-testid="missing-media">
+              {t('sources.missingMedia', { waiting: num(c.missingMedia?.waiting ?? 0), attached: num(c.missingMedia?.attached ?? 0), abandoned: num(c.missingMedia?.abandoned ?? 0) })}
+            </div>
+          ) : null}
         </dd>
       </dl>
       <h4>
