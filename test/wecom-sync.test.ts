@@ -245,4 +245,25 @@ describe.skipIf(!build.available)('WeCom sync through the SDK double', () => {
     expect((await syncWeComSource(ctx, 'acme', { openClient: openConfiguredSdk, sleep: fast })).media).toMatchObject({ attachedLate: 0, abandoned: 0 });
     expect((await verifyAuditLog(ctx)).ok).toBe(true);
   }, 120_000);
+
+  it('a file over the media size limit is reported missing and not retried by later syncs', async () => {
+    const { json, media } = servable('file');
+    const [fileId, bytes] = [...media][0]!;
+    const message = json.replace(/"msgid":"[^"]+"/u, '"msgid":"too-big-1"');
+    const cursor = (await loadWeComSource(ctx, 'acme')).cursorSeq;
+    const s = new FakeSdkScenario({ keyPairs: keys, chunkSize: 4096 });
+    s.addMessage({ seq: cursor + 1, publickeyVer: 1, message, msgid: 'too-big-1' });
+    s.addMedia(fileId, bytes);
+    process.env.WECOM_FAKE_DIR = s.write(scenarioDir('too-big')).dir;
+    const limit = bytes.length - 1;
+    const r = await syncWeComSource(ctx, 'acme', { openClient: openConfiguredSdk, sleep: fast, maxMediaBytes: limit });
+    expect(r).toMatchObject({ status: 'partial', imported: 1, media: { failed: 1 } });
+    const row = (await sql<{ fields: string; attachment_count: number }>`SELECT fields, attachment_count FROM messages WHERE ext_id = 'too-big-1'`.execute(ctx.db)).rows[0]!;
+    expect(row.attachment_count).toBe(0);
+    expect((JSON.parse(row.fields) as { wecom: { missingAttachments: string[] } }).wecom.missingAttachments).toHaveLength(1);
+    // It would fail the same way every time: nothing waits for a retry.
+    expect((await sql<{ n: number }>`SELECT count(*) AS n FROM missing_media WHERE message_ext_id = 'too-big-1'`.execute(ctx.db)).rows[0]!.n).toBe(0);
+    const problem = (await sql<{ problem: string }>`SELECT problem FROM connector_media WHERE file_id = ${fileId}`.execute(ctx.db)).rows[0]!.problem;
+    expect(problem).toBe('wecom.media_too_large');
+  }, 120_000);
 });

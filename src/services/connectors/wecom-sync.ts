@@ -43,6 +43,14 @@ export interface WeComSyncOptions {
   /** Backoff sleep (tests pass a fast one). */
   sleep?: (ms: number) => Promise<void>;
   onBatch?: (progress: { batches: number; fetched: number; cursor: number }) => void;
+  /** Largest media file downloaded (held in memory while checked and stored); default 512 MiB. */
+  maxMediaBytes?: number;
+}
+
+/** How this sync waits between retries, and its media size limit. */
+interface SyncIo {
+  sleep: (ms: number) => Promise<void>;
+  maxMediaBytes: number;
 }
 
 export interface WeComSyncSummary {
@@ -107,6 +115,7 @@ export async function syncWeComSource(ctx: Context, name: string, options: WeCom
 async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOptions): Promise<WeComSyncSummary> {
   const started = ctx.clock.now();
   const sleep = options.sleep ?? defaultSleep;
+  const io: SyncIo = { sleep, maxMediaBytes: options.maxMediaBytes ?? MAX_MEDIA_BYTES };
   const limit = Math.min(1000, Math.max(1, options.limit ?? 1000));
   const summary: WeComSyncSummary = {
     source: source.name, status: 'completed', fromSeq: source.cursorSeq, toSeq: source.cursorSeq, batches: 0, fetched: 0, imported: 0, duplicates: 0, quarantined: 0,
@@ -120,7 +129,7 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
   const pool = createUnwrapPool(source.secrets.privateKeys);
   const client = await options.openClient(source);
   try {
-    await retryMissingMedia(ctx, client, source, sleep, summary);
+    await retryMissingMedia(ctx, client, source, io, summary);
   } catch (e) {
     client.close();
     await pool.close();
@@ -182,7 +191,7 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
       const missingMedia: { messageExtId: string; ref: WeComMediaRef }[] = [];
       for (const [i, item] of items.entries()) {
         line++;
-        const outcome = await prepareItem(ctx, client, source, item, keys[i]!, line, sleep, summary);
+        const outcome = await prepareItem(ctx, client, source, item, keys[i]!, line, io, summary);
         if (isBadLine(outcome.prepared)) bad.push(outcome.prepared);
         else {
           records.push(outcome.prepared);
@@ -378,7 +387,7 @@ async function recordSyncOutcome(ctx: Context, source: WeComSource, status: stri
 /** One chat item → a prepared record (or a quarantined line), with its media downloaded. */
 async function prepareItem(
   ctx: Context, client: WeComArchiveClient, source: WeComSource, item: ChatDataItem, unwrapped: UnwrapResult, line: number,
-  sleep: (ms: number) => Promise<void>, summary: WeComSyncSummary,
+  io: SyncIo, summary: WeComSyncSummary,
 ): Promise<{ prepared: PreparedRecord | BadLine; consent?: ConsentEvent; missing?: WeComMediaRef[] }> {
   // A bad wrapped key is this item's problem: quarantined with the item's ids (not its content).
   if ('error' in unwrapped) {
@@ -386,7 +395,7 @@ async function prepareItem(
     return { prepared: { line, reason: `seq ${item.seq} msgid ${item.msgid}: encrypt_random_key: ${unwrapped.error}`, content: itemText } };
   }
   const randomKey = unwrapped.key;
-  const text = await withRetry(() => client.decrypt(randomKey, item.encrypt_chat_msg), sleep, () => summary.retries++);
+  const text = await withRetry(() => client.decrypt(randomKey, item.encrypt_chat_msg), io.sleep, () => summary.retries++);
   let parsed;
   try {
     parsed = parseDecryptedMessage(text);
@@ -401,7 +410,7 @@ async function prepareItem(
   const missingRefs: WeComMediaRef[] = [];
   const md5Mismatch: string[] = [];
   for (const ref of n.media) {
-    const got = await downloadMedia(ctx, client, source, ref, sleep, summary);
+    const got = await downloadMedia(ctx, client, source, ref, io, summary);
     if (!got) {
       missing.push(ref.name);
       // A file over the size limit would fail the same way every time: not retried.
@@ -428,7 +437,7 @@ const MAX_LATE_ATTEMPTS = 10;
  * (services/late-attachments.ts). Past Tencent's retention, or after MAX_LATE_ATTEMPTS, a file is
  * abandoned (audited `source.media_abandoned`). A problem of the whole source stops the sync.
  */
-async function retryMissingMedia(ctx: Context, client: WeComArchiveClient, source: WeComSource, sleep: (ms: number) => Promise<void>, summary: WeComSyncSummary): Promise<void> {
+async function retryMissingMedia(ctx: Context, client: WeComArchiveClient, source: WeComSource, io: SyncIo, summary: WeComSyncSummary): Promise<void> {
   const now = ctx.clock.now();
   const abandoned: string[] = [];
   // Download counters of these retries are not this sync's own (a failed retry does not make it partial).
@@ -441,7 +450,7 @@ async function retryMissingMedia(ctx: Context, client: WeComArchiveClient, sourc
     }
     await settings.updateMissingMedia(ctx.db, row, { attempts: row.attempts + 1, updated_at: now });
     const ref: WeComMediaRef = { sdkfileid: row.file_id, name: row.name, kind: 'file', attachmentIndex: 0, origin: 'late', ...(row.mime ? { mime: row.mime } : {}), ...(row.md5sum ? { md5sum: row.md5sum } : {}) };
-    const got = await downloadMedia(ctx, client, source, ref, sleep, scratch);
+    const got = await downloadMedia(ctx, client, source, ref, io, scratch);
     if (!got) continue;
     const outcome = await attachLate(ctx, { sourceId: source.sourceId, messageExtId: row.message_ext_id, name: row.name, mime: row.mime, data: got.data });
     if (outcome === 'frozen') continue; // an open erasure request: try again once it is decided
@@ -506,8 +515,9 @@ function appendSpool(path: string, key: Buffer, fileKey: string, index: number, 
 }
 
 async function downloadMedia(
-  ctx: Context, client: WeComArchiveClient, source: WeComSource, ref: WeComMediaRef, sleep: (ms: number) => Promise<void>, summary: WeComSyncSummary,
+  ctx: Context, client: WeComArchiveClient, source: WeComSource, ref: WeComMediaRef, io: SyncIo, summary: WeComSyncSummary,
 ): Promise<{ data: Buffer; md5Mismatch: boolean } | undefined> {
+  const { sleep } = io;
   const fileKey = createHash('sha256').update(`${source.sourceId}\0${ref.sdkfileid}`).digest('hex');
   const dir = join(ctx.config.dataDir, SPOOL_DIR);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -540,7 +550,7 @@ async function downloadMedia(
           parts.push(chunk.data);
           received += chunk.data.length;
         }
-        if (received > MAX_MEDIA_BYTES) throw new AppError('wecom.media_too_large', `media larger than ${MAX_MEDIA_BYTES} bytes`);
+        if (received > io.maxMediaBytes) throw new AppError('wecom.media_too_large', `media larger than ${io.maxMediaBytes} bytes`);
         indexBuf = chunk.nextIndexBuf;
         await settings.saveMedia(ctx.db, { source_id: source.sourceId, file_id: ref.sdkfileid, index_buf: indexBuf, received, status: chunk.finished ? 'done' : 'downloading', attempts, problem: null, updated_at: now() });
         if (chunk.finished) break;
