@@ -7,7 +7,7 @@ import { loadConfig } from '../config.js';
 import { createContext, type Context } from '../context.js';
 import { addWeComSource, loadWeComSource, updateWeComSource } from '../services/connectors/wecom-source.js';
 import { initStore } from '../services/store.js';
-import { DISPOSITION_JOB, directoryJobName, startBackgroundJobs, syncJobName } from './background.js';
+import { childEnv, DISPOSITION_JOB, directoryJobName, startBackgroundJobs, syncJobName } from './background.js';
 
 // The jobs `wekeep serve` / `wekeep work` schedule: a chat sync and a directory sync (names, room
 // titles, consent status) per WeCom source, at the source's intervals, and the daily disposition.
@@ -40,6 +40,14 @@ describe('background jobs', () => {
     } finally {
       await scheduler.stop();
     }
+  });
+
+  it('run their child processes on this store, and from the sources when the server runs from them', () => {
+    const fromBuild = childEnv(ctx.config, false, { PATH: '/usr/bin' });
+    expect(fromBuild).toMatchObject({ PATH: '/usr/bin', WEKEEP_DATA: ctx.config.dataDir });
+    expect(fromBuild.WEKEEP_FROM_SOURCE).toBeUndefined();
+    expect(childEnv(ctx.config, true, {}).WEKEEP_FROM_SOURCE).toBe('1');
+    expect(childEnv(ctx.config, false, {}).WEKEEP_KEY_FILE ?? childEnv(ctx.config, false, {}).WEKEEP_MASTER_KEY).toBeTruthy();
   });
 
   it('take the directory interval from the source settings (sources update --directory-interval)', async () => {

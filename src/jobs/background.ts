@@ -27,14 +27,22 @@ export const syncJobName = (source: string): string => `wecom-sync:${source}`;
 export const directoryJobName = (source: string): string => `wecom-directory:${source}`;
 export const DISPOSITION_JOB = 'retention-disposition';
 
+/**
+ * The environment of a job's child `wekeep` process: this store and its key, the scanner, and — when
+ * this server runs from the TypeScript sources — the sources too, not a dist/ that may be older.
+ */
+export function childEnv(config: Context['config'], fromSource: boolean, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, WEKEEP_DATA: config.dataDir };
+  if (config.masterKeyHex) env.WEKEEP_MASTER_KEY = config.masterKeyHex;
+  else env.WEKEEP_KEY_FILE = config.keyFile;
+  if (config.clamd) env.WEKEEP_CLAMD = config.clamd;
+  if (fromSource) env.WEKEEP_FROM_SOURCE = '1';
+  return env;
+}
+
 function runChild(ctx: Context, args: string[]): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, WEKEEP_DATA: ctx.config.dataDir };
-    if (ctx.config.masterKeyHex) env.WEKEEP_MASTER_KEY = ctx.config.masterKeyHex;
-    else env.WEKEEP_KEY_FILE = ctx.config.keyFile;
-    if (ctx.config.clamd) env.WEKEEP_CLAMD = ctx.config.clamd;
-    // A server running from the TypeScript sources runs its jobs from them too, not from a dist/ that may be older.
-    if (import.meta.url.endsWith('.ts')) env.WEKEEP_FROM_SOURCE = '1';
+    const env = childEnv(ctx.config, import.meta.url.endsWith('.ts'));
     const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'wekeep.js'), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr.resume();
     child.on('error', reject);
