@@ -8,6 +8,7 @@ import { toNdjson, type TestRecord } from '../support/records.js';
 import { loadConfig } from '../../src/config.js';
 import { createContext } from '../../src/context.js';
 import { recordConsent } from '../../src/repositories/source-settings.js';
+import { recordUnrecoverableGap } from '../../src/repositories/sources.js';
 import { cliFor, HAVE_CHROMIUM, navIds, openPage, setUpAccount, startConsoleAndBrowser, stopServer, tokenOf, type Account } from './harness.js';
 
 /**
@@ -97,6 +98,8 @@ describe.skipIf(!HAVE_CHROMIUM)('privacy requests in Chromium', () => {
           details: JSON.stringify({ conversation: 'e2e-dm-refused', via: 'check_single_agree', status: 'Disagree' }),
         });
         consentConversationKey = String(ctx.sqlite.prepare(`SELECT id FROM conversations WHERE ext_id = 'e2e-dm-refused'`).pluck().get());
+        // A range WeCom no longer had when the connector asked (10010): shown as unrecoverable on the Sources page.
+        await recordUnrecoverableGap(ctx.db, sourceId, { from: 41, to: 57, reason: 'expired', detectedAt: Date.now() });
       } finally {
         await ctx.close();
       }
@@ -348,6 +351,12 @@ describe.skipIf(!HAVE_CHROMIUM)('privacy requests in Chromium', () => {
       expect(await consent.getByTestId('consent-party').getAttribute('data-state')).toBe('disagree');
       expect(await consent.getByTestId('consent-party').textContent()).toContain('北辰机械');
       expect(await consent.getByTestId('consent-party').textContent()).toContain('来自企业微信状态查询');
+
+      // The Sources page says which seqs a connector could never fetch.
+      await page.goto(`${base}/#/sources`);
+      const gap = page.getByTestId('unrecoverable-gap');
+      await gap.waitFor();
+      expect(await gap.textContent()).toMatch(/^无法恢复：seq 41–57 在拉取前已在企业微信过期（.+ 发现）$/u);
       await page.context().close();
     },
     LONG,
