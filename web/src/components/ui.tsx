@@ -150,3 +150,44 @@ export function Panel({ title, children, actions, className }: { title?: string;
     </section>
   );
 }
+
+/** A column heading of DataTable: its text, or with a class (`num` for numbers); null leaves the column out. */
+export type Column = ReactNode | { label: ReactNode; className: string } | null;
+
+const isStyledColumn = (c: Column): c is { label: ReactNode; className: string } => typeof c === 'object' && c !== null && 'label' in c && 'className' in c;
+
+/**
+ * The console's data table: a scrollable wrapper, column headings, the rows given as children — or,
+ * when `count` is 0, the `empty` sentence instead of an empty table.
+ */
+export function DataTable({ testId, columns, count, empty, children }: { testId: string; columns: readonly Column[]; count: number; empty: { text: ReactNode; testId: string }; children: ReactNode }): ReactNode {
+  if (count === 0) {
+    return (
+      <p className="empty-state" data-testid={empty.testId}>
+        {empty.text}
+      </p>
+    );
+  }
+  return (
+    <div className="table-wrap">
+      <table className="data-table" data-testid={testId}>
+        <thead>
+          <tr>
+            {columns.map((c, i) =>
+              c === null ? null : isStyledColumn(c) ? (
+                <th key={i} scope="col" className={c.className}>
+                  {c.label}
+                </th>
+              ) : (
+                <th key={i} scope="col">
+                  {c}
+                </th>
+              ),
+            )}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}

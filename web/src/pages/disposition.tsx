@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { api } from '../api';
-import { Dialog, ErrorMessage, Loading, Pager, Panel } from '../components/ui';
+import { DataTable, Dialog, ErrorMessage, Loading, Pager, Panel } from '../components/ui';
 import { useI18n } from '../i18n';
 import { certificatesQuery, certificateVerifyQuery, RETENTION_KEY, retentionPoliciesQuery, retentionRunsQuery, retentionStatusQuery, reviewsQuery, REVIEWS_PAGE_SIZE } from '../queries';
 import { actorName, retentionCaps, reviewStep, timeOfMessageKey } from '../retention-policy';
@@ -290,37 +290,20 @@ function Certificates(): ReactNode {
   const certs = useQuery(certificatesQuery());
   if (certs.isPending) return <Loading />;
   if (certs.error) return <ErrorMessage error={certs.error} />;
-  if (certs.data.certificates.length === 0) {
-    return (
-      <p className="empty-state" data-testid="no-certificates">
-        {t('disposition.noCertificates')}
-      </p>
-    );
-  }
   return (
-    <div className="table-wrap">
-      <table className="data-table" data-testid="certificates-table">
-        <thead>
-          <tr>
-            <th scope="col">{t('disposition.run')}</th>
-            <th scope="col">{t('disposition.certified')}</th>
-            <th scope="col">{t('disposition.period')}</th>
-            <th scope="col" className="num">
-              {t('disposition.tombstones')}
-            </th>
-            <th scope="col">{t('disposition.merkleRoot')}</th>
-            <th scope="col">{t('disposition.policiesApplied')}</th>
-            <th scope="col">{t('disposition.worm')}</th>
-            <th scope="col">{t('disposition.verification')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {certs.data.certificates.map((c) => (
-            <CertificateRow key={c.runId} c={c} />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      testId="certificates-table"
+      columns={[
+        t('disposition.run'), t('disposition.certified'), t('disposition.period'), { label: t('disposition.tombstones'), className: 'num' },
+        t('disposition.merkleRoot'), t('disposition.policiesApplied'), t('disposition.worm'), t('disposition.verification'),
+      ]}
+      count={certs.data.certificates.length}
+      empty={{ text: t('disposition.noCertificates'), testId: 'no-certificates' }}
+    >
+      {certs.data.certificates.map((c) => (
+        <CertificateRow key={c.runId} c={c} />
+      ))}
+    </DataTable>
   );
 }
 

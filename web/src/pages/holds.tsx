@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { api, enc } from '../api';
-import { Dialog, ErrorMessage, Loading, Panel } from '../components/ui';
+import { DataTable, Dialog, ErrorMessage, Loading, Panel } from '../components/ui';
 import { useI18n } from '../i18n';
 import { HOLDS_KEY, holdQuery, holdsQuery, matterQuery, mattersQuery, RETENTION_KEY } from '../queries';
 import { actorName, holdHasCriteria, sortHolds, splitList } from '../retention-policy';
@@ -92,78 +92,60 @@ function Covered({ h }: { h: LegalHold }): ReactNode {
 
 function HoldsTable({ holds, showMatter, onRelease }: { holds: LegalHold[]; showMatter: boolean; onRelease?: (h: LegalHold) => void }): ReactNode {
   const { t, dateTime } = useI18n();
-  if (holds.length === 0) {
-    return (
-      <p className="empty-state" data-testid="no-holds">
-        {t('holds.noHolds')}
-      </p>
-    );
-  }
   return (
-    <div className="table-wrap">
-      <table className="data-table" data-testid="holds-table">
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            {showMatter ? <th scope="col">{t('holds.matter')}</th> : null}
-            <th scope="col">{t('holds.criteria')}</th>
-            <th scope="col">{t('holds.reason')}</th>
-            <th scope="col">{t('holds.placed')}</th>
-            <th scope="col">{t('holds.status')}</th>
-            <th scope="col">{t('holds.covered')}</th>
-            {onRelease ? <th scope="col">{t('holds.actions')}</th> : null}
-          </tr>
-        </thead>
-        <tbody>
-          {sortHolds(holds).map((h) => (
-            <tr key={h.id} data-testid="hold-row" data-hold={h.id} data-status={h.status} className={h.status === 'released' ? 'row-disabled' : undefined}>
-              <td>{h.id}</td>
-              {showMatter ? (
-                <td>
-                  <a href={href(['holds', String(h.matterId)])}>{h.matter}</a>
-                </td>
+    <DataTable
+      testId="holds-table"
+      columns={['#', showMatter ? t('holds.matter') : null, t('holds.criteria'), t('holds.reason'), t('holds.placed'), t('holds.status'), t('holds.covered'), onRelease ? t('holds.actions') : null]}
+      count={holds.length}
+      empty={{ text: t('holds.noHolds'), testId: 'no-holds' }}
+    >
+      {sortHolds(holds).map((h) => (
+        <tr key={h.id} data-testid="hold-row" data-hold={h.id} data-status={h.status} className={h.status === 'released' ? 'row-disabled' : undefined}>
+          <td>{h.id}</td>
+          {showMatter ? (
+            <td>
+              <a href={href(['holds', String(h.matterId)])}>{h.matter}</a>
+            </td>
+          ) : null}
+          <td>
+            <HoldCriteria h={h} />
+          </td>
+          <td className="reason">{h.reason}</td>
+          <td className="small-text">
+            {dateTime(h.placedAt)}
+            <br />
+            <span className="muted">{actorName(h.placedBy)}</span>
+          </td>
+          <td>
+            {h.status === 'active' ? (
+              <span className="badge badge-hold" data-testid="hold-status">
+                {t('holds.active')}
+              </span>
+            ) : (
+              <div className="released" data-testid="hold-released">
+                <span className="badge status-disabled" data-testid="hold-status">
+                  {t('holds.released')}
+                </span>
+                <div className="small-text">{t('holds.releasedBy', { who: actorName(h.releasedBy), time: h.releasedAt !== null ? dateTime(h.releasedAt) : '—' })}</div>
+                <div className="small-text muted" data-testid="hold-release-reason">
+                  {h.releaseReason ?? '—'}
+                </div>
+              </div>
+            )}
+          </td>
+          <td>{h.status === 'active' ? <Covered h={h} /> : <span className="muted">—</span>}</td>
+          {onRelease ? (
+            <td className="row-actions">
+              {h.status === 'active' ? (
+                <button type="button" className="secondary small" onClick={() => onRelease(h)} data-testid="hold-release">
+                  {t('holds.release')}
+                </button>
               ) : null}
-              <td>
-                <HoldCriteria h={h} />
-              </td>
-              <td className="reason">{h.reason}</td>
-              <td className="small-text">
-                {dateTime(h.placedAt)}
-                <br />
-                <span className="muted">{actorName(h.placedBy)}</span>
-              </td>
-              <td>
-                {h.status === 'active' ? (
-                  <span className="badge badge-hold" data-testid="hold-status">
-                    {t('holds.active')}
-                  </span>
-                ) : (
-                  <div className="released" data-testid="hold-released">
-                    <span className="badge status-disabled" data-testid="hold-status">
-                      {t('holds.released')}
-                    </span>
-                    <div className="small-text">{t('holds.releasedBy', { who: actorName(h.releasedBy), time: h.releasedAt !== null ? dateTime(h.releasedAt) : '—' })}</div>
-                    <div className="small-text muted" data-testid="hold-release-reason">
-                      {h.releaseReason ?? '—'}
-                    </div>
-                  </div>
-                )}
-              </td>
-              <td>{h.status === 'active' ? <Covered h={h} /> : <span className="muted">—</span>}</td>
-              {onRelease ? (
-                <td className="row-actions">
-                  {h.status === 'active' ? (
-                    <button type="button" className="secondary small" onClick={() => onRelease(h)} data-testid="hold-release">
-                      {t('holds.release')}
-                    </button>
-                  ) : null}
-                </td>
-              ) : null}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+            </td>
+          ) : null}
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 

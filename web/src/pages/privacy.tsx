@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { api, isApiError } from '../api';
-import { Dialog, ErrorMessage, Loading, Panel } from '../components/ui';
+import { DataTable, Dialog, ErrorMessage, Loading, Panel } from '../components/ui';
 import { useI18n, type MessageKey } from '../i18n';
 import { accessExportCommand, MAX_DEADLINE_DAYS, MAX_SUBJECT_LENGTH, MAX_SUBJECTS, parseDeadlineDays, parseSubjects, privacyActions } from '../privacy';
 import { privacyRequestQuery, privacyRequestsQuery } from '../queries';
@@ -110,46 +110,31 @@ function Deadline({ r }: { r: PrivacyRequestSummary }): ReactNode {
 
 function PersonsTable({ persons }: { persons: PrivacyPerson[] }): ReactNode {
   const { t } = useI18n();
-  if (persons.length === 0) {
-    return (
-      <p className="empty-state" data-testid="privacy-no-persons">
-        {t('privacy.noPersons')}
-      </p>
-    );
-  }
   return (
-    <div className="table-wrap">
-      <table className="data-table" data-testid="privacy-persons">
-        <thead>
-          <tr>
-            <th scope="col">{t('privacy.personId')}</th>
-            <th scope="col">{t('privacy.personName')}</th>
-            <th scope="col">{t('privacy.personKind')}</th>
-            <th scope="col">{t('privacy.personOrg')}</th>
-            <th scope="col">{t('privacy.matchedBy')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {persons.map((p) => (
-            <tr key={p.id} data-testid="privacy-person" data-person={p.id}>
-              <td>
-                <code>{p.id}</code>
-              </td>
-              <td data-testid="privacy-person-name">{p.name ?? <span className="muted">{t('privacy.noName')}</span>}</td>
-              <td className="small-text">{p.kind ?? '—'}</td>
-              <td className="small-text">{[p.company, p.departments.join(' / '), p.position].filter((x) => x !== null && x !== '').join(' · ') || '—'}</td>
-              <td data-testid="privacy-matched-by">
-                {p.matchedBy.map((m) => (
-                  <code key={m} className="scope">
-                    {m}
-                  </code>
-                ))}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      testId="privacy-persons"
+      columns={[t('privacy.personId'), t('privacy.personName'), t('privacy.personKind'), t('privacy.personOrg'), t('privacy.matchedBy')]}
+      count={persons.length}
+      empty={{ text: t('privacy.noPersons'), testId: 'privacy-no-persons' }}
+    >
+      {persons.map((p) => (
+        <tr key={p.id} data-testid="privacy-person" data-person={p.id}>
+          <td>
+            <code>{p.id}</code>
+          </td>
+          <td data-testid="privacy-person-name">{p.name ?? <span className="muted">{t('privacy.noName')}</span>}</td>
+          <td className="small-text">{p.kind ?? '—'}</td>
+          <td className="small-text">{[p.company, p.departments.join(' / '), p.position].filter((x) => x !== null && x !== '').join(' · ') || '—'}</td>
+          <td data-testid="privacy-matched-by">
+            {p.matchedBy.map((m) => (
+              <code key={m} className="scope">
+                {m}
+              </code>
+            ))}
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 

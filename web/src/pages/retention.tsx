@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState, type ReactNode } from 'react';
 import { api, enc } from '../api';
-import { Dialog, ErrorMessage, Loading, Panel } from '../components/ui';
+import { DataTable, Dialog, ErrorMessage, Loading, Panel } from '../components/ui';
 import { useI18n, type MessageKey } from '../i18n';
 import { RETENTION_KEY, retentionForecastQuery, retentionPoliciesQuery, retentionPresetsQuery, retentionStatusQuery } from '../queries';
 import {
@@ -153,83 +153,64 @@ type EditorState = { mode: 'new' } | { mode: 'change'; policy: RetentionPolicy; 
 
 function PoliciesTable({ policies, manage, onEdit }: { policies: RetentionPolicy[]; manage: boolean; onEdit: (e: EditorState) => void }): ReactNode {
   const { t, dateTime } = useI18n();
-  if (policies.length === 0) {
-    return (
-      <p className="empty-state" data-testid="no-policies">
-        {t('retention.noPolicies')}
-      </p>
-    );
-  }
   return (
-    <div className="table-wrap">
-      <table className="data-table" data-testid="policies-table">
-        <thead>
-          <tr>
-            <th scope="col">{t('retention.name')}</th>
-            <th scope="col">{t('retention.scope')}</th>
-            <th scope="col">{t('retention.min')}</th>
-            <th scope="col">{t('retention.max')}</th>
-            <th scope="col">{t('retention.action')}</th>
-            <th scope="col">{t('retention.status')}</th>
-            <th scope="col">{t('retention.purposeBasis')}</th>
-            <th scope="col">{t('retention.updated')}</th>
-            {manage ? <th scope="col">{t('retention.actions')}</th> : null}
-          </tr>
-        </thead>
-        <tbody>
-          {policies.map((p) => (
-            <tr key={p.id} data-testid="policy-row" data-name={p.name} className={p.enabled ? undefined : 'row-disabled'}>
-              <td>
-                <strong>{p.name}</strong>
-                {p.preset ? <div className="muted small-text">{t('retention.fromPreset', { preset: p.preset })}</div> : null}
-              </td>
-              <td>{p.scope === '' ? <span className="muted">{t('retention.scopeAll')}</span> : <code className="scope">{p.scope}</code>}</td>
-              <td data-testid="policy-min">
-                <DurationText value={p.min} />
-              </td>
-              <td data-testid="policy-max">
-                <DurationText value={p.max} />
-              </td>
-              <td>
-                <ActionBadge action={p.action} />
-              </td>
-              <td>
-                <PolicyStatus p={p} />
-              </td>
-              <td className="details-cell">
-                <details>
-                  <summary>{p.purpose}</summary>
-                  <p className="muted">
-                    {t('retention.basis')}: {p.basis}
-                  </p>
-                </details>
-              </td>
-              <td className="muted small-text">
-                {dateTime(p.updatedAt)}
-                <br />
-                {t('retention.updatedBy', { who: p.updatedBy, v: p.version })}
-              </td>
-              {manage ? (
-                <td className="row-actions">
-                  <button type="button" className="secondary small" onClick={() => onEdit({ mode: 'change', policy: p })} data-testid="policy-edit">
-                    {p.locked ? t('retention.extend') : t('retention.change')}
-                  </button>
-                  {p.locked ? null : p.enabled ? (
-                    <button type="button" className="secondary small" onClick={() => onEdit({ mode: 'change', policy: p, enabled: false })} data-testid="policy-disable">
-                      {t('retention.disable')}
-                    </button>
-                  ) : (
-                    <button type="button" className="secondary small" onClick={() => onEdit({ mode: 'change', policy: p, enabled: true })} data-testid="policy-enable">
-                      {t('retention.enable')}
-                    </button>
-                  )}
-                </td>
-              ) : null}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      testId="policies-table"
+      columns={[t('retention.name'), t('retention.scope'), t('retention.min'), t('retention.max'), t('retention.action'), t('retention.status'), t('retention.purposeBasis'), t('retention.updated'), manage ? t('retention.actions') : null]}
+      count={policies.length}
+      empty={{ text: t('retention.noPolicies'), testId: 'no-policies' }}
+    >
+      {policies.map((p) => (
+        <tr key={p.id} data-testid="policy-row" data-name={p.name} className={p.enabled ? undefined : 'row-disabled'}>
+          <td>
+            <strong>{p.name}</strong>
+            {p.preset ? <div className="muted small-text">{t('retention.fromPreset', { preset: p.preset })}</div> : null}
+          </td>
+          <td>{p.scope === '' ? <span className="muted">{t('retention.scopeAll')}</span> : <code className="scope">{p.scope}</code>}</td>
+          <td data-testid="policy-min">
+            <DurationText value={p.min} />
+          </td>
+          <td data-testid="policy-max">
+            <DurationText value={p.max} />
+          </td>
+          <td>
+            <ActionBadge action={p.action} />
+          </td>
+          <td>
+            <PolicyStatus p={p} />
+          </td>
+          <td className="details-cell">
+            <details>
+              <summary>{p.purpose}</summary>
+              <p className="muted">
+                {t('retention.basis')}: {p.basis}
+              </p>
+            </details>
+          </td>
+          <td className="muted small-text">
+            {dateTime(p.updatedAt)}
+            <br />
+            {t('retention.updatedBy', { who: p.updatedBy, v: p.version })}
+          </td>
+          {manage ? (
+            <td className="row-actions">
+              <button type="button" className="secondary small" onClick={() => onEdit({ mode: 'change', policy: p })} data-testid="policy-edit">
+                {p.locked ? t('retention.extend') : t('retention.change')}
+              </button>
+              {p.locked ? null : p.enabled ? (
+                <button type="button" className="secondary small" onClick={() => onEdit({ mode: 'change', policy: p, enabled: false })} data-testid="policy-disable">
+                  {t('retention.disable')}
+                </button>
+              ) : (
+                <button type="button" className="secondary small" onClick={() => onEdit({ mode: 'change', policy: p, enabled: true })} data-testid="policy-enable">
+                  {t('retention.enable')}
+                </button>
+              )}
+            </td>
+          ) : null}
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 
