@@ -40,6 +40,7 @@ beforeAll(async () => {
   const records = [
     textRecord({ source: 'wecom:spruce', id: 'r1', conversation: { id: 'wrSpruceRoom0001', type: 'group' }, from: { id: 'dubo' }, to: [{ id: 'qinlei' }, { id: 'wmSpruceExt0001AAAA' }], text: '报价明天发' }),
     textRecord({ source: 'wecom:spruce', id: 'r2', conversation: { id: 'dubo|wmSpruceExt0002BBBB', type: 'direct' }, from: { id: 'wmSpruceExt0002BBBB' }, to: [{ id: 'dubo' }], text: '收到报价' }),
+    textRecord({ source: 'wecom:spruce', id: 'r3', conversation: { id: 'wrSpruceInternal01', type: 'group' }, from: { id: 'qinlei' }, to: [{ id: 'hanxue' }], text: '内部周会' }),
   ];
   writeFileSync(join(dir.path, 'm.ndjson'), toNdjson(records));
   await importNdjson(ctx, { file: join(dir.path, 'm.ndjson') });
@@ -54,7 +55,9 @@ describe('WeCom directory sync', () => {
   it('brings member names and departments, external contacts and room titles into the archive', async () => {
     const r = await syncWeComDirectory(ctx, 'spruce');
     expect(r).toMatchObject({ members: 5, externalContacts: 2, rooms: 1, archivedUsers: 3 }); // permit list without an edition: every archived user
-    expect(r.skipped.every((s) => s.includes('without the customer-contact permission'))).toBe(true);
+    // A room msgaudit/groupchat/get does not serve (here: unknown to the test server) keeps its id; the sync goes on.
+    expect(r.skipped).toContain('titles of 1 room(s) WeCom gave no details for');
+    expect(r.skipped.filter((s) => !s.startsWith('titles of')).every((s) => s.includes('without the customer-contact permission'))).toBe(true);
     const dubo = await sql<{ name: string; kind: string; departments: string; position: string }>`SELECT name, kind, departments, position FROM persons WHERE ext_id = 'dubo'`.execute(ctx.db);
     expect(dubo.rows[0]).toEqual({ name: '杜博', kind: 'member', departments: JSON.stringify(['上海客户组']), position: '客户经理' });
     const zhao = await sql<{ kind: string; company: string }>`SELECT kind, company FROM persons WHERE ext_id = 'wmSpruceExt0002BBBB'`.execute(ctx.db);
@@ -84,6 +87,8 @@ describe('WeCom directory sync', () => {
     const r = await syncWeComDirectory(ctx, 'spruce');
     // The first test's sync recorded them already: nothing new, nothing changed.
     expect(r.consent).toEqual({ pairs: 1, rooms: 1, recorded: 0, disagree: 0, unknown: 0 });
+    // Only rooms with an external member are asked about (the internal room of this archive is not).
+    expect(api.requests('msgaudit/check_room_agree').map((q) => (q.body as { roomid: string }).roomid)).toEqual(['wrSpruceRoom0001', 'wrSpruceRoom0001']);
     expect((await ledger()).length).toBe(before);
     const rows = await ledger();
     expect(rows.map((e) => ({ party: e.party, action: e.action, time: Number(e.time_ms), details: JSON.parse(e.details) as unknown }))).toEqual([

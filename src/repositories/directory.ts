@@ -179,15 +179,15 @@ export async function groupConversationIds(db: Kysely<Database>, sourceId: numbe
   return rows.map((r) => r.ext_id);
 }
 
-/** The 1:1 conversations of a source with the persons in each (their directory kind, when known). */
-export async function directConversationMembers(db: Kysely<Database>, sourceId: number): Promise<{ conversation: string; persons: { extId: string; kind: string | null }[] }[]> {
+/** The conversations of one kind (1:1 or group) of a source with the persons in each (their directory kind, when known). */
+export async function conversationMembersOfKind(db: Kysely<Database>, sourceId: number, kind: 'direct' | 'group'): Promise<{ conversation: string; persons: { extId: string; kind: string | null }[] }[]> {
   const rows = await db
     .selectFrom('conversations as c')
     .innerJoin('conversation_members as cm', 'cm.conversation_id', 'c.id')
     .innerJoin('persons as p', 'p.id', 'cm.person_id')
     .select(['c.ext_id as conversation', 'p.ext_id as person', 'p.kind'])
     .where('c.source_id', '=', sourceId)
-    .where('c.kind', '=', 'direct')
+    .where('c.kind', '=', kind)
     .orderBy('c.id')
     .execute();
   const out = new Map<string, { extId: string; kind: string | null }[]>();

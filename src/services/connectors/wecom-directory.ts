@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
 import { createWeComDirectoryClient, isWeComApiError, type ConsentPair, type ConsentStatus, type WeComDirectoryClient } from '../../connectors/wecom/directory-api.js';
-import { directConversationMembers, groupConversationIds, setConversationTitle, upsertDirectoryPersons, type DirectoryPerson } from '../../repositories/directory.js';
+import { conversationMembersOfKind, groupConversationIds, setConversationTitle, upsertDirectoryPersons, type DirectoryPerson } from '../../repositories/directory.js';
 import { recordConsent } from '../../repositories/source-settings.js';
 import { appendAudit } from '../audit.js';
 import { loadWeComSource, type WeComSource } from './wecom-source.js';
@@ -96,16 +96,26 @@ export async function syncWeComDirectory(ctx: Context, name: string, clientFor: 
   summary.archivedUsers = (await archive.listPermitUsers()).length;
   const titles: [string, string][] = [];
   const roomIds = await groupConversationIds(ctx.db, source.sourceId);
+  let untitled = 0;
   for (const roomId of roomIds) {
-    const room = await archive.getRoom(roomId);
+    let room;
+    try {
+      room = await archive.getRoom(roomId);
+    } catch (e) {
+      // A room this API does not serve (a customer group, or one WeCom no longer knows) keeps its id: the rest goes on.
+      if (!isWeComApiError(e)) throw e;
+      untitled++;
+      continue;
+    }
     if (room.name) titles.push([roomId, room.name]);
   }
+  if (untitled > 0) summary.skipped.push(`titles of ${untitled} room(s) WeCom gave no details for`);
 
   // Consent statuses: 1:1 member ↔ external pairs, then rooms.
   const kinds = new Map<string, string>(people.map((p) => [p.extId, p.kind ?? '']));
   const isExternal = (p: { extId: string; kind: string | null }): boolean => (kinds.get(p.extId) ?? p.kind) === 'external' || ((kinds.get(p.extId) ?? p.kind) === null && looksExternal(p.extId));
   const pairs: (ConsentPair & { conversation: string })[] = [];
-  for (const c of await directConversationMembers(ctx.db, source.sourceId)) {
+  for (const c of await conversationMembersOfKind(ctx.db, source.sourceId, 'direct')) {
     const external = c.persons.filter(isExternal);
     const internal = c.persons.filter((p) => !isExternal(p));
     if (external.length === 1 && internal.length === 1) pairs.push({ userId: internal[0]!.extId, externalOpenId: external[0]!.extId, conversation: c.conversation });
@@ -119,7 +129,9 @@ export async function syncWeComDirectory(ctx: Context, name: string, clientFor: 
   }
   summary.consent.pairs = pairs.length;
   let roomsWithout = 0;
-  for (const roomId of roomIds) {
+  // Only rooms with an external member have consent to check (an internal room answers with an error).
+  const roomsWithExternals = (await conversationMembersOfKind(ctx.db, source.sourceId, 'group')).filter((c) => c.persons.some(isExternal)).map((c) => c.conversation);
+  for (const roomId of roomsWithExternals) {
     try {
       for (const st of await archive.checkRoomAgree(roomId)) statuses.push({ status: st, via: 'check_room_agree', conversation: roomId });
       summary.consent.rooms++;
