@@ -57,7 +57,9 @@ describe('WeCom directory sync', () => {
     expect(r).toMatchObject({ members: 5, externalContacts: 2, rooms: 1, archivedUsers: 3 }); // permit list without an edition: every archived user
     // A room msgaudit/groupchat/get does not serve (here: unknown to the test server) keeps its id; the sync goes on.
     expect(r.skipped).toContain('titles of 1 room(s) WeCom gave no details for');
-    expect(r.skipped.filter((s) => !s.startsWith('titles of')).every((s) => s.includes('without the customer-contact permission'))).toBe(true);
+    // A contact listed but no longer readable is skipped; the rest of the directory arrives.
+    expect(r.skipped).toContain('1 external contact(s) WeCom listed but gave no details for');
+    expect(r.skipped.filter((s) => !s.startsWith('titles of') && !s.includes('gave no details')).every((s) => s.includes('without the customer-contact permission'))).toBe(true);
     const dubo = await sql<{ name: string; kind: string; departments: string; position: string }>`SELECT name, kind, departments, position FROM persons WHERE ext_id = 'dubo'`.execute(ctx.db);
     expect(dubo.rows[0]).toEqual({ name: '杜博', kind: 'member', departments: JSON.stringify(['上海客户组']), position: '客户经理' });
     const zhao = await sql<{ kind: string; company: string }>`SELECT kind, company FROM persons WHERE ext_id = 'wmSpruceExt0002BBBB'`.execute(ctx.db);

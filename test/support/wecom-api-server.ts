@@ -104,7 +104,8 @@ const externalContacts = [
 const externalIdsByUser: Record<string, string[]> = {
   dubo: ['wmSpruceExt0001AAAA', 'wmSpruceExt0002BBBB'],
   qinlei: ['wmSpruceExt0001AAAA'],
-  hanxue: ['wmSpruceExt0001AAAA'],
+  // The second one is listed but no longer readable (deleted meanwhile): externalcontact/get refuses it.
+  hanxue: ['wmSpruceExt0001AAAA', 'wmSpruceGone0003CCCC'],
   fangyu: [],
 };
 

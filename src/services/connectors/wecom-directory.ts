@@ -70,6 +70,7 @@ export async function syncWeComDirectory(ctx: Context, name: string, clientFor: 
   if (customerSecret && memberIds.length > 0) {
     const customers = clientFor(source, customerSecret);
     const seen = new Set<string>();
+    const unreadable = new Set<string>();
     let withoutPermission = 0;
     for (const userId of memberIds) {
       let ids: string[];
@@ -82,13 +83,22 @@ export async function syncWeComDirectory(ctx: Context, name: string, clientFor: 
         continue;
       }
       for (const extId of ids) {
-        if (seen.has(extId)) continue;
+        if (seen.has(extId) || unreadable.has(extId)) continue;
+        let c;
+        try {
+          c = await customers.getExternalContact(extId);
+        } catch (e) {
+          // Listed but not readable (deleted meanwhile, or not this app's to read): skipped, the rest goes on.
+          if (!isWeComApiError(e)) throw e;
+          unreadable.add(extId);
+          continue;
+        }
         seen.add(extId);
-        const c = await customers.getExternalContact(extId);
         people.push({ extId: c.externalUserId, name: c.name, kind: 'external', departments: [], position: c.position, company: c.corpFullName ?? c.corpName });
       }
     }
     summary.externalContacts = seen.size;
+    if (unreadable.size > 0) summary.skipped.push(`${unreadable.size} external contact(s) WeCom listed but gave no details for`);
     if (withoutPermission > 0) summary.skipped.push(`external contacts of ${withoutPermission} member(s) without the customer-contact permission`);
   } else summary.skipped.push('external contacts (no --customer-secret-file, or no members)');
 
