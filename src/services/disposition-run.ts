@@ -9,12 +9,12 @@ import { subtractDuration } from '../domain/retention-duration.js';
 import { decideRetention, type RetentionDecision } from '../domain/retention.js';
 import { AppError, isAppError, usageError } from '../errors.js';
 import {
-  createRun, findRun, lastCompletedRun, purgeIndexTokens, takeWriteLock, listRuns, queueReviews, resumableRun, reviewStateInRange, runningDryRuns, runningRealRuns, updateRun, type RunRow,
+  createRun, findRun, lastCompletedRun, takeWriteLock, listRuns, type SWEEP_TRIGGERS, queueReviews, resumableRun, reviewStateInRange, runningDryRuns, runningRealRuns, updateRun, type RunRow,
 } from '../repositories/disposition.js';
 import { appendAudit } from './audit.js';
 import { writeCertificate } from './disposition-certificates.js';
 import { wormState, type WormState } from './disposition-worm.js';
-import { afterDisposal, disposeRecords, purgeDisposedBlobs } from './disposition.js';
+import { afterDisposal, disposeRecords, purgeDisposedBlobs, purgeIndexNow } from './disposition.js';
 import { createFactsReader, type FactsRow } from '../repositories/retention-facts.js';
 import { loadRetentionRules, resolveHoldText, rulesVersion, type RetentionRules } from './retention-rules.js';
 
@@ -53,7 +53,7 @@ export const RUN_INTERVAL_MS = 24 * 3_600_000;
 export const OVERDUE_AFTER_MS = 26 * 3_600_000;
 
 /** What started a sweep run. Runs of `review` and `erasure` disposals have those triggers instead (disposition-certificates.ts certifiedDisposal). */
-export type RunTrigger = 'cli' | 'schedule' | 'api';
+export type RunTrigger = (typeof SWEEP_TRIGGERS)[number];
 
 export interface PolicyCounts {
   disposed: number;
@@ -391,10 +391,7 @@ export async function runDisposition(ctx: Context, options: RunOptions): Promise
     if (!s.dryRun) {
       await afterDisposal(ctx, { lockHeld: true });
       // Completed: drop the disposed records' tokens from the index (also those of reviews and erasures since the last run).
-      if (!s.counts.stoppedEarly) await ctx.db.transaction().execute(async (trx) => {
-        await takeWriteLock(trx);
-        if (await purgeIndexTokens(trx)) await appendAudit(ctx, trx, { action: 'search.index_purged', subject: `disposition-run:${s.runId}`, details: { runId: s.runId } });
-      });
+      if (!s.counts.stoppedEarly) await purgeIndexNow(ctx, `disposition-run:${s.runId}`, { runId: s.runId });
     }
     const row = await findRun(ctx.db, s.runId);
     return { ...runView(row!), resumed: start.resumed, certificate };

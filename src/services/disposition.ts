@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import { acquireWriterLock } from '../db/writer-lock.js';
 import type { Database } from '../db/schema.js';
 import { decideRetention, type RetentionDecision } from '../domain/retention.js';
-import { zoneOffsetMs } from '../domain/time-zone.js';
+import { localDay } from '../domain/time-zone.js';
 import { AppError, isAppError } from '../errors.js';
 import { blobRowsExisting, deleteBlobPurges, disposalStatements, markIndexPurgePending, pendingBlobPurges, purgeIndexTokens, takeWriteLock, type UsageSubtraction } from '../repositories/disposition.js';
 import { prepareTombstoneWriter, tombstoneLeafHash, type Tombstone } from '../repositories/tombstones.js';
@@ -58,21 +58,6 @@ export interface DisposeResult {
   byPolicy: Record<string, number>;
   /** The Merkle leaf hashes of the tombstones written, in key order. */
   leafHashes: Buffer[];
-}
-
-const HOUR_MS = 3_600_000;
-const offsets = new Map<string, number>();
-
-/** The local day (`YYYY-MM-DD`) of an instant in a zone: the same day the import's usage rollups used. */
-function localDay(timeZone: string, timeMs: number): string {
-  const k = `${timeZone}\u0000${Math.floor(timeMs / HOUR_MS)}`;
-  let offset = offsets.get(k);
-  if (offset === undefined) {
-    offset = zoneOffsetMs(timeZone, timeMs);
-    if (offsets.size > 100_000) offsets.clear();
-    offsets.set(k, offset);
-  }
-  return new Date(timeMs + offset).toISOString().slice(0, 10);
 }
 
 function addTo(map: Map<string | number, UsageSubtraction & { extra?: unknown }>, key: string | number, d: UsageSubtraction): void {
@@ -217,7 +202,6 @@ function tombstoneWriter(ctx: Context): ReturnType<typeof prepareTombstoneWriter
   return w;
 }
 
-/** After a disposal transaction committed: delete freed blob files and retire backup bucket keys (both idempotent, both finished by the next call after a crash). */
 /**
  * Drops the tokens of disposed records from the full-text index now, when a disposal left them
  * (repositories/disposition.ts INDEX_PURGE_PENDING_KEY): FTS5 `optimize`, one write transaction
@@ -225,15 +209,16 @@ function tombstoneWriter(ctx: Context): ReturnType<typeof prepareTombstoneWriter
  * it is executed; the background job of `serve` / `work` hourly, for approved reviews and for
  * stores that run no sweep. Audited `search.index_purged` with what asked for it.
  */
-export async function purgeIndexNow(ctx: Context, subject: string): Promise<boolean> {
+export async function purgeIndexNow(ctx: Context, subject: string, details: Record<string, unknown> = {}): Promise<boolean> {
   return ctx.db.transaction().execute(async (trx) => {
     await takeWriteLock(trx);
     if (!(await purgeIndexTokens(trx))) return false;
-    await appendAudit(ctx, trx, { action: 'search.index_purged', subject, details: {} });
+    await appendAudit(ctx, trx, { action: 'search.index_purged', subject, details });
     return true;
   });
 }
 
+/** After a disposal transaction committed: delete freed blob files and retire backup bucket keys (both idempotent, both finished by the next call after a crash). */
 export async function afterDisposal(ctx: Context, options: { lockHeld?: boolean } = {}): Promise<number> {
   const files = await purgeDisposedBlobs(ctx, options);
   await applyBucketRetirements(ctx);
