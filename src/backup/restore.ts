@@ -7,7 +7,7 @@ import { BLOB_DIR, createContext, DB_FILE, type Context } from '../context.js';
 import { seal } from '../crypto/aead.js';
 import { KEYRING_FILE, loadKeyring, writeFileAtomic } from '../crypto/keyring.js';
 import type { SqliteHandle } from '../db/connection.js';
-import { zoneOffsetMs } from '../domain/time-zone.js';
+import { localDay } from '../domain/time-zone.js';
 import { fatalError, usageError } from '../errors.js';
 import { eventAt } from '../repositories/audit.js';
 import { appendAudit, verifyAuditLog } from '../services/audit.js';
@@ -337,21 +337,9 @@ function recordsDigestOf(h: SqliteHandle, s: RestoredSegment, cache: Map<string,
   return d.digest();
 }
 
-const HOUR_MS = 3_600_000;
-
 /** Conversation memberships, usage rollups and source record counts, from the restored records. */
 function rebuildDerived(h: SqliteHandle, timeZone: string): void {
-  const offsets = new Map<number, number>();
-  h.function('wekeep_local_day', { deterministic: true }, (t: unknown) => {
-    const ms = Number(t);
-    const hour = Math.floor(ms / HOUR_MS);
-    let off = offsets.get(hour);
-    if (off === undefined) {
-      off = zoneOffsetMs(timeZone, ms);
-      offsets.set(hour, off);
-    }
-    return new Date(ms + off).toISOString().slice(0, 10);
-  });
+  h.function('wekeep_local_day', { deterministic: true }, (t: unknown) => localDay(timeZone, Number(t)));
   h.transaction(() => {
     h.exec('DELETE FROM main.conversation_members');
     h.exec('INSERT OR IGNORE INTO main.conversation_members (conversation_id, person_id) SELECT DISTINCT conversation_id, from_person_id FROM main.messages');

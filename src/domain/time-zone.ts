@@ -25,3 +25,32 @@ export function formatInZone(ms: number, timeZone: string): string {
   const d = new Date(ms + zoneOffsetMs(timeZone, ms));
   return d.toISOString().slice(0, 19).replace('T', ' ');
 }
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+// Memos of pure results: a zone's offset per hour, and the text of a day number.
+const hourOffsets = new Map<string, number>();
+const dayTexts = new Map<number, string>();
+
+/**
+ * The local day (`YYYY-MM-DD`) of an instant in a time zone: the day the usage rollups count a
+ * record under (import, disposition, late attachments, restore must all agree). The zone's offset
+ * is computed once per hour of time, the day's text once per day.
+ */
+export function localDay(timeZone: string, atMs: number): string {
+  const hourKey = `${timeZone}\u0000${Math.floor(atMs / HOUR_MS)}`;
+  let offset = hourOffsets.get(hourKey);
+  if (offset === undefined) {
+    offset = zoneOffsetMs(timeZone, atMs);
+    if (hourOffsets.size > 100_000) hourOffsets.clear();
+    hourOffsets.set(hourKey, offset);
+  }
+  const dayNumber = Math.floor((atMs + offset) / DAY_MS);
+  let day = dayTexts.get(dayNumber);
+  if (day === undefined) {
+    day = new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
+    if (dayTexts.size > 100_000) dayTexts.clear();
+    dayTexts.set(dayNumber, day);
+  }
+  return day;
+}

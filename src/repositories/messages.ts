@@ -331,3 +331,14 @@ export async function listConversations(db: Kysely<Database>, only: readonly num
     rows: rows.map((r) => ({ key: r.id, source: r.name, id: r.ext_id, type: r.kind, title: r.title, messages: Number(r.messages ?? 0), lastKey: r.last_key === null ? null : Number(r.last_key) })),
   };
 }
+
+/** Adds an attachment after the message was archived (services/late-attachments.ts): the row, the count, and the message's fields as they are now. */
+export async function appendAttachment(db: Kysely<Database>, key: number, a: { ordinal: number; blobId: string; name: string; mime: string | null; fields: string | null }): Promise<void> {
+  await db.insertInto('attachments').values({ message_id: key, ordinal: a.ordinal, blob_id: a.blobId, name: a.name, mime: a.mime }).execute();
+  await db.updateTable('messages').set({ attachment_count: a.ordinal + 1, fields: a.fields }).where('id', '=', key).execute();
+}
+
+/** The source and sender row ids of a message (for its usage rollups). */
+export async function messageOwnerRowIds(db: Kysely<Database>, key: number): Promise<{ source_id: number; from_person_id: number }> {
+  return db.selectFrom('messages').select(['source_id', 'from_person_id']).where('id', '=', key).executeTakeFirstOrThrow();
+}

@@ -13,7 +13,7 @@ import type { ScanStatus } from '../db/tables/blobs.js';
 import { createReadStream } from 'node:fs';
 import { addConversationMembers, conversationCacheKey, resolveConversations, resolvePersons } from '../repositories/directory.js';
 import { addUsage, emptyUsageBatch, type UsageBatch, type UsageDelta } from '../repositories/usage.js';
-import { zoneOffsetMs } from '../domain/time-zone.js';
+import { localDay } from '../domain/time-zone.js';
 import { createImport, finishImport, markInterruptedImports, quarantineLines, type QuarantineInput } from '../repositories/imports.js';
 import {
   addPendingRecall, existingByExtIds, keysOfMillisecond, markRecalled, messagesByKeys, prepareMessageLookups, prepareMessageWriter, takePendingRecalls,
@@ -118,8 +118,6 @@ interface ImportState {
   conversations: Map<string, { id: number; title: string | null }>;
   /** (conversation, person) pairs known to be in conversation_members. */
   members: Set<string>;
-  /** UTC offset of the store's time zone per hour (for the usage rollups' local days). */
-  offsets: Map<number, number>;
   summary: ImportSummary;
   perSource: Map<string, SourceImportSummary>;
 }
@@ -189,7 +187,7 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
     recallsLinked: 0, recallsPending: 0, restrictedOnArrival: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
   };
   const state: ImportState = {
-    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite), frozenKeys: prepareFrozenKeys(ctx.sqlite), arrivalRestrictions: prepareArrivalRestrictions(ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), offsets: new Map(), summary, perSource: new Map(),
+    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite), frozenKeys: prepareFrozenKeys(ctx.sqlite), arrivalRestrictions: prepareArrivalRestrictions(ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), summary, perSource: new Map(),
   };
   return {
     importId,
@@ -351,7 +349,7 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch, inTransact
         archived_at: now,
       };
       rows.push(row);
-      countUsage(usage, localDay(state, r.timeMs), row, p.attachments);
+      countUsage(usage, localDay(state.ctx.config.timeZone, r.timeMs), row, p.attachments);
       for (const personId of [row.from_person_id, ...r.to.map((t) => state.persons.get(t.id)!.id)]) {
         const pair = `${row.conversation_id}:${personId}`;
         if (state.members.has(pair)) continue;
@@ -537,28 +535,6 @@ async function scanNewBlobs(ctx: Context, toStore: ReadonlyMap<string, PreparedA
   return out;
 }
 
-const HOUR_MS = 3_600_000;
-
-/** The local day (`YYYY-MM-DD`, the store's time zone) of an instant, for the usage rollups. */
-function localDay(state: ImportState, timeMs: number): string {
-  const hour = Math.floor(timeMs / HOUR_MS);
-  let offset = state.offsets.get(hour);
-  if (offset === undefined) {
-    offset = zoneOffsetMs(state.ctx.config.timeZone, timeMs);
-    if (state.offsets.size > 100_000) state.offsets.clear();
-    state.offsets.set(hour, offset);
-  }
-  const dayNumber = Math.floor((timeMs + offset) / 86_400_000);
-  let day = dayStrings.get(dayNumber);
-  if (day === undefined) {
-    day = new Date(dayNumber * 86_400_000).toISOString().slice(0, 10);
-    if (dayStrings.size > 100_000) dayStrings.clear();
-    dayStrings.set(dayNumber, day);
-  }
-  return day;
-}
-/** `YYYY-MM-DD` by day number since the epoch (a record's local day, for the usage rollups). */
-const dayStrings = new Map<number, string>();
 
 function addDelta(map: Map<number, UsageDelta>, key: number, d: UsageDelta): void {
   const cur = map.get(key);

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Context } from '../context.js';
 import type { Database } from '../db/schema.js';
-import { zoneOffsetMs } from '../domain/time-zone.js';
+import { localDay } from '../domain/time-zone.js';
 import { addBlobReference, findBlobs, recordScan } from '../repositories/blobs.js';
-import { existingByExtIds, messagesByKeys } from '../repositories/messages.js';
+import { appendAttachment, existingByExtIds, messageOwnerRowIds, messagesByKeys } from '../repositories/messages.js';
 import { frozenMessageKeys } from '../repositories/privacy.js';
 import { addUsage, emptyUsageBatch } from '../repositories/usage.js';
 import { indexMessages, unindexMessages } from '../search/sqlite-fts5.js';
@@ -52,8 +52,7 @@ export async function attachLate(
     const ordinal = m.attachmentCount;
     await addBlobReference(trx, stored, now);
     if (scan) await recordScan(trx, stored.id, scan, now);
-    await trx.insertInto('attachments').values({ message_id: m.key, ordinal, blob_id: stored.id, name: input.name, mime: input.mime }).execute();
-    await trx.updateTable('messages').set({ attachment_count: ordinal + 1, fields: fieldsWithout(m.fields, input.name) }).where('id', '=', m.key).execute();
+    await appendAttachment(trx, m.key, { ordinal, blobId: stored.id, name: input.name, mime: input.mime, fields: fieldsWithout(m.fields, input.name) });
     await reindex(trx, m.key);
     await addLateUsage(ctx, trx, m, stored.size);
     await appendAudit(ctx, trx, {
@@ -82,8 +81,8 @@ async function reindex(trx: Kysely<Database>, key: number): Promise<void> {
 }
 
 async function addLateUsage(ctx: Context, trx: Kysely<Database>, m: { timeMs: number; type: string; conversationRowId: number; key: number }, bytes: number): Promise<void> {
-  const row = await trx.selectFrom('messages').select(['source_id', 'from_person_id']).where('id', '=', m.key).executeTakeFirstOrThrow();
-  const day = new Date(m.timeMs + zoneOffsetMs(ctx.config.timeZone, m.timeMs)).toISOString().slice(0, 10);
+  const row = await messageOwnerRowIds(trx, m.key);
+  const day = localDay(ctx.config.timeZone, m.timeMs);
   const delta = { messages: 0, textBytes: 0, attachments: 1, attachmentBytes: bytes };
   const batch = emptyUsageBatch();
   batch.daily.set(`${day}\u0000${row.source_id}\u0000${m.type}`, { ...delta, day, sourceId: row.source_id, type: m.type });
