@@ -2,7 +2,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupSummary } from '../src/backup/backup.js';
-import { checkBackupFiles } from '../src/backup/manifest.js';
+import { checkBackupDir } from '../src/backup/verify.js';
 import type { RestoreReport } from '../src/backup/restore.js';
 import { loadConfig } from '../src/config.js';
 import { createContext } from '../src/context.js';
@@ -82,7 +82,7 @@ describe('backup survives kill -9 at any moment', () => {
       if (code === null) kills.push(delay);
       // Whatever happened, the directory holds a complete, valid backup: the previous one, or (killed
       // after its manifest was in place, while cleaning up) the new one.
-      const check = checkBackupFiles(dir, keys.auditPublicKey);
+      const check = checkBackupDir(dir, keys);
       expect(check.problems).toEqual([]);
       if (code === null && check.backupId === first.backupId) intact++;
     }
@@ -95,7 +95,7 @@ describe('backup survives kill -9 at any moment', () => {
     expect(final.buckets.written + final.buckets.unchanged).toBe(CONVERSATIONS * MONTHS);
     expect(final.filesRemoved).toBeGreaterThan(0);
     expect(segFiles(dir)).toHaveLength(CONVERSATIONS * MONTHS);
-    expect(checkBackupFiles(dir, keys.auditPublicKey).problems).toEqual([]);
+    expect(checkBackupDir(dir, keys).problems).toEqual([]);
 
     const keysFile = join(tmp.path, 'keys', 'keys.json');
     json(['keys', 'backup', '--out', keysFile]);

@@ -120,27 +120,3 @@ export function readIndex<T>(dir: string, ref: { file: string; sha256: string },
 }
 
 export const indexBytes = (entries: readonly unknown[]): Buffer => Buffer.from(entries.map((e) => `${JSON.stringify(e)}\n`).join(''), 'utf8');
-
-/**
- * Checks a backup directory without restoring it: the manifest's signature, and the SHA-256 of
- * every file it names (database copy, index files, segments, blob copies). Returns the problems found.
- */
-export function checkBackupFiles(dir: string, publicKey: KeyObject): { backupId: string | null; problems: string[] } {
-  const m = readManifest(dir, publicKey);
-  if (!m) return { backupId: null, problems: [`${join(dir, MANIFEST_FILE)} is missing`] };
-  if (!m.signatureValid) return { backupId: m.body.backupId, problems: ['the manifest signature is not valid'] };
-  const problems: string[] = [];
-  const check = (file: string, sha256: string): void => {
-    const path = join(dir, file);
-    if (!existsSync(path)) problems.push(`${file} is missing`);
-    else if (sha256Hex(readFileSync(path)) !== sha256) problems.push(`${file} does not match its SHA-256`);
-  };
-  check(m.body.db.file, m.body.db.sha256);
-  try {
-    for (const s of readIndex(dir, m.body.segments, segmentEntrySchema)) check(s.file, s.sha256);
-    for (const b of readIndex(dir, m.body.blobs, blobEntrySchema)) check(join('blobs', b.id.slice(0, 2), b.id.slice(2, 4), b.id), b.sha256);
-  } catch (e) {
-    problems.push((e as Error).message);
-  }
-  return { backupId: m.body.backupId, problems };
-}

@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Context } from '../context.js';
+import type { Keyring } from '../crypto/keyring.js';
 import { appendAudit } from '../services/audit.js';
+import { sha256OfFile } from './files.js';
 import { blobEntrySchema, MANIFEST_FILE, readIndex, readManifest, segmentEntrySchema } from './manifest.js';
 
 /**
@@ -30,35 +31,22 @@ export interface BackupVerification {
   problems: string[];
 }
 
-const CHUNK = 1 << 20;
 
-/** SHA-256 and size of a file, read in 1 MiB chunks. */
-function hashFile(path: string): { sha256: string; size: number } {
-  const hash = createHash('sha256');
-  const fd = openSync(path, 'r');
-  const buf = Buffer.allocUnsafe(CHUNK);
-  let size = 0;
-  try {
-    for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, null);
-      if (n === 0) break;
-      hash.update(buf.subarray(0, n));
-      size += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return { sha256: hash.digest('hex'), size };
-}
+/** What checking a backup needs of a key store: the audit public key and which bucket keys it holds or destroyed. */
+export type BackupKeys = Pick<Keyring, 'auditPublicKey' | 'namedKey' | 'isDestroyed'>;
 
-export async function verifyBackup(ctx: Context, dirOption: string): Promise<BackupVerification> {
+/**
+ * Checks a backup directory without restoring it (no audit event: `verifyBackup` is the audited
+ * command; tests of crash safety call this directly).
+ */
+export function checkBackupDir(dirOption: string, keys: BackupKeys): BackupVerification {
   const dir = resolve(dirOption);
   const out: BackupVerification = {
     dir, ok: false, backupId: null, snapshotAt: null, completedAt: null, signatureValid: false,
     files: { checked: 0, bytes: 0, missing: 0, damaged: 0 }, buckets: { total: 0, readable: 0, disposed: 0, keyMissing: 0 }, records: 0, blobs: 0, problems: [],
   };
   const problems = out.problems;
-  const m = existsSync(dir) && statSync(dir).isDirectory() ? readManifest(dir, ctx.keys.auditPublicKey) : undefined;
+  const m = existsSync(dir) && statSync(dir).isDirectory() ? readManifest(dir, keys.auditPublicKey) : undefined;
   if (!m) problems.push(`${join(dir, MANIFEST_FILE)} is missing: not a WeKeep backup directory`);
   else {
     out.backupId = m.body.backupId;
@@ -77,7 +65,7 @@ export async function verifyBackup(ctx: Context, dirOption: string): Promise<Bac
           problems.push(`${file}: missing`);
           return;
         }
-        const got = hashFile(path);
+        const got = sha256OfFile(path);
         out.files.bytes += got.size;
         if (got.size !== size || got.sha256 !== sha256) {
           out.files.damaged++;
@@ -89,8 +77,8 @@ export async function verifyBackup(ctx: Context, dirOption: string): Promise<Bac
         for (const s of readIndex(dir, m.body.segments, segmentEntrySchema)) {
           out.buckets.total++;
           check(s.file, s.sha256, s.size);
-          if (ctx.keys.namedKey(s.keyName)) out.buckets.readable++;
-          else if (ctx.keys.isDestroyed(s.keyName)) out.buckets.disposed++;
+          if (keys.namedKey(s.keyName)) out.buckets.readable++;
+          else if (keys.isDestroyed(s.keyName)) out.buckets.disposed++;
           else {
             out.buckets.keyMissing++;
             problems.push(`bucket ${s.bucket}: its key ${s.keyName} is not in this store's key store`);
@@ -103,10 +91,15 @@ export async function verifyBackup(ctx: Context, dirOption: string): Promise<Bac
     }
   }
   out.ok = problems.length === 0;
+  return out;
+}
+
+export async function verifyBackup(ctx: Context, dir: string): Promise<BackupVerification> {
+  const out = checkBackupDir(dir, ctx.keys);
   await appendAudit(ctx, ctx.db, {
     action: 'backup.verified',
     subject: out.backupId === null ? 'backup' : `backup:${out.backupId}`,
-    details: { ok: out.ok, signatureValid: out.signatureValid, files: out.files, buckets: out.buckets, problems: problems.length },
+    details: { ok: out.ok, signatureValid: out.signatureValid, files: out.files, buckets: out.buckets, problems: out.problems.length },
   });
   return out;
 }
