@@ -242,6 +242,16 @@ export function prepareFrozenPersonIds(sqlite: SqliteHandle): () => ReadonlySet<
 /** Ground recorded for a record restricted on arrival by an erasure request that was executed already. */
 export const AWAITING_ERASURE = 'awaiting-erasure';
 
+/** SQL condition on a privacy request `q`: a restriction in force (being executed or executed, not lifted). */
+export const RESTRICTION_IN_FORCE = "q.kind = 'restriction' AND q.status IN ('in-progress', 'completed') AND q.lifted_at IS NULL";
+
+/** Records an erasure request restricted on arrival that wait for its next execution. */
+export async function awaitingErasureCount(db: Kysely<Database>, requestId: number): Promise<number> {
+  const r = await db.selectFrom('privacy_request_records').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('request_id', '=', requestId).where('outcome', '=', 'restricted').where('grounds', '=', JSON.stringify([AWAITING_ERASURE])).executeTakeFirst();
+  return Number(r?.n ?? 0);
+}
+
 /** A request that restricts its subject's records as they arrive (see prepareArrivalRestrictions). */
 export interface ArrivalRestriction {
   requestId: number;
@@ -264,7 +274,7 @@ export interface ArrivalRestriction {
 export function prepareArrivalRestrictions(sqlite: SqliteHandle): () => Map<number, ArrivalRestriction[]> {
   const stmt = sqlite.prepare(`SELECT rp.person_id AS personId, q.id AS requestId, q.kind AS kind, q.status AS status, q.decided_at AS decidedAt
     FROM privacy_request_persons rp JOIN privacy_requests q ON q.id = rp.request_id
-    WHERE q.kind IN ('erasure', 'restriction') AND q.status IN ('in-progress', 'completed') AND q.lifted_at IS NULL
+    WHERE (${RESTRICTION_IN_FORCE}) OR (q.kind = 'erasure' AND q.status IN ('in-progress', 'completed'))
     ORDER BY q.id`);
   return () => {
     const out = new Map<number, ArrivalRestriction[]>();

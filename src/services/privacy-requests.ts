@@ -14,7 +14,7 @@ import { attachmentsOf, messagesByKeys } from '../repositories/messages.js';
 import { readMeta, writeMeta } from '../repositories/meta.js';
 import {
   consentEventsOf, freezingRequests, keysWithOutcome, listRequestRows, matchPersons, membershipsOf, outcomeCounts, recordOutcomes, requestById, requestPersons,
-  restrictMessages, subjectMessageKeys, AWAITING_ERASURE, subjectRecordCounts, unrestrictUnclaimed, type PersonMatch, type PrivacyRequestRow, type RecordOutcomeRow,
+  restrictMessages, subjectMessageKeys, AWAITING_ERASURE, awaitingErasureCount, subjectRecordCounts, unrestrictUnclaimed, type PersonMatch, type PrivacyRequestRow, type RecordOutcomeRow,
 } from '../repositories/privacy.js';
 import { indexMessages } from '../search/sqlite-fts5.js';
 import { appendAudit } from './audit.js';
@@ -225,12 +225,6 @@ async function viewOf(db: Kysely<Database>, row: PrivacyRequestRow, now: number)
     awaitingExecution: await awaitingErasureCount(db, row.id),
     response: row.result === null ? null : (JSON.parse(row.result) as PrivacyResponse),
   };
-}
-
-async function awaitingErasureCount(db: Kysely<Database>, requestId: number): Promise<number> {
-  const r = await db.selectFrom('privacy_request_records').select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('request_id', '=', requestId).where('outcome', '=', 'restricted').where('grounds', '=', JSON.stringify([AWAITING_ERASURE])).executeTakeFirst();
-  return Number(r?.n ?? 0);
 }
 
 async function findRequest(db: Kysely<Database>, id: number): Promise<PrivacyRequestRow> {

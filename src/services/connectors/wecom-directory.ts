@@ -121,37 +121,7 @@ export async function syncWeComDirectory(ctx: Context, name: string, clientFor: 
   }
   if (untitled > 0) summary.skipped.push(`titles of ${untitled} room(s) WeCom gave no details for`);
 
-  // Consent statuses: 1:1 member ↔ external pairs, then rooms.
-  const kinds = new Map<string, string>(people.map((p) => [p.extId, p.kind ?? '']));
-  const isExternal = (p: { extId: string; kind: string | null }): boolean => (kinds.get(p.extId) ?? p.kind) === 'external' || ((kinds.get(p.extId) ?? p.kind) === null && looksExternal(p.extId));
-  const pairs: (ConsentPair & { conversation: string })[] = [];
-  for (const c of await conversationMembersOfKind(ctx.db, source.sourceId, 'direct')) {
-    const external = c.persons.filter(isExternal);
-    const internal = c.persons.filter((p) => !isExternal(p));
-    if (external.length === 1 && internal.length === 1) pairs.push({ userId: internal[0]!.extId, externalOpenId: external[0]!.extId, conversation: c.conversation });
-  }
-  const statuses: { status: ConsentStatus; via: 'check_single_agree' | 'check_room_agree'; conversation: string }[] = [];
-  if (pairs.length > 0) {
-    const conversationOf = new Map(pairs.map((p) => [`${p.userId}|${p.externalOpenId}`, p.conversation]));
-    for (const st of await archive.checkSingleAgree(pairs.map(({ userId, externalOpenId }) => ({ userId, externalOpenId })))) {
-      statuses.push({ status: st, via: 'check_single_agree', conversation: conversationOf.get(`${st.userId ?? ''}|${st.externalOpenId}`) ?? '' });
-    }
-  }
-  summary.consent.pairs = pairs.length;
-  let roomsWithout = 0;
-  // Only rooms with an external member have consent to check (an internal room answers with an error).
-  const roomsWithExternals = (await conversationMembersOfKind(ctx.db, source.sourceId, 'group')).filter((c) => c.persons.some(isExternal)).map((c) => c.conversation);
-  for (const roomId of roomsWithExternals) {
-    try {
-      for (const st of await archive.checkRoomAgree(roomId)) statuses.push({ status: st, via: 'check_room_agree', conversation: roomId });
-      summary.consent.rooms++;
-    } catch (e) {
-      // An internal room (no external members), or one WeCom no longer knows, answers with an errcode.
-      if (!isWeComApiError(e)) throw e;
-      roomsWithout++;
-    }
-  }
-  if (roomsWithout > 0) summary.skipped.push(`consent of ${roomsWithout} room(s) WeCom gave no status for`);
+  const statuses = await consentStatuses(ctx, archive, source.sourceId, people, summary);
 
   await ctx.db.transaction().execute(async (trx) => {
     await upsertDirectoryPersons(trx, people, now);
@@ -180,4 +150,48 @@ export async function syncWeComDirectory(ctx: Context, name: string, clientFor: 
     await appendAudit(ctx, trx, { action: 'source.directory_synced', subject: `source:${source.name}`, details: { members: summary.members, externalContacts: summary.externalContacts, rooms: summary.rooms, archivedUsers: summary.archivedUsers ?? null, consent: summary.consent } });
   });
   return summary;
+}
+
+type StatusEntry = { status: ConsentStatus; via: 'check_single_agree' | 'check_room_agree'; conversation: string };
+
+/**
+ * WeCom's consent status of the archived 1:1 chats between a member and an external contact
+ * (`check_single_agree`) and of the archived rooms with an external member (`check_room_agree`).
+ * A person's kind comes from this sync's directory, else from the archive, else from the shape of the id.
+ */
+async function consentStatuses(ctx: Context, archive: WeComDirectoryClient, sourceId: number, people: readonly DirectoryPerson[], summary: DirectorySyncSummary): Promise<StatusEntry[]> {
+  const kinds = new Map<string, string | null>(people.map((p) => [p.extId, p.kind ?? null]));
+  const isExternal = (p: { extId: string; kind: string | null }): boolean => {
+    const kind = kinds.get(p.extId) ?? p.kind;
+    return kind === 'external' || (kind === null && looksExternal(p.extId));
+  };
+  const pairs: (ConsentPair & { conversation: string })[] = [];
+  for (const c of await conversationMembersOfKind(ctx.db, sourceId, 'direct')) {
+    const external = c.persons.filter(isExternal);
+    const internal = c.persons.filter((p) => !isExternal(p));
+    if (external.length === 1 && internal.length === 1) pairs.push({ userId: internal[0]!.extId, externalOpenId: external[0]!.extId, conversation: c.conversation });
+  }
+  const statuses: StatusEntry[] = [];
+  if (pairs.length > 0) {
+    const conversationOf = new Map(pairs.map((p) => [`${p.userId}|${p.externalOpenId}`, p.conversation]));
+    for (const st of await archive.checkSingleAgree(pairs.map(({ userId, externalOpenId }) => ({ userId, externalOpenId })))) {
+      statuses.push({ status: st, via: 'check_single_agree', conversation: conversationOf.get(`${st.userId ?? ''}|${st.externalOpenId}`) ?? '' });
+    }
+  }
+  summary.consent.pairs = pairs.length;
+  let roomsWithout = 0;
+  // Only rooms with an external member have consent to check (an internal room answers with an error).
+  const rooms = (await conversationMembersOfKind(ctx.db, sourceId, 'group')).filter((c) => c.persons.some(isExternal)).map((c) => c.conversation);
+  for (const roomId of rooms) {
+    try {
+      for (const st of await archive.checkRoomAgree(roomId)) statuses.push({ status: st, via: 'check_room_agree', conversation: roomId });
+      summary.consent.rooms++;
+    } catch (e) {
+      // A room WeCom no longer knows answers with an errcode.
+      if (!isWeComApiError(e)) throw e;
+      roomsWithout++;
+    }
+  }
+  if (roomsWithout > 0) summary.skipped.push(`consent of ${roomsWithout} room(s) WeCom gave no status for`);
+  return statuses;
 }
