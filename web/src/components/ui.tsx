@@ -160,7 +160,9 @@ const isStyledColumn = (c: Column): c is { label: ReactNode; className: string }
  * The console's data table: a scrollable wrapper, column headings, the rows given as children — or,
  * when `count` is 0, the `empty` sentence instead of an empty table.
  */
-export function DataTable({ testId, columns, count, empty, children }: { testId: string; columns: readonly Column[]; count: number; empty: { text: ReactNode; testId: string }; children: ReactNode }): ReactNode {
+export function DataTable({ testId, columns, count, empty, caption, children }: {
+  testId: string; columns: readonly Column[]; count: number; empty: { text: ReactNode; testId: string }; caption?: string; children: ReactNode;
+}): ReactNode {
   if (count === 0) {
     return (
       <p className="empty-state" data-testid={empty.testId}>
@@ -171,6 +173,7 @@ export function DataTable({ testId, columns, count, empty, children }: { testId:
   return (
     <div className="table-wrap">
       <table className="data-table" data-testid={testId}>
+        {caption === undefined ? null : <caption className="visually-hidden">{caption}</caption>}
         <thead>
           <tr>
             {columns.map((c, i) =>

@@ -310,57 +310,41 @@ function RequestsList(): ReactNode {
               {t('privacy.overdueCount', { n: list.data.overdue })}
             </p>
           ) : null}
-          {list.data.requests.length === 0 ? (
-            <p className="empty-state" data-testid="privacy-none">
-              {t('privacy.none')}
-            </p>
-          ) : (
-            <div className="table-wrap">
-              <table className="data-table" data-testid="privacy-table">
-                <caption className="visually-hidden">{t('privacy.listTitle')}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">#</th>
-                    <th scope="col">{t('privacy.kind')}</th>
-                    <th scope="col">{t('privacy.status')}</th>
-                    <th scope="col">{t('privacy.subjects')}</th>
-                    <th scope="col">{t('privacy.requester')}</th>
-                    <th scope="col">{t('privacy.openedAt')}</th>
-                    <th scope="col">{t('privacy.deadline')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.data.requests.map((r) => (
-                    <tr key={r.id} data-testid="privacy-row" data-id={r.id} data-kind={r.kind} data-status={r.status} data-overdue={r.overdue} className={r.status === 'rejected' || r.liftedAt !== null ? 'row-disabled' : undefined}>
-                      <td>
-                        <a href={href(['privacy', String(r.id)])} data-testid="privacy-link">
-                          #{r.id}
-                        </a>
-                      </td>
-                      <td>
-                        <KindBadge kind={r.kind} />
-                      </td>
-                      <td>
-                        <StatusBadges r={r} />
-                      </td>
-                      <td className="reason" data-testid="privacy-subjects-cell">
-                        {r.subjects.join(', ')}
-                      </td>
-                      <td className="reason">{r.requester}</td>
-                      <td className="small-text">
-                        {dateTime(r.openedAt)}
-                        <div className="muted">{actorName(r.openedBy)}</div>
-                      </td>
-                      <td className="small-text">
-                        <Deadline r={r} />
-                        {r.decidedAt !== null ? <div className="muted">{t('privacy.decidedOn', { time: dateTime(r.decidedAt) })}</div> : null}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+          <DataTable
+            testId="privacy-table"
+            caption={t('privacy.listTitle')}
+            columns={['#', t('privacy.kind'), t('privacy.status'), t('privacy.subjects'), t('privacy.requester'), t('privacy.openedAt'), t('privacy.deadline')]}
+            count={list.data.requests.length}
+            empty={{ text: t('privacy.none'), testId: 'privacy-none' }}
+          >
+            {list.data.requests.map((r) => (
+              <tr key={r.id} data-testid="privacy-row" data-id={r.id} data-kind={r.kind} data-status={r.status} data-overdue={r.overdue} className={r.status === 'rejected' || r.liftedAt !== null ? 'row-disabled' : undefined}>
+                <td>
+                  <a href={href(['privacy', String(r.id)])} data-testid="privacy-link">
+                    #{r.id}
+                  </a>
+                </td>
+                <td>
+                  <KindBadge kind={r.kind} />
+                </td>
+                <td>
+                  <StatusBadges r={r} />
+                </td>
+                <td className="reason" data-testid="privacy-subjects-cell">
+                  {r.subjects.join(', ')}
+                </td>
+                <td className="reason">{r.requester}</td>
+                <td className="small-text">
+                  {dateTime(r.openedAt)}
+                  <div className="muted">{actorName(r.openedBy)}</div>
+                </td>
+                <td className="small-text">
+                  <Deadline r={r} />
+                  {r.decidedAt !== null ? <div className="muted">{t('privacy.decidedOn', { time: dateTime(r.decidedAt) })}</div> : null}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         </>
       )}
     </Panel>
