@@ -61,10 +61,11 @@ describe('import survives kill -9 at any moment', () => {
   }, 120_000);
 
   it('holds every record exactly once after repeated kills and a final run', async () => {
-    // Kill points spread over the run, including very early (during setup) and late.
+    // Kill points spread over the run, including very early (during setup) and late; transactions
+    // of 3000 records (the default is 20,000) so that kills land both inside and between commits.
     const killed: number[] = [];
     for (const ms of [150, 900, 1700, 2600, 3800]) {
-      const r = await killAfter(ms, ['--data', data, 'import', file]);
+      const r = await killAfter(ms, ['--data', data, 'import', file, '--batch-size', '3000']);
       if (r.killed) killed.push(ms);
     }
     expect(killed.length).toBeGreaterThanOrEqual(3);

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, hash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
@@ -66,7 +66,8 @@ export const LARGE_ATTACHMENT = 64 * 1024 * 1024;
 
 class RecordProblem extends Error {}
 
-const sha256Hex = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
+// crypto.hash: one call, about half the cost of createHash().update().digest() per record.
+const sha256Hex = (data: Uint8Array | string): string => hash('sha256', data, 'hex');
 
 async function hashFile(path: string, dedupKey: Uint8Array): Promise<{ address: string; sha256: string; size: number }> {
   const mac = createHmac('sha256', dedupKey);

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Insertable, Kysely } from 'kysely';
+import type { ControlledTransaction, Insertable, Kysely } from 'kysely';
 import type { StoredBlob } from '../blobs/blob-store.js';
 import type { Context } from '../context.js';
 import type { Database } from '../db/schema.js';
@@ -27,21 +27,22 @@ import { indexMessages, prepareIndexWriter, unindexMessages } from '../search/sq
 import { appendAudit } from './audit.js';
 import { prepareBatches, type PrepareOptions, type PreparedAttachment, type PreparedBatch, type PreparedRecord } from './import-prepare.js';
 import { storedFtsDocuments } from './index-documents.js';
-import { DEFAULT_BATCH_SIZE } from './limits.js';
+import { DEFAULT_BATCH_SIZE, IMPORT_CACHE_MIB, PREPARED_BATCH_SIZE } from './limits.js';
 import { assertIndexCurrent } from './reindex.js';
 
 /**
  * NDJSON import in two stages: prepare (services/import-prepare.ts: stream, parse, validate, hash,
- * tokenize — no database) and write (here): new attachment blobs first, made durable, then ONE
- * database transaction per batch holding the messages, their index rows, recall links, watermarks,
- * quarantined lines and the audit event. Idempotent on (source, id); crash-safe because a batch is
- * all-or-nothing and re-running skips what is already archived.
+ * tokenize — no database) and write (here): new attachment blobs first, made durable, then the
+ * batch's database writes — the messages, their index rows, recall links, watermarks, quarantined
+ * lines and the audit event — inside one transaction, which file imports keep open over several
+ * prepared batches (`batchSize` records per transaction, PREPARED_BATCH_SIZE at a time in memory). Idempotent on (source, id); crash-safe because a
+ * transaction is all-or-nothing and re-running skips what is already archived.
  *
  * (Preparing in a worker thread was measured: no faster on 2 cores — the writer is the bottleneck —
  * and ~170 MB more resident memory, so it runs on this thread.)
  */
 
-export { DEFAULT_BATCH_SIZE };
+export { DEFAULT_BATCH_SIZE, PREPARED_BATCH_SIZE };
 const BLOB_WRITE_CONCURRENCY = 16;
 /** Bound of the in-memory set of conversation memberships already written. */
 const MEMBER_CACHE_LIMIT = 200_000;
@@ -65,6 +66,7 @@ export interface ImportProgress {
 
 export interface ImportOptions {
   file: string;
+  /** Records per transaction (DEFAULT_BATCH_SIZE); they are prepared PREPARED_BATCH_SIZE at a time. */
   batchSize?: number;
   onProgress?: (p: ImportProgress) => void;
 }
@@ -142,8 +144,8 @@ export async function importNdjson(ctx: Context, options: ImportOptions): Promis
 
 async function runImport(ctx: Context, file: string, totalBytes: number, options: ImportOptions): Promise<ImportSummary> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  const writer = await openArchiveWriter(ctx, { file, format: 'ndjson', details: { bytes: totalBytes } });
-  const prepare: PrepareOptions = { file, baseDir: dirname(file), batchSize, dedupKey: ctx.keys.dedupKey };
+  const writer = await openArchiveWriter(ctx, { file, format: 'ndjson', details: { bytes: totalBytes } }, { recordsPerCommit: batchSize });
+  const prepare: PrepareOptions = { file, baseDir: dirname(file), batchSize: Math.min(batchSize, PREPARED_BATCH_SIZE), dedupKey: ctx.keys.dedupKey };
   try {
     for await (const batch of prepareBatches(prepare)) {
       await writer.archive(batch);
@@ -159,20 +161,32 @@ async function runImport(ctx: Context, file: string, totalBytes: number, options
 
 /**
  * The writing half of every ingest (NDJSON files, connectors): one import run, fed prepared
- * batches. Each `archive` call is one transaction; `inTransaction` lets a connector commit its own
- * state (e.g. its cursor) atomically with the batch. The caller holds the writer lock.
+ * batches. Each `archive` call writes its batch inside a transaction, which is committed at once,
+ * or — with `recordsPerCommit` — kept open for the next batches until that many records were
+ * written (fewer commits: each one writes every page the batch dirtied, and the random (source, id)
+ * index dirties most of its pages in any large batch; docs/benchmarks.md). `inTransaction` lets a
+ * connector commit its own state (e.g. its cursor) atomically with the batch. The caller holds the
+ * writer lock, and while a transaction is open reads the archive through `db`, never `ctx.db`
+ * (SQLite has one connection: a query outside the open transaction would wait for it forever).
  */
 export interface ArchiveWriter {
   readonly importId: number;
   readonly summary: ImportSummary;
+  /** The open transaction between batches, else ctx.db. */
+  readonly db: Kysely<Database>;
   archive(batch: PreparedBatch, options?: { inTransaction?: (trx: Kysely<Database>) => Promise<void> }): Promise<void>;
-  /** Marks the run completed (or partial) and returns its summary. */
+  /** Commits what is written, marks the run completed (or partial) and returns its summary. */
   finish(): Promise<ImportSummary>;
-  /** Marks the run failed (after an error that stops it). */
+  /** Rolls back what is not committed and marks the run failed (after an error that stops it). */
   fail(): Promise<void>;
 }
 
-export async function openArchiveWriter(ctx: Context, run: { file: string; format: string; details?: Record<string, unknown> }): Promise<ArchiveWriter> {
+export interface ArchiveWriterOptions {
+  /** Commit once at least this many records (archived, duplicate or quarantined) were written since the last commit; default 0: after every batch. */
+  recordsPerCommit?: number;
+}
+
+export async function openArchiveWriter(ctx: Context, run: { file: string; format: string; details?: Record<string, unknown> }, options: ArchiveWriterOptions = {}): Promise<ArchiveWriter> {
   const started = ctx.clock.now();
   // Records indexed by an outdated tokenizer would be found differently from the rest.
   await assertIndexCurrent(ctx);
@@ -189,21 +203,60 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
   const state: ImportState = {
     ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite), frozenKeys: prepareFrozenKeys(ctx.sqlite), arrivalRestrictions: prepareArrivalRestrictions(ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), summary, perSource: new Map(),
   };
+  const recordsPerCommit = options.recordsPerCommit ?? 0;
+  // Grouped transactions get a larger page cache while the run lasts (limits.ts IMPORT_CACHE_MIB).
+  const cacheBefore = ctx.sqlite.pragma('cache_size', { simple: true }) as number;
+  const restoreCache = (): void => {
+    ctx.sqlite.pragma(`cache_size = ${cacheBefore}`);
+  };
+  if (recordsPerCommit > 0) ctx.sqlite.pragma(`cache_size = -${IMPORT_CACHE_MIB * 1024}`);
+  let open: ControlledTransaction<Database> | undefined;
+  let sinceCommit = 0;
+  // The counts as of the last commit: what a failed run really archived.
+  let committed = { imported: summary.imported, lines: summary.lines };
+  const commit = async (): Promise<void> => {
+    const trx = open;
+    open = undefined;
+    sinceCommit = 0;
+    if (trx) await trx.commit().execute();
+    committed = { imported: summary.imported, lines: summary.lines };
+  };
+  const rollback = async (): Promise<void> => {
+    const trx = open;
+    open = undefined;
+    sinceCommit = 0;
+    if (trx) await trx.rollback().execute();
+  };
   return {
     importId,
     summary,
-    async archive(batch, options = {}) {
+    get db() {
+      return open ?? ctx.db;
+    },
+    async archive(batch, archiveOptions = {}) {
       summary.lines = Math.max(summary.lines, batch.lines);
       summary.blankLines += batch.blankLines;
-      await archiveBatch(state, batch, options.inTransaction);
+      open ??= await ctx.db.startTransaction().execute();
+      try {
+        await archiveBatch(state, open, batch, archiveOptions.inTransaction);
+      } catch (e) {
+        await rollback();
+        throw e;
+      }
+      sinceCommit += batch.records.length + batch.bad.length;
+      if (sinceCommit >= recordsPerCommit) await commit();
     },
     async fail() {
+      await rollback();
+      restoreCache();
       await ctx.db.transaction().execute(async (trx) => {
         await finishImport(trx, importId, 'failed', ctx.clock.now(), summary);
-        await appendAudit(ctx, trx, { action: 'import.failed', subject: `import:${importId}`, details: { lines: summary.lines, imported: summary.imported } });
+        await appendAudit(ctx, trx, { action: 'import.failed', subject: `import:${importId}`, details: { lines: committed.lines, imported: committed.imported } });
       });
     },
     async finish() {
+      await commit();
+      restoreCache();
       const finished = ctx.clock.now();
       summary.durationMs = finished - started;
       summary.recordsPerSecond = summary.durationMs > 0 ? Math.round(((summary.imported + summary.duplicates) * 1000) / summary.durationMs) : 0;
@@ -225,7 +278,8 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
   };
 }
 
-async function archiveBatch(state: ImportState, batch: PreparedBatch, inTransaction?: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
+/** Writes one batch inside the writer's open transaction `trx` (the caller commits or rolls back). */
+async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: PreparedBatch, inTransaction?: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
   const { ctx, summary } = state;
   const now = ctx.clock.now();
   const quarantine: QuarantineInput[] = batch.bad.map((b) => ({ importId: state.importId, file: state.file, line: b.line, reason: b.reason, content: b.content, createdAt: now }));
@@ -244,7 +298,7 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch, inTransact
   const fresh: PreparedRecord[] = [];
   const anyDisposed = state.tombstones.any();
   for (const [source, list] of bySource) {
-    const known = state.sourceIds.get(source) ?? (await findSourceId(ctx.db, source));
+    const known = state.sourceIds.get(source) ?? (await findSourceId(trx, source));
     if (known !== undefined) state.sourceIds.set(source, known);
 
     const seen = new Map<string, string>();
@@ -274,7 +328,7 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch, inTransact
 
   // 2. Store attachment blobs that the archive does not hold yet.
   const allAtts = fresh.flatMap((p) => p.attachments);
-  const knownBlobs = new Map((await findBlobs(ctx.db, [...new Set(allAtts.map((a) => a.address))])).map((b) => [b.id, b]));
+  const knownBlobs = new Map((await findBlobs(trx, [...new Set(allAtts.map((a) => a.address))])).map((b) => [b.id, b]));
   const toStore = new Map<string, PreparedAttachment>();
   for (const a of allAtts) {
     summary.attachments.total++;
@@ -298,8 +352,8 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch, inTransact
   const infected = [...scans.entries()].filter(([, v]) => v.status === 'infected').map(([id, v]) => ({ blob: id.slice(0, 16), signature: v.signature }));
   const pendingScan = [...scans.values()].filter((v) => v.status === 'pending').length;
 
-  // 3. One transaction: everything the batch changes, with its audit event.
-  await ctx.db.transaction().execute(async (trx) => {
+  // 3. Everything the batch changes, with its audit event, in the writer's transaction.
+  {
     for (const source of bySource.keys()) {
       if (!state.sourceIds.has(source)) state.sourceIds.set(source, await resolveSource(trx, source, now));
     }
@@ -480,7 +534,7 @@ async function archiveBatch(state: ImportState, batch: PreparedBatch, inTransact
     if (inTransaction) await inTransaction(trx);
     summary.imported += archived.length;
     summary.quarantined += quarantine.length;
-  });
+  }
 }
 
 /**

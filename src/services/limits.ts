@@ -10,8 +10,23 @@ import type { ReviewStatus } from '../repositories/disposition.js';
 /** Most hits one search returns (services/search.ts). */
 export const MAX_SEARCH_LIMIT = 100_000;
 
-/** Records per import transaction: large enough to amortize commits and index flushes, small enough to bound memory (services/import.ts). */
-export const DEFAULT_BATCH_SIZE = 5000;
+/**
+ * Records per import transaction (`--batch-size`): large enough to amortize commits — each commit
+ * writes every page its transaction dirtied, and random message ids dirty most pages of the
+ * (source, id) index in any large batch (docs/benchmarks.md) — yet a crash loses little work to redo.
+ */
+export const DEFAULT_BATCH_SIZE = 20_000;
+
+/** Records prepared and written at a time inside an import transaction: bounds the import's memory (services/import.ts). */
+export const PREPARED_BATCH_SIZE = 5000;
+
+/**
+ * SQLite's page cache while an import keeps transactions open over several batches (MiB; the
+ * default is 16): a 20,000-record transaction dirties more pages than 16 MiB hold, and SQLite would
+ * spill them to the WAL and read them back before the commit (docs/benchmarks.md: 48–96 MiB measured
+ * alike, 16 MiB ~20 % slower).
+ */
+export const IMPORT_CACHE_MIB = 48;
 
 /** Most audit events one list returns (services/audit.ts). */
 export const MAX_LIST_LIMIT = 10_000;

@@ -9,7 +9,7 @@ import type { RowLocation, WeChatBadRow, WeChatFormat, WeChatImportOptions, WeCh
 import { acquireWriterLock } from '../db/writer-lock.js';
 import { existingByExtIds, messagesByKeys, prepareMessageLookups, type MessageLookups } from '../repositories/messages.js';
 import { findSourceId } from '../repositories/sources.js';
-import { DEFAULT_BATCH_SIZE, openArchiveWriter, type ArchiveWriter, type ImportSummary } from './import.js';
+import { DEFAULT_BATCH_SIZE, openArchiveWriter, PREPARED_BATCH_SIZE, type ArchiveWriter, type ImportSummary } from './import.js';
 import { isBadLine, prepareRecordObject, type BadLine, type PreparedRecord } from './import-prepare.js';
 
 /**
@@ -146,7 +146,9 @@ function conversationOf(state: RunState, c: unknown): ConversationStats {
 }
 
 async function runImport(ctx: Context, reader: WeChatReader, options: WeChatImportServiceOptions): Promise<WeChatImportSummary> {
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  // `batchSize` records per transaction, written PREPARED_BATCH_SIZE at a time (services/import.ts).
+  const recordsPerCommit = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const batchSize = Math.min(recordsPerCommit, PREPARED_BATCH_SIZE);
   const path = resolve(options.path);
   const found = reader.describe();
   const totalRows = reader.totalRows();
@@ -155,7 +157,7 @@ async function runImport(ctx: Context, reader: WeChatReader, options: WeChatImpo
     file: path,
     format: options.format,
     details: { custodian: options.custodian, owner: reader.ownerWxid, rows: totalRows },
-  });
+  }, { recordsPerCommit });
   const state: RunState = { ctx, writer, lookups: prepareMessageLookups(ctx.db, ctx.sqlite), custodian: options.custodian, conversations: new Map(), sourceIds: new Map(), duplicatesWithChangedDetails: 0, extraDuplicates: 0 };
   const missing = { messages: 0, files: 0, list: [] as WeChatMissingMedia[], truncated: false };
   let line = 0;
@@ -241,7 +243,7 @@ function sameContent(stored: { type: string; text: string | null; timeMs: number
 }
 
 async function archiveBatch(state: RunState, batch: Pending[], bad: BadLine[], lines: number): Promise<void> {
-  const { ctx, writer } = state;
+  const { writer } = state;
   // Classify against the archive first, to count per conversation (the writer counts in total).
   const bySource = new Map<string, Pending[]>();
   for (const p of batch) {
@@ -253,14 +255,14 @@ async function archiveBatch(state: RunState, batch: Pending[], bad: BadLine[], l
   const candidates: Pending[] = [];
   const changed: Pending[] = [];
   for (const [source, list] of bySource) {
-    const sourceId = state.sourceIds.get(source) ?? (await findSourceId(ctx.db, source));
+    const sourceId = state.sourceIds.get(source) ?? (await findSourceId(writer.db, source));
     if (sourceId !== undefined) state.sourceIds.set(source, sourceId);
     const known = sourceId === undefined ? new Map<string, { id: number; recordHash: string }>() : state.lookups.byExtIds(sourceId, list.map((p) => p.prepared.record.id));
     const differing = list.filter((p) => {
       const prior = known.get(p.prepared.record.id);
       return prior !== undefined && prior.recordHash !== p.prepared.recordHash;
     });
-    const stored = new Map((await messagesByKeys(ctx.db, differing.map((p) => known.get(p.prepared.record.id)!.id))).map((m) => [m.extId, m]));
+    const stored = new Map((await messagesByKeys(writer.db, differing.map((p) => known.get(p.prepared.record.id)!.id))).map((m) => [m.extId, m]));
     const seen = new Map<string, string>();
     for (const p of list) {
       const { record, recordHash } = p.prepared;
@@ -299,10 +301,10 @@ async function archiveBatch(state: RunState, batch: Pending[], bad: BadLine[], l
   }
   // Rare: the writer rejected some new records (e.g. more than 2048 messages in one millisecond).
   for (const [source, list] of bySource) {
-    const sourceId = state.sourceIds.get(source) ?? (await findSourceId(ctx.db, source));
+    const sourceId = state.sourceIds.get(source) ?? (await findSourceId(writer.db, source));
     if (sourceId !== undefined) state.sourceIds.set(source, sourceId);
     const mine = candidates.filter((p) => list.includes(p));
-    const now = sourceId === undefined ? new Map<string, { id: number; recordHash: string }>() : await existingByExtIds(ctx.db, sourceId, mine.map((p) => p.prepared.record.id));
+    const now = sourceId === undefined ? new Map<string, { id: number; recordHash: string }>() : await existingByExtIds(writer.db, sourceId, mine.map((p) => p.prepared.record.id));
     for (const p of mine) {
       if (now.get(p.prepared.record.id)?.recordHash === p.prepared.recordHash) p.conversation.archived++;
       else p.conversation.quarantined++;
