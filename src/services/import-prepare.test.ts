@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { prepareRecordObject } from './import-prepare.js';
+import type { ArchiveRecord } from '../domain/record.js';
+import { prepareRecordObject, rawJsonOf, recordHash } from './import-prepare.js';
 
 // A connector's record whose large attachment (handed over by path) cannot be read becomes a bad
 // record naming the file, not a crash of the import.
@@ -20,5 +23,32 @@ describe('prepareRecordObject', () => {
     expect('reason' in out).toBe(false);
     if ('reason' in out) return;
     expect(out.attachments[0]).toMatchObject({ name: 'a.bin', size: 3, sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' });
+  });
+});
+
+describe('recordHash', () => {
+  // The hash of every archived record must stay what it was: re-imports are told from conflicting
+  // records by it. It splices the serialized raw payload into the JSON text; this is the definition.
+  const reference = (r: ArchiveRecord, atts: readonly { name: string; mime?: string | undefined; sha256: string }[]): string =>
+    createHash('sha256').update(JSON.stringify([
+      r.source, r.id, r.seq ?? null, r.timeMs, r.conversation, r.from, r.to, r.type, r.text ?? null, r.recalls ?? null, r.call ?? null,
+      r.fields ?? null, r.raw === undefined ? null : r.raw, atts.map((a) => [a.name, a.mime ?? null, a.sha256]),
+    ])).digest('hex');
+
+  it('is SHA-256 of the JSON array of the canonical fields, for any raw payload and attachments', () => {
+    const person = fc.record({ id: fc.string({ minLength: 1 }), name: fc.option(fc.string(), { nil: undefined }) }, { requiredKeys: ['id'] });
+    const record = fc.record({
+      source: fc.string({ minLength: 1 }), id: fc.string({ minLength: 1 }), seq: fc.option(fc.integer({ min: 0 }), { nil: undefined }),
+      timeMs: fc.integer({ min: 0, max: 4e12 }), conversation: fc.record({ id: fc.string({ minLength: 1 }), type: fc.constantFrom('direct', 'group') }),
+      from: person, to: fc.array(person, { maxLength: 3 }), type: fc.constantFrom('text', 'image', 'other'),
+      text: fc.option(fc.string(), { nil: undefined }), fields: fc.option(fc.dictionary(fc.string(), fc.jsonValue()), { nil: undefined }),
+      raw: fc.option(fc.jsonValue(), { nil: undefined }),
+    }, { requiredKeys: ['source', 'id', 'timeMs', 'conversation', 'from', 'to', 'type'] });
+    const atts = fc.array(fc.record({ name: fc.string(), mime: fc.option(fc.string(), { nil: undefined }), sha256: fc.stringMatching(/^[0-9a-f]{64}$/) }), { maxLength: 3 });
+    fc.assert(fc.property(record, atts, (r, a) => {
+      const rec = r as unknown as ArchiveRecord;
+      expect(recordHash(rec, a)).toBe(reference(rec, a));
+      expect(recordHash(rec, a, rawJsonOf(rec))).toBe(reference(rec, a));
+    }), { numRuns: 500 });
   });
 });

@@ -34,6 +34,8 @@ export interface PreparedRecord {
   record: ArchiveRecord;
   attachments: PreparedAttachment[];
   recordHash: string;
+  /** `raw` as stored (JSON text), serialized once for the hash and the row. */
+  rawJson: string | null;
   /** Index row as if the record were not recalled. */
   fts: FtsRow;
 }
@@ -108,14 +110,26 @@ async function loadAttachment(att: AttachmentInput, index: number, options: Prep
   return inMemory(await readFile(full));
 }
 
-/** SHA-256 of the canonical record: what was archived, for evidence and to tell a re-import from a conflicting record. */
-export function recordHash(r: ArchiveRecord, attachments: readonly Pick<PreparedAttachment, 'name' | 'mime' | 'sha256'>[]): string {
-  return sha256Hex(
-    JSON.stringify([
-      r.source, r.id, r.seq ?? null, r.timeMs, r.conversation, r.from, r.to, r.type, r.text ?? null, r.recalls ?? null, r.call ?? null,
-      r.fields ?? null, r.raw === undefined ? null : r.raw, attachments.map((a) => [a.name, a.mime ?? null, a.sha256]),
-    ]),
-  );
+/**
+ * SHA-256 of the canonical record: what was archived, for evidence and to tell a re-import from a
+ * conflicting record. The hashed text is the JSON array
+ * `[source, id, seq, timeMs, conversation, from, to, type, text, recalls, call, fields, raw, attachments]`
+ * (absent fields as null, attachments as [name, mime, sha256]); `rawJson` is `raw` already serialized
+ * (the stored text), spliced in so that the largest field is serialized once. The text is the same
+ * as JSON.stringify of the whole array (property-tested): hashes of archived records never change.
+ */
+export function recordHash(r: ArchiveRecord, attachments: readonly Pick<PreparedAttachment, 'name' | 'mime' | 'sha256'>[], rawJson: string | null = rawJsonOf(r)): string {
+  const head = JSON.stringify([r.source, r.id, r.seq ?? null, r.timeMs, r.conversation, r.from, r.to, r.type, r.text ?? null, r.recalls ?? null, r.call ?? null, r.fields ?? null]);
+  const tail = JSON.stringify(attachments.map((a) => [a.name, a.mime ?? null, a.sha256]));
+  return sha256Hex(`${head.slice(0, -1)},${rawJson ?? 'null'},${tail}]`);
+}
+
+/** `raw` as stored in messages.raw: its JSON text, or null when absent. */
+export const rawJsonOf = (r: Pick<ArchiveRecord, 'raw'>): string | null => (r.raw === undefined ? null : JSON.stringify(r.raw));
+
+function preparedOf(line: number, text: string, record: ArchiveRecord, attachments: PreparedAttachment[]): PreparedRecord {
+  const rawJson = rawJsonOf(record);
+  return { line, text, record, attachments, recordHash: recordHash(record, attachments, rawJson), rawJson, fts: ftsRow(ftsDocumentOf(record, false)) };
 }
 
 /** Reads and prepares a whole NDJSON file as a stream of batches. */
@@ -139,7 +153,7 @@ export async function* prepareBatches(options: PrepareOptions): AsyncGenerator<P
           for (let i = 0; i < r.attachments.length; i++) attachments.push(await loadAttachment(r.attachments[i]!, i, options));
           // The payloads travel in `attachments`; the record keeps names and types only.
           const record: ArchiveRecord = { ...r, attachments: r.attachments.map((a) => ({ name: a.name, mime: a.mime, path: '' })) };
-          batch.records.push({ line: line.line, text: line.text, record, attachments, recordHash: recordHash(r, attachments), fts: ftsRow(ftsDocumentOf(r, false)) });
+          batch.records.push(preparedOf(line.line, line.text, record, attachments));
         } catch (e) {
           if (!(e instanceof RecordProblem)) throw e;
           batch.bad.push({ line: line.line, reason: `invalid record: ${e.message}`, content: line.text });
@@ -223,7 +237,7 @@ export function prepareRecordObject(input: Record<string, unknown>, options: { l
     return { line: options.line, reason: e.message, content: options.text };
   }
   const record: ArchiveRecord = { ...r, attachments: attachments.map((a) => ({ name: a.name, mime: a.mime, path: '' })) };
-  return { line: options.line, text: options.text, record, attachments, recordHash: recordHash(record, attachments), fts: ftsRow(ftsDocumentOf(record, false)) };
+  return preparedOf(options.line, options.text, record, attachments);
 }
 
 export const isBadLine = (p: PreparedRecord | BadLine): p is BadLine => 'reason' in p;

@@ -394,7 +394,7 @@ async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: Pr
         type: r.type,
         text: r.text ?? null,
         fields: Object.keys(fields).length > 0 ? JSON.stringify(fields) : null,
-        raw: r.raw === undefined ? null : JSON.stringify(r.raw),
+        raw: p.rawJson,
         recalled_at: null,
         recalled_by: null,
         attachment_count: r.attachments.length,
