@@ -1,16 +1,13 @@
 import { resolve } from 'node:path';
 import type { Context } from '../context.js';
-import { openAndroidReader } from '../connectors/wechat/android/index.js';
-import { openCsvReader } from '../connectors/wechat/csv/index.js';
-import { openIosReader } from '../connectors/wechat/ios/index.js';
-import { openPc3Reader } from '../connectors/wechat/pc3/index.js';
-import { openPc4Reader } from '../connectors/wechat/pc4/index.js';
-import type { RowLocation, WeChatBadRow, WeChatFormat, WeChatImportOptions, WeChatReader } from '../connectors/wechat/types.js';
+import { WECHAT_READERS, type WeChatReaderOpener } from '../connectors/wechat/readers.js';
+import type { RowLocation, WeChatFormat, WeChatImportOptions, WeChatReader } from '../connectors/wechat/types.js';
 import { acquireWriterLock } from '../db/writer-lock.js';
 import { existingByExtIds, messagesByKeys, prepareMessageLookups, type MessageLookups } from '../repositories/messages.js';
 import { findSourceId } from '../repositories/sources.js';
 import { DEFAULT_BATCH_SIZE, openArchiveWriter, PREPARED_BATCH_SIZE, type ArchiveWriter, type ImportSummary } from './import.js';
-import { isBadLine, prepareRecordObject, type BadLine, type PreparedRecord } from './import-prepare.js';
+import { isBadLine, type BadLine, type PreparedRecord } from './import-prepare.js';
+import { preparedInThread, preparedInWorker, WORKER_MIN_ROWS } from './wechat-prepare.js';
 
 /**
  * Personal WeChat imports (PC 3.x / 4.x databases, Android, iOS, WeChatMsg CSV): a reader per
@@ -27,16 +24,7 @@ import { isBadLine, prepareRecordObject, type BadLine, type PreparedRecord } fro
  * conflict and is quarantined, as for NDJSON.
  */
 
-export type WeChatReaderOpener = (options: WeChatImportOptions) => WeChatReader | Promise<WeChatReader>;
-
-/** The readers, by format. */
-export const WECHAT_READERS: { readonly [F in WeChatFormat]: WeChatReaderOpener } = {
-  'wechat-pc3': openPc3Reader,
-  'wechat-pc4': openPc4Reader,
-  'wechat-android': openAndroidReader,
-  'wechat-ios': openIosReader,
-  'wechatmsg-csv': openCsvReader,
-};
+export { WECHAT_READERS, type WeChatReaderOpener };
 
 export interface WeChatImportProgress {
   rows: number;
@@ -49,6 +37,8 @@ export interface WeChatImportProgress {
 export interface WeChatImportServiceOptions extends WeChatImportOptions {
   format: WeChatFormat;
   batchSize?: number | undefined;
+  /** Where the export is read and prepared: default a worker thread from WORKER_MIN_ROWS rows on, else this thread. */
+  prepareIn?: 'thread' | 'worker' | undefined;
   onProgress?: ((p: WeChatImportProgress) => void) | undefined;
 }
 
@@ -177,34 +167,32 @@ async function runImport(ctx: Context, reader: WeChatReader, options: WeChatImpo
     await archiveBatch(state, batch, badRows, line);
     progress();
   };
-  const quarantine = (row: WeChatBadRow | { location: RowLocation; reason: string; content: string | null }, stats: ConversationStats | undefined): void => {
+  const quarantine = (row: { location: RowLocation; reason: string; content: string | null }, stats: ConversationStats | undefined): void => {
     bad.push({ line, reason: `${describeLocation(row.location)}: ${row.reason}`, content: row.content ?? null });
     if (stats) stats.quarantined++;
   };
 
+  // Large exports are read and prepared in a worker thread (services/wechat-prepare.ts).
+  const inWorker = options.prepareIn === 'worker' || (options.prepareIn === undefined && totalRows >= WORKER_MIN_ROWS);
+  const readerOptions: WeChatImportOptions = { path, custodian: options.custodian, ownerWxid: options.ownerWxid, tz: options.tz, imei: options.imei, uin: options.uin, key: options.key };
+  const items = inWorker ? preparedInWorker(options.format, readerOptions, ctx.keys.dedupKey) : preparedInThread(reader, options.custodian, ctx.keys.dedupKey);
   try {
-    for await (const item of reader.items()) {
+    for await (const item of items) {
       line++;
       if (item.kind === 'bad') {
         const stats = item.conversation ? conversationOf(state, item.conversation) : undefined;
         if (stats) stats.rows++;
         quarantine(item, stats);
       } else {
-        const record: Record<string, unknown> = item.record.custodian === options.custodian ? item.record : { ...item.record, custodian: options.custodian };
-        const stats = conversationOf(state, record.conversation);
+        const stats = conversationOf(state, item.conversation);
         stats.rows++;
-        const prepared = prepareRecordObject(record, { line, text: '', attachments: item.media, dedupKey: ctx.keys.dedupKey });
-        // The record as text is what a quarantine keeps: made only when a row is quarantined
-        // (here, or by the writer for a conflict), not for every row.
-        const text = (): string => JSON.stringify(record);
-        if (isBadLine(prepared)) prepared.content = text();
-        else Object.defineProperty(prepared, 'text', { get: text, enumerable: true, configurable: true });
+        const { prepared } = item;
         if (item.missingMedia.length > 0) {
           stats.missingMedia += item.missingMedia.length;
           missing.messages++;
           missing.files += item.missingMedia.length;
           if (missing.list.length < MISSING_MEDIA_LIST_LIMIT) {
-            missing.list.push({ source: typeof record.source === 'string' ? record.source : source, id: String(record.id), conversation: stats.id, files: [...item.missingMedia] });
+            missing.list.push({ source: typeof item.source === 'string' ? item.source : source, id: String(item.id), conversation: stats.id, files: [...item.missingMedia] });
           } else missing.truncated = true;
         }
         if (isBadLine(prepared)) quarantine({ location: item.location, reason: prepared.reason, content: prepared.content }, stats);

@@ -1,0 +1,188 @@
+import { Worker } from 'node:worker_threads';
+import { WECHAT_READERS } from '../connectors/wechat/readers.js';
+import type { RowLocation, WeChatFormat, WeChatImportOptions, WeChatItem, WeChatReader } from '../connectors/wechat/types.js';
+import { AppError } from '../errors.js';
+import { isBadLine, prepareRecordObject, type BadLine, type PreparedRecord } from './import-prepare.js';
+
+/**
+ * The first half of a personal WeChat import: each row the reader yields, prepared as an NDJSON
+ * line would be (validation, attachment hashing, record hash, index row). It runs on the import's
+ * thread for small exports, and in a worker thread for large ones, where reading the export's
+ * SQLite rows, decoding BytesExtra/LZ4/zstd and preparing take the second core while the import's
+ * thread writes (docs/benchmarks.md, issue 6). Both paths run `prepareWeChatItem`.
+ */
+
+/** A row of the export, prepared: a message (or a record that failed validation), or a bad row. */
+export type PreparedWeChatItem =
+  | { kind: 'bad'; location: RowLocation; reason: string; content: string | null; conversation: unknown }
+  | {
+      kind: 'message';
+      location: RowLocation;
+      /** The record input's conversation (for the per-conversation summary). */
+      conversation: unknown;
+      source: unknown;
+      id: unknown;
+      prepared: PreparedRecord | BadLine;
+      missingMedia: string[];
+    };
+
+/** Exports with at least this many rows are read and prepared in a worker thread (its start costs ~50 ms; more from the TypeScript sources). */
+export const WORKER_MIN_ROWS = 20_000;
+
+/** Prepares the `line`-th row of an export. */
+export function prepareWeChatItem(item: WeChatItem, line: number, custodian: string, dedupKey: Uint8Array): PreparedWeChatItem {
+  if (item.kind === 'bad') return { kind: 'bad', location: item.location, reason: item.reason, content: item.content ?? null, conversation: item.conversation };
+  const record: Record<string, unknown> = item.record.custodian === custodian ? item.record : { ...item.record, custodian };
+  const prepared = prepareRecordObject(record, { line, text: '', attachments: item.media, dedupKey });
+  if (isBadLine(prepared)) prepared.content = JSON.stringify(record);
+  return { kind: 'message', location: item.location, conversation: record.conversation, source: record.source, id: record.id, prepared, missingMedia: item.missingMedia };
+}
+
+/**
+ * Gives a prepared record its quarantine text (kept if the writer quarantines it as a conflict):
+ * the record as prepared, with its original row (`raw`), made only when asked for — not for every
+ * row. It reads `rawJson`, so the record's `raw` object need not cross from the worker.
+ */
+function withQuarantineText(item: PreparedWeChatItem): PreparedWeChatItem {
+  if (item.kind === 'bad' || isBadLine(item.prepared)) return item;
+  const p = item.prepared;
+  const text = (): string => {
+    const { raw: _raw, ...rest } = p.record;
+    const head = JSON.stringify(rest);
+    return p.rawJson === null ? head : `${head.slice(0, -1)},"raw":${p.rawJson}}`;
+  };
+  Object.defineProperty(p, 'text', { get: text, enumerable: true, configurable: true });
+  return item;
+}
+
+/** The reader's rows, prepared on this thread. */
+export async function* preparedInThread(reader: WeChatReader, custodian: string, dedupKey: Uint8Array): AsyncGenerator<PreparedWeChatItem> {
+  let line = 0;
+  for await (const item of reader.items()) yield withQuarantineText(prepareWeChatItem(item, ++line, custodian, dedupKey));
+}
+
+/** The worker's rows, without what the import's thread does not need (the `raw` object: `rawJson` carries it). */
+async function* preparedForTransfer(reader: WeChatReader, custodian: string, dedupKey: Uint8Array): AsyncGenerator<PreparedWeChatItem> {
+  let line = 0;
+  for await (const row of reader.items()) {
+    const item = prepareWeChatItem(row, ++line, custodian, dedupKey);
+    if (item.kind === 'message' && !isBadLine(item.prepared)) delete item.prepared.record.raw;
+    yield item;
+  }
+}
+
+/** What the worker is given (all of it can cross threads). */
+export interface PrepareWorkerData {
+  format: WeChatFormat;
+  options: WeChatImportOptions;
+  dedupKey: Uint8Array;
+  /** Rows per message to the import's thread. */
+  chunk: number;
+}
+
+/** Messages from the worker. */
+export type PrepareWorkerMessage =
+  | { items: PreparedWeChatItem[] }
+  | { done: true }
+  | { error: { code?: string | undefined; message: string; exitCode?: number | undefined; details?: Record<string, unknown> | undefined } };
+
+/** Chunks the worker may prepare ahead of the import's thread: bounds memory. */
+const CHUNKS_AHEAD = 3;
+const CHUNK_ROWS = 1000;
+
+const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './wechat-prepare-worker.ts' : './wechat-prepare-worker.js', import.meta.url);
+
+/**
+ * The export's rows, read and prepared by a worker thread, in the reader's order. The worker opens
+ * its own reader on the same export; it stays at most CHUNKS_AHEAD chunks ahead. An error of the
+ * reader in the worker is rethrown here as the same AppError (code, message, exit status).
+ */
+export async function* preparedInWorker(format: WeChatFormat, options: WeChatImportOptions, dedupKey: Uint8Array): AsyncGenerator<PreparedWeChatItem> {
+  const data: PrepareWorkerData = { format, options: { ...options }, dedupKey: Uint8Array.from(dedupKey), chunk: CHUNK_ROWS };
+  // Running from the TypeScript sources (tests, tsx): the worker registers tsx before loading the module.
+  const worker = import.meta.url.endsWith('.ts')
+    ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`, { eval: true, workerData: data })
+    : new Worker(workerUrl, { workerData: data });
+  const queue: PrepareWorkerMessage[] = [];
+  let wake: (() => void) | undefined;
+  let failure: Error | undefined;
+  let exited = false;
+  const notify = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+  worker.on('message', (m: PrepareWorkerMessage) => {
+    queue.push(m);
+    notify();
+  });
+  worker.on('error', (e) => {
+    failure = e;
+    notify();
+  });
+  worker.on('exit', () => {
+    exited = true;
+    notify();
+  });
+  for (let i = 0; i < CHUNKS_AHEAD; i++) worker.postMessage('more');
+  try {
+    for (;;) {
+      const m = queue.shift();
+      if (m === undefined) {
+        if (failure) throw failure;
+        if (exited) throw new AppError('wechat.worker_exited', 'the WeChat reader thread stopped unexpectedly');
+        await new Promise<void>((r) => (wake = r));
+        continue;
+      }
+      if ('done' in m) return;
+      if ('error' in m) throw new AppError(m.error.code ?? 'wechat.read_failed', m.error.message, { exitCode: m.error.exitCode === 2 ? 2 : 1, ...(m.error.details ? { details: m.error.details } : {}) });
+      worker.postMessage('more');
+      for (const item of m.items) {
+        // Buffers arrive as Uint8Arrays: give the writer Buffers again (no copy).
+        if (item.kind === 'message' && !isBadLine(item.prepared)) {
+          for (const a of item.prepared.attachments) {
+            const bytes = a.data as Uint8Array | undefined;
+            if (bytes && !Buffer.isBuffer(bytes)) a.data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          }
+        }
+        yield withQuarantineText(item);
+      }
+    }
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** The worker's side (wechat-prepare-worker.ts): reads and prepares, a chunk per 'more' from the import's thread. */
+export async function runPrepareWorker(data: PrepareWorkerData, port: { postMessage(m: PrepareWorkerMessage): void; on(event: 'message', f: () => void): unknown }): Promise<void> {
+  let credits = 0;
+  let wake: (() => void) | undefined;
+  port.on('message', () => {
+    credits++;
+    wake?.();
+    wake = undefined;
+  });
+  const send = async (items: PreparedWeChatItem[]): Promise<void> => {
+    while (credits === 0) await new Promise<void>((r) => (wake = r));
+    credits--;
+    port.postMessage({ items });
+  };
+  let reader: WeChatReader | undefined;
+  try {
+    reader = await WECHAT_READERS[data.format](data.options);
+    let chunk: PreparedWeChatItem[] = [];
+    for await (const item of preparedForTransfer(reader, data.options.custodian, data.dedupKey)) {
+      chunk.push(item);
+      if (chunk.length >= data.chunk) {
+        await send(chunk);
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) await send(chunk);
+    port.postMessage({ done: true });
+  } catch (e) {
+    const err = e instanceof AppError ? { code: e.code, message: e.message, exitCode: e.exitCode, details: e.details ? { ...e.details } : undefined } : { message: e instanceof Error ? e.message : String(e) };
+    port.postMessage({ error: err });
+  } finally {
+    reader?.close();
+  }
+}
