@@ -128,8 +128,22 @@ export function recordHash(r: ArchiveRecord, attachments: readonly Pick<Prepared
 export const rawJsonOf = (r: Pick<ArchiveRecord, 'raw'>): string | null => (r.raw === undefined ? null : JSON.stringify(r.raw));
 
 function preparedOf(line: number, text: string, record: ArchiveRecord, attachments: PreparedAttachment[]): PreparedRecord {
+  return completePrepared(partsOf(line, text, record, attachments));
+}
+
+function partsOf(line: number, text: string, record: ArchiveRecord, attachments: PreparedAttachment[]): PreparedParts {
   const rawJson = rawJsonOf(record);
-  return { line, text, record, attachments, recordHash: recordHash(record, attachments, rawJson), rawJson, fts: ftsRow(ftsDocumentOf(record, false)) };
+  return { line, text, record, attachments, recordHash: recordHash(record, attachments, rawJson), rawJson };
+}
+
+/** A prepared record before its index row (what a WeChat reader thread hands over: the index row is made on the import's thread). */
+export type PreparedParts = Omit<PreparedRecord, 'fts'>;
+
+/** Adds the index row. */
+export function completePrepared(parts: PreparedParts): PreparedRecord {
+  const p = parts as PreparedRecord;
+  p.fts = ftsRow(ftsDocumentOf(p.record, false));
+  return p;
 }
 
 /** Reads and prepares a whole NDJSON file as a stream of batches. */
@@ -218,6 +232,12 @@ function onDisk(a: OnDiskAttachment, dedupKey: Uint8Array): PreparedAttachment {
  * connector's original payload); `line` numbers the record within the run.
  */
 export function prepareRecordObject(input: Record<string, unknown>, options: { line: number; text: string; attachments: readonly ConnectorAttachment[]; dedupKey: Uint8Array }): PreparedRecord | BadLine {
+  const parts = prepareRecordParts(input, options);
+  return isBadLine(parts) ? parts : completePrepared(parts);
+}
+
+/** The first part of `prepareRecordObject`: validation, attachments, the record hash. */
+export function prepareRecordParts(input: Record<string, unknown>, options: { line: number; text: string; attachments: readonly ConnectorAttachment[]; dedupKey: Uint8Array }): PreparedParts | BadLine {
   const withoutFiles = { ...input, attachments: undefined };
   const parsed = recordInputSchema.safeParse(withoutFiles);
   if (!parsed.success) return { line: options.line, reason: `invalid record: ${describeIssues(parsed.error.issues)}`, content: options.text };
@@ -237,7 +257,7 @@ export function prepareRecordObject(input: Record<string, unknown>, options: { l
     return { line: options.line, reason: e.message, content: options.text };
   }
   const record: ArchiveRecord = { ...r, attachments: attachments.map((a) => ({ name: a.name, mime: a.mime, path: '' })) };
-  return preparedOf(options.line, options.text, record, attachments);
+  return partsOf(options.line, options.text, record, attachments);
 }
 
-export const isBadLine = (p: PreparedRecord | BadLine): p is BadLine => 'reason' in p;
+export const isBadLine = <T extends object>(p: T | BadLine): p is BadLine => 'reason' in p;

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { WECHAT_READERS } from '../connectors/wechat/readers.js';
 import type { RowLocation, WeChatFormat, WeChatImportOptions, WeChatItem, WeChatReader } from '../connectors/wechat/types.js';
 import { AppError } from '../errors.js';
-import { isBadLine, prepareRecordObject, type BadLine, type PreparedRecord } from './import-prepare.js';
+import { completePrepared, isBadLine, prepareRecordParts, type BadLine, type PreparedParts, type PreparedRecord } from './import-prepare.js';
 
 /**
  * The first half of a personal WeChat import: each row the reader yields, prepared as an NDJSON
@@ -12,8 +12,12 @@ import { isBadLine, prepareRecordObject, type BadLine, type PreparedRecord } fro
  * thread writes (docs/benchmarks.md, issue 6). Both paths run `prepareWeChatItem`.
  */
 
-/** A row of the export, prepared: a message (or a record that failed validation), or a bad row. */
-export type PreparedWeChatItem =
+/**
+ * A row of the export, prepared: a message (or a record that failed validation), or a bad row.
+ * `P` is PreparedParts while the row crosses from the worker (its index row is made on the import's
+ * thread: that balances the two threads best, measured).
+ */
+export type PreparedWeChatItem<P = PreparedRecord> =
   | { kind: 'bad'; location: RowLocation; reason: string; content: string | null; conversation: unknown }
   | {
       kind: 'message';
@@ -22,47 +26,48 @@ export type PreparedWeChatItem =
       conversation: unknown;
       source: unknown;
       id: unknown;
-      prepared: PreparedRecord | BadLine;
+      prepared: P | BadLine;
       missingMedia: string[];
     };
 
 /** Exports with at least this many rows are read and prepared in a worker thread (its start costs ~50 ms; more from the TypeScript sources). */
 export const WORKER_MIN_ROWS = 20_000;
 
-/** Prepares the `line`-th row of an export. */
-export function prepareWeChatItem(item: WeChatItem, line: number, custodian: string, dedupKey: Uint8Array): PreparedWeChatItem {
+/** Prepares the `line`-th row of an export, up to its index row (`completeWeChatItem`). */
+export function prepareWeChatItem(item: WeChatItem, line: number, custodian: string, dedupKey: Uint8Array): PreparedWeChatItem<PreparedParts> {
   if (item.kind === 'bad') return { kind: 'bad', location: item.location, reason: item.reason, content: item.content ?? null, conversation: item.conversation };
   const record: Record<string, unknown> = item.record.custodian === custodian ? item.record : { ...item.record, custodian };
-  const prepared = prepareRecordObject(record, { line, text: '', attachments: item.media, dedupKey });
+  const prepared = prepareRecordParts(record, { line, text: '', attachments: item.media, dedupKey });
   if (isBadLine(prepared)) prepared.content = JSON.stringify(record);
   return { kind: 'message', location: item.location, conversation: record.conversation, source: record.source, id: record.id, prepared, missingMedia: item.missingMedia };
 }
 
 /**
- * Gives a prepared record its quarantine text (kept if the writer quarantines it as a conflict):
- * the record as prepared, with its original row (`raw`), made only when asked for — not for every
- * row. It reads `rawJson`, so the record's `raw` object need not cross from the worker.
+ * Completes a prepared row: its index row, and its quarantine text (kept if the
+ * writer quarantines it as a conflict): the record as prepared, with its original row (`raw`), made
+ * only when asked for — not for every row. It reads `rawJson`, so the record's `raw` object need not
+ * cross from the worker.
  */
-function withQuarantineText(item: PreparedWeChatItem): PreparedWeChatItem {
-  if (item.kind === 'bad' || isBadLine(item.prepared)) return item;
-  const p = item.prepared;
+function completeWeChatItem(item: PreparedWeChatItem<PreparedParts>): PreparedWeChatItem {
+  if (item.kind === 'bad' || isBadLine(item.prepared)) return item as PreparedWeChatItem;
+  const p = completePrepared(item.prepared);
   const text = (): string => {
     const { raw: _raw, ...rest } = p.record;
     const head = JSON.stringify(rest);
     return p.rawJson === null ? head : `${head.slice(0, -1)},"raw":${p.rawJson}}`;
   };
   Object.defineProperty(p, 'text', { get: text, enumerable: true, configurable: true });
-  return item;
+  return { ...item, prepared: p };
 }
 
 /** The reader's rows, prepared on this thread. */
 export async function* preparedInThread(reader: WeChatReader, custodian: string, dedupKey: Uint8Array): AsyncGenerator<PreparedWeChatItem> {
   let line = 0;
-  for await (const item of reader.items()) yield withQuarantineText(prepareWeChatItem(item, ++line, custodian, dedupKey));
+  for await (const item of reader.items()) yield completeWeChatItem(prepareWeChatItem(item, ++line, custodian, dedupKey));
 }
 
 /** The worker's rows, without what the import's thread does not need (the `raw` object: `rawJson` carries it). */
-async function* preparedForTransfer(reader: WeChatReader, custodian: string, dedupKey: Uint8Array): AsyncGenerator<PreparedWeChatItem> {
+async function* preparedForTransfer(reader: WeChatReader, custodian: string, dedupKey: Uint8Array): AsyncGenerator<PreparedWeChatItem<PreparedParts>> {
   let line = 0;
   for await (const row of reader.items()) {
     const item = prepareWeChatItem(row, ++line, custodian, dedupKey);
@@ -82,7 +87,7 @@ export interface PrepareWorkerData {
 
 /** Messages from the worker. */
 export type PrepareWorkerMessage =
-  | { items: PreparedWeChatItem[] }
+  | { items: PreparedWeChatItem<PreparedParts>[] }
   | { done: true }
   | { error: { code?: string | undefined; message: string; exitCode?: number | undefined; details?: Record<string, unknown> | undefined } };
 
@@ -144,7 +149,7 @@ export async function* preparedInWorker(format: WeChatFormat, options: WeChatImp
             if (bytes && !Buffer.isBuffer(bytes)) a.data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
           }
         }
-        yield withQuarantineText(item);
+        yield completeWeChatItem(item);
       }
     }
   } finally {
@@ -161,7 +166,7 @@ export async function runPrepareWorker(data: PrepareWorkerData, port: { postMess
     wake?.();
     wake = undefined;
   });
-  const send = async (items: PreparedWeChatItem[]): Promise<void> => {
+  const send = async (items: PreparedWeChatItem<PreparedParts>[]): Promise<void> => {
     while (credits === 0) await new Promise<void>((r) => (wake = r));
     credits--;
     port.postMessage({ items });
@@ -169,7 +174,7 @@ export async function runPrepareWorker(data: PrepareWorkerData, port: { postMess
   let reader: WeChatReader | undefined;
   try {
     reader = await WECHAT_READERS[data.format](data.options);
-    let chunk: PreparedWeChatItem[] = [];
+    let chunk: PreparedWeChatItem<PreparedParts>[] = [];
     for await (const item of preparedForTransfer(reader, data.options.custodian, data.dedupKey)) {
       chunk.push(item);
       if (chunk.length >= data.chunk) {
