@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ArchiveRecord } from '../domain/record.js';
-import { prepareRecordObject, rawJsonOf, recordHash } from './import-prepare.js';
+import { prepareBatches, prepareRecordObject, rawJsonOf, recordHash } from './import-prepare.js';
 
 // A connector's record whose large attachment (handed over by path) cannot be read becomes a bad
 // record naming the file, not a crash of the import.
@@ -50,5 +53,27 @@ describe('recordHash', () => {
       expect(recordHash(rec, a)).toBe(reference(rec, a));
       expect(recordHash(rec, a, rawJsonOf(rec))).toBe(reference(rec, a));
     }), { numRuns: 500 });
+  });
+});
+
+describe('prepareBatches', () => {
+  it('ends a batch at its record count, or earlier once its lines and attachments reach the byte bound', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wekeep-batches-'));
+    try {
+      const file = join(dir, 'in.ndjson');
+      const line = (i: number, bytes: number) => JSON.stringify({
+        source: 's', id: `m${i}`, time: 1_700_000_000_000 + i, conversation: { id: 'c', type: 'direct' }, from: { id: 'a' }, type: 'file',
+        ...(bytes > 0 ? { attachments: [{ name: `f${i}.bin`, data: Buffer.alloc(bytes, i).toString('base64') }] } : {}),
+      });
+      // 6 small records, then 6 with 300 KB attachments (~700 KB of line + bytes each), then 3 small ones.
+      writeFileSync(file, `${[...Array.from({ length: 6 }, (_, i) => line(i, 0)), ...Array.from({ length: 6 }, (_, i) => line(10 + i, 300_000)), ...Array.from({ length: 3 }, (_, i) => line(20 + i, 0))].join('\n')}\n`);
+      const sizes: number[] = [];
+      for await (const b of prepareBatches({ file, baseDir: dir, batchSize: 4, maxBatchBytes: 1024 * 1024, dedupKey: Buffer.alloc(32, 1) })) sizes.push(b.records.length);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(15);
+      expect(sizes.slice(0, 2)).toEqual([4, 4]); // count-bound (the second batch takes 2 large records: ~1.4 MB)
+      expect(Math.max(...sizes.slice(2, -1))).toBeLessThanOrEqual(2); // byte-bound while the large records pass
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -59,6 +59,8 @@ export interface PrepareOptions {
   file: string;
   baseDir: string;
   batchSize: number;
+  /** A batch also ends once its input lines and attachment bytes reach this (bounds memory with large inline attachments). */
+  maxBatchBytes?: number;
   /** HMAC key for content addresses (the keyring's dedup key). */
   dedupKey: Uint8Array;
 }
@@ -149,6 +151,9 @@ export function completePrepared(parts: PreparedParts): PreparedRecord {
 /** Reads and prepares a whole NDJSON file as a stream of batches. */
 export async function* prepareBatches(options: PrepareOptions): AsyncGenerator<PreparedBatch> {
   let batch: PreparedBatch = { records: [], bad: [], blankLines: 0, lines: 0, bytesRead: 0 };
+  const maxBytes = options.maxBatchBytes ?? Number.POSITIVE_INFINITY;
+  let batchStart = 0;
+  let attachmentBytes = 0;
   for await (const chunk of readLineChunks(options.file)) for (const line of chunk) {
     batch.lines = line.line;
     batch.bytesRead = line.bytesRead;
@@ -165,6 +170,7 @@ export async function* prepareBatches(options: PrepareOptions): AsyncGenerator<P
         try {
           const attachments: PreparedAttachment[] = [];
           for (let i = 0; i < r.attachments.length; i++) attachments.push(await loadAttachment(r.attachments[i]!, i, options));
+          for (const a of attachments) attachmentBytes += a.data?.length ?? 0;
           // The payloads travel in `attachments`; the record keeps names and types only.
           const record: ArchiveRecord = { ...r, attachments: r.attachments.map((a) => ({ name: a.name, mime: a.mime, path: '' })) };
           batch.records.push(preparedOf(line.line, line.text, record, attachments));
@@ -174,9 +180,11 @@ export async function* prepareBatches(options: PrepareOptions): AsyncGenerator<P
         }
       }
     }
-    if (batch.records.length >= options.batchSize || batch.bad.length >= options.batchSize) {
+    if (batch.records.length >= options.batchSize || batch.bad.length >= options.batchSize || batch.bytesRead - batchStart + attachmentBytes >= maxBytes) {
       yield batch;
       batch = { records: [], bad: [], blankLines: 0, lines: batch.lines, bytesRead: batch.bytesRead };
+      batchStart = batch.bytesRead;
+      attachmentBytes = 0;
     }
   }
   if (batch.records.length > 0 || batch.bad.length > 0 || batch.blankLines > 0) yield batch;

@@ -27,7 +27,7 @@ import { indexMessages, prepareIndexWriter, unindexMessages } from '../search/sq
 import { appendAudit } from './audit.js';
 import { prepareBatches, type PrepareOptions, type PreparedAttachment, type PreparedBatch, type PreparedRecord } from './import-prepare.js';
 import { storedFtsDocuments } from './index-documents.js';
-import { DEFAULT_BATCH_SIZE, IMPORT_CACHE_MIB, PREPARED_BATCH_SIZE } from './limits.js';
+import { DEFAULT_BATCH_SIZE, IMPORT_CACHE_MIB, PREPARED_BATCH_BYTES, PREPARED_BATCH_SIZE } from './limits.js';
 import { assertIndexCurrent } from './reindex.js';
 
 /**
@@ -145,7 +145,7 @@ export async function importNdjson(ctx: Context, options: ImportOptions): Promis
 async function runImport(ctx: Context, file: string, totalBytes: number, options: ImportOptions): Promise<ImportSummary> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const writer = await openArchiveWriter(ctx, { file, format: 'ndjson', details: { bytes: totalBytes } }, { recordsPerCommit: batchSize });
-  const prepare: PrepareOptions = { file, baseDir: dirname(file), batchSize: Math.min(batchSize, PREPARED_BATCH_SIZE), dedupKey: ctx.keys.dedupKey };
+  const prepare: PrepareOptions = { file, baseDir: dirname(file), batchSize: Math.min(batchSize, PREPARED_BATCH_SIZE), maxBatchBytes: PREPARED_BATCH_BYTES, dedupKey: ctx.keys.dedupKey };
   try {
     for await (const batch of prepareBatches(prepare)) {
       await writer.archive(batch);

@@ -21,12 +21,20 @@ export const DEFAULT_BATCH_SIZE = 20_000;
 export const PREPARED_BATCH_SIZE = 5000;
 
 /**
+ * …or fewer, once a prepared batch's input lines and attachments reach this many bytes: inline
+ * attachments make lines large, and a 5000-record batch of the demo's media mix took the import's
+ * peak RSS over 400 MB (docs/benchmarks.md).
+ */
+export const PREPARED_BATCH_BYTES = 2 * 1024 * 1024;
+
+/**
  * SQLite's page cache while an import keeps transactions open over several batches (MiB; the
  * default is 16): a 20,000-record transaction dirties more pages than 16 MiB hold, and SQLite would
- * spill them to the WAL and read them back before the commit (docs/benchmarks.md: 48–96 MiB measured
- * alike, 16 MiB ~20 % slower).
+ * spill them to the WAL and read them back before the commit. Measured on 1M records
+ * (docs/benchmarks.md): 16 MiB ~14,000 records/s, 32 MiB ~14,500–15,200 with peak RSS ~350–360 MiB,
+ * 48–64 MiB ~16,000–17,000 but peak RSS up to 393 MiB (412 MB): over the 400 MB target in some runs.
  */
-export const IMPORT_CACHE_MIB = 48;
+export const IMPORT_CACHE_MIB = 32;
 
 /** Most audit events one list returns (services/audit.ts). */
 export const MAX_LIST_LIMIT = 10_000;
