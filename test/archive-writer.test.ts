@@ -7,7 +7,7 @@ import { createContext, type Context } from '../src/context.js';
 import type { Database } from '../src/db/schema.js';
 import { importNdjson, openArchiveWriter } from '../src/services/import.js';
 import { prepareBatches, type PreparedBatch } from '../src/services/import-prepare.js';
-import { IMPORT_CACHE_MIB } from '../src/services/limits.js';
+import { IMPORT_CACHE_MIB, IMPORT_TRANSACTION_MAX_MS } from '../src/services/limits.js';
 import { initStore } from '../src/services/store.js';
 import { tempDir } from './support/cli.js';
 import { textRecord, toNdjson } from './support/records.js';
@@ -70,6 +70,20 @@ describe('grouped commits of the archive writer', () => {
     expect(summary).toMatchObject({ imported: 7, status: 'completed' });
     expect(await count(other.db, 'grouped')).toBe(7);
     expect(cacheSize()).toBe(cacheBefore);
+  });
+
+  it('commits a group once it is IMPORT_TRANSACTION_MAX_MS old, however few records it holds', async () => {
+    const batches = await batchesOf('aged', 3, 1);
+    const writer = await openArchiveWriter(ctx, { file: 'aged', format: 'ndjson' }, { recordsPerCommit: 1_000_000 });
+    await writer.archive(batches[0]!);
+    expect(await count(other.db, 'aged')).toBe(0);
+    await new Promise((r) => setTimeout(r, IMPORT_TRANSACTION_MAX_MS + 100));
+    await writer.archive(batches[1]!); // the group is old enough: committed after this batch
+    expect(await count(other.db, 'aged')).toBe(2);
+    await writer.archive(batches[2]!);
+    expect(await count(other.db, 'aged')).toBe(2);
+    await writer.finish();
+    expect(await count(other.db, 'aged')).toBe(3);
   });
 
   it('rolls back only the uncommitted group on failure, and reports what was archived', async () => {

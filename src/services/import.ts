@@ -27,7 +27,7 @@ import { indexMessages, prepareIndexWriter, unindexMessages } from '../search/sq
 import { appendAudit } from './audit.js';
 import { prepareBatches, type PrepareOptions, type PreparedAttachment, type PreparedBatch, type PreparedRecord } from './import-prepare.js';
 import { storedFtsDocuments } from './index-documents.js';
-import { DEFAULT_BATCH_SIZE, IMPORT_CACHE_MIB, PREPARED_BATCH_BYTES, PREPARED_BATCH_SIZE } from './limits.js';
+import { DEFAULT_BATCH_SIZE, IMPORT_CACHE_MIB, IMPORT_TRANSACTION_MAX_MS, PREPARED_BATCH_BYTES, PREPARED_BATCH_SIZE } from './limits.js';
 import { assertIndexCurrent } from './reindex.js';
 
 /**
@@ -35,8 +35,9 @@ import { assertIndexCurrent } from './reindex.js';
  * tokenize — no database) and write (here): new attachment blobs first, made durable, then the
  * batch's database writes — the messages, their index rows, recall links, watermarks, quarantined
  * lines and the audit event — inside one transaction, which file imports keep open over several
- * prepared batches (`batchSize` records per transaction, PREPARED_BATCH_SIZE at a time in memory). Idempotent on (source, id); crash-safe because a
- * transaction is all-or-nothing and re-running skips what is already archived.
+ * prepared batches (`batchSize` records per transaction, at most 2 s; PREPARED_BATCH_SIZE records
+ * at a time in memory). Idempotent on (source, id); crash-safe because a transaction is
+ * all-or-nothing and re-running skips what is already archived.
  *
  * (Preparing in a worker thread was measured: no faster on 2 cores — the writer is the bottleneck —
  * and ~170 MB more resident memory, so it runs on this thread.)
@@ -163,7 +164,7 @@ async function runImport(ctx: Context, file: string, totalBytes: number, options
  * The writing half of every ingest (NDJSON files, connectors): one import run, fed prepared
  * batches. Each `archive` call writes its batch inside a transaction, which is committed at once,
  * or — with `recordsPerCommit` — kept open for the next batches until that many records were
- * written (fewer commits: each one writes every page the batch dirtied, and the random (source, id)
+ * written or it is IMPORT_TRANSACTION_MAX_MS old (fewer commits: each one writes every page the batch dirtied, and the random (source, id)
  * index dirties most of its pages in any large batch; docs/benchmarks.md). `inTransaction` lets a
  * connector commit its own state (e.g. its cursor) atomically with the batch. The caller holds the
  * writer lock, and while a transaction is open reads the archive through `db`, never `ctx.db`
@@ -211,6 +212,7 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
   };
   if (recordsPerCommit > 0) ctx.sqlite.pragma(`cache_size = -${IMPORT_CACHE_MIB * 1024}`);
   let open: ControlledTransaction<Database> | undefined;
+  let openedAt = 0;
   let sinceCommit = 0;
   // The counts as of the last commit: what a failed run really archived.
   let committed = { imported: summary.imported, lines: summary.lines };
@@ -236,7 +238,10 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
     async archive(batch, archiveOptions = {}) {
       summary.lines = Math.max(summary.lines, batch.lines);
       summary.blankLines += batch.blankLines;
-      open ??= await ctx.db.startTransaction().execute();
+      if (!open) {
+        open = await ctx.db.startTransaction().execute();
+        openedAt = performance.now();
+      }
       try {
         await archiveBatch(state, open, batch, archiveOptions.inTransaction);
       } catch (e) {
@@ -244,7 +249,10 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
         throw e;
       }
       sinceCommit += batch.records.length + batch.bad.length;
-      if (sinceCommit >= recordsPerCommit) await commit();
+      // By count, or by age: an open transaction holds SQLite's write lock, and other writers (the
+      // server's audit events) wait for it at most busy_timeout (10 s); slow batches (attachments,
+      // malware scan) must not keep it that long.
+      if (sinceCommit >= recordsPerCommit || performance.now() - openedAt >= IMPORT_TRANSACTION_MAX_MS) await commit();
     },
     async fail() {
       await rollback();

@@ -17,6 +17,9 @@ export const MAX_SEARCH_LIMIT = 100_000;
  */
 export const DEFAULT_BATCH_SIZE = 20_000;
 
+/** An import transaction kept open over several batches is committed once it is this old (ms), whatever its size: it holds SQLite's write lock, which other writers wait for at most 10 s (busy_timeout). */
+export const IMPORT_TRANSACTION_MAX_MS = 2000;
+
 /** Records prepared and written at a time inside an import transaction: bounds the import's memory (services/import.ts). */
 export const PREPARED_BATCH_SIZE = 5000;
 

@@ -13,9 +13,10 @@ import { preparedInThread, preparedInWorker, WORKER_MIN_ROWS } from './wechat-pr
  * Personal WeChat imports (PC 3.x / 4.x databases, Android, iOS, WeChatMsg CSV): a reader per
  * format (src/connectors/wechat/<format>/) streams the export as canonical record inputs with their
  * media; this service prepares them exactly like NDJSON lines (validation, attachment hashing,
- * record hash, index row), archives them through the common writer in batches (dedup on
- * (source, id), blobs encrypted, malware scan, one transaction per batch with its audit event) and
- * summarizes per conversation. Idempotent and resumable like every import: a re-run (after a crash
+ * record hash, index row; services/wechat-prepare.ts, in a worker thread for large exports),
+ * archives them through the common writer in batches (dedup on (source, id), blobs encrypted,
+ * malware scan, an audit event per batch, transactions of `batchSize` records) and summarizes per
+ * conversation. Idempotent and resumable like every import: a re-run (after a crash
  * or with a newer export of the same phone) archives only what is missing.
  *
  * A message already archived whose content is the same but whose details differ in this export
