@@ -39,8 +39,9 @@ import { assertIndexCurrent } from './reindex.js';
  * at a time in memory). Idempotent on (source, id); crash-safe because a transaction is
  * all-or-nothing and re-running skips what is already archived.
  *
- * (Preparing in a worker thread was measured: no faster on 2 cores — the writer is the bottleneck —
- * and ~170 MB more resident memory, so it runs on this thread.)
+ * (Preparing NDJSON in a worker thread was measured: no faster on 2 cores — the writer is the
+ * bottleneck — and ~170 MB more resident memory, so it runs on this thread. Large WeChat exports,
+ * whose reading costs more, are prepared in one: ADR 0014.)
  */
 
 export { DEFAULT_BATCH_SIZE, PREPARED_BATCH_SIZE };

@@ -175,6 +175,7 @@ async function runImport(ctx: Context, reader: WeChatReader, options: WeChatImpo
 
   // Large exports are read and prepared in a worker thread (services/wechat-prepare.ts).
   const inWorker = options.prepareIn === 'worker' || (options.prepareIn === undefined && totalRows >= WORKER_MIN_ROWS);
+  // What the reader takes (onProgress cannot cross to the worker).
   const readerOptions: WeChatImportOptions = { path, custodian: options.custodian, ownerWxid: options.ownerWxid, tz: options.tz, imei: options.imei, uin: options.uin, key: options.key };
   const items = inWorker ? preparedInWorker(options.format, readerOptions, ctx.keys.dedupKey) : preparedInThread(reader, options.custodian, ctx.keys.dedupKey);
   try {

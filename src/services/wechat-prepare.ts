@@ -1,7 +1,7 @@
-import { Worker } from 'node:worker_threads';
 import { WECHAT_READERS } from '../connectors/wechat/readers.js';
 import type { RowLocation, WeChatFormat, WeChatImportOptions, WeChatItem, WeChatReader } from '../connectors/wechat/types.js';
 import { AppError } from '../errors.js';
+import { startWorker } from '../worker-thread.js';
 import { completePrepared, isBadLine, prepareRecordParts, type BadLine, type PreparedParts, type PreparedRecord } from './import-prepare.js';
 
 /**
@@ -95,8 +95,6 @@ export type PrepareWorkerMessage =
 const CHUNKS_AHEAD = 3;
 const CHUNK_ROWS = 1000;
 
-const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './wechat-prepare-worker.ts' : './wechat-prepare-worker.js', import.meta.url);
-
 /**
  * The export's rows, read and prepared by a worker thread, in the reader's order. The worker opens
  * its own reader on the same export; it stays at most CHUNKS_AHEAD chunks ahead. An error of the
@@ -104,10 +102,7 @@ const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './wechat-prepare-wo
  */
 export async function* preparedInWorker(format: WeChatFormat, options: WeChatImportOptions, dedupKey: Uint8Array): AsyncGenerator<PreparedWeChatItem> {
   const data: PrepareWorkerData = { format, options: { ...options }, dedupKey: Uint8Array.from(dedupKey), chunk: CHUNK_ROWS };
-  // Running from the TypeScript sources (tests, tsx): the worker registers tsx before loading the module.
-  const worker = import.meta.url.endsWith('.ts')
-    ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`, { eval: true, workerData: data })
-    : new Worker(workerUrl, { workerData: data });
+  const worker = startWorker(import.meta.url, './wechat-prepare-worker', data);
   const queue: PrepareWorkerMessage[] = [];
   let wake: (() => void) | undefined;
   let failure: Error | undefined;

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { startWorker } from '../../worker-thread.js';
 
 /**
  * Unwraps many `encrypt_random_key`s in parallel worker threads: the RSA-2048 private-key operation
@@ -14,14 +14,8 @@ export interface UnwrapPool {
   close(): Promise<void>;
 }
 
-const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './unwrap-worker.ts' : './unwrap-worker.js', import.meta.url);
-
 export function createUnwrapPool(privateKeys: Readonly<Record<string, string>>, size = Math.max(1, Math.min(availableParallelism(), 8))): UnwrapPool {
-  // Running from the TypeScript sources (tests, tsx): the worker registers tsx before loading the module.
-  const fromSource = import.meta.url.endsWith('.ts');
-  const bootstrap = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
-  const workers = Array.from({ length: size }, () =>
-    fromSource ? new Worker(bootstrap, { eval: true, workerData: { ...privateKeys } }) : new Worker(workerUrl, { workerData: { ...privateKeys } }));
+  const workers = Array.from({ length: size }, () => startWorker(import.meta.url, './unwrap-worker', { ...privateKeys }));
   let nextId = 0;
   const pending = new Map<number, { resolve: (r: UnwrapResult[]) => void; reject: (e: Error) => void }>();
   for (const w of workers) {
