@@ -118,6 +118,8 @@ describe('disposition sweep', () => {
     const inIndex = async (token: string): Promise<boolean> =>
       (await sql<{ block: Buffer | null }>`SELECT block FROM message_fts_data`.execute(ctx.db)).rows.some((r) => r.block !== null && Buffer.from(r.block).includes(token));
     expect(await inIndex('qzxv9k7w3')).toBe(true);
+    // Deletes never trigger a merge (migration 0017: a sweep would re-merge the segments it tombstones); the purge below does the rewrite.
+    expect((await sql<{ v: unknown }>`SELECT v FROM message_fts_config WHERE k = 'deletemerge'`.execute(ctx.db)).rows[0]?.v).toBe(0);
     // A disposal outside a run (as an approved review or an erasure does) leaves the tokens behind a tombstone…
     const k = await keyOf(ctx, 'secret-1');
     const rows = await createFactsReader(ctx).read(k - 1, 1, k + 1);
