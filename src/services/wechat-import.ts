@@ -15,7 +15,7 @@ import { preparedInThread, preparedInWorker, WORKER_MIN_ROWS } from './wechat-pr
  * media; this service prepares them exactly like NDJSON lines (validation, attachment hashing,
  * record hash, index row; services/wechat-prepare.ts, in a worker thread for large exports),
  * archives them through the common writer in batches (dedup on (source, id), blobs encrypted,
- * malware scan, an audit event per batch, transactions of `batchSize` records) and summarizes per
+ * malware scan, an audit event per batch, transactions of `batchSize` records or 2 s) and summarizes per
  * conversation. Idempotent and resumable like every import: a re-run (after a crash
  * or with a newer export of the same phone) archives only what is missing.
  *
