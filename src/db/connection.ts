@@ -47,8 +47,37 @@ export function openSqlite(path: string, key: Buffer, cipher: string, options: {
   return handle;
 }
 
+/** Statements kept by `wrapKysely`, the least recently used dropped first. */
+export const STATEMENT_CACHE_SIZE = 200;
+
+/**
+ * Kysely over this connection. Kysely's SQLite driver prepares every query it runs; the statements
+ * are kept here by their SQL text, so that the queries the import runs for every batch (audit event,
+ * usage counters, source counters) are compiled by SQLite once, not per batch. A kept statement that is
+ * still being iterated (a streamed query) is not handed out again: the caller gets a fresh one.
+ */
 export function wrapKysely(sqlite: SqliteHandle): Kysely<Database> {
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const statements = new Map<string, Sqlite.Statement>();
+  const database = {
+    prepare(sql: string): Sqlite.Statement {
+      const kept = statements.get(sql);
+      if (kept !== undefined) {
+        if (kept.busy) return sqlite.prepare(sql);
+        statements.delete(sql);
+        statements.set(sql, kept);
+        return kept;
+      }
+      const statement = sqlite.prepare(sql);
+      statements.set(sql, statement);
+      if (statements.size > STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+      return statement;
+    },
+    close(): void {
+      statements.clear();
+      sqlite.close();
+    },
+  };
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
 }
 
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {

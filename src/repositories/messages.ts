@@ -40,6 +40,8 @@ export interface MessageLookups {
   /** Which of these keys are taken (one statement per 5000 keys). */
   keysTaken(keys: readonly number[]): Set<number>;
   pendingRecallCount(): number;
+  /** Recalls waiting for these originals (ext ids of one source), by original (one statement per 5000 ids). */
+  pendingRecallsFor(sourceId: number, extIds: readonly string[]): Map<string, { recallExtId: string; recallTimeMs: number }>;
 }
 
 /** Point lookups for the import's hot path: built once by Kysely, run as prepared statements. */
@@ -47,6 +49,7 @@ export function prepareMessageLookups(db: Kysely<Database>, sqlite: SqliteHandle
   const byExt = sqlite.prepare('SELECT ext_id, id, record_hash FROM messages WHERE source_id = ? AND ext_id IN (SELECT value FROM json_each(?))').raw(true);
   const byKeys = sqlite.prepare('SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))').pluck();
   const pending = sqlite.prepare(db.selectFrom('pending_recalls').select((eb) => eb.fn.countAll().as('n')).compile().sql).pluck();
+  const pendingFor = sqlite.prepare('SELECT target_ext_id, recall_ext_id, recall_time_ms FROM pending_recalls WHERE source_id = ? AND target_ext_id IN (SELECT value FROM json_each(?))').raw(true);
   return {
     byExtIds(sourceId, extIds) {
       const out = new Map<string, { id: number; recordHash: string }>();
@@ -63,6 +66,15 @@ export function prepareMessageLookups(db: Kysely<Database>, sqlite: SqliteHandle
       return out;
     },
     pendingRecallCount: () => Number(pending.get()),
+    pendingRecallsFor(sourceId, extIds) {
+      const out = new Map<string, { recallExtId: string; recallTimeMs: number }>();
+      for (let i = 0; i < extIds.length; i += 5000) {
+        for (const [target, recallExtId, recallTimeMs] of pendingFor.all(sourceId, JSON.stringify(extIds.slice(i, i + 5000))) as [string, string, number][]) {
+          out.set(target, { recallExtId, recallTimeMs: Number(recallTimeMs) });
+        }
+      }
+      return out;
+    },
   };
 }
 
@@ -104,14 +116,9 @@ export async function removePendingRecall(db: Kysely<Database>, sourceId: number
 }
 
 /** Removes and returns the pending recalls that target these messages. */
-export async function takePendingRecalls(db: Kysely<Database>, sourceId: number, extIds: readonly string[]): Promise<Map<string, { recallExtId: string; recallTimeMs: number }>> {
-  const out = new Map<string, { recallExtId: string; recallTimeMs: number }>();
-  for (const part of chunks([...new Set(extIds)])) {
-    const rows = await db.selectFrom('pending_recalls').selectAll().where('source_id', '=', sourceId).where('target_ext_id', 'in', part).execute();
-    if (rows.length === 0) continue;
-    for (const r of rows) out.set(r.target_ext_id, { recallExtId: r.recall_ext_id, recallTimeMs: r.recall_time_ms });
-    await db.deleteFrom('pending_recalls').where('source_id', '=', sourceId).where('target_ext_id', 'in', rows.map((r) => r.target_ext_id)).execute();
-  }
+export async function takePendingRecalls(db: Kysely<Database>, lookups: MessageLookups, sourceId: number, extIds: readonly string[]): Promise<Map<string, { recallExtId: string; recallTimeMs: number }>> {
+  const out = lookups.pendingRecallsFor(sourceId, extIds);
+  for (const part of chunks([...out.keys()])) await db.deleteFrom('pending_recalls').where('source_id', '=', sourceId).where('target_ext_id', 'in', part).execute();
   return out;
 }
 

@@ -430,7 +430,7 @@ async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: Pr
     for (const [source] of bySource) {
       const sourceId = state.sourceIds.get(source)!;
       const mine = archived.filter((p) => p.record.source === source);
-      const waiting = hasPending ? await takePendingRecalls(trx, sourceId, mine.map((p) => p.record.id)) : new Map<string, { recallExtId: string; recallTimeMs: number }>();
+      const waiting = hasPending ? await takePendingRecalls(trx, state.lookups, sourceId, mine.map((p) => p.record.id)) : new Map<string, { recallExtId: string; recallTimeMs: number }>();
       for (const [extId, w] of waiting) {
         const row = rowOf.get(`${sourceId}\u0000${extId}`)!;
         row.recalled_at = w.recallTimeMs;
