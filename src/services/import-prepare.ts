@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { parseRecordLine } from '../connectors/ndjson/parse-record.js';
 import { readLineChunks } from '../connectors/ndjson/read-lines.js';
-import { describeIssues, recordInputSchema, toArchiveRecord, type ArchiveRecord, type AttachmentInput } from '../domain/record.js';
+import { describeIssues, parseRecordInput, toArchiveRecord, type ArchiveRecord, type AttachmentInput } from '../domain/record.js';
 import { ftsRow, type FtsRow } from '../search/fts-document.js';
 import { ftsDocumentOf } from './index-documents.js';
 
@@ -130,22 +130,8 @@ export function recordHash(r: ArchiveRecord, attachments: readonly Pick<Prepared
 export const rawJsonOf = (r: Pick<ArchiveRecord, 'raw'>): string | null => (r.raw === undefined ? null : JSON.stringify(r.raw));
 
 function preparedOf(line: number, text: string, record: ArchiveRecord, attachments: PreparedAttachment[]): PreparedRecord {
-  return completePrepared(partsOf(line, text, record, attachments));
-}
-
-function partsOf(line: number, text: string, record: ArchiveRecord, attachments: PreparedAttachment[]): PreparedParts {
   const rawJson = rawJsonOf(record);
-  return { line, text, record, attachments, recordHash: recordHash(record, attachments, rawJson), rawJson };
-}
-
-/** A prepared record before its index row (what a WeChat reader thread hands over: the index row is made on the import's thread). */
-export type PreparedParts = Omit<PreparedRecord, 'fts'>;
-
-/** Adds the index row. */
-export function completePrepared(parts: PreparedParts): PreparedRecord {
-  const p = parts as PreparedRecord;
-  p.fts = ftsRow(ftsDocumentOf(p.record, false));
-  return p;
+  return { line, text, record, attachments, recordHash: recordHash(record, attachments, rawJson), rawJson, fts: ftsRow(ftsDocumentOf(record, false)) };
 }
 
 /** Reads and prepares a whole NDJSON file as a stream of batches. */
@@ -240,15 +226,9 @@ function onDisk(a: OnDiskAttachment, dedupKey: Uint8Array): PreparedAttachment {
  * connector's original payload); `line` numbers the record within the run.
  */
 export function prepareRecordObject(input: Record<string, unknown>, options: { line: number; text: string; attachments: readonly ConnectorAttachment[]; dedupKey: Uint8Array }): PreparedRecord | BadLine {
-  const parts = prepareRecordParts(input, options);
-  return isBadLine(parts) ? parts : completePrepared(parts);
-}
-
-/** The first part of `prepareRecordObject`: validation, attachments, the record hash. */
-export function prepareRecordParts(input: Record<string, unknown>, options: { line: number; text: string; attachments: readonly ConnectorAttachment[]; dedupKey: Uint8Array }): PreparedParts | BadLine {
   const withoutFiles = { ...input, attachments: undefined };
-  const parsed = recordInputSchema.safeParse(withoutFiles);
-  if (!parsed.success) return { line: options.line, reason: `invalid record: ${describeIssues(parsed.error.issues)}`, content: options.text };
+  const parsed = parseRecordInput(withoutFiles);
+  if (!parsed.success) return { line: options.line, reason: `invalid record: ${describeIssues(parsed.issues)}`, content: options.text };
   const r = toArchiveRecord(parsed.data);
   let attachments: PreparedAttachment[];
   try {
@@ -265,7 +245,7 @@ export function prepareRecordParts(input: Record<string, unknown>, options: { li
     return { line: options.line, reason: e.message, content: options.text };
   }
   const record: ArchiveRecord = { ...r, attachments: attachments.map((a) => ({ name: a.name, mime: a.mime, path: '' })) };
-  return partsOf(options.line, options.text, record, attachments);
+  return preparedOf(options.line, options.text, record, attachments);
 }
 
 export const isBadLine = <T extends object>(p: T | BadLine): p is BadLine => 'reason' in p;

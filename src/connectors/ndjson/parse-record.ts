@@ -1,4 +1,4 @@
-import { describeIssues, recordInputSchema, toArchiveRecord, type ArchiveRecord } from '../../domain/record.js';
+import { describeIssues, parseRecordInput, toArchiveRecord, type ArchiveRecord } from '../../domain/record.js';
 
 export type ParsedLine = { ok: true; record: ArchiveRecord } | { ok: false; reason: string };
 
@@ -12,7 +12,7 @@ export function parseRecordLine(text: string): ParsedLine {
     return { ok: false, reason: `invalid JSON: ${(e as Error).message}` };
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return { ok: false, reason: 'a line must hold one JSON object' };
-  const parsed = recordInputSchema.safeParse(json);
-  if (!parsed.success) return { ok: false, reason: `invalid record: ${describeIssues(parsed.error.issues)}` };
+  const parsed = parseRecordInput(json);
+  if (!parsed.success) return { ok: false, reason: `invalid record: ${describeIssues(parsed.issues)}` };
   return { ok: true, record: toArchiveRecord(parsed.data, text) };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues, parseRecordTime, recordInputSchema, type RecordType } from '../../domain/record.js';
+import { describeIssues, parseRecordInput, parseRecordTime, type recordInputSchema, type RecordType } from '../../domain/record.js';
 
 /**
  * WeCom chat archive (会话内容存档): one decrypted message JSON → one canonical record.
@@ -944,8 +944,8 @@ function normalizeSwitch(json: { [key: string]: unknown }, ctx: NormalizeContext
 
 /** The final guarantee: what leaves here passes the canonical schema (e.g. size limits). */
 function finish(record: WeComRecordInput, message: MessageState, event: ConsentEvent | SwitchEvent | undefined): NormalizeResult {
-  const checked = recordInputSchema.safeParse(record);
-  if (!checked.success) return fail(describeIssues(checked.error.issues));
+  const checked = parseRecordInput(record);
+  if (!checked.success) return fail(describeIssues(checked.issues));
   return { ok: true, record, media: message.media, strippedControlChars: message.stripped, ...(event === undefined ? {} : { event }) };
 }
 
