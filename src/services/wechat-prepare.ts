@@ -2,7 +2,7 @@ import { WECHAT_READERS } from '../connectors/wechat/readers.js';
 import type { RowLocation, WeChatFormat, WeChatImportOptions, WeChatItem, WeChatReader } from '../connectors/wechat/types.js';
 import { AppError } from '../errors.js';
 import { startWorker } from '../worker-thread.js';
-import { completePrepared, isBadLine, prepareRecordParts, type BadLine, type PreparedParts, type PreparedRecord } from './import-prepare.js';
+import { isBadLine, prepareRecordObject, type BadLine, type PreparedRecord } from './import-prepare.js';
 
 /**
  * The first half of a personal WeChat import: each row the reader yields, prepared as an NDJSON
@@ -14,8 +14,7 @@ import { completePrepared, isBadLine, prepareRecordParts, type BadLine, type Pre
 
 /**
  * A row of the export, prepared: a message (or a record that failed validation), or a bad row.
- * `P` is PreparedParts while the row crosses from the worker (its index row is made on the import's
- * thread: that balances the two threads best, measured).
+ * `P` is PreparedRow while the row crosses from the worker.
  */
 export type PreparedWeChatItem<P = PreparedRecord> =
   | { kind: 'bad'; location: RowLocation; reason: string; content: string | null; conversation: unknown }
@@ -30,34 +29,55 @@ export type PreparedWeChatItem<P = PreparedRecord> =
       missingMedia: string[];
     };
 
+/** A prepared record without its quarantine text, which the import's thread makes when it needs one. */
+export type PreparedRow = Omit<PreparedRecord, 'text'>;
+
 /** Exports with at least this many rows are read and prepared in a worker thread (its start costs ~50 ms; more from the TypeScript sources). */
 export const WORKER_MIN_ROWS = 20_000;
 
-/** Prepares the `line`-th row of an export, up to its index row (`completeWeChatItem`). */
-export function prepareWeChatItem(item: WeChatItem, line: number, custodian: string, dedupKey: Uint8Array): PreparedWeChatItem<PreparedParts> {
+/** Prepares the `line`-th row of an export (`completeWeChatItem` adds the quarantine text). */
+export function prepareWeChatItem(item: WeChatItem, line: number, custodian: string, dedupKey: Uint8Array): PreparedWeChatItem<PreparedRow> {
   if (item.kind === 'bad') return { kind: 'bad', location: item.location, reason: item.reason, content: item.content ?? null, conversation: item.conversation };
   const record: Record<string, unknown> = item.record.custodian === custodian ? item.record : { ...item.record, custodian };
-  const prepared = prepareRecordParts(record, { line, text: '', attachments: item.media, dedupKey });
+  const prepared = prepareRecordObject(record, { line, text: '', attachments: item.media, dedupKey });
   if (isBadLine(prepared)) prepared.content = JSON.stringify(record);
   return { kind: 'message', location: item.location, conversation: record.conversation, source: record.source, id: record.id, prepared, missingMedia: item.missingMedia };
 }
 
 /**
- * Completes a prepared row: its index row, and its quarantine text (kept if the
- * writer quarantines it as a conflict): the record as prepared, with its original row (`raw`), made
- * only when asked for — not for every row. It reads `rawJson`, so the record's `raw` object need not
- * cross from the worker.
+ * A prepared row of an export. Its quarantine text (kept if the writer quarantines it as a
+ * conflict: the record as prepared, with its original row) is made only when asked for, not for
+ * every row; it reads `rawJson`, so the record's `raw` object need not cross from the worker. (A
+ * class, so that every row has the same shape: a getter defined per object gave each row its own.)
  */
-function completeWeChatItem(item: PreparedWeChatItem<PreparedParts>): PreparedWeChatItem {
-  if (item.kind === 'bad' || isBadLine(item.prepared)) return item as PreparedWeChatItem;
-  const p = completePrepared(item.prepared);
-  const text = (): string => {
-    const { raw: _raw, ...rest } = p.record;
+class PreparedWeChatRecord implements PreparedRecord {
+  line: number;
+  record: PreparedRecord['record'];
+  attachments: PreparedRecord['attachments'];
+  recordHash: string;
+  rawJson: string | null;
+  fts: PreparedRecord['fts'];
+
+  constructor(p: PreparedRow) {
+    this.line = p.line;
+    this.record = p.record;
+    this.attachments = p.attachments;
+    this.recordHash = p.recordHash;
+    this.rawJson = p.rawJson;
+    this.fts = p.fts;
+  }
+
+  get text(): string {
+    const { raw: _raw, ...rest } = this.record;
     const head = JSON.stringify(rest);
-    return p.rawJson === null ? head : `${head.slice(0, -1)},"raw":${p.rawJson}}`;
-  };
-  Object.defineProperty(p, 'text', { get: text, enumerable: true, configurable: true });
-  return { ...item, prepared: p };
+    return this.rawJson === null ? head : `${head.slice(0, -1)},"raw":${this.rawJson}}`;
+  }
+}
+
+/** Completes a prepared row: its quarantine text, on demand. */
+function completeWeChatItem(item: PreparedWeChatItem<PreparedRow>): PreparedWeChatItem {
+  if (item.kind === 'bad' || isBadLine(item.prepared)) return item as PreparedWeChatItem;
+  return { ...item, prepared: new PreparedWeChatRecord(item.prepared) };
 }
 
 /** The reader's rows, prepared on this thread. */
@@ -67,11 +87,12 @@ export async function* preparedInThread(reader: WeChatReader, custodian: string,
 }
 
 /** The worker's rows, without what the import's thread does not need (the `raw` object: `rawJson` carries it). */
-async function* preparedForTransfer(reader: WeChatReader, custodian: string, dedupKey: Uint8Array): AsyncGenerator<PreparedWeChatItem<PreparedParts>> {
+async function* preparedForTransfer(reader: WeChatReader, custodian: string, dedupKey: Uint8Array): AsyncGenerator<PreparedWeChatItem<PreparedRow>> {
   let line = 0;
   for await (const row of reader.items()) {
     const item = prepareWeChatItem(row, ++line, custodian, dedupKey);
-    if (item.kind === 'message' && !isBadLine(item.prepared)) delete item.prepared.record.raw;
+    // Not `delete`: that would turn each record into a slower dictionary-mode object.
+    if (item.kind === 'message' && !isBadLine(item.prepared)) item.prepared.record.raw = undefined;
     yield item;
   }
 }
@@ -87,13 +108,18 @@ export interface PrepareWorkerData {
 
 /** Messages from the worker. */
 export type PrepareWorkerMessage =
-  | { items: PreparedWeChatItem<PreparedParts>[] }
+  | { items: PreparedWeChatItem<PreparedRow>[] }
   | { done: true }
   | { error: { code?: string | undefined; message: string; exitCode?: number | undefined; details?: Record<string, unknown> | undefined } };
 
-/** Chunks the worker may prepare ahead of the import's thread: bounds memory. */
-const CHUNKS_AHEAD = 3;
-const CHUNK_ROWS = 1000;
+/**
+ * Rows per chunk, and chunks the worker may prepare ahead of the import's thread (bounds memory).
+ * Small chunks: the rows of the chunk being filled are what survives the worker's young-generation
+ * garbage collections, and with 1000-row chunks those collections cost ~10 µs per row (measured,
+ * docs/benchmarks.md); 30 chunks ahead absorb the import's commits without stalling the worker.
+ */
+const CHUNK_ROWS = 100;
+const CHUNKS_AHEAD = 30;
 
 /**
  * The export's rows, read and prepared by a worker thread, in the reader's order. The worker opens
@@ -161,7 +187,7 @@ export async function runPrepareWorker(data: PrepareWorkerData, port: { postMess
     wake?.();
     wake = undefined;
   });
-  const send = async (items: PreparedWeChatItem<PreparedParts>[]): Promise<void> => {
+  const send = async (items: PreparedWeChatItem<PreparedRow>[]): Promise<void> => {
     while (credits === 0) await new Promise<void>((r) => (wake = r));
     credits--;
     port.postMessage({ items });
@@ -169,7 +195,7 @@ export async function runPrepareWorker(data: PrepareWorkerData, port: { postMess
   let reader: WeChatReader | undefined;
   try {
     reader = await WECHAT_READERS[data.format](data.options);
-    let chunk: PreparedWeChatItem<PreparedParts>[] = [];
+    let chunk: PreparedWeChatItem<PreparedRow>[] = [];
     for await (const item of preparedForTransfer(reader, data.options.custodian, data.dedupKey)) {
       chunk.push(item);
       if (chunk.length >= data.chunk) {
