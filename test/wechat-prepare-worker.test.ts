@@ -19,7 +19,8 @@ import { fixtureMedia, writePc4Export } from './support/wechat-fixtures/pc4.js';
 /**
  * Large WeChat exports are read and prepared in a worker thread (services/wechat-prepare.ts). The
  * archive it produces must be the one the import's own thread produces: same records and hashes,
- * same attachments (their bytes cross the threads), same quarantine, same summary.
+ * same attachments (their bytes cross the threads), same index, names and titles, same quarantine,
+ * same summary.
  */
 
 const tmp = tempDir('wechat-worker');
@@ -58,6 +59,15 @@ const messagesOf = async (ctx: Context) =>
 const attachmentsOf = async (ctx: Context) =>
   (await sql<{ ext_id: string; ordinal: number; name: string; mime: string | null; sha256: string }>`
     SELECT m.ext_id, a.ordinal, a.name, a.mime, b.sha256 FROM attachments a JOIN messages m ON m.id = a.message_id JOIN blobs b ON b.id = a.blob_id ORDER BY m.ext_id, a.ordinal`.execute(ctx.db)).rows;
+/** The index as terms per message key (keys are time-ordered, the same in both stores), names, titles. */
+const indexOf = async (ctx: Context) => {
+  await sql`CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms USING fts5vocab(main, message_fts, instance)`.execute(ctx.db);
+  return (await sql<{ term: string; doc: number; col: string; offset: number }>`SELECT term, doc, col, offset FROM temp.fts_terms ORDER BY doc, col, offset, term`.execute(ctx.db)).rows;
+};
+const directoryOf = async (ctx: Context) => ({
+  persons: (await sql<{ ext_id: string; name: string | null }>`SELECT ext_id, name FROM persons ORDER BY ext_id`.execute(ctx.db)).rows,
+  conversations: (await sql<{ ext_id: string; kind: string; title: string | null }>`SELECT ext_id, kind, title FROM conversations ORDER BY ext_id`.execute(ctx.db)).rows,
+});
 const quarantineOf = async (ctx: Context) => (await sql<{ line: number; reason: string }>`SELECT line, reason FROM quarantine ORDER BY line`.execute(ctx.db)).rows;
 
 describe('reading and preparing a WeChat export in a worker thread', () => {
@@ -72,6 +82,10 @@ describe('reading and preparing a WeChat export in a worker thread', () => {
     expect(rows).toEqual(await messagesOf(thread.ctx));
     expect(await attachmentsOf(worker.ctx)).toEqual(await attachmentsOf(thread.ctx));
     expect(await quarantineOf(worker.ctx)).toEqual(await quarantineOf(thread.ctx));
+    const index = await indexOf(worker.ctx);
+    expect(index.length).toBeGreaterThan(rows.length);
+    expect(index).toEqual(await indexOf(thread.ctx));
+    expect(await directoryOf(worker.ctx)).toEqual(await directoryOf(thread.ctx));
   });
 
   it('carries attachment bytes across the threads (PC 3.x: images, voice with its WAV)', async () => {

@@ -2,6 +2,7 @@ import { WECHAT_READERS } from '../connectors/wechat/readers.js';
 import type { RowLocation, WeChatFormat, WeChatImportOptions, WeChatItem, WeChatReader } from '../connectors/wechat/types.js';
 import { AppError } from '../errors.js';
 import { startWorker } from '../worker-thread.js';
+import { decodeItem, encodeItem, type TransferItem } from './wechat-transfer.js';
 import { isBadLine, prepareRecordObject, type BadLine, type PreparedRecord } from './import-prepare.js';
 
 /**
@@ -86,17 +87,6 @@ export async function* preparedInThread(reader: WeChatReader, custodian: string,
   for await (const item of reader.items()) yield completeWeChatItem(prepareWeChatItem(item, ++line, custodian, dedupKey));
 }
 
-/** The worker's rows, without what the import's thread does not need (the `raw` object: `rawJson` carries it). */
-async function* preparedForTransfer(reader: WeChatReader, custodian: string, dedupKey: Uint8Array): AsyncGenerator<PreparedWeChatItem<PreparedRow>> {
-  let line = 0;
-  for await (const row of reader.items()) {
-    const item = prepareWeChatItem(row, ++line, custodian, dedupKey);
-    // Not `delete`: that would turn each record into a slower dictionary-mode object.
-    if (item.kind === 'message' && !isBadLine(item.prepared)) item.prepared.record.raw = undefined;
-    yield item;
-  }
-}
-
 /** What the worker is given (all of it can cross threads). */
 export interface PrepareWorkerData {
   format: WeChatFormat;
@@ -108,7 +98,7 @@ export interface PrepareWorkerData {
 
 /** Messages from the worker. */
 export type PrepareWorkerMessage =
-  | { items: PreparedWeChatItem<PreparedRow>[] }
+  | { items: TransferItem[] }
   | { done: true }
   | { error: { code?: string | undefined; message: string; exitCode?: number | undefined; details?: Record<string, unknown> | undefined } };
 
@@ -162,16 +152,7 @@ export async function* preparedInWorker(format: WeChatFormat, options: WeChatImp
       if ('done' in m) return;
       if ('error' in m) throw new AppError(m.error.code ?? 'wechat.read_failed', m.error.message, { exitCode: m.error.exitCode === 2 ? 2 : 1, ...(m.error.details ? { details: m.error.details } : {}) });
       worker.postMessage('more');
-      for (const item of m.items) {
-        // Buffers arrive as Uint8Arrays: give the writer Buffers again (no copy).
-        if (item.kind === 'message' && !isBadLine(item.prepared)) {
-          for (const a of item.prepared.attachments) {
-            const bytes = a.data as Uint8Array | undefined;
-            if (bytes && !Buffer.isBuffer(bytes)) a.data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-          }
-        }
-        yield completeWeChatItem(item);
-      }
+      for (const t of m.items) yield completeWeChatItem(decodeItem(t));
     }
   } finally {
     await worker.terminate();
@@ -187,7 +168,7 @@ export async function runPrepareWorker(data: PrepareWorkerData, port: { postMess
     wake?.();
     wake = undefined;
   });
-  const send = async (items: PreparedWeChatItem<PreparedRow>[]): Promise<void> => {
+  const send = async (items: TransferItem[]): Promise<void> => {
     while (credits === 0) await new Promise<void>((r) => (wake = r));
     credits--;
     port.postMessage({ items });
@@ -195,9 +176,10 @@ export async function runPrepareWorker(data: PrepareWorkerData, port: { postMess
   let reader: WeChatReader | undefined;
   try {
     reader = await WECHAT_READERS[data.format](data.options);
-    let chunk: PreparedWeChatItem<PreparedRow>[] = [];
-    for await (const item of preparedForTransfer(reader, data.options.custodian, data.dedupKey)) {
-      chunk.push(item);
+    let chunk: TransferItem[] = [];
+    let line = 0;
+    for await (const row of reader.items()) {
+      chunk.push(encodeItem(prepareWeChatItem(row, ++line, data.options.custodian, data.dedupKey)));
       if (chunk.length >= data.chunk) {
         await send(chunk);
         chunk = [];
