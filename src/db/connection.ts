@@ -54,7 +54,7 @@ export const STATEMENT_CACHE_SIZE = 200;
  * Kysely over this connection. Kysely's SQLite driver prepares every query it runs; the statements
  * are kept here by their SQL text, so that the queries the import runs for every batch (audit event,
  * usage counters, source counters) are compiled by SQLite once, not per batch. A kept statement that is
- * still being iterated (a streamed query) is not handed out again: the caller gets a fresh one.
+ * still being iterated (a stream left open) is not handed out again: the caller gets a fresh one.
  */
 export function wrapKysely(sqlite: SqliteHandle): Kysely<Database> {
   const statements = new Map<string, Sqlite.Statement>();
