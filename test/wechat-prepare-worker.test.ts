@@ -8,7 +8,8 @@ import type { WeChatFormat, WeChatImportOptions } from '../src/connectors/wechat
 import { AppError } from '../src/errors.js';
 import { initStore } from '../src/services/store.js';
 import { importWeChat, type WeChatImportSummary } from '../src/services/wechat-import.js';
-import { preparedInWorker } from '../src/services/wechat-prepare.js';
+import { preparedInWorker, runPrepareWorker, type PrepareWorkerMessage } from '../src/services/wechat-prepare.js';
+import { decodeItem } from '../src/services/wechat-transfer.js';
 import { tempDir } from './support/cli.js';
 import { ANDROID, buildAndroidExport } from './support/wechat-fixtures/android.js';
 import { writeWeChatMsgCsv } from './support/wechat-fixtures/csv.js';
@@ -98,6 +99,31 @@ describe('reading and preparing a WeChat export in a worker thread', () => {
     const { ctx, summary } = stores.get('wechat-pc3-worker')!;
     const again = await importWeChat(ctx, { format: 'wechat-pc3', ...cases[0]!.options, custodian: 'P0007', tz: 'Asia/Shanghai', prepareIn: 'worker' });
     expect(again).toMatchObject({ imported: 0, duplicates: summary.imported });
+  });
+
+  it('ends a chunk early once its media reach the byte bound, and loses no row', async () => {
+    // The worker's side, run on this thread with a port that grants every chunk at once.
+    const sent: PrepareWorkerMessage[] = [];
+    let grant: (() => void) | undefined;
+    const port = {
+      postMessage: (m: PrepareWorkerMessage) => {
+        sent.push(m);
+        grant?.();
+      },
+      on: (_event: 'message', f: () => void) => {
+        grant = f;
+        f();
+      },
+    };
+    await runPrepareWorker({ format: 'wechat-pc3', options: { ...cases[0]!.options, custodian: 'P0007', tz: 'Asia/Shanghai' }, dedupKey: Buffer.alloc(32, 1), chunk: 1000, chunkBytes: 1 }, port);
+    expect(sent.at(-1)).toEqual({ done: true });
+    const chunks = sent.filter((m): m is { items: unknown[][] } => 'items' in m).map((m) => m.items.map((t) => decodeItem(t as never)));
+    const withMedia = (item: ReturnType<typeof decodeItem>) => item.kind === 'message' && !('reason' in item.prepared) && item.prepared.attachments.some((a) => (a.data?.length ?? 0) > 0);
+    // Every row with media bytes ends its chunk (the bound is 1 byte); rows without media share chunks.
+    expect(chunks.flat().filter(withMedia).length).toBeGreaterThan(3);
+    for (const c of chunks) expect(c.slice(0, -1).some(withMedia)).toBe(false);
+    expect(chunks.length).toBeLessThan(chunks.flat().length);
+    expect(chunks.flat().length).toBe(stores.get('wechat-pc3-worker')!.summary.rows);
   });
 
   it("rethrows the reader's error from the worker as the same AppError", async () => {

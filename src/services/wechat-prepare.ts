@@ -92,8 +92,10 @@ export interface PrepareWorkerData {
   format: WeChatFormat;
   options: WeChatImportOptions;
   dedupKey: Uint8Array;
-  /** Rows per message to the import's thread. */
+  /** Rows per message to the import's thread… */
   chunk: number;
+  /** …or fewer, once the chunk's attachment bytes reach this. */
+  chunkBytes: number;
 }
 
 /** Messages from the worker. */
@@ -110,6 +112,8 @@ export type PrepareWorkerMessage =
  */
 const CHUNK_ROWS = 100;
 const CHUNKS_AHEAD = 30;
+/** A chunk ends early once its media reach this many bytes: what waits between the threads stays within ~CHUNKS_AHEAD × 4 MiB (plus one row's media). */
+const CHUNK_BYTES = 4 * 1024 * 1024;
 
 /**
  * The export's rows, read and prepared by a worker thread, in the reader's order. The worker opens
@@ -117,7 +121,7 @@ const CHUNKS_AHEAD = 30;
  * reader in the worker is rethrown here as the same AppError (code, message, exit status).
  */
 export async function* preparedInWorker(format: WeChatFormat, options: WeChatImportOptions, dedupKey: Uint8Array): AsyncGenerator<PreparedWeChatItem> {
-  const data: PrepareWorkerData = { format, options: { ...options }, dedupKey: Uint8Array.from(dedupKey), chunk: CHUNK_ROWS };
+  const data: PrepareWorkerData = { format, options: { ...options }, dedupKey: Uint8Array.from(dedupKey), chunk: CHUNK_ROWS, chunkBytes: CHUNK_BYTES };
   const worker = startWorker(import.meta.url, './wechat-prepare-worker', data);
   const queue: PrepareWorkerMessage[] = [];
   let wake: (() => void) | undefined;
@@ -177,12 +181,16 @@ export async function runPrepareWorker(data: PrepareWorkerData, port: { postMess
   try {
     reader = await WECHAT_READERS[data.format](data.options);
     let chunk: TransferItem[] = [];
+    let bytes = 0;
     let line = 0;
     for await (const row of reader.items()) {
-      chunk.push(encodeItem(prepareWeChatItem(row, ++line, data.options.custodian, data.dedupKey)));
-      if (chunk.length >= data.chunk) {
+      const item = prepareWeChatItem(row, ++line, data.options.custodian, data.dedupKey);
+      if (item.kind === 'message' && !isBadLine(item.prepared)) for (const a of item.prepared.attachments) bytes += a.data?.length ?? 0;
+      chunk.push(encodeItem(item));
+      if (chunk.length >= data.chunk || bytes >= data.chunkBytes) {
         await send(chunk);
         chunk = [];
+        bytes = 0;
       }
     }
     if (chunk.length > 0) await send(chunk);
