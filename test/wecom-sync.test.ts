@@ -246,6 +246,37 @@ describe.skipIf(!build.available)('WeCom sync through the SDK double', () => {
     expect((await verifyAuditLog(ctx)).ok).toBe(true);
   }, 120_000);
 
+  it('a message WeCom serves again under a later seq is a duplicate when only its media differ, and a conflict when its content differs', async () => {
+    const { json, media } = servable('image');
+    const [fileId, bytes] = [...media][0]!;
+    const image = json.replace(/"msgid":"[^"]+"/u, '"msgid":"again-1"');
+    const text = JSON.stringify({ ...fixtures.text, msgid: 'again-2' });
+    const cursor = (await loadWeComSource(ctx, 'acme')).cursorSeq;
+    const first = new FakeSdkScenario({ keyPairs: keys, chunkSize: 4096 });
+    first.addMessage({ seq: cursor + 1, publickeyVer: 1, message: image, msgid: 'again-1' });
+    first.addMessage({ seq: cursor + 2, publickeyVer: 1, message: text, msgid: 'again-2' });
+    first.addMedia(fileId, bytes);
+    first.failGetMediaData(fileId, 0, 10005, 'always'); // the image cannot be fetched the first time
+    process.env.WECOM_FAKE_DIR = first.write(scenarioDir('again-first')).dir;
+    const r1 = await syncWeComSource(ctx, 'acme', { openClient: openConfiguredSdk, sleep: fast });
+    expect(r1).toMatchObject({ imported: 2, duplicates: 0, duplicatesWithChangedDetails: 0, media: { failed: 1 } });
+    const stored = async () => (await sql<{ ext_id: string; hash: string; text: string | null }>`SELECT ext_id, hex(record_hash) AS hash, text FROM messages WHERE ext_id IN ('again-1', 'again-2') ORDER BY ext_id`.execute(ctx.db)).rows;
+    const before = await stored();
+
+    // Served again under later seqs: the image now with its file, the text changed.
+    const second = new FakeSdkScenario({ keyPairs: keys, chunkSize: 4096 });
+    second.addMessage({ seq: cursor + 3, publickeyVer: 1, message: image, msgid: 'again-1' });
+    second.addMessage({ seq: cursor + 4, publickeyVer: 1, message: text.replace('12.80', '13.80'), msgid: 'again-2' });
+    second.addMedia(fileId, bytes);
+    process.env.WECOM_FAKE_DIR = second.write(scenarioDir('again-second')).dir;
+    const r2 = await syncWeComSource(ctx, 'acme', { openClient: openConfiguredSdk, sleep: fast });
+    expect(r2).toMatchObject({ status: 'partial', fetched: 2, imported: 0, duplicates: 1, duplicatesWithChangedDetails: 1, quarantined: 1, media: { attachedLate: 1, failed: 0 } });
+    // The archived records are kept as they were (the late file attached to the image by the retry).
+    expect(await stored()).toEqual(before);
+    const reasons = (await sql<{ reason: string }>`SELECT reason FROM quarantine WHERE reason LIKE '%again-%'`.execute(ctx.db)).rows.map((q) => q.reason);
+    expect(reasons).toEqual([expect.stringMatching(/^conflict: wecom:acme\/again-2 is already archived with different content/u)]);
+  }, 120_000);
+
   it('a file over the media size limit is reported missing and not retried by later syncs', async () => {
     const { json, media } = servable('file');
     const [fileId, bytes] = [...media][0]!;

@@ -121,7 +121,7 @@ export function registerConnectorCommands(program: Command): void {
         const r = await syncWeComSource(ctx, name, { limit: opts.limit, openClient: openConfiguredSdk });
         if (r.status === 'partial') setExitStatus(3);
         if (wantsJson(cmd)) return printJson(r);
-        printLine(`${r.source}: seq ${r.fromSeq} → ${r.toSeq}, ${r.fetched} fetched in ${r.batches} batch(es): ${r.imported} archived, ${r.duplicates} already archived, ${r.quarantined} quarantined`);
+        printLine(`${r.source}: seq ${r.fromSeq} → ${r.toSeq}, ${r.fetched} fetched in ${r.batches} batch(es): ${r.imported} archived, ${r.duplicates} already archived${r.duplicatesWithChangedDetails > 0 ? ` (${r.duplicatesWithChangedDetails} served again with other media or details: archived copy kept)` : ''}, ${r.quarantined} quarantined`);
         printLine(`media: ${r.media.downloaded} downloaded (${r.media.resumed} resumed), ${r.media.failed} failed (tried again by the next syncs), ${r.media.md5Mismatches} md5 mismatch(es), ${r.media.attachedLate} attached late, ${r.media.abandoned} abandoned; ${r.consentEvents} consent event(s); ${r.retries} retr(y/ies)`);
         for (const g of r.unrecoverable) printLine(`UNRECOVERABLE: seq ${g.from}-${g.to} had expired at WeCom (10010, past its ~5-day retention) and was skipped; recorded, see \`wekeep sources\``);
       });

@@ -7,6 +7,7 @@ import { existingByExtIds, messagesByKeys, prepareMessageLookups, type MessageLo
 import { findSourceId } from '../repositories/sources.js';
 import { DEFAULT_BATCH_SIZE, openArchiveWriter, type ArchiveWriter, type ImportSummary } from './import.js';
 import { isBadLine, type BadLine, type PreparedRecord } from './import-prepare.js';
+import { sameContent } from './redelivery.js';
 import { preparedInThread, preparedInWorker, WORKER_MIN_ROWS } from './wechat-prepare.js';
 
 /**
@@ -232,12 +233,6 @@ async function runImport(ctx: Context, reader: WeChatReader, options: WeChatImpo
     conversations: [...state.conversations.values()].sort((a, b) => a.id.localeCompare(b.id)),
     missingMedia: missing,
   };
-}
-
-/** What a stored message and a re-read one must agree on to be the same message. */
-function sameContent(stored: { type: string; text: string | null; timeMs: number; from: { id: string }; conversation: { id: string } }, p: PreparedRecord): boolean {
-  const r = p.record;
-  return stored.type === r.type && (stored.text ?? undefined) === r.text && stored.timeMs === r.timeMs && stored.from.id === r.from.id && stored.conversation.id === r.conversation.id;
 }
 
 async function archiveBatch(state: RunState, batch: Pending[], bad: BadLine[], lines: number): Promise<void> {

@@ -10,12 +10,14 @@ import { AppError, fatalError } from '../../errors.js';
 import { isWeComSdkError, missingPrivateKeyError, WeComSdkError, type ChatDataItem, type WeComArchiveClient } from '../../connectors/wecom/archive-client.js';
 import { normalizeWeComMessage, parseDecryptedMessage, type ConsentEvent, type WeComMediaRef, type WeComRecordInput } from '../../connectors/wecom/normalize.js';
 import { createUnwrapPool, type UnwrapResult } from '../../connectors/wecom/unwrap-pool.js';
+import { prepareMessageLookups } from '../../repositories/messages.js';
 import * as settings from '../../repositories/source-settings.js';
 import { recordUnrecoverableGap } from '../../repositories/sources.js';
 import { appendAudit } from '../audit.js';
 import { openArchiveWriter, type ImportSummary } from '../import.js';
 import { isBadLine, prepareRecordObject, type BadLine, type InMemoryAttachment, type PreparedRecord } from '../import-prepare.js';
 import { attachLate } from '../late-attachments.js';
+import { redeliveredWithChangedDetails } from '../redelivery.js';
 import { loadWeComSource, type WeComSource } from './wecom-source.js';
 
 /**
@@ -62,6 +64,8 @@ export interface WeComSyncSummary {
   fetched: number;
   imported: number;
   duplicates: number;
+  /** Duplicates WeCom served again with other media or details (counted in `duplicates`); the archived record is kept. */
+  duplicatesWithChangedDetails: number;
   quarantined: number;
   /**
    * `failed`: files of this sync's messages that could not be downloaded (the message is archived
@@ -118,7 +122,7 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
   const io: SyncIo = { sleep, maxMediaBytes: options.maxMediaBytes ?? MAX_MEDIA_BYTES };
   const limit = Math.min(1000, Math.max(1, options.limit ?? 1000));
   const summary: WeComSyncSummary = {
-    source: source.name, status: 'completed', fromSeq: source.cursorSeq, toSeq: source.cursorSeq, batches: 0, fetched: 0, imported: 0, duplicates: 0, quarantined: 0,
+    source: source.name, status: 'completed', fromSeq: source.cursorSeq, toSeq: source.cursorSeq, batches: 0, fetched: 0, imported: 0, duplicates: 0, duplicatesWithChangedDetails: 0, quarantined: 0,
     media: { downloaded: 0, resumed: 0, failed: 0, md5Mismatches: 0, attachedLate: 0, abandoned: 0 }, consentEvents: 0, controlCharsStripped: 0, retries: 0, unrecoverable: [], importId: 0, durationMs: 0,
   };
   const row = await settings.findSourceSettings(ctx.db, source.name);
@@ -162,6 +166,8 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
   });
 
   let line = 0;
+  let changedDetails = 0;
+  const lookups = prepareMessageLookups(ctx.db, ctx.sqlite);
   try {
     let cursor = source.cursorSeq;
     for (;;) {
@@ -199,14 +205,19 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
         }
         if (outcome.consent) consents.push(outcome.consent);
       }
-      await writer.archive({ records, bad, blankLines: 0, lines: line, bytesRead: 0 }, {
+      // A message WeCom serves again (under a later seq) whose media or details differ is not a conflict (services/redelivery.ts).
+      const changed = await redeliveredWithChangedDetails(writer.db, lookups, records);
+      changedDetails += changed.size;
+      const fresh = changed.size === 0 ? records : records.filter((p) => !changed.has(p));
+      const freshMissing = changed.size === 0 ? missingMedia : missingMedia.filter((m) => fresh.some((p) => p.record.id === m.messageExtId));
+      await writer.archive({ records: fresh, bad, blankLines: 0, lines: line, bytesRead: 0 }, {
         inTransaction: async (trx: Kysely<Database>) => {
           for (const c of consents) {
             await settings.recordConsent(trx, { sourceId: source.sourceId, messageExtId: c.msgid, party: c.externalUserId, action: c.decision, timeMs: c.timeMs, details: JSON.stringify({ conversation: c.conversation.id, counterparts: c.counterpartIds }) });
           }
           await recordSkip(trx);
           // Files that could not be downloaded wait for a later sync (retryMissingMedia).
-          await settings.addMissingMedia(trx, missingMedia.map(({ messageExtId, ref }) => ({
+          await settings.addMissingMedia(trx, freshMissing.map(({ messageExtId, ref }) => ({
             sourceId: source.sourceId, messageExtId, fileId: ref.sdkfileid, name: ref.name, mime: ref.mime ?? null, md5sum: ref.md5sum ?? null, now: ctx.clock.now(),
           })));
           await settings.advanceCursor(trx, source.sourceId, maxSeq);
@@ -229,7 +240,7 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
     await pool.close();
   }
   const imported = await writer.finish();
-  copyCounts(summary, imported);
+  copyCounts(summary, imported, changedDetails);
   summary.status = summary.quarantined > 0 || summary.media.failed > 0 || summary.unrecoverable.length > 0 ? 'partial' : 'completed';
   summary.durationMs = ctx.clock.now() - started;
   await recordSyncOutcome(ctx, source, summary.status, undefined, summary);
@@ -364,9 +375,10 @@ export async function skipExpired(
   return { items, skipped: { from: cursor + 1, to: firstServed === undefined ? hi : firstServed - 1, resumeSeq: hi } };
 }
 
-function copyCounts(summary: WeComSyncSummary, imported: ImportSummary): void {
+function copyCounts(summary: WeComSyncSummary, imported: ImportSummary, changedDetails: number): void {
   summary.imported = imported.imported;
-  summary.duplicates = imported.duplicates;
+  summary.duplicates = imported.duplicates + changedDetails;
+  summary.duplicatesWithChangedDetails = changedDetails;
   summary.quarantined = imported.quarantined;
 }
 

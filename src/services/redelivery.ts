@@ -1,0 +1,44 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { messagesByKeys, type MessageLookups } from '../repositories/messages.js';
+import { findSourceId } from '../repositories/sources.js';
+import type { PreparedRecord } from './import-prepare.js';
+
+/**
+ * Messages delivered again with different details. A record the archive already holds under the
+ * same (source, id) but with another hash is a conflict, which the writer quarantines — unless its
+ * content is the same: type, text, time, sender and conversation. Then only details differ (a contact
+ * renamed, a status flag, media missing the first time and there now, or the reverse): the archive is
+ * append-only, so it counts as a duplicate with changed details and the archived record is kept.
+ * Used by the personal WeChat import (a newer export of the same phone) and the WeCom sync (a message
+ * WeCom serves again under a later seq).
+ */
+
+/** What a stored message and a re-delivered one must agree on to be the same message. */
+export function sameContent(stored: { type: string; text: string | null; timeMs: number; from: { id: string }; conversation: { id: string } }, p: PreparedRecord): boolean {
+  const r = p.record;
+  return stored.type === r.type && (stored.text ?? undefined) === r.text && stored.timeMs === r.timeMs && stored.from.id === r.from.id && stored.conversation.id === r.conversation.id;
+}
+
+/** The records of `records` that are archived already, with another hash but the same content. */
+export async function redeliveredWithChangedDetails(db: Kysely<Database>, lookups: MessageLookups, records: readonly PreparedRecord[]): Promise<Set<PreparedRecord>> {
+  const out = new Set<PreparedRecord>();
+  const bySource = new Map<string, PreparedRecord[]>();
+  for (const p of records) bySource.set(p.record.source, [...(bySource.get(p.record.source) ?? []), p]);
+  for (const [source, list] of bySource) {
+    const sourceId = await findSourceId(db, source);
+    if (sourceId === undefined) continue;
+    const known = lookups.byExtIds(sourceId, list.map((p) => p.record.id));
+    const differing = list.filter((p) => {
+      const prior = known.get(p.record.id);
+      return prior !== undefined && prior.recordHash !== p.recordHash;
+    });
+    if (differing.length === 0) continue;
+    const stored = new Map((await messagesByKeys(db, differing.map((p) => known.get(p.record.id)!.id))).map((m) => [m.extId, m]));
+    for (const p of differing) {
+      const s = stored.get(p.record.id);
+      if (s && sameContent(s, p)) out.add(p);
+    }
+  }
+  return out;
+}
