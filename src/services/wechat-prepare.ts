@@ -107,8 +107,8 @@ export type PrepareWorkerMessage =
 /**
  * Rows per chunk, and chunks the worker may prepare ahead of the import's thread (bounds memory).
  * Small chunks: the rows of the chunk being filled are what survives the worker's young-generation
- * garbage collections, and with 1000-row chunks those collections cost ~10 µs per row (measured,
- * docs/benchmarks.md); 30 chunks ahead absorb the import's commits without stalling the worker.
+ * garbage collections, which took ~15 µs per row with 1000-row chunks and ~9 µs with 100 (CPU
+ * profiles, docs/benchmarks.md); 30 chunks ahead absorb the import's commits without stalling the worker.
  */
 const CHUNK_ROWS = 100;
 const CHUNKS_AHEAD = 30;
