@@ -53,6 +53,8 @@ export const conversationSchema = z.object({
 export type Conversation = z.infer<typeof conversationSchema>;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** A source name: no "/" (it separates source and id in `<source>/<id>`) and no whitespace. */
+const SOURCE_NAME = /^[^/\s]+$/;
 
 export const attachmentInputSchema = z.union([
   z.object({
@@ -76,7 +78,7 @@ export const callSchema = z.object({
 /** One NDJSON line, exactly as the import format names its fields. Unknown extra fields are kept in `fields`. */
 export const recordInputSchema = z
   .object({
-    source: z.string().min(1).max(200).regex(/^[^/\s]+$/, 'must not contain "/" or whitespace'),
+    source: z.string().min(1).max(200).regex(SOURCE_NAME, 'must not contain "/" or whitespace'),
     id: idString,
     seq: z.number().int().nonnegative().optional(),
     // Checked on the field itself, so a bad time is reported together with other bad fields.
@@ -118,7 +120,6 @@ export function parseRecordInput(input: unknown): { success: true; data: RecordI
   return parsed.success ? { success: true, data: parsed.data } : { success: false, issues: parsed.error.issues };
 }
 
-const SOURCE_NAME = /^[^/\s]+$/;
 const DECLARED_KEYS: ReadonlySet<string> = new Set(['source', 'id', 'seq', 'time', 'conversation', 'from', 'to', 'type', 'text', 'attachments', 'recalls', 'call', 'raw']);
 const MAX_CALL_SECONDS = 7 * 24 * 3600;
 
