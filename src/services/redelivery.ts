@@ -24,7 +24,11 @@ export function sameContent(stored: { type: string; text: string | null; timeMs:
 export async function redeliveredWithChangedDetails(db: Kysely<Database>, lookups: MessageLookups, records: readonly PreparedRecord[]): Promise<Set<PreparedRecord>> {
   const out = new Set<PreparedRecord>();
   const bySource = new Map<string, PreparedRecord[]>();
-  for (const p of records) bySource.set(p.record.source, [...(bySource.get(p.record.source) ?? []), p]);
+  for (const p of records) {
+    const list = bySource.get(p.record.source);
+    if (list) list.push(p);
+    else bySource.set(p.record.source, [p]);
+  }
   for (const [source, list] of bySource) {
     const sourceId = await findSourceId(db, source);
     if (sourceId === undefined) continue;
