@@ -15,12 +15,31 @@ import type { PreparedRecord } from './import-prepare.js';
  */
 
 /** What a stored message and a re-delivered one must agree on to be the same message. */
-export function sameContent(stored: { type: string; text: string | null; timeMs: number; from: { id: string }; conversation: { id: string } }, p: PreparedRecord): boolean {
+function sameContent(stored: { type: string; text: string | null; timeMs: number; from: { id: string }; conversation: { id: string } }, p: PreparedRecord): boolean {
   const r = p.record;
   return stored.type === r.type && (stored.text ?? undefined) === r.text && stored.timeMs === r.timeMs && stored.from.id === r.from.id && stored.conversation.id === r.conversation.id;
 }
 
-/** The records of `records` that are archived already, with another hash but the same content. */
+/**
+ * Of `list` (records of one source), those archived already with another hash but the same content.
+ * `known` is what the archive holds under their ids (MessageLookups.byExtIds).
+ */
+export async function changedDetailsOnly(db: Kysely<Database>, list: readonly PreparedRecord[], known: ReadonlyMap<string, { id: number; recordHash: string }>): Promise<Set<PreparedRecord>> {
+  const differing = list.filter((p) => {
+    const prior = known.get(p.record.id);
+    return prior !== undefined && prior.recordHash !== p.recordHash;
+  });
+  const out = new Set<PreparedRecord>();
+  if (differing.length === 0) return out;
+  const stored = new Map((await messagesByKeys(db, differing.map((p) => known.get(p.record.id)!.id))).map((m) => [m.extId, m]));
+  for (const p of differing) {
+    const s = stored.get(p.record.id);
+    if (s && sameContent(s, p)) out.add(p);
+  }
+  return out;
+}
+
+/** The records of `records` (any sources) that are archived already, with another hash but the same content. */
 export async function redeliveredWithChangedDetails(db: Kysely<Database>, lookups: MessageLookups, records: readonly PreparedRecord[]): Promise<Set<PreparedRecord>> {
   const out = new Set<PreparedRecord>();
   const bySource = new Map<string, PreparedRecord[]>();
@@ -33,16 +52,7 @@ export async function redeliveredWithChangedDetails(db: Kysely<Database>, lookup
     const sourceId = await findSourceId(db, source);
     if (sourceId === undefined) continue;
     const known = lookups.byExtIds(sourceId, list.map((p) => p.record.id));
-    const differing = list.filter((p) => {
-      const prior = known.get(p.record.id);
-      return prior !== undefined && prior.recordHash !== p.recordHash;
-    });
-    if (differing.length === 0) continue;
-    const stored = new Map((await messagesByKeys(db, differing.map((p) => known.get(p.record.id)!.id))).map((m) => [m.extId, m]));
-    for (const p of differing) {
-      const s = stored.get(p.record.id);
-      if (s && sameContent(s, p)) out.add(p);
-    }
+    for (const p of await changedDetailsOnly(db, list, known)) out.add(p);
   }
   return out;
 }

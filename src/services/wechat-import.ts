@@ -3,11 +3,11 @@ import type { Context } from '../context.js';
 import { WECHAT_READERS, type WeChatReaderOpener } from '../connectors/wechat/readers.js';
 import type { RowLocation, WeChatFormat, WeChatImportOptions, WeChatReader } from '../connectors/wechat/types.js';
 import { acquireWriterLock } from '../db/writer-lock.js';
-import { existingByExtIds, messagesByKeys, prepareMessageLookups, type MessageLookups } from '../repositories/messages.js';
+import { existingByExtIds, prepareMessageLookups, type MessageLookups } from '../repositories/messages.js';
 import { findSourceId } from '../repositories/sources.js';
 import { DEFAULT_BATCH_SIZE, openArchiveWriter, type ArchiveWriter, type ImportSummary } from './import.js';
 import { isBadLine, type BadLine, type PreparedRecord } from './import-prepare.js';
-import { sameContent } from './redelivery.js';
+import { changedDetailsOnly } from './redelivery.js';
 import { preparedInThread, preparedInWorker, WORKER_MIN_ROWS } from './wechat-prepare.js';
 
 /**
@@ -146,7 +146,7 @@ function conversationOf(state: RunState, c: unknown): ConversationStats {
 }
 
 async function runImport(ctx: Context, reader: WeChatReader, options: WeChatImportServiceOptions): Promise<WeChatImportSummary> {
-  // `batchSize` records per transaction, written PREPARED_BATCH_SIZE at a time (services/import.ts).
+  // `batchSize` records per transaction, handed to the writer WECHAT_BATCH_SIZE at a time.
   const recordsPerCommit = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const batchSize = Math.min(recordsPerCommit, WECHAT_BATCH_SIZE);
   const path = resolve(options.path);
@@ -251,11 +251,7 @@ async function archiveBatch(state: RunState, batch: Pending[], bad: BadLine[], l
     const sourceId = state.sourceIds.get(source) ?? (await findSourceId(writer.db, source));
     if (sourceId !== undefined) state.sourceIds.set(source, sourceId);
     const known = sourceId === undefined ? new Map<string, { id: number; recordHash: string }>() : state.lookups.byExtIds(sourceId, list.map((p) => p.prepared.record.id));
-    const differing = list.filter((p) => {
-      const prior = known.get(p.prepared.record.id);
-      return prior !== undefined && prior.recordHash !== p.prepared.recordHash;
-    });
-    const stored = new Map((await messagesByKeys(writer.db, differing.map((p) => known.get(p.prepared.record.id)!.id))).map((m) => [m.extId, m]));
+    const detailsChanged = await changedDetailsOnly(writer.db, list.map((p) => p.prepared), known);
     const seen = new Map<string, string>();
     for (const p of list) {
       const { record, recordHash } = p.prepared;
@@ -272,8 +268,7 @@ async function archiveBatch(state: RunState, batch: Pending[], bad: BadLine[], l
         p.conversation.duplicates++;
         toWriter.push(p.prepared);
       } else {
-        const s = stored.get(record.id);
-        if (s && sameContent(s, p.prepared)) changed.push(p);
+        if (detailsChanged.has(p.prepared)) changed.push(p);
         else {
           p.conversation.quarantined++;
           toWriter.push(p.prepared);

@@ -27,14 +27,15 @@ export const tokenOf = (link: string): string => {
 };
 
 /** Runs a child process to its end: its standard output; rejects with its output on a non-zero exit. */
-export function run(child: ChildProcess, what: string): Promise<string> {
+/** The child's stdout once it exits with one of `ok` (default 0; e.g. 3 for a partial sync). */
+export function run(child: ChildProcess, what: string, ok: readonly number[] = [0]): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${what} exited with ${code}:\n${out}\n${err}`))));
+    child.on('exit', (code) => (code !== null && ok.includes(code) ? resolve(out) : reject(new Error(`${what} exited with ${code}:\n${out}\n${err}`))));
   });
 }
 

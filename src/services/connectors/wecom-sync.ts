@@ -209,7 +209,8 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
       const changed = await redeliveredWithChangedDetails(writer.db, lookups, records);
       changedDetails += changed.size;
       const fresh = changed.size === 0 ? records : records.filter((p) => !changed.has(p));
-      const freshMissing = changed.size === 0 ? missingMedia : missingMedia.filter((m) => fresh.some((p) => p.record.id === m.messageExtId));
+      const changedIds = new Set([...changed].map((p) => p.record.id));
+      const freshMissing = missingMedia.filter((m) => !changedIds.has(m.messageExtId));
       await writer.archive({ records: fresh, bad, blankLines: 0, lines: line, bytesRead: 0 }, {
         inTransaction: async (trx: Kysely<Database>) => {
           for (const c of consents) {
