@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { actingAs, BLOB_DIR } from '../src/context.js';
 import { canonicalJson } from '../src/domain/audit-form.js';
+import { hashLeaf } from '../src/domain/merkle.js';
 import { listAuditEvents } from '../src/services/audit.js';
 import { listCertificates, verifyCertificate } from '../src/services/disposition-certificates.js';
 import { decideReview, listReviews, proposeReview } from '../src/services/disposition-reviews.js';
@@ -16,7 +17,7 @@ import { importNdjson } from '../src/services/import.js';
 import { addPolicy, updatePolicy } from '../src/services/policies.js';
 import { createFactsReader, type FactsRow } from '../src/repositories/retention-facts.js';
 import { searchMessages } from '../src/services/search.js';
-import { tombstoneLeafData, tombstoneLeafDataCanonical, tombstoneObject, type Tombstone } from '../src/repositories/tombstones.js';
+import { tombstoneLeafData, tombstoneLeafDataCanonical, tombstoneLeafHash, tombstoneObject, type Tombstone } from '../src/repositories/tombstones.js';
 import { allKeys, DAY, expectConsistent, keyOf, makeStore, T0, type Store } from './disposition-support.js';
 import { tempDir } from './support/cli.js';
 import { toNdjson } from './support/records.js';
@@ -312,6 +313,7 @@ describe('tombstone leaves', () => {
     fc.assert(fc.property(tomb, (t: Tombstone) => {
       expect(tombstoneLeafData(t).toString()).toBe(canonicalJson(tombstoneObject(t)));
       expect(tombstoneLeafData(t).equals(tombstoneLeafDataCanonical(t))).toBe(true);
+      expect(tombstoneLeafHash(t).equals(hashLeaf(tombstoneLeafDataCanonical(t)))).toBe(true);
     }), { numRuns: 300 });
   });
 });

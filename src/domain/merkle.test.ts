@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   appendLeaf, consistencyProof, consistencyProofRanges, decodeFrontier, EMPTY_ROOT, emptyFrontier, encodeFrontier, frontierRoot,
-  hashChildren, hashLeaf, inclusionProof, popCount, rootFromInclusionProof, rootOf, splitPoint, verifyConsistency, verifyInclusion,
+  hashChildren, hashLeaf, hashLeafText, inclusionProof, popCount, rootFromInclusionProof, rootOf, splitPoint, verifyConsistency, verifyInclusion,
 } from './merkle.js';
 
 const hx = (s: string): Buffer => Buffer.from(s, 'hex');
@@ -258,6 +258,8 @@ describe('RFC 9162 hashing (transparency-dev vectors)', () => {
     expect(EMPTY_ROOT.toString('hex')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     expect(hashLeaf(Buffer.alloc(0)).toString('hex')).toBe('6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d');
     expect(hashLeaf(Buffer.from('L123456')).toString('hex')).toBe('395aa064aa4c29f7010acfe3f25db9485bbd4b91897b6ad7ad547639252b4d56');
+    expect(hashLeafText('L123456').toString('hex')).toBe('395aa064aa4c29f7010acfe3f25db9485bbd4b91897b6ad7ad547639252b4d56');
+    for (const text of ['', '合同 發票 😀', 'e\u0301', '\u0000x']) expect(hashLeafText(text).equals(hashLeaf(Buffer.from(text, 'utf8')))).toBe(true);
     expect(hashChildren(Buffer.from('N123'), Buffer.from('N456')).toString('hex')).toBe('aa217fe888e47007fa15edab33c2b492a722cb106c64667fc2b044444de66bbb');
   });
 

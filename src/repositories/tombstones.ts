@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { SqliteHandle } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
 import { canonicalJson } from '../domain/audit-form.js';
-import { hashLeaf } from '../domain/merkle.js';
+import { hashLeafText } from '../domain/merkle.js';
 
 /**
  * Tombstones: what is left of a disposed record — its identity (source, id, key), its hashes, its
@@ -42,18 +42,20 @@ const int = (n: number | null, field: string): string => {
  * tombstoneObject: keys sorted, no whitespace), written directly because a sweep hashes a million of
  * them (a test checks that both forms are byte-identical).
  */
-export function tombstoneLeafData(t: Tombstone): Buffer {
+export const tombstoneLeafData = (t: Tombstone): Buffer => Buffer.from(tombstoneLeafText(t));
+
+function tombstoneLeafText(t: Tombstone): string {
   const s = JSON.stringify;
-  return Buffer.from(`{"attachmentHashes":[${t.attachmentHashes.map((h) => s(h)).join(',')}],"disposedAt":${int(t.disposedAt, 'disposedAt')},"extId":${s(t.extId)},`
+  return `{"attachmentHashes":[${t.attachmentHashes.map((h) => s(h)).join(',')}],"disposedAt":${int(t.disposedAt, 'disposedAt')},"extId":${s(t.extId)},`
     + `"messageKey":${int(t.messageKey, 'messageKey')},"policyId":${int(t.policyId, 'policyId')},"reason":${s(t.reason)},"recordHash":${s(t.recordHash)},`
-    + `"runId":${int(t.runId, 'runId')},"sourceId":${int(t.sourceId, 'sourceId')},"timeMs":${int(t.timeMs, 'timeMs')}}`);
+    + `"runId":${int(t.runId, 'runId')},"sourceId":${int(t.sourceId, 'sourceId')},"timeMs":${int(t.timeMs, 'timeMs')}}`;
 }
 
 /** The generic form, for tests and independent verifiers. */
 export const tombstoneLeafDataCanonical = (t: Tombstone): Buffer => Buffer.from(canonicalJson(tombstoneObject(t)));
 
 /** RFC 9162 leaf hash of a tombstone. */
-export const tombstoneLeafHash = (t: Tombstone): Buffer => hashLeaf(tombstoneLeafData(t));
+export const tombstoneLeafHash = (t: Tombstone): Buffer => hashLeafText(tombstoneLeafText(t));
 
 interface TombstoneRow {
   message_key: number;

@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
-import type { Context } from '../context.js';
+import { DB_FILE, type Context } from '../context.js';
+import { startCheckpointer, type Checkpointer } from '../db/checkpointer.js';
 import { acquireWriterLock } from '../db/writer-lock.js';
 import type { Database } from '../db/schema.js';
 import { appendLeaf, decodeFrontier, emptyFrontier, encodeFrontier, type Frontier } from '../domain/merkle.js';
@@ -308,6 +310,8 @@ export async function runDisposition(ctx: Context, options: RunOptions): Promise
     throw usageError('worm.future_now', 'WORM mode: a disposition cannot decide at a time later than now');
   }
   const release = options.dryRun ? undefined : takeWriterLock(ctx);
+  // Started when a real run goes past its first batch (small runs do not pay for a thread).
+  let checkpointer: Checkpointer | undefined;
   // A larger page cache while sweeping: a batch's deletes dirty many pages; spilling them mid-transaction was measured to cost.
   const cacheSize = ctx.sqlite.pragma('cache_size', { simple: true }) as number;
   if (!options.dryRun) ctx.sqlite.pragma(`cache_size = ${SWEEP_CACHE_KIB}`);
@@ -357,6 +361,9 @@ export async function runDisposition(ctx: Context, options: RunOptions): Promise
         if (!s.dryRun && s.counts.blobsDeleted > 0) await purgeDisposedBlobs(ctx, { lockHeld: true });
         options.onProgress?.({ runId: s.runId, cursor: s.cursor, examined: s.counts.examined, disposed: s.counts.disposed, queued: s.counts.queued });
         if (done) break;
+        if (!s.dryRun && checkpointer === undefined) {
+          checkpointer = startCheckpointer(ctx.sqlite, { path: join(ctx.config.dataDir, DB_FILE), key: ctx.keys.dbKey, cipher: ctx.keys.dbCipher }, ctx.log);
+        }
         if (!s.dryRun && performance.now() - lastPause >= YIELD_EVERY_MS) {
           await sleep(YIELD_PAUSE_MS);
           lastPause = performance.now();
@@ -396,6 +403,10 @@ export async function runDisposition(ctx: Context, options: RunOptions): Promise
     const row = await findRun(ctx.db, s.runId);
     return { ...runView(row!), resumed: start.resumed, certificate };
   } finally {
+    if (checkpointer) {
+      const c = await checkpointer.stop();
+      ctx.log.debug({ checkpoints: c.checkpoints, frames: c.frames, busyMs: Math.round(c.busyMs), failed: c.failed }, 'disposition: background checkpoints');
+    }
     ctx.sqlite.pragma(`cache_size = ${Number(cacheSize)}`);
     release?.();
   }
