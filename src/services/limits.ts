@@ -36,8 +36,19 @@ export const PREPARED_BATCH_BYTES = 2 * 1024 * 1024;
  * spill them to the WAL and read them back before the commit. Measured on 1M records
  * (docs/benchmarks.md): 16 MiB ~14,000 records/s, 32 MiB ~14,500–15,200 with peak RSS ~350–360 MiB,
  * 48–64 MiB ~16,000–17,000 but peak RSS up to 393 MiB (412 MB): over the 400 MB target in some runs.
+ * Re-measured with a smaller HEAP_GROWING_PERCENT (60; 2026-11-24): 64 and 96 MiB no faster than 32
+ * (CLI runs, 14,100–15,500 records/s each), peak RSS 264–296 MiB at 32, 303–371 MiB at 96.
  */
 export const IMPORT_CACHE_MIB = 32;
+
+/**
+ * V8's heap growth between full collections, in percent over the live heap (V8 flag
+ * --heap-growing-percent, set by main.ts for every command; V8's own factor goes up to 300 %).
+ * Measured with the built CLI (docs/benchmarks.md, "Memory"): 1M text-only records peak at 277 MiB
+ * with 100 against 349–386 MiB with V8's default, at the same rate; the PC 3.x export at 303–336
+ * against 365–383 MiB, 22,500–23,900 rows/s against 24,000–26,600 (noise of ±10 % between runs).
+ */
+export const HEAP_GROWING_PERCENT = 100;
 
 /** Most audit events one list returns (services/audit.ts). */
 export const MAX_LIST_LIMIT = 10_000;
