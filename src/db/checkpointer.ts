@@ -55,7 +55,7 @@ export function startCheckpointer(writer: SqliteHandle, data: CheckpointerData, 
   const restore = (): void => {
     if (restored) return;
     restored = true;
-    writer.pragma(`wal_autocheckpoint = ${autoBefore}`);
+    if (writer.open) writer.pragma(`wal_autocheckpoint = ${autoBefore}`);
   };
   const worker = startWorker(import.meta.url, './checkpointer-worker', data);
   const ended = new Promise<void>((resolve) => {
