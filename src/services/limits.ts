@@ -43,7 +43,8 @@ export const IMPORT_CACHE_MIB = 32;
 
 /**
  * V8's heap growth between full collections, in percent over the live heap (V8 flag
- * --heap-growing-percent, set by main.ts for every command; V8's own factor goes up to 300 %).
+ * --heap-growing-percent, set while a file import runs: services/import.ts capHeapGrowth; V8's own
+ * factor goes up to 300 %).
  * Measured with the built CLI (docs/benchmarks.md, "Memory"): 1M text-only records peak at 277 MiB
  * with 100 against 349–386 MiB with V8's default, at the same rate; the PC 3.x export at 303–336
  * against 365–383 MiB, 22,500–23,900 rows/s against 24,000–26,600 (noise of ±10 % between runs).
