@@ -62,6 +62,27 @@ describe('background checkpointer', () => {
     expect(again.prepare('SELECT count(*) FROM t').pluck().get()).toBe(3200);
   });
 
+  it('waits instead of spinning while a reader\'s snapshot holds the WAL back', async () => {
+    const { path, key, db } = store();
+    write(db, 0, 5);
+    // A long reader (a backup, say) keeps its snapshot: frames written after it cannot be copied yet.
+    const reader = openSqlite(path, key, 'aegis', { create: false });
+    handles.push(reader);
+    reader.exec('BEGIN');
+    expect(reader.prepare('SELECT count(*) FROM t').pluck().get()).toBe(100);
+    const c = startCheckpointer(db, { path, key, cipher: 'aegis' }, log);
+    write(db, 100, 50);
+    // Once the worker runs (its first checkpoint copies what the reader's snapshot allows), give it a second.
+    for (let i = 0; i < 250 && statSync(path).size < 50 * 16_384; i++) await sleep(20);
+    expect(statSync(path).size).toBeGreaterThanOrEqual(50 * 16_384);
+    await sleep(1000);
+    const stats = await c.stop();
+    reader.exec('COMMIT');
+    expect(stats.failed).toBe(false);
+    // About one checkpoint per 20 ms pause; a spinning loop would run thousands.
+    expect(stats.checkpoints).toBeLessThan(150);
+  });
+
   it('a worker that cannot open the database hands the checkpoints back to the writer, with a warning naming no path or key', async () => {
     const { path, db } = store();
     warnings.length = 0;

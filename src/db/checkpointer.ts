@@ -103,13 +103,16 @@ export function runCheckpointer(data: CheckpointerData, port: MessagePort): void
     const [r] = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
     stats.busyMs += performance.now() - t;
     stats.checkpoints++;
+    let copied = 0;
     if (r !== undefined && r.checkpointed >= 0) {
       // `checkpointed` counts the frames of the current WAL copied so far; a smaller count means the writer restarted the WAL.
-      stats.frames += r.checkpointed >= copiedOfThisWal ? r.checkpointed - copiedOfThisWal : r.checkpointed;
+      copied = r.checkpointed >= copiedOfThisWal ? r.checkpointed - copiedOfThisWal : r.checkpointed;
       copiedOfThisWal = r.checkpointed;
+      stats.frames += copied;
     }
-    // More to copy (the writer appended meanwhile): go on at once; else wait a little.
-    timer = setTimeout(tick, r !== undefined && r.log > r.checkpointed ? 0 : IDLE_MS);
+    // More to copy (the writer appended meanwhile): go on at once. Nothing left, or no progress (a
+    // reader's snapshot, such as a backup's, holds the rest back): wait a little instead of spinning.
+    timer = setTimeout(tick, copied > 0 && r !== undefined && r.log > r.checkpointed ? 0 : IDLE_MS);
   };
   port.on('message', (m) => {
     if (m !== 'stop') return;
