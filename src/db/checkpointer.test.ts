@@ -41,7 +41,7 @@ describe('background checkpointer', () => {
   it('copies the writer\'s WAL into the database from its own thread, and restores the writer\'s automatic checkpoint', async () => {
     const { path, key, db } = store();
     const autoBefore = db.pragma('wal_autocheckpoint', { simple: true }) as number;
-    const c = startCheckpointer(db, { path, key, cipher: 'aegis' }, log);
+    const c = startCheckpointer(db, { key, cipher: 'aegis' }, log);
     // The writer's own checkpoint is only a backstop now.
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(BACKSTOP_PAGES);
     write(db, 0, 150); // ~1500 pages: the writer alone would have checkpointed at 1000
@@ -70,7 +70,7 @@ describe('background checkpointer', () => {
     handles.push(reader);
     reader.exec('BEGIN');
     expect(reader.prepare('SELECT count(*) FROM t').pluck().get()).toBe(100);
-    const c = startCheckpointer(db, { path, key, cipher: 'aegis' }, log);
+    const c = startCheckpointer(db, { key, cipher: 'aegis' }, log);
     write(db, 100, 50);
     // Once the worker runs (its first checkpoint copies what the reader's snapshot allows), give it a second.
     for (let i = 0; i < 250 && statSync(path).size < 50 * 16_384; i++) await sleep(20);
@@ -86,7 +86,7 @@ describe('background checkpointer', () => {
   it('a worker that cannot open the database hands the checkpoints back to the writer, with a warning naming no path or key', async () => {
     const { path, db } = store();
     warnings.length = 0;
-    const c = startCheckpointer(db, { path, key: randomBytes(32), cipher: 'aegis' }, log);
+    const c = startCheckpointer(db, { key: randomBytes(32), cipher: 'aegis' }, log);
     const stats = await c.stop();
     expect(stats.failed).toBe(true);
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);

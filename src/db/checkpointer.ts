@@ -46,8 +46,9 @@ export interface Checkpointer {
   stop(): Promise<CheckpointerStats>;
 }
 
-/** Starts the worker for the database at `data.path`, written by `writer` on this thread. */
-export function startCheckpointer(writer: SqliteHandle, data: CheckpointerData, log: Log): Checkpointer {
+/** Starts the worker for the database `writer` (on this thread) has open; `key` and `cipher` as the writer opened it. */
+export function startCheckpointer(writer: SqliteHandle, keys: Omit<CheckpointerData, 'path'>, log: Log): Checkpointer {
+  const data: CheckpointerData = { path: writer.name, key: keys.key, cipher: keys.cipher };
   const autoBefore = writer.pragma('wal_autocheckpoint', { simple: true }) as number;
   writer.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   let stats: CheckpointerStats = { checkpoints: 0, frames: 0, busyMs: 0, failed: false };

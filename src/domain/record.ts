@@ -111,7 +111,7 @@ export type RecordInput = z.infer<typeof recordInputSchema>;
  * fields kept after the declared ones); anything it does not accept as plainly valid (a number id,
  * a bad field, an unusual shape) goes to the schema, which decides and names the problem. Zod's
  * parse took ~11 µs of a WeChat row's ~38 µs on the reader thread (docs/benchmarks.md, issue 6);
- * test/record-fast-path.test.ts checks both agree on generated inputs. Change both together.
+ * domain/record-fast-path.test.ts checks both agree on generated inputs. Change both together.
  */
 export function parseRecordInput(input: unknown): { success: true; data: RecordInput } | { success: false; issues: readonly { path: readonly PropertyKey[]; message: string }[] } {
   const fast = fastRecordInput(input);

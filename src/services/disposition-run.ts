@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
-import { DB_FILE, type Context } from '../context.js';
+import type { Context } from '../context.js';
 import { startCheckpointer, type Checkpointer } from '../db/checkpointer.js';
 import { acquireWriterLock } from '../db/writer-lock.js';
 import type { Database } from '../db/schema.js';
@@ -362,7 +361,7 @@ export async function runDisposition(ctx: Context, options: RunOptions): Promise
         options.onProgress?.({ runId: s.runId, cursor: s.cursor, examined: s.counts.examined, disposed: s.counts.disposed, queued: s.counts.queued });
         if (done) break;
         if (!s.dryRun && checkpointer === undefined) {
-          checkpointer = startCheckpointer(ctx.sqlite, { path: join(ctx.config.dataDir, DB_FILE), key: ctx.keys.dbKey, cipher: ctx.keys.dbCipher }, ctx.log);
+          checkpointer = startCheckpointer(ctx.sqlite, { key: ctx.keys.dbKey, cipher: ctx.keys.dbCipher }, ctx.log);
         }
         if (!s.dryRun && performance.now() - lastPause >= YIELD_EVERY_MS) {
           await sleep(YIELD_PAUSE_MS);

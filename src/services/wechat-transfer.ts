@@ -8,8 +8,9 @@ import type { PreparedRow, PreparedWeChatItem } from './wechat-prepare.js';
  * nested objects: the structured clone writes and reads every property name of every object, and
  * deserializing a row's ~14 objects cost the import's thread ~8 µs against ~3 µs for the array and
  * the objects rebuilt from it (measured on PC 3.x rows, docs/benchmarks.md). Bad rows and records
- * that failed validation (rare) travel as they are. `fields` crosses as its JSON text: the writer
- * stores that text, and the record hash was computed before the crossing.
+ * that failed validation (rare) travel as they are. `fields` (unknown extra fields, any shape)
+ * crosses as its JSON text, one string instead of an object tree, and is parsed again here; the
+ * record hash was computed before the crossing.
  */
 export type TransferItem = unknown[] | PreparedWeChatItem<PreparedRow>;
 
