@@ -586,6 +586,34 @@ describe('deferred durability for bulk writes', () => {
     for (const [i, s] of stored.entries()) expect(await store.get(s)).toEqual(datas[i]);
   });
 
+  it('reuses a valid object already on disk (written by an earlier, crashed import), without writing another', async () => {
+    const data = randomBytes(20_000);
+    const first = await store.put(data);
+    // A new store (a new process) knows no directories and the database holds no row for the object.
+    const fresh = createLocalBlobStore(blobDir, keys);
+    const again = await fresh.withDeferredSync(() => fresh.put(data));
+    expect(again.wrappedDek.equals(first.wrappedDek)).toBe(true);
+    expect(listFiles(blobDir)).toEqual([objectFile(first.id)]);
+  });
+
+  it('replaces a damaged object on disk, and leaves no temporary file', async () => {
+    const data = jpegLike(90_000);
+    const first = await store.put(data);
+    mutate(first.id, flip(bodyOffset(first.id) + 10));
+    const again = await store.withDeferredSync(() => store.put(data));
+    expect(again.wrappedDek.equals(first.wrappedDek)).toBe(false);
+    expect((await store.get(again)).equals(data)).toBe(true);
+    expect(listFiles(blobDir)).toEqual([objectFile(first.id)]);
+  });
+
+  it('creates an object directory again when it was removed behind the store', async () => {
+    const a = await store.put(Buffer.from('first object'));
+    rmSync(join(blobDir, a.id.slice(0, 2)), { recursive: true });
+    const b = await store.withDeferredSync(() => store.put(Buffer.from('first object')));
+    expect((await store.get(b)).toString()).toBe('first object');
+    expect(listFiles(blobDir)).toEqual([objectFile(a.id)]);
+  });
+
   it('syncs even when the callback fails, and passes the error on', async () => {
     await expect(store.withDeferredSync(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
   });

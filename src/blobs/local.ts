@@ -462,9 +462,12 @@ async function writeFully(fh: FileHandle, parts: Buffer[], length: number): Prom
   }
 }
 
-/** Writes the stream to a new file (fails if it exists), in batches of about IO_PIECE, then fsyncs. Returns the byte count. */
-async function writeNewFile(path: string, src: AsyncIterable<Buffer>, sync = true): Promise<number> {
-  const fh = await open(path, 'wx', 0o600);
+/**
+ * Writes the stream into a file opened for it (a path: created, failing if it exists), in batches of
+ * about IO_PIECE, then fsyncs and closes it. Returns the byte count.
+ */
+async function writeNewFile(file: string | FileHandle, src: AsyncIterable<Buffer>, sync = true): Promise<number> {
+  const fh = typeof file === 'string' ? await open(file, 'wx', 0o600) : file;
   let total = 0;
   try {
     let batch: Buffer[] = [];
@@ -573,6 +576,12 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
   }
 
   const spoolDir = join(dir, 'tmp');
+  /**
+   * Object directories this store created or found (at most 65,536: `<id[0:2]>/<id[2:4]>`), so that a
+   * put does not ask the file system again. A directory removed behind the store's back is created
+   * again when writing into it fails with ENOENT.
+   */
+  const knownDirs = new Set<string>();
   /** Serializes writers of the same id in this process (other processes are handled by link()). */
   const writers = new Map<string, Promise<unknown>>();
 
@@ -656,14 +665,28 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
       const { fixed, full } = encodeHeader(compression, noncePrefix, bucket, wrappedDek);
       const sealer = new ChunkSealer({ key: dek, noncePrefix, aadPrefix: chunkAadPrefix(fixed, id), chunkSize: BLOB_CHUNK_SIZE });
       const final = objectPath(id);
-      await ensureDir(dirname(final), deferred === 0);
-      const tmp = join(dirname(final), `.${id}.${tempSuffix()}`);
+      const objectDir = dirname(final);
+      if (!knownDirs.has(objectDir)) {
+        await ensureDir(objectDir, deferred === 0);
+        knownDirs.add(objectDir);
+      }
+      const tmp = join(objectDir, `.${id}.${tempSuffix()}`);
       async function* object(): AsyncGenerator<Buffer> {
         yield full;
         yield* sealAll(stored, sealer);
       }
+      let handle: FileHandle;
       try {
-        const storedSize = await writeNewFile(tmp, object(), deferred === 0);
+        handle = await open(tmp, 'wx', 0o600);
+      } catch (e) {
+        if (errorCode(e) !== 'ENOENT') throw e;
+        knownDirs.delete(objectDir);
+        await ensureDir(objectDir, deferred === 0);
+        knownDirs.add(objectDir);
+        handle = await open(tmp, 'wx', 0o600);
+      }
+      try {
+        const storedSize = await writeNewFile(handle, object(), deferred === 0);
         return { tmp, wrappedDek, storedSize };
       } catch (e) {
         await removeQuietly(tmp);
@@ -721,7 +744,9 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
     const id = keys.contentAddress(data);
     const sha256 = createHash('sha256').update(data).digest('hex');
     return exclusive(id, async () => {
-      const found = await inspectExisting(id);
+      // Bulk writers (withDeferredSync) asked the database first, so the object is almost never on
+      // disk: they skip the look and rely on install(), whose link() finds an existing one all the same.
+      const found: Existing = deferred > 0 ? { state: 'missing' } : await inspectExisting(id);
       if (found.state === 'valid') return reuse({ id, sha256, size: data.length }, found);
       let compression: Compression = 'none';
       let stored = data;

@@ -8,7 +8,7 @@ import { loadConfig } from '../config.js';
 import { initializeContext, type Context } from '../context.js';
 import { AppError } from '../errors.js';
 import {
-  addBlobReference, blobStats, deleteUnreferencedBlob, findBlob, findBlobs, findUnreferencedBlobIds, releaseBlobReference,
+  addBlobReference, blobStats, deleteUnreferencedBlob, findBlob, findBlobs, findUnreferencedBlobIds, prepareBlobReferences, releaseBlobReference,
 } from './blobs.js';
 
 let root: string;
@@ -87,6 +87,28 @@ describe('blobs repository', () => {
     const row = await findBlob(ctx.db, b.id);
     expect(row?.refCount).toBe(1);
     expect(row?.wrappedDek.equals(b.wrappedDek)).toBe(true);
+  });
+
+  it('adds several references at once through the prepared statement, with the same rules', async () => {
+    const reference = prepareBlobReferences(ctx.db, ctx.sqlite);
+    const b = fakeBlob(5);
+    expect(reference(b, 3, 10)).toBe(3);
+    expect(await addBlobReference(ctx.db, b, 20, 2)).toBe(5);
+    const repaired = { ...b, wrappedDek: randomBytes(60), storedSize: 888, compression: 'none' as const };
+    expect(reference(repaired, 1, 30)).toBe(6);
+    const row = await findBlob(ctx.db, b.id);
+    expect(row).toMatchObject({ refCount: 6, createdAt: 10, storedSize: 888, compression: 'none', sha256: b.sha256, size: b.size, bucket: 'default' });
+    expect(row?.wrappedDek.equals(repaired.wrappedDek)).toBe(true);
+
+    let conflict: unknown;
+    try {
+      reference({ ...b, size: b.size + 1 }, 1, 40);
+    } catch (e) {
+      conflict = e;
+    }
+    expect(conflict).toBeInstanceOf(AppError);
+    expect((conflict as AppError).code).toBe('blob.address_conflict');
+    expect((await findBlob(ctx.db, b.id))?.refCount).toBe(6);
   });
 
   it('releases references down to 0, then refuses', async () => {

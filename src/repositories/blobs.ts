@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { StoredBlob } from '../blobs/blob-store.js';
+import type { SqliteHandle } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
 import type { BlobsTable, ScanStatus } from '../db/tables/blobs.js';
 import { AppError } from '../errors.js';
@@ -64,46 +65,78 @@ export async function findBlobs(db: Kysely<Database>, ids: readonly string[]): P
 }
 
 /**
- * Records one more reference to a stored blob: inserts the row with ref_count 1, or increments the
- * count of the existing row. The object parameters (wrapped key, compression, stored size, bucket)
+ * Records `count` (default 1) more references to a stored blob: inserts the row with that
+ * ref_count, or adds it to the count of the existing row. The object parameters (wrapped key, compression, stored size, bucket)
  * are taken from `stored`, which describes the object on disk as the blob store last returned it
  * (the store reuses a valid existing object and replaces a damaged one). Returns the new count.
  */
-export async function addBlobReference(db: Kysely<Database>, stored: StoredBlob, now: number = Date.now()): Promise<number> {
-  const row = await db
+export async function addBlobReference(db: Kysely<Database>, stored: StoredBlob, now: number = Date.now(), count = 1): Promise<number> {
+  const row = await referenceUpsert(db, { ...stored, count, now }).executeTakeFirst();
+  if (!row) throw addressConflict(stored.id);
+  return num(row.ref_count);
+}
+
+/**
+ * `addBlobReference` for hot paths (the import): the statement is built by Kysely once and runs as a
+ * prepared statement on the same connection (so inside the caller's transaction). `count`
+ * references are added at once. Returns the new count.
+ */
+export function prepareBlobReferences(db: Kysely<Database>, sqlite: SqliteHandle): (stored: StoredBlob, count: number, now: number) => number {
+  const names = ['id', 'sha256', 'size', 'storedSize', 'compression', 'bucket', 'wrappedDek', 'count', 'now'] as const;
+  type Name = (typeof names)[number];
+  // Compiled with a marker in place of each value; the markers give the order of the parameters.
+  const marker = (name: Name): string => `\u0000${name}`;
+  const compiled = referenceUpsert(db, Object.fromEntries(names.map((n) => [n, marker(n)])) as unknown as ReferenceValues).compile();
+  const order = compiled.parameters.map((p) => {
+    const name = names.find((n) => p === marker(n));
+    if (name === undefined) throw new Error('prepareBlobReferences: a parameter of the statement is not one of its values');
+    return name;
+  });
+  const statement = sqlite.prepare(compiled.sql).pluck();
+  return (stored, count, now) => {
+    const values: ReferenceValues = { ...stored, count, now };
+    const refCount = statement.get(order.map((n) => values[n])) as number | bigint | undefined;
+    if (refCount === undefined) throw addressConflict(stored.id);
+    return num(refCount);
+  };
+}
+
+type ReferenceValues = StoredBlob & { count: number; now: number };
+
+/** Insert the row with `count` references, or add `count` to the existing row's; returns the new count. */
+function referenceUpsert(db: Kysely<Database>, v: ReferenceValues) {
+  return db
     .insertInto('blobs')
     .values({
-      id: stored.id,
-      sha256: stored.sha256,
-      size: stored.size,
-      stored_size: stored.storedSize,
-      compression: stored.compression,
-      bucket: stored.bucket,
-      wrapped_dek: stored.wrappedDek,
-      ref_count: 1,
-      created_at: now,
+      id: v.id,
+      sha256: v.sha256,
+      size: v.size,
+      stored_size: v.storedSize,
+      compression: v.compression,
+      bucket: v.bucket,
+      wrapped_dek: v.wrappedDek,
+      ref_count: v.count,
+      created_at: v.now,
     })
     .onConflict((oc) =>
       oc
         .column('id')
         .doUpdateSet((eb) => ({
-          ref_count: sql<number>`${sql.ref('blobs.ref_count')} + 1`,
+          ref_count: sql<number>`${sql.ref('blobs.ref_count')} + ${v.count}`,
           stored_size: eb.ref('excluded.stored_size'),
           compression: eb.ref('excluded.compression'),
           bucket: eb.ref('excluded.bucket'),
           wrapped_dek: eb.ref('excluded.wrapped_dek'),
         }))
         // Same id must mean same content; anything else is a bug or a forged row: change nothing.
-        .where('blobs.sha256', '=', stored.sha256)
-        .where('blobs.size', '=', stored.size),
+        .where('blobs.sha256', '=', v.sha256)
+        .where('blobs.size', '=', v.size),
     )
-    .returning('ref_count')
-    .executeTakeFirst();
-  if (!row) {
-    throw new AppError('blob.address_conflict', `blob ${stored.id} is already recorded with a different SHA-256 or size`, { details: { blobId: stored.id } });
-  }
-  return num(row.ref_count);
+    .returning('ref_count');
 }
+
+const addressConflict = (id: string): AppError =>
+  new AppError('blob.address_conflict', `blob ${id} is already recorded with a different SHA-256 or size`, { details: { blobId: id } });
 
 /**
  * Drops one reference and returns the new count. At 0 the row stays (retention deletes the file and

@@ -9,7 +9,7 @@ import type { MessagesTable } from '../db/tables/core.js';
 import { acquireWriterLock } from '../db/writer-lock.js';
 import { firstKeyOf, preferredSlot, SLOTS_PER_MS } from '../domain/message-key.js';
 import { fatalError } from '../errors.js';
-import { addBlobReference, findBlobs, recordScan } from '../repositories/blobs.js';
+import { findBlobs, prepareBlobReferences, recordScan } from '../repositories/blobs.js';
 import type { ScanStatus } from '../db/tables/blobs.js';
 import { createReadStream } from 'node:fs';
 import { addConversationMembers, conversationCacheKey, resolveConversations, resolvePersons } from '../repositories/directory.js';
@@ -118,6 +118,7 @@ interface ImportState {
   /** Privacy requests that restrict their subject's records as they arrive, by person id. */
   arrivalRestrictions: ReturnType<typeof prepareArrivalRestrictions>;
   index: (rows: readonly ({ id: number } & FtsRow)[]) => void;
+  blobReferences: ReturnType<typeof prepareBlobReferences>;
   sourceIds: Map<string, number>;
   persons: Map<string, { id: number; name: string | null }>;
   conversations: Map<string, { id: number; title: string | null }>;
@@ -224,7 +225,7 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
     recallsLinked: 0, recallsPending: 0, restrictedOnArrival: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
   };
   const state: ImportState = {
-    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite), frozenKeys: prepareFrozenKeys(ctx.sqlite), arrivalRestrictions: prepareArrivalRestrictions(ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), summary, perSource: new Map(),
+    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite), frozenKeys: prepareFrozenKeys(ctx.sqlite), arrivalRestrictions: prepareArrivalRestrictions(ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), blobReferences: prepareBlobReferences(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), summary, perSource: new Map(),
   };
   const recordsPerCommit = options.recordsPerCommit ?? 0;
   // Grouped transactions get a larger page cache while the run lasts (limits.ts IMPORT_CACHE_MIB).
@@ -511,16 +512,17 @@ async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: Pr
     summary.restrictedOnArrival += restricted.keys.size;
 
     const attachmentRows = [];
+    const references = new Map<string, number>();
     for (const [i, p] of archived.entries()) {
       for (const [ordinal, a] of p.attachments.entries()) {
         attachmentRows.push({ message_id: rows[i]!.id, ordinal, blob_id: a.address, name: a.name, mime: a.mime ?? null });
-        await addBlobReference(trx, newBlobs.get(a.address) ?? knownBlobs.get(a.address)!, now);
-        const scan = scans.get(a.address);
-        if (scan) {
-          await recordScan(trx, a.address, scan, now);
-          scans.delete(a.address);
-        }
+        references.set(a.address, (references.get(a.address) ?? 0) + 1);
       }
+    }
+    for (const [address, count] of references) {
+      state.blobReferences(newBlobs.get(address) ?? knownBlobs.get(address)!, count, now);
+      const scan = scans.get(address);
+      if (scan) await recordScan(trx, address, scan, now);
     }
     state.writer.attachments(attachmentRows);
     state.index(fts);
