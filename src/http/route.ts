@@ -58,10 +58,32 @@ export interface RouteDef<P extends z.ZodType = z.ZodType, Q extends z.ZodType =
   handler(input: { params: z.output<P>; query: z.output<Q>; body: z.output<B>; req: RequestState }): Promise<z.input<R> | undefined>;
 }
 
+/**
+ * What `route()` returns: the declaration with its schema types erased, plus — in types only, never
+ * at run time — its method and path (`GET /search`) and the JSON of its 200 response, so that the
+ * console's API types are checked against the server's (test/http/web-api-types.check.ts).
+ */
+export type DeclaredRoute<K extends string = string, Out = unknown> = RouteDef & { readonly declared?: { route: K; response: Out } };
+
 /** Declares a route with full type inference of its handler. */
-export const route = <P extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = z.ZodUnknown, B extends z.ZodType = z.ZodUnknown, R extends z.ZodType = z.ZodUnknown>(
-  def: RouteDef<P, Q, B, R>,
-): RouteDef => def as unknown as RouteDef;
+export const route = <
+  P extends z.ZodType = z.ZodUnknown,
+  Q extends z.ZodType = z.ZodUnknown,
+  B extends z.ZodType = z.ZodUnknown,
+  R extends z.ZodType = z.ZodUnknown,
+  const M extends RouteDef['method'] = RouteDef['method'],
+  const U extends string = string,
+>(
+  def: RouteDef<P, Q, B, R> & { method: M; url: U },
+): DeclaredRoute<`${M} ${U}`, z.output<R>> => def as unknown as DeclaredRoute<`${M} ${U}`, z.output<R>>;
+
+/** `GET /search`, … : the method and path of each route in a union of declared routes. */
+export type RouteKey<D> = D extends DeclaredRoute<infer K> ? K : never;
+
+/** The JSON of the 200 response of one of `routes` (types only). */
+export type ResponseOf<Routes extends readonly DeclaredRoute[], K extends RouteKey<Routes[number]>> = NonNullable<
+  Extract<Routes[number], { readonly declared?: { route: K } }>['declared']
+>['response'];
 
 /** A request's principal, or a programming error when the route's access should have guaranteed one. */
 export function principalOf(req: RequestState): Principal {

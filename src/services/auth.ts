@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { newRecoveryCode, newToken, openSecret, recoveryCodeHash, sealSecret, tokenHash } from '../crypto/account-secrets.js';
 import type { Database } from '../db/schema.js';
 import type { SessionState } from '../db/tables/accounts.js';
-import { isRole, mfaRequired, type Principal } from '../domain/authorization.js';
+import { isRole, mfaRequired, type Principal, type Role } from '../domain/authorization.js';
 import { passwordProblem } from '../domain/password-policy.js';
 import { AppError, forbidden, notFound, tooManyAttempts, unauthorized, usageError } from '../errors.js';
 import * as accounts from '../repositories/accounts.js';
@@ -205,17 +205,20 @@ export async function failAttempt(ctx: Context, user: accounts.UserRow | undefin
 // Sign-in
 
 export type SignInStatus = 'mfa_required' | 'enroll_mfa' | 'signed_in';
+/** The second factors a sign-in can continue with. */
+export const MFA_METHODS = ['totp', 'passkey', 'recovery'] as const;
+export type MfaMethod = (typeof MFA_METHODS)[number];
 
 export interface SignInResult {
   status: SignInStatus;
-  methods?: string[];
+  methods?: MfaMethod[];
 }
 
 export const needsMfa = (user: accounts.UserRow): boolean => mfaRequired(principalOf(user).role, user.require_mfa === 1);
 
 /** The second factors a user can sign in with now. */
-async function factorsOf(db: Kysely<Database>, user: accounts.UserRow): Promise<string[]> {
-  const methods: string[] = [];
+async function factorsOf(db: Kysely<Database>, user: accounts.UserRow): Promise<MfaMethod[]> {
+  const methods: MfaMethod[] = [];
   if (user.totp_secret !== null) methods.push('totp');
   if ((await countPasskeys(db, user.id)) > 0) methods.push('passkey');
   if (methods.length > 0 && (await accounts.countRecoveryCodesLeft(db, user.id)) > 0) methods.push('recovery');
@@ -327,9 +330,9 @@ async function userOfSetupToken(ctx: Context, token: string): Promise<accounts.U
   return user;
 }
 
-export async function setupInfo(ctx: Context, token: string): Promise<{ username: string; role: string; mfaRequired: boolean }> {
+export async function setupInfo(ctx: Context, token: string): Promise<{ username: string; role: Role; mfaRequired: boolean }> {
   const user = await userOfSetupToken(ctx, token);
-  return { username: user.username, role: user.role, mfaRequired: needsMfa(user) };
+  return { username: user.username, role: principalOf(user).role, mfaRequired: needsMfa(user) };
 }
 
 /** Sets the first password from a one-time link; the session continues to MFA enrollment when required. */

@@ -1,28 +1,20 @@
 import { useQuery } from '@tanstack/react-query';
 import { api } from './api';
-import type { SessionUser } from './types';
+import type { ApiResponses, PasskeyRegistered } from './types';
 
 /**
  * Passkeys (WebAuthn) through @simplewebauthn/browser, loaded only when used. Registration works
  * while enrolling MFA (session state enroll_mfa) and when signed in (adds a passkey).
  */
 
-export interface PasskeyRegistered {
-  status: 'signed_in';
-  csrfToken: string;
-  user: SessionUser;
-  /** When the account had none yet: shown once. */
-  recoveryCodes?: string[];
-}
-
-type OptionsResponse = Record<string, unknown> & { options?: unknown };
+export type { PasskeyRegistered };
 
 export async function registerPasskey(name: string | undefined): Promise<PasskeyRegistered> {
   const { startRegistration } = await import('@simplewebauthn/browser');
-  const opts = await api.post<OptionsResponse>('/auth/passkey/register/options');
+  const opts = await api.post<ApiResponses['POST /auth/passkey/register/options']>('/auth/passkey/register/options');
   const optionsJSON = (opts.options ?? opts) as Parameters<typeof startRegistration>[0]['optionsJSON'];
   const response = await startRegistration({ optionsJSON });
-  return api.post<PasskeyRegistered>('/auth/passkey/register', { response, name });
+  return api.post<ApiResponses['POST /auth/passkey/register']>('/auth/passkey/register', { response, name });
 }
 
 /** Whether this browser can use passkeys at all (a secure context with WebAuthn). */

@@ -32,7 +32,8 @@ export interface SessionInfo {
 export type MfaMethod = 'totp' | 'recovery' | 'passkey';
 
 export interface LoginResult {
-  status: 'mfa_required' | 'signed_in' | 'enroll_mfa';
+  /** Never `anonymous` after a successful step (a failed one is an error), though the API's schema allows it. */
+  status: SessionStatus;
   csrfToken: string;
   methods?: MfaMethod[];
   user?: SessionUser;
@@ -42,6 +43,30 @@ export interface SetupInfo {
   username: string;
   role: Role;
   mfaRequired: boolean;
+}
+
+/** POST /auth/setup/:token: the password is set; MFA enrollment follows unless already signed in. */
+export interface SetupResult {
+  status: SessionStatus;
+  csrfToken: string;
+  user?: SessionUser;
+}
+
+/** POST /auth/totp/confirm: TOTP enrolled; the recovery codes are shown once. */
+export interface TotpConfirmed {
+  status: 'signed_in';
+  csrfToken: string;
+  user: SessionUser;
+  recoveryCodes: string[];
+}
+
+/** POST /auth/passkey/register. */
+export interface PasskeyRegistered {
+  status: 'signed_in';
+  csrfToken: string;
+  user: SessionUser;
+  /** When the account had none yet: shown once. */
+  recoveryCodes?: string[];
 }
 
 export interface TotpEnrollment {
@@ -705,4 +730,74 @@ export interface PrivacyLiftResult {
   request: PrivacyRequest;
   lifted: number;
   stillRestricted: number;
+}
+
+/**
+ * What each route of the API returns, as the console reads it (`METHOD /path` as the server declares
+ * it). test/http/web-api-types.check.ts proves, at type-check time, that the server's response
+ * schema fits every entry: a field the server renames, drops or retypes breaks `npm run typecheck`.
+ */
+export interface ApiResponses {
+  'GET /auth/session': SessionInfo;
+  'POST /auth/login': LoginResult;
+  'POST /auth/mfa/totp': LoginResult;
+  'POST /auth/mfa/recovery': LoginResult;
+  'POST /auth/mfa/passkey': LoginResult;
+  'GET /auth/setup/:token': SetupInfo;
+  'POST /auth/setup/:token': SetupResult;
+  'POST /auth/totp/enroll': TotpEnrollment;
+  'POST /auth/totp/confirm': TotpConfirmed;
+  'POST /auth/passkey/register/options': Record<string, unknown> & { options?: unknown };
+  'POST /auth/passkey/register': PasskeyRegistered;
+  'POST /auth/logout': SessionInfo;
+  'POST /auth/logout-all': SessionInfo;
+  'GET /me/passkeys': { passkeys: PasskeyRow[] };
+  'POST /me/password': { ok: boolean };
+  'GET /me/sessions': { sessions: SessionRow[] };
+  'POST /me/recovery-codes': { recoveryCodes: string[] };
+  'GET /users': { users: UserRow[] };
+  'POST /users': SetupLink & { user: UserRow };
+  'PUT /users/:username/role': { user: UserRow };
+  'GET /search': SearchResult;
+  'GET /messages/:key': MessageResult;
+  'GET /conversations': { total: number; conversations: ConversationSummary[] };
+  'GET /conversations/:key/messages': ConversationPage;
+  'GET /conversations/:key/consent': ConversationConsent;
+  'GET /stats': Stats;
+  'GET /sources': SourcesResult;
+  'POST /sources/:name/sync': { requested: boolean };
+  'GET /system/scan': ScanReport;
+  'GET /audit/events': AuditEventsResult;
+  'GET /audit/head': AuditHead;
+  'POST /audit/verify': AuditVerify;
+  'GET /audit/proof/:seq': AuditProof;
+  'GET /retention/policies': { policies: RetentionPolicy[] };
+  'POST /retention/policies': RetentionPolicy;
+  'PUT /retention/policies/:ref': RetentionPolicy;
+  'POST /retention/dry-run': RetentionDryRun;
+  'GET /retention/presets': { presets: RetentionPreset[] };
+  'GET /retention/forecast': RetentionForecast;
+  'GET /matters': { matters: Matter[] };
+  'POST /matters': Matter;
+  'GET /matters/:ref': Matter & { holds: LegalHold[] };
+  'POST /matters/:ref/close': Matter;
+  'GET /holds': { holds: LegalHold[] };
+  'POST /holds': LegalHold;
+  'GET /holds/:id': LegalHold;
+  'POST /holds/:id/release': LegalHold;
+  'GET /retention/runs': { runs: DispositionRun[] };
+  'POST /retention/runs': DispositionRunResult;
+  'GET /retention/status': RetentionStatus;
+  'GET /retention/certificates': { certificates: DispositionCertificate[] };
+  'GET /retention/certificates/:id/verify': CertificateVerification;
+  'GET /retention/reviews': { total: number; items: ReviewItem[] };
+  'POST /retention/reviews/:id/propose': ReviewItem;
+  'POST /retention/reviews/:id/decide': ReviewItem;
+  'GET /privacy/requests': { requests: PrivacyRequestSummary[]; overdue: number };
+  'POST /privacy/subjects/preview': { persons: PrivacyPerson[]; records: number };
+  'POST /privacy/requests': { request: PrivacyRequest };
+  'GET /privacy/requests/:id': { request: PrivacyRequest };
+  'POST /privacy/requests/:id/execute': PrivacyExecuteResult;
+  'POST /privacy/requests/:id/reject': { request: PrivacyRequest };
+  'POST /privacy/requests/:id/lift': PrivacyLiftResult;
 }

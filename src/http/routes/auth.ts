@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ROLES } from '../../domain/authorization.js';
 import * as auth from '../../services/auth.js';
 import * as passkeys from '../../services/passkeys.js';
 import { presentUser, userSchema } from '../presenters/users.js';
@@ -10,12 +11,21 @@ const statusSchema = z.enum(['anonymous', 'mfa_required', 'enroll_mfa', 'signed_
 const code = z.string().trim().min(1).max(64);
 
 const sessionResponse = z.object({ authenticated: z.boolean(), status: statusSchema, csrfToken: z.string(), user: userSchema.optional() });
+/** The answer of a step that always ends signed in (confirming TOTP, registering a passkey). */
+const signedInResponse = sessionResponse.extend({ status: z.literal('signed_in'), user: userSchema });
 
 async function sessionJson(req: RequestState, change?: { token: string; session: auth.LoadedSession }): Promise<z.input<typeof sessionResponse>> {
   if (change && change.token) req.setSession(change.token, change.session);
   const session = change?.session ?? sessionOf(req);
   const d = await auth.describeSession(req.ctx, session);
   return { authenticated: d.authenticated, status: d.status, csrfToken: session.csrfToken, ...(d.user ? { user: presentUser(d.user) } : {}) };
+}
+
+/** `sessionJson` of a step that always ends signed in; anything else is a programming error. */
+async function signedInJson(req: RequestState, change: { token: string; session: auth.LoadedSession }): Promise<z.input<typeof signedInResponse>> {
+  const json = await sessionJson(req, change);
+  if (json.status !== 'signed_in' || json.user === undefined) throw new Error(`the step ended in session state ${json.status}, not signed in`);
+  return { ...json, status: 'signed_in', user: json.user };
 }
 
 /**
@@ -53,7 +63,7 @@ export const authRoutes = [
   route({
     method: 'POST', url: '/auth/login', summary: 'Sign in with username and password (first step)', tags: ['auth'], access: 'session',
     body: z.object({ username: z.string().min(1).max(200), password: z.string().min(1).max(1024) }),
-    response: sessionResponse.extend({ methods: z.array(z.string()).optional() }),
+    response: sessionResponse.extend({ methods: z.array(z.enum(auth.MFA_METHODS)).optional() }),
     handler: async ({ body, req }) => {
       const change = await auth.signIn(req.ctx, sessionOf(req), body, req.origin);
       return { ...(await sessionJson(req, change)), ...(change.result.methods ? { methods: change.result.methods } : {}) };
@@ -77,7 +87,7 @@ export const authRoutes = [
   route({
     method: 'GET', url: '/auth/setup/:token', summary: 'What a one-time setup link is for', tags: ['auth'], access: 'session',
     params: z.object({ token: z.string().min(20).max(100) }),
-    response: z.object({ username: z.string(), role: z.string(), mfaRequired: z.boolean() }),
+    response: z.object({ username: z.string(), role: z.enum(ROLES), mfaRequired: z.boolean() }),
     handler: ({ params, req }) => auth.setupInfo(req.ctx, params.token),
   }),
   route({
@@ -95,10 +105,10 @@ export const authRoutes = [
   route({
     method: 'POST', url: '/auth/totp/confirm', summary: 'Confirm the authenticator with a code; returns 10 recovery codes (shown once)', tags: ['auth'], access: 'session',
     body: z.object({ code }),
-    response: sessionResponse.extend({ recoveryCodes: z.array(z.string()) }),
+    response: signedInResponse.extend({ recoveryCodes: z.array(z.string()) }),
     handler: async ({ body, req }) => {
       const change = await auth.confirmTotpEnrollment(req.ctx, sessionOf(req), body.code, req.origin);
-      return { ...(await sessionJson(req, change)), recoveryCodes: change.result.recoveryCodes };
+      return { ...(await signedInJson(req, change)), recoveryCodes: change.result.recoveryCodes };
     },
   }),
   route({
@@ -109,10 +119,10 @@ export const authRoutes = [
   route({
     method: 'POST', url: '/auth/passkey/register', summary: 'Register the created passkey; completes MFA enrollment (with recovery codes when there were none)', tags: ['auth'], access: 'session',
     body: z.object({ response: registrationResponse, name: z.string().max(100).optional() }),
-    response: sessionResponse.extend({ recoveryCodes: z.array(z.string()).optional() }),
+    response: signedInResponse.extend({ recoveryCodes: z.array(z.string()).optional() }),
     handler: async ({ body, req }) => {
       const change = await passkeys.registerPasskey(req.ctx, sessionOf(req), { response: body.response as never, name: body.name }, relyingParty(req), req.origin);
-      return { ...(await sessionJson(req, change)), ...(change.result.recoveryCodes ? { recoveryCodes: change.result.recoveryCodes } : {}) };
+      return { ...(await signedInJson(req, change)), ...(change.result.recoveryCodes ? { recoveryCodes: change.result.recoveryCodes } : {}) };
     },
   }),
   route({

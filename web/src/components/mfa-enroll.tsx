@@ -3,15 +3,8 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { api, isApiError } from '../api';
 import { useI18n } from '../i18n';
 import { defaultPasskeyName, registerPasskey, useWebAuthnAvailable, type PasskeyRegistered } from '../passkeys';
-import type { SessionUser, TotpEnrollment } from '../types';
+import type { ApiResponses, SessionUser, TotpConfirmed } from '../types';
 import { ErrorMessage, Loading, RecoveryCodes } from './ui';
-
-interface ConfirmResult {
-  status: 'signed_in';
-  csrfToken: string;
-  user: SessionUser;
-  recoveryCodes: string[];
-}
 
 /**
  * TOTP enrollment: QR code and secret, confirm a code, then the recovery codes shown once.
@@ -20,7 +13,7 @@ interface ConfirmResult {
 export function MfaEnroll({ onDone }: { onDone: (user: SessionUser, csrfToken: string) => void }): ReactNode {
   const { t } = useI18n();
   const [code, setCode] = useState('');
-  const [done, setDone] = useState<ConfirmResult | null>(null);
+  const [done, setDone] = useState<TotpConfirmed | null>(null);
   const started = useRef(false);
   const webauthn = useWebAuthnAvailable();
   const passkey = useMutation({
@@ -31,9 +24,9 @@ export function MfaEnroll({ onDone }: { onDone: (user: SessionUser, csrfToken: s
     },
   });
 
-  const enroll = useMutation({ mutationFn: () => api.post<TotpEnrollment>('/auth/totp/enroll') });
+  const enroll = useMutation({ mutationFn: () => api.post<ApiResponses['POST /auth/totp/enroll']>('/auth/totp/enroll') });
   const confirm = useMutation({
-    mutationFn: (c: string) => api.post<ConfirmResult>('/auth/totp/confirm', { code: c }),
+    mutationFn: (c: string) => api.post<ApiResponses['POST /auth/totp/confirm']>('/auth/totp/confirm', { code: c }),
     onSuccess: (r) => setDone(r),
   });
 

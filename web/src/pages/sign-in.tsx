@@ -5,7 +5,7 @@ import { MfaEnroll } from '../components/mfa-enroll';
 import { ErrorMessage, useCountdown } from '../components/ui';
 import { useI18n } from '../i18n';
 import { resetSession, setSignedIn } from '../session';
-import type { LoginResult, MfaMethod, SessionInfo, SessionUser } from '../types';
+import type { ApiResponses, LoginResult, MfaMethod, SessionInfo, SessionUser } from '../types';
 
 /** Passkey (WebAuthn) sign-in endpoints. The button is hidden while the server answers 404 here. */
 export const PASSKEY_OPTIONS_PATH = '/auth/mfa/passkey/options';
@@ -40,7 +40,7 @@ function PasswordStep({ onResult }: { onResult: (r: LoginResult) => void }): Rea
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const login = useMutation({
-    mutationFn: () => api.post<LoginResult>('/auth/login', { username: username.trim(), password }),
+    mutationFn: () => api.post<ApiResponses['POST /auth/login']>('/auth/login', { username: username.trim(), password }),
     onSuccess: onResult,
   });
   const wait = useCountdown(isApiError(login.error) ? login.error.retryAfter : undefined, login.error);

@@ -1,0 +1,36 @@
+/**
+ * The console's API types (web/src/types.ts, `ApiResponses`) against the server's route declarations,
+ * checked by `npm run typecheck` (this file is never run). For every route the console reads, the
+ * JSON the server's response schema lets through must fit the type the console expects; a renamed,
+ * dropped or retyped field, or a route that no longer exists, is a type error here.
+ */
+import type { ResponseOf, RouteKey } from '../../src/http/route.js';
+import type { archiveRoutes } from '../../src/http/routes/archive.js';
+import type { auditRoutes } from '../../src/http/routes/audit.js';
+import type { authRoutes } from '../../src/http/routes/auth.js';
+import type { insightRoutes } from '../../src/http/routes/insight.js';
+import type { privacyRoutes } from '../../src/http/routes/privacy.js';
+import type { retentionRunRoutes } from '../../src/http/routes/retention-runs.js';
+import type { retentionRoutes } from '../../src/http/routes/retention.js';
+import type { userRoutes } from '../../src/http/routes/users.js';
+import type { ApiResponses } from '../../web/src/types.js';
+
+type ServerRoutes = readonly (
+  | (typeof archiveRoutes)[number]
+  | (typeof auditRoutes)[number]
+  | (typeof authRoutes)[number]
+  | (typeof insightRoutes)[number]
+  | (typeof privacyRoutes)[number]
+  | (typeof retentionRunRoutes)[number]
+  | (typeof retentionRoutes)[number]
+  | (typeof userRoutes)[number]
+)[];
+
+/** Routes the console names that the server does not declare (must be none). */
+type Unknown = Exclude<keyof ApiResponses, RouteKey<ServerRoutes[number]>>;
+/** Routes whose server response does not fit the console's type (must be none). */
+type Misfits = { [K in keyof ApiResponses & RouteKey<ServerRoutes[number]>]: ResponseOf<ServerRoutes, K> extends ApiResponses[K] ? never : K }[keyof ApiResponses & RouteKey<ServerRoutes[number]>];
+
+// A failure reads "Type 'true' is not assignable to type '"GET /…"'": that route's types differ.
+export const everyConsoleRouteExists: [Unknown] extends [never] ? true : Unknown = true;
+export const everyResponseFitsTheConsole: [Misfits] extends [never] ? true : Misfits = true;
