@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readObjectHeader } from '../blobs/local.js';
+import { errorCode } from '../file-system.js';
 import { removeQuietly } from './files.js';
 
 /*
@@ -20,7 +21,6 @@ export const blobPath = (root: string, id: string): string => join(root, id.slic
 const MAX_HEADER_LENGTH = 22 + 1 + 255 + 1 + 255;
 const IO_PIECE = 256 * 1024;
 
-const errorCode = (e: unknown): string | undefined => (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined);
 const tempOf = (path: string): string => join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
 
 async function readHead(fh: FileHandle): Promise<{ head: Buffer; fileSize: number }> {

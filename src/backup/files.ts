@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { isAbsolute, relative, sep } from 'node:path';
-import { promisify } from 'node:util';
 import { takePidLock } from '../db/pid-lock.js';
 import { fatalError } from '../errors.js';
 
-const execFileAsync = promisify(execFile);
+export { removeQuietly, syncDir, syncFileSystem } from '../file-system.js';
 
 export const sha256Hex = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 
@@ -30,8 +28,6 @@ export function sha256OfFile(path: string): { sha256: string; size: number } {
   return { sha256: hash.digest('hex'), size };
 }
 
-const errorCode = (e: unknown): string | undefined => (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined);
-
 /** Writes a new file (must not exist) without fsync: a later syncFileSystem makes the whole batch durable. */
 export async function writeNewFile(path: string, parts: readonly Buffer[]): Promise<number> {
   const fh = await open(path, 'wx', 0o600);
@@ -52,30 +48,6 @@ export async function writeNewFile(path: string, parts: readonly Buffer[]): Prom
 }
 
 /** syncfs(2) of the file system holding `path` (coreutils `sync -f`); falls back to a full sync. */
-export async function syncFileSystem(path: string): Promise<void> {
-  try {
-    await execFileAsync('sync', ['-f', path]);
-  } catch {
-    await execFileAsync('sync', []);
-  }
-}
-
-export async function syncDir(path: string): Promise<void> {
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(path, 'r');
-    await fh.sync();
-  } catch (e) {
-    if (!['EISDIR', 'EINVAL', 'EPERM', 'EBADF', 'ENOTSUP'].includes(errorCode(e) ?? '')) throw e;
-  } finally {
-    await fh?.close();
-  }
-}
-
-export async function removeQuietly(path: string): Promise<void> {
-  await unlink(path).catch(() => undefined);
-}
-
 /** One backup at a time per backup directory; a lock left by a dead process is taken over. */
 export function lockDirectory(path: string, what: string): () => void {
   return takePidLock(path, (holder) => holder === undefined

@@ -1,16 +1,14 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { access, link, mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import { promisify } from 'node:util';
-
-const execFileAsync = promisify(execFile);
 import { createGunzip, createGzip, gunzip, gzip, gzipSync } from 'node:zlib';
 import { open as openSealed, seal } from '../crypto/aead.js';
 import { DEFAULT_BUCKET, type Keyring } from '../crypto/keyring.js';
 import { AppError, usageError } from '../errors.js';
+import { errorCode, removeQuietly, syncDir, syncFileSystem } from '../file-system.js';
 import type { BlobRef, BlobStore, PutOptions, StoredBlob } from './blob-store.js';
 
 /*
@@ -83,9 +81,6 @@ function toAppError(id: string, e: unknown): unknown {
   }
   return e;
 }
-
-const errorCode = (e: unknown): string | undefined =>
-  typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
 
 // ---------------------------------------------------------------------------------------------
 // Header
@@ -491,19 +486,6 @@ async function writeNewFile(file: string | FileHandle, src: AsyncIterable<Buffer
   return total;
 }
 
-async function syncDir(path: string): Promise<void> {
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(path, 'r');
-    await fh.sync();
-  } catch (e) {
-    // Some platforms and filesystems cannot fsync a directory; the data itself was fsynced.
-    if (!['EISDIR', 'EINVAL', 'EPERM', 'EBADF', 'ENOTSUP'].includes(errorCode(e) ?? '')) throw e;
-  } finally {
-    await fh?.close();
-  }
-}
-
 /** mkdir -p that also fsyncs the parents of every directory it created. */
 async function ensureDir(path: string, sync = true): Promise<void> {
   const created = await mkdir(path, { recursive: true, mode: 0o700 });
@@ -511,19 +493,6 @@ async function ensureDir(path: string, sync = true): Promise<void> {
   const stop = dirname(created);
   for (let d = path; d !== stop && dirname(d) !== d; d = dirname(d)) await syncDir(dirname(d));
 }
-
-/** syncfs(2) of the file system holding `path` (coreutils `sync -f`); falls back to a full sync. */
-async function syncFileSystem(path: string): Promise<void> {
-  try {
-    await execFileAsync('sync', ['-f', path]);
-  } catch {
-    await execFileAsync('sync', []);
-  }
-}
-
-const removeQuietly = async (path: string): Promise<void> => {
-  await unlink(path).catch(() => undefined);
-};
 
 const tempSuffix = (): string => `${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
 
