@@ -112,7 +112,20 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in Chromium', () => {
     accounts.zhang = await add('zhangwei', 'employee', EMPLOYEE_PERSON);
     await page.screenshot({ path: join(SHOTS, 'users-setup-link.png') });
     await page.keyboard.press('Escape');
-    await poll(() => page.getByTestId('user-row').count()).toBe(4);
+    // A reset gives a new setup link; disabling and enabling change the row's status.
+    const first = await add('temp1', 'auditor');
+    await page.keyboard.press('Escape');
+    const row = page.locator('[data-testid="user-row"][data-username="temp1"]');
+    page.once('dialog', (d) => void d.accept());
+    await row.getByTestId('user-reset').click();
+    await poll(() => page.getByTestId('setup-link-url').textContent()).toMatch(/#\/setup\/\S+/u);
+    expect(tokenOf((await page.getByTestId('setup-link-url').textContent()) ?? '')).not.toBe(first.token);
+    await page.keyboard.press('Escape');
+    await row.getByTestId('user-disable').click();
+    await poll(() => row.locator('.badge.status-disabled').count()).toBe(1);
+    await row.getByTestId('user-enable').click();
+    await poll(() => row.locator('.badge.status-disabled').count()).toBe(0);
+    await poll(() => page.getByTestId('user-row').count()).toBe(5);
     await page.screenshot({ path: join(SHOTS, 'users.png') });
     await page.getByTestId('nav-dashboard').click();
     await page.getByTestId('chart-by-person-hidden').waitFor();

@@ -28,8 +28,9 @@ type ServerRoutes = readonly (
 
 /** Routes the console names that the server does not declare (must be none). */
 type Unknown = Exclude<keyof ApiResponses, RouteKey<ServerRoutes[number]>>;
-/** Routes whose server response does not fit the console's type (must be none). */
-type Misfits = { [K in keyof ApiResponses & RouteKey<ServerRoutes[number]>]: ResponseOf<ServerRoutes, K> extends ApiResponses[K] ? never : K }[keyof ApiResponses & RouteKey<ServerRoutes[number]>];
+type Checked = keyof ApiResponses & RouteKey<ServerRoutes[number]>;
+/** Routes whose server response does not fit the console's type, or cannot be told apart (must be none). */
+type Misfits = { [K in Checked]: [ResponseOf<ServerRoutes, K>] extends [never] ? K : ResponseOf<ServerRoutes, K> extends ApiResponses[K] ? never : K }[Checked];
 
 // A failure reads "Type 'true' is not assignable to type '"GET /…"'": that route's types differ.
 export const everyConsoleRouteExists: [Unknown] extends [never] ? true : Unknown = true;

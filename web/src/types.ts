@@ -758,6 +758,10 @@ export interface ApiResponses {
   'GET /users': { users: UserRow[] };
   'POST /users': SetupLink & { user: UserRow };
   'PUT /users/:username/role': { user: UserRow };
+  'POST /users/:username/disable': { user: UserRow };
+  'POST /users/:username/enable': { user: UserRow };
+  'POST /users/:username/unlock': { user: UserRow };
+  'POST /users/:username/reset': SetupLink & { user: UserRow };
   'GET /search': SearchResult;
   'GET /messages/:key': MessageResult;
   'GET /conversations': { total: number; conversations: ConversationSummary[] };

@@ -15,7 +15,7 @@ function consoleBase(req: RequestState): string {
   return `${r.protocol}://${r.host}`;
 }
 
-const userAction = (action: 'disable' | 'enable' | 'unlock', summary: string, fn: (ctx: RequestState['ctx'], username: string) => Promise<users.UserView>) =>
+const userAction = <A extends 'disable' | 'enable' | 'unlock'>(action: A, summary: string, fn: (ctx: RequestState['ctx'], username: string) => Promise<users.UserView>) =>
   route({
     method: 'POST', url: `/users/:username/${action}`, summary, tags: ['users'], access: 'users.manage',
     params: usernameParam,

@@ -90,7 +90,7 @@ function PasskeyButton({ onSignedIn }: { onSignedIn: (user: SessionUser, csrf: s
       const opts = await api.post<PasskeyOptions>(PASSKEY_OPTIONS_PATH, {}, { quiet401: true });
       const optionsJSON = (opts.options ?? opts) as Parameters<typeof startAuthentication>[0]['optionsJSON'];
       const response = await startAuthentication({ optionsJSON });
-      return api.post<LoginResult>(PASSKEY_VERIFY_PATH, { response }, { quiet401: true });
+      return api.post<ApiResponses['POST /auth/mfa/passkey']>(PASSKEY_VERIFY_PATH, { response }, { quiet401: true });
     },
     onSuccess: (r) => {
       if (r.status === 'signed_in' && r.user) onSignedIn(r.user, r.csrfToken);
@@ -112,7 +112,7 @@ function MfaStep({ methods, onSignedIn, onRestart }: { methods: MfaMethod[]; onS
   const [method, setMethod] = useState<'totp' | 'recovery'>(methods.includes('totp') || !methods.includes('recovery') ? 'totp' : 'recovery');
   const [code, setCode] = useState('');
   const verify = useMutation({
-    mutationFn: () => api.post<LoginResult>(`/auth/mfa/${method}`, { code: method === 'totp' ? code.replace(/\s/g, '') : code.trim() }, { quiet401: true }),
+    mutationFn: () => api.post<ApiResponses[`POST /auth/mfa/${typeof method}`]>(`/auth/mfa/${method}`, { code: method === 'totp' ? code.replace(/\s/g, '') : code.trim() }, { quiet401: true }),
     onSuccess: (r) => {
       if (r.status === 'signed_in' && r.user) onSignedIn(r.user, r.csrfToken);
     },

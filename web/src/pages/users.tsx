@@ -100,8 +100,8 @@ export function UsersPage(): ReactNode {
   const action = useMutation({
     mutationFn: async (a: { username: string; op: 'disable' | 'enable' | 'reset' | 'unlock' } | { username: string; op: 'role'; role: Role; person?: string }) => {
       if (a.op === 'role') return api.put<ApiResponses['PUT /users/:username/role']>(`/users/${enc(a.username)}/role`, { role: a.role, person: a.person });
-      const r = await api.post<Partial<SetupLink>>(`/users/${enc(a.username)}/${a.op}`);
-      if (a.op === 'reset' && r.setupLink && r.expiresAt) setLink({ username: a.username, link: { setupLink: r.setupLink, expiresAt: r.expiresAt } });
+      const r = await api.post<ApiResponses[`POST /users/:username/${typeof a.op}`]>(`/users/${enc(a.username)}/${a.op}`);
+      if ('setupLink' in r) setLink({ username: a.username, link: { setupLink: r.setupLink, expiresAt: r.expiresAt } });
       return r;
     },
     onSettled: () => void qc.invalidateQueries({ queryKey: USERS_KEY }),
@@ -170,11 +170,11 @@ export function UsersPage(): ReactNode {
                       <td>{u.lastLoginAt ? dateTime(u.lastLoginAt) : '—'}</td>
                       <td className="row-actions">
                         {u.status === 'disabled' ? (
-                          <button type="button" className="secondary small" disabled={busy} onClick={() => action.mutate({ username: u.username, op: 'enable' })}>
+                          <button type="button" className="secondary small" disabled={busy} onClick={() => action.mutate({ username: u.username, op: 'enable' })} data-testid="user-enable">
                             {t('users.enable')}
                           </button>
                         ) : (
-                          <button type="button" className="secondary small" disabled={busy || self} onClick={() => action.mutate({ username: u.username, op: 'disable' })}>
+                          <button type="button" className="secondary small" disabled={busy || self} onClick={() => action.mutate({ username: u.username, op: 'disable' })} data-testid="user-disable">
                             {t('users.disable')}
                           </button>
                         )}
@@ -185,6 +185,7 @@ export function UsersPage(): ReactNode {
                           onClick={() => {
                             if (window.confirm(t('users.resetConfirm', { user: u.username }))) action.mutate({ username: u.username, op: 'reset' });
                           }}
+                          data-testid="user-reset"
                         >
                           {t('users.reset')}
                         </button>
