@@ -66,9 +66,10 @@ export async function findBlobs(db: Kysely<Database>, ids: readonly string[]): P
 
 /**
  * Records `count` (default 1) more references to a stored blob: inserts the row with that
- * ref_count, or adds it to the count of the existing row. The object parameters (wrapped key, compression, stored size, bucket)
- * are taken from `stored`, which describes the object on disk as the blob store last returned it
- * (the store reuses a valid existing object and replaces a damaged one). Returns the new count.
+ * ref_count, or adds it to the count of the existing row. The object parameters (wrapped key,
+ * compression, stored size, bucket) are taken from `stored`, which describes the object on disk as
+ * the blob store last returned it (the store reuses a valid existing object and replaces a damaged
+ * one). Returns the new count.
  */
 export async function addBlobReference(db: Kysely<Database>, stored: StoredBlob, now: number = Date.now(), count = 1): Promise<number> {
   const row = await referenceUpsert(db, { ...stored, count, now }).executeTakeFirst();
