@@ -10,8 +10,9 @@
  *   2. WeKeep — `wekeep import` (the built CLI, in a child process so its peak RSS is its own):
  *      parse, validate, dedupe, encrypt, index, audit; records/s and the ratio to the baseline;
  *   3. data dir size / NDJSON size;
- *   4. search latency in-process (searchMessages: parse, exact total, 50 newest hits, audit event),
- *      p50/p95 over BENCH_RUNS rounds, with `LIKE '%…%'` counts on the baseline table as reference.
+ *   4. search latency in-process (searchMessages: parse, exact total, 50 newest hits, audit event):
+ *      each query's first (cold) run, then p50/p95 over BENCH_RUNS rounds, with `LIKE '%…%'` counts
+ *      on the baseline table as reference.
  * Prints a Markdown section to paste into docs/benchmarks.md. Work files go to .bench-tmp/.
  */
 import { spawnSync } from 'node:child_process';
@@ -151,9 +152,17 @@ async function main(): Promise<void> {
     say();
     say(`Search (in-process \`searchMessages\`: parse, exact total, 50 newest hits with their messages, audit event; ${RUNS} rounds):`);
     say();
-    say('| query | total | p50 ms | p95 ms | baseline `LIKE` count ms | target p95 |');
-    say('|---|---|---|---|---|---|');
+    say('| query | total | first run ms (cold) | p50 ms | p95 ms | baseline `LIKE` count ms | target p95 |');
+    say('|---|---|---|---|---|---|---|');
     try {
+      // The first run of each query (cold page cache after the import's process ended) is reported on
+      // its own; p50/p95 are over the RUNS rounds after it.
+      const first = new Map<string, number>();
+      for (const [, q] of queries(base.sender, base.conversation)) {
+        const t = performance.now();
+        await searchMessages(ctx, { query: q, limit: 50, offset: 0 });
+        first.set(q, performance.now() - t);
+      }
       for (const [label, q, like] of queries(base.sender, base.conversation)) {
         const times: number[] = [];
         let total = 0;
@@ -168,7 +177,7 @@ async function main(): Promise<void> {
           base.db.prepare('SELECT count(*) AS n FROM m WHERE text LIKE ?').get(`%${like}%`);
           likeMs = (performance.now() - t).toFixed(0);
         }
-        say(`| ${label}: \`${q}\` | ${total.toLocaleString('en')} | ${pct(times, 50).toFixed(1)} | ${pct(times, 95).toFixed(1)} | ${likeMs} | ≤ 20 |`);
+        say(`| ${label}: \`${q}\` | ${total.toLocaleString('en')} | ${first.get(q)!.toFixed(1)} | ${pct(times, 50).toFixed(1)} | ${pct(times, 95).toFixed(1)} | ${likeMs} | ≤ 20 |`);
       }
     } finally {
       await ctx.close();
