@@ -42,6 +42,10 @@ describe('wekeep retention / settings', () => {
     expect(json<{ ok: boolean }>(['retention', 'verify', String(run.id)]).ok).toBe(true);
     expect(cli(['retention', 'verify', String(run.id)]).stdout).toMatch(/VERIFIED/);
     expect(cli(['retention', 'verify', '999']).status).toBe(1);
+    // The same under `certificates`: `certificates list` is its default, `certificates verify` checks one.
+    expect(json<{ runId: number }[]>(['retention', 'certificates', 'list', '--limit', '1'])).toEqual([expect.objectContaining({ runId: run.id })]);
+    expect(json<{ ok: boolean }>(['retention', 'certificates', 'verify', String(run.id)]).ok).toBe(true);
+    expect(cli(['retention', 'certificates', 'verify', '999']).status).toBe(1);
 
     const list = json<{ total: number; items: { id: number }[] }>(['retention', 'reviews', 'list']);
     expect(list.total).toBe(12);

@@ -100,9 +100,12 @@ export function registerRetentionCommands(program: Command): void {
       });
     });
 
-  retention
-    .command('certificates')
-    .description('list the disposition certificates in the audit log')
+  // `retention certificates` lists (its default subcommand); `retention certificates verify RUN_ID`
+  // and `retention verify RUN_ID` check one.
+  const certificates = retention.command('certificates').description('list the disposition certificates in the audit log; `certificates verify RUN_ID` checks one');
+  certificates
+    .command('list', { isDefault: true })
+    .description('list the disposition certificates in the audit log (the default)')
     .option('--limit <n>', 'how many, newest first (default 100)', intOption('--limit', 10_000))
     .option('--json', 'machine-readable output')
     .action(async (opts: { limit?: number; json?: boolean }, cmd: Command) => {
@@ -115,24 +118,26 @@ export function registerRetentionCommands(program: Command): void {
       }
     });
 
-  retention
-    .command('verify')
-    .description('verify a run\'s certificate: recompute the Merkle root of its tombstones and prove the certificate is in the signed audit log')
-    .argument('<run-id>', 'the run', intOption('run-id'))
-    .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nExit status: 0 when the certificate verifies, 1 when it does not.')
-    .action(async (runId: number, opts: { json?: boolean }, cmd: Command) => {
-      const { verifyCertificate } = await import('../services/disposition-certificates.js');
-      const v = await withContext(cmd, (ctx) => verifyCertificate(ctx, runId));
-      if (!v.ok) setExitStatus(1);
-      if (opts.json) return printJson(v);
-      printLine(`Certificate of disposition run ${runId}: ${v.ok ? 'VERIFIED' : 'NOT VERIFIED'}`);
-      printLine(`  tombstones   ${n(v.tombstones.recomputed)} (certified ${v.tombstones.certified ?? '–'})`);
-      printLine(`  Merkle root  ${v.merkleRoot.recomputed} (${v.merkleRoot.certified === v.merkleRoot.recomputed ? 'matches the certificate' : `certified ${v.merkleRoot.certified ?? '–'}`})`);
-      if (v.auditSeq !== null) printLine(`  audit event  ${v.auditSeq}, included in the signed tree head of size ${v.treeSize ?? '?'}`);
-      if (v.worm) printLine('  WORM mode    on when the run ended');
-      for (const p of v.problems) printLine(`  problem: ${p}`);
-    });
+  for (const parent of [retention, certificates]) {
+    parent
+      .command('verify')
+      .description('verify a run\'s certificate: recompute the Merkle root of its tombstones and prove the certificate is in the signed audit log')
+      .argument('<run-id>', 'the run', intOption('run-id'))
+      .option('--json', 'machine-readable output')
+      .addHelpText('after', '\nExit status: 0 when the certificate verifies, 1 when it does not.')
+      .action(async (runId: number, opts: { json?: boolean }, cmd: Command) => {
+        const { verifyCertificate } = await import('../services/disposition-certificates.js');
+        const v = await withContext(cmd, (ctx) => verifyCertificate(ctx, runId));
+        if (!v.ok) setExitStatus(1);
+        if (opts.json) return printJson(v);
+        printLine(`Certificate of disposition run ${runId}: ${v.ok ? 'VERIFIED' : 'NOT VERIFIED'}`);
+        printLine(`  tombstones   ${n(v.tombstones.recomputed)} (certified ${v.tombstones.certified ?? '–'})`);
+        printLine(`  Merkle root  ${v.merkleRoot.recomputed} (${v.merkleRoot.certified === v.merkleRoot.recomputed ? 'matches the certificate' : `certified ${v.merkleRoot.certified ?? '–'}`})`);
+        if (v.auditSeq !== null) printLine(`  audit event  ${v.auditSeq}, included in the signed tree head of size ${v.treeSize ?? '?'}`);
+        if (v.worm) printLine('  WORM mode    on when the run ended');
+        for (const p of v.problems) printLine(`  problem: ${p}`);
+      });
+  }
 
   const reviews = retention.command('reviews').description('the four-eyes disposition review queue: one compliance user proposes, another decides');
 
