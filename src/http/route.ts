@@ -60,10 +60,11 @@ export interface RouteDef<P extends z.ZodType = z.ZodType, Q extends z.ZodType =
 
 /**
  * What `route()` returns: the declaration with its schema types erased, plus — in types only, never
- * at run time — its method and path (`GET /search`) and the JSON of its 200 response, so that the
- * console's API types are checked against the server's (test/http/web-api-types.check.ts).
+ * at run time — its method and path (`GET /search`), the JSON of its 200 response and the body it
+ * accepts, so that the console's API types are checked against the server's
+ * (test/http/web-api-types.check.ts).
  */
-export type DeclaredRoute<K extends string = string, Out = unknown> = RouteDef & { readonly declared?: { route: K; response: Out } };
+export type DeclaredRoute<K extends string = string, Out = unknown, In = unknown> = RouteDef & { readonly declared?: { route: K; response: Out; body: In } };
 
 /** Declares a route with full type inference of its handler. */
 export const route = <
@@ -75,7 +76,7 @@ export const route = <
   const U extends string = string,
 >(
   def: RouteDef<P, Q, B, R> & { method: M; url: U },
-): DeclaredRoute<`${M} ${U}`, z.output<R>> => def as unknown as DeclaredRoute<`${M} ${U}`, z.output<R>>;
+): DeclaredRoute<`${M} ${U}`, z.output<R>, z.input<B>> => def as unknown as DeclaredRoute<`${M} ${U}`, z.output<R>, z.input<B>>;
 
 /** `GET /search`, … : the method and path of each route in a union of declared routes. */
 export type RouteKey<D> = D extends DeclaredRoute<infer K> ? K : never;
@@ -84,6 +85,11 @@ export type RouteKey<D> = D extends DeclaredRoute<infer K> ? K : never;
 export type ResponseOf<Routes extends readonly DeclaredRoute[], K extends RouteKey<Routes[number]>> = NonNullable<
   Extract<Routes[number], { readonly declared?: { route: K } }>['declared']
 >['response'];
+
+/** The request body one of `routes` accepts, before its schema's defaults and transforms (types only). */
+export type BodyOf<Routes extends readonly DeclaredRoute[], K extends RouteKey<Routes[number]>> = NonNullable<
+  Extract<Routes[number], { readonly declared?: { route: K } }>['declared']
+>['body'];
 
 /** A request's principal, or a programming error when the route's access should have guaranteed one. */
 export function principalOf(req: RequestState): Principal {

@@ -3,6 +3,7 @@
  * on every state-changing request (read from GET /auth/session, refreshed from every response that
  * carries `csrfToken`), typed errors. 401 outside /auth/* tells the app to show sign-in.
  */
+import type { ApiRequests, ApiResponses } from './types';
 
 export const API_BASE = '/api/v1';
 
@@ -112,11 +113,20 @@ async function request<T>(method: string, path: string, body?: unknown, options:
   throw apiError;
 }
 
+type Route = keyof ApiResponses;
+/** The body the console sends to a route: ApiRequests' entry (checked against the server's schema), else anything. */
+type BodyOf<K extends Route> = K extends keyof ApiRequests ? ApiRequests[K] : Record<string, unknown>;
+
+/**
+ * The API, by route as the server declares it (`api.get<'GET /search'>(path)`): the answer has the
+ * route's `ApiResponses` type and a body its `ApiRequests` type, both checked against the server's
+ * schemas by `npm run typecheck` (test/http/web-api-types.check.ts).
+ */
 export const api = {
-  get: <T>(path: string, options?: RequestOptions): Promise<T> => request<T>('GET', path, undefined, options),
-  post: <T>(path: string, body: unknown = {}, options?: RequestOptions): Promise<T> => request<T>('POST', path, body, options),
-  put: <T>(path: string, body: unknown = {}, options?: RequestOptions): Promise<T> => request<T>('PUT', path, body, options),
-  del: <T>(path: string, options?: RequestOptions): Promise<T> => request<T>('DELETE', path, undefined, options),
+  get: <K extends Route>(path: string, options?: RequestOptions): Promise<ApiResponses[K]> => request<ApiResponses[K]>('GET', path, undefined, options),
+  post: <K extends Route>(path: string, body: BodyOf<K> = {} as BodyOf<K>, options?: RequestOptions): Promise<ApiResponses[K]> => request<ApiResponses[K]>('POST', path, body, options),
+  put: <K extends Route>(path: string, body: BodyOf<K>, options?: RequestOptions): Promise<ApiResponses[K]> => request<ApiResponses[K]>('PUT', path, body, options),
+  del: <K extends Route>(path: string, options?: RequestOptions): Promise<ApiResponses[K]> => request<ApiResponses[K]>('DELETE', path, undefined, options),
 };
 
 /** Builds `path?a=1&b=2`, leaving out undefined, null and empty values. */

@@ -6,7 +6,7 @@ import { LANGS, useI18n, type Lang, type MessageKey } from './i18n';
 import { AccountPage, AuditPage, ConversationPage, DashboardPage, DispositionPage, HoldsPage, MessagePage, preloadWhenIdle, PrivacyPage, RetentionPage, SearchPage, SetupPage, SignInPage, SourcesPage, SystemPage, UsersPage } from './lazy-pages';
 import { href, navigate, useRoute } from './router';
 import { homeOf, mayUse, resetSession, setSignedOut, useSession, type Area } from './session';
-import type { ApiResponses, SessionUser } from './types';
+import type { SessionUser } from './types';
 
 // Pages are code-split (lazy-pages.tsx): the first screen loads only its own page.
 const NAV: { area: Area; label: MessageKey }[] = [
@@ -43,7 +43,7 @@ function Header({ user, current }: { user: SessionUser | undefined; current: str
   const { t } = useI18n();
   const qc = useQueryClient();
   const signOut = useMutation({
-    mutationFn: () => api.post<ApiResponses['POST /auth/logout']>('/auth/logout'),
+    mutationFn: () => api.post<'POST /auth/logout'>('/auth/logout'),
     onSuccess: (info) => setSignedOut(qc, info),
     onError: () => void resetSession(qc),
     onSettled: () => navigate('#/', { replace: true }),

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api } from './api';
-import type { ApiResponses, PasskeyRegistered } from './types';
+import type { PasskeyRegistered } from './types';
 
 /**
  * Passkeys (WebAuthn) through @simplewebauthn/browser, loaded only when used. Registration works
@@ -11,10 +11,10 @@ export type { PasskeyRegistered };
 
 export async function registerPasskey(name: string | undefined): Promise<PasskeyRegistered> {
   const { startRegistration } = await import('@simplewebauthn/browser');
-  const opts = await api.post<ApiResponses['POST /auth/passkey/register/options']>('/auth/passkey/register/options');
+  const opts = await api.post<'POST /auth/passkey/register/options'>('/auth/passkey/register/options');
   const optionsJSON = (opts.options ?? opts) as Parameters<typeof startRegistration>[0]['optionsJSON'];
   const response = await startRegistration({ optionsJSON });
-  return api.post<ApiResponses['POST /auth/passkey/register']>('/auth/passkey/register', { response, name });
+  return api.post<'POST /auth/passkey/register'>('/auth/passkey/register', { response, name });
 }
 
 /** Whether this browser can use passkeys at all (a secure context with WebAuthn). */

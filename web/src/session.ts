@@ -1,13 +1,13 @@
 import { queryOptions, useQuery, type QueryClient, type UseQueryResult } from '@tanstack/react-query';
 import { api } from './api';
-import { ROLES, type ApiResponses, type Role, type SessionInfo, type SessionUser } from './types';
+import { ROLES, type Role, type SessionInfo, type SessionUser } from './types';
 
 export const SESSION_KEY = ['session'] as const;
 
 /** The session query (shared by the app and the start-up prefetch in boot.ts). */
 export const sessionQuery = queryOptions({
   queryKey: SESSION_KEY,
-  queryFn: ({ signal }) => api.get<ApiResponses['GET /auth/session']>('/auth/session', { signal }),
+  queryFn: ({ signal }) => api.get<'GET /auth/session'>('/auth/session', { signal }),
   staleTime: 5 * 60_000,
   retry: 1,
 });

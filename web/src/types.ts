@@ -742,6 +742,7 @@ export interface ApiResponses {
   'POST /auth/login': LoginResult;
   'POST /auth/mfa/totp': LoginResult;
   'POST /auth/mfa/recovery': LoginResult;
+  'POST /auth/mfa/passkey/options': Record<string, unknown> & { options?: unknown };
   'POST /auth/mfa/passkey': LoginResult;
   'GET /auth/setup/:token': SetupInfo;
   'POST /auth/setup/:token': SetupResult;
@@ -804,4 +805,34 @@ export interface ApiResponses {
   'POST /privacy/requests/:id/execute': PrivacyExecuteResult;
   'POST /privacy/requests/:id/reject': { request: PrivacyRequest };
   'POST /privacy/requests/:id/lift': PrivacyLiftResult;
+}
+
+/**
+ * The bodies the console sends, by route. test/http/web-api-types.check.ts proves that the server's
+ * body schema accepts each of them (as TypeScript sees it; the schema's limits still apply). Routes
+ * left out take no body, or one the console passes through from elsewhere (WebAuthn responses).
+ */
+export interface ApiRequests {
+  'POST /auth/login': { username: string; password: string };
+  'POST /auth/mfa/totp': { code: string };
+  'POST /auth/mfa/recovery': { code: string };
+  'POST /auth/setup/:token': { password: string };
+  'POST /auth/totp/confirm': { code: string };
+  'POST /me/password': { currentPassword: string; newPassword: string };
+  'POST /users': { username: string; role: Role; person?: string | undefined; requireMfa?: boolean | undefined };
+  'PUT /users/:username/role': { role: Role; person?: string | undefined };
+  'POST /retention/policies': RetentionPolicyInput;
+  'PUT /retention/policies/:ref': RetentionPolicyChanges;
+  'POST /retention/dry-run': RetentionDryRunRequest;
+  'POST /matters': { name: string; description?: string | undefined };
+  'POST /matters/:ref/close': { reason: string };
+  'POST /holds': HoldInput;
+  'POST /holds/:id/release': { reason: string };
+  'POST /retention/runs': { dryRun: boolean };
+  'POST /retention/reviews/:id/propose': { proposal: 'dispose' | 'retain'; note?: string | undefined };
+  'POST /retention/reviews/:id/decide': { approve: boolean; note?: string | undefined };
+  'POST /privacy/requests': PrivacyRequestInput;
+  'POST /privacy/subjects/preview': { subjects: string[] };
+  'POST /privacy/requests/:id/reject': { reason: string };
+  'POST /privacy/requests/:id/lift': { reason?: string };
 }

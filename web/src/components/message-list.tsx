@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Fragment, useState, type ReactNode } from 'react';
 import { api, enc } from '../api';
 import { useI18n } from '../i18n';
-import type { ApiResponses, Hit } from '../types';
+import type { Hit } from '../types';
 import { Avatar } from './avatar';
 import { MessageBody } from './message-body';
 import { Dialog, ErrorMessage, Loading } from './ui';
@@ -13,7 +13,7 @@ const NOTICE_TYPES = new Set(['system', 'recall']);
 
 function MessageDetails({ messageKey }: { messageKey: string }): ReactNode {
   const { t, dateTime } = useI18n();
-  const q = useQuery({ queryKey: ['message', messageKey], queryFn: ({ signal }) => api.get<ApiResponses['GET /messages/:key']>(`/messages/${enc(messageKey)}`, { signal }), staleTime: Infinity });
+  const q = useQuery({ queryKey: ['message', messageKey], queryFn: ({ signal }) => api.get<'GET /messages/:key'>(`/messages/${enc(messageKey)}`, { signal }), staleTime: Infinity });
   if (q.isPending) return <Loading />;
   if (q.error) return <ErrorMessage error={q.error} />;
   const m = q.data.message;

@@ -3,7 +3,7 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { api, isApiError } from '../api';
 import { useI18n } from '../i18n';
 import { defaultPasskeyName, registerPasskey, useWebAuthnAvailable, type PasskeyRegistered } from '../passkeys';
-import type { ApiResponses, SessionUser, TotpConfirmed } from '../types';
+import type { SessionUser, TotpConfirmed } from '../types';
 import { ErrorMessage, Loading, RecoveryCodes } from './ui';
 
 /**
@@ -24,9 +24,9 @@ export function MfaEnroll({ onDone }: { onDone: (user: SessionUser, csrfToken: s
     },
   });
 
-  const enroll = useMutation({ mutationFn: () => api.post<ApiResponses['POST /auth/totp/enroll']>('/auth/totp/enroll') });
+  const enroll = useMutation({ mutationFn: () => api.post<'POST /auth/totp/enroll'>('/auth/totp/enroll') });
   const confirm = useMutation({
-    mutationFn: (c: string) => api.post<ApiResponses['POST /auth/totp/confirm']>('/auth/totp/confirm', { code: c }),
+    mutationFn: (c: string) => api.post<'POST /auth/totp/confirm'>('/auth/totp/confirm', { code: c }),
     onSuccess: (r) => setDone(r),
   });
 

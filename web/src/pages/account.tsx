@@ -7,7 +7,6 @@ import { DEFAULT_TIME_ZONE, useI18n } from '../i18n';
 import { defaultPasskeyName, registerPasskey, useWebAuthnAvailable } from '../passkeys';
 import { navigate } from '../router';
 import { resetSession, SESSION_KEY, setSignedIn, setSignedOut, useUser } from '../session';
-import type { ApiResponses } from '../types';
 import { MIN_PASSWORD_LENGTH } from './setup';
 
 const ZONES = [DEFAULT_TIME_ZONE, 'Asia/Hong_Kong', 'Asia/Taipei', 'Asia/Singapore', 'Asia/Tokyo', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Los_Angeles', 'UTC'];
@@ -21,7 +20,7 @@ function ChangePassword(): ReactNode {
   const [repeat, setRepeat] = useState('');
   const [localError, setLocalError] = useState<string | null>(null);
   const change = useMutation({
-    mutationFn: () => api.post<ApiResponses['POST /me/password']>('/me/password', { currentPassword: current, newPassword: next }, { quiet401: true }),
+    mutationFn: () => api.post<'POST /me/password'>('/me/password', { currentPassword: current, newPassword: next }, { quiet401: true }),
     onSuccess: () => {
       setCurrent('');
       setNext('');
@@ -80,13 +79,13 @@ function ChangePassword(): ReactNode {
 function Sessions(): ReactNode {
   const { t, dateTime } = useI18n();
   const qc = useQueryClient();
-  const sessions = useQuery({ queryKey: ['me-sessions'], queryFn: ({ signal }) => api.get<ApiResponses['GET /me/sessions']>('/me/sessions', { signal }) });
+  const sessions = useQuery({ queryKey: ['me-sessions'], queryFn: ({ signal }) => api.get<'GET /me/sessions'>('/me/sessions', { signal }) });
   const end = useMutation({
     mutationFn: (id: string) => api.del(`/me/sessions/${enc(id)}`),
     onSettled: () => void qc.invalidateQueries({ queryKey: ['me-sessions'] }),
   });
   const everywhere = useMutation({
-    mutationFn: () => api.post<ApiResponses['POST /auth/logout-all']>('/auth/logout-all'),
+    mutationFn: () => api.post<'POST /auth/logout-all'>('/auth/logout-all'),
     onSuccess: (info) => setSignedOut(qc, info),
     onError: () => void resetSession(qc),
     onSettled: () => navigate('#/', { replace: true }),
@@ -154,7 +153,7 @@ function Security(): ReactNode {
   const [codes, setCodes] = useState<string[] | null>(null);
   const [enrolling, setEnrolling] = useState(false);
   const regenerate = useMutation({
-    mutationFn: () => api.post<ApiResponses['POST /me/recovery-codes']>('/me/recovery-codes'),
+    mutationFn: () => api.post<'POST /me/recovery-codes'>('/me/recovery-codes'),
     onSuccess: (r) => {
       setCodes(r.recoveryCodes);
       void qc.invalidateQueries({ queryKey: SESSION_KEY });
@@ -215,7 +214,7 @@ function Passkeys(): ReactNode {
   const webauthn = useWebAuthnAvailable();
   const [name, setName] = useState(defaultPasskeyName);
   const [codes, setCodes] = useState<string[] | null>(null);
-  const list = useQuery({ queryKey: ['me-passkeys'], queryFn: ({ signal }) => api.get<ApiResponses['GET /me/passkeys']>('/me/passkeys', { signal }) });
+  const list = useQuery({ queryKey: ['me-passkeys'], queryFn: ({ signal }) => api.get<'GET /me/passkeys'>('/me/passkeys', { signal }) });
   const refresh = (): void => {
     void qc.invalidateQueries({ queryKey: ['me-passkeys'] });
     void qc.invalidateQueries({ queryKey: SESSION_KEY });

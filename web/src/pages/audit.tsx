@@ -5,7 +5,7 @@ import { verifyHeadSignature, verifyInclusionProof } from '../audit-verify';
 import { Dialog, ErrorMessage, Loading, Panel } from '../components/ui';
 import { useI18n } from '../i18n';
 import { href, navigate, useRoute } from '../router';
-import type { ApiResponses, AuditProof } from '../types';
+import type { AuditProof } from '../types';
 
 const PAGE_SIZE = 50;
 
@@ -42,8 +42,8 @@ function useCheck(run: (() => Promise<boolean | undefined>) | null, key: string)
 
 function Head(): ReactNode {
   const { t, dateTime, num } = useI18n();
-  const head = useQuery({ queryKey: ['audit-head'], queryFn: ({ signal }) => api.get<ApiResponses['GET /audit/head']>('/audit/head', { signal }) });
-  const verify = useMutation({ mutationFn: () => api.post<ApiResponses['POST /audit/verify']>('/audit/verify') });
+  const head = useQuery({ queryKey: ['audit-head'], queryFn: ({ signal }) => api.get<'GET /audit/head'>('/audit/head', { signal }) });
+  const verify = useMutation({ mutationFn: () => api.post<'POST /audit/verify'>('/audit/verify') });
   const h = head.data;
   const signature = useCheck(h ? () => verifyHeadSignature(h) : null, h ? `${h.size}/${h.rootHash}/${h.signature}` : '');
   return (
@@ -103,7 +103,7 @@ function Head(): ReactNode {
 }
 
 function Proof({ seq }: { seq: number }): ReactNode {
-  const proof = useQuery({ queryKey: ['audit-proof', seq], queryFn: ({ signal }) => api.get<ApiResponses['GET /audit/proof/:seq']>(`/audit/proof/${seq}`, { signal }), staleTime: Infinity });
+  const proof = useQuery({ queryKey: ['audit-proof', seq], queryFn: ({ signal }) => api.get<'GET /audit/proof/:seq'>(`/audit/proof/${seq}`, { signal }), staleTime: Infinity });
   if (proof.isPending) return <Loading />;
   if (proof.error) return <ErrorMessage error={proof.error} />;
   return <ProofView p={proof.data} seq={seq} />;
@@ -176,7 +176,7 @@ export function AuditPage(): ReactNode {
   const go = (a: string, who: string, cursor?: number): void => navigate(href(['audit'], { action: a, actor: who, before: cursor }));
   const events = useQuery({
     queryKey: ['audit-events', action, actor, before ?? null],
-    queryFn: ({ signal }) => api.get<ApiResponses['GET /audit/events']>(withQuery('/audit/events', { limit: PAGE_SIZE, beforeSeq: before, action, actor }), { signal }),
+    queryFn: ({ signal }) => api.get<'GET /audit/events'>(withQuery('/audit/events', { limit: PAGE_SIZE, beforeSeq: before, action, actor }), { signal }),
     placeholderData: keepPreviousData,
   });
   const list = events.data?.events ?? [];

@@ -6,7 +6,7 @@ import { ErrorMessage, Loading } from '../components/ui';
 import { useI18n } from '../i18n';
 import { href, navigate, useRoute } from '../router';
 import { useUser } from '../session';
-import type { ApiResponses, Hit } from '../types';
+import type { Hit } from '../types';
 
 export const CONVERSATION_PAGE_SIZE = 50;
 
@@ -55,7 +55,7 @@ export function ConversationPage({ conversationKey }: { conversationKey: string 
     queryKey: ['conversation', conversationKey, around ?? null],
     initialPageParam: (around ? { around } : {}) as PageParam,
     queryFn: ({ pageParam, signal }) =>
-      api.get<ApiResponses['GET /conversations/:key/messages']>(withQuery(`/conversations/${enc(conversationKey)}/messages`, { ...pageParam, limit: CONVERSATION_PAGE_SIZE }), { signal }),
+      api.get<'GET /conversations/:key/messages'>(withQuery(`/conversations/${enc(conversationKey)}/messages`, { ...pageParam, limit: CONVERSATION_PAGE_SIZE }), { signal }),
     getNextPageParam: (last): PageParam | undefined => {
       const m = last.messages[last.messages.length - 1];
       return last.hasAfter && m ? { after: m.key } : undefined;
@@ -176,7 +176,7 @@ function ConsentStrip({ conversationKey }: { conversationKey: string }): ReactNo
   const { t, dateTime } = useI18n();
   const q = useQuery({
     queryKey: ['conversation-consent', conversationKey],
-    queryFn: ({ signal }) => api.get<ApiResponses['GET /conversations/:key/consent']>(`/conversations/${enc(conversationKey)}/consent`, { signal }),
+    queryFn: ({ signal }) => api.get<'GET /conversations/:key/consent'>(`/conversations/${enc(conversationKey)}/consent`, { signal }),
     staleTime: 60_000,
   });
   const parties = q.data?.parties ?? [];
@@ -212,7 +212,7 @@ function ConsentStrip({ conversationKey }: { conversationKey: string }): ReactNo
 /** `#/m/<key>`: one message. Opens its conversation when the server tells the conversation key; otherwise shows the message in its context. */
 export function MessagePage({ messageKey }: { messageKey: string }): ReactNode {
   const { t } = useI18n();
-  const q = useQuery({ queryKey: ['message', messageKey], queryFn: ({ signal }) => api.get<ApiResponses['GET /messages/:key']>(`/messages/${enc(messageKey)}`, { signal }), staleTime: Infinity });
+  const q = useQuery({ queryKey: ['message', messageKey], queryFn: ({ signal }) => api.get<'GET /messages/:key'>(`/messages/${enc(messageKey)}`, { signal }), staleTime: Infinity });
   const convKey = q.data?.message.conversation.key;
   useEffect(() => {
     if (convKey) navigate(href(['c', convKey], { around: messageKey }), { replace: true });

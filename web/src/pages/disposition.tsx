@@ -8,7 +8,7 @@ import { actorName, retentionCaps, reviewStep, timeOfMessageKey } from '../reten
 import { OverdueAlert } from '../retention-ui';
 import { href } from '../router';
 import { useUser } from '../session';
-import type { ApiResponses, DispositionCertificate, DispositionRun, RetentionPolicy, RetentionStatus, ReviewItem, ReviewStatus } from '../types';
+import type { DispositionCertificate, DispositionRun, RetentionPolicy, RetentionStatus, ReviewItem, ReviewStatus } from '../types';
 
 /**
  * Disposition: the daily run's status (an alert when it did not happen), runs with their counts per
@@ -181,7 +181,7 @@ function RunNow(): ReactNode {
   const qc = useQueryClient();
   const [confirm, setConfirm] = useState(false);
   const run = useMutation({
-    mutationFn: (dryRun: boolean) => api.post<ApiResponses['POST /retention/runs']>('/retention/runs', { dryRun }),
+    mutationFn: (dryRun: boolean) => api.post<'POST /retention/runs'>('/retention/runs', { dryRun }),
     onSettled: () => void qc.invalidateQueries({ queryKey: RETENTION_KEY }),
   });
   const r = run.data;
@@ -323,8 +323,8 @@ function ReviewActions({ item, username, onDone }: { item: ReviewItem; username:
   const act = useMutation({
     mutationFn: (a: { kind: 'propose'; proposal: 'dispose' | 'retain' } | { kind: 'decide'; approve: boolean }) =>
       a.kind === 'propose'
-        ? api.post<ApiResponses['POST /retention/reviews/:id/propose']>(`/retention/reviews/${item.id}/propose`, { proposal: a.proposal, note: note.trim() || undefined })
-        : api.post<ApiResponses['POST /retention/reviews/:id/decide']>(`/retention/reviews/${item.id}/decide`, { approve: a.approve, note: note.trim() || undefined }),
+        ? api.post<'POST /retention/reviews/:id/propose'>(`/retention/reviews/${item.id}/propose`, { proposal: a.proposal, note: note.trim() || undefined })
+        : api.post<'POST /retention/reviews/:id/decide'>(`/retention/reviews/${item.id}/decide`, { approve: a.approve, note: note.trim() || undefined }),
     onSuccess: () => {
       setNote('');
       onDone();

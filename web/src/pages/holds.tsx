@@ -6,7 +6,7 @@ import { useI18n } from '../i18n';
 import { HOLDS_KEY, holdQuery, holdsQuery, matterQuery, mattersQuery, RETENTION_KEY } from '../queries';
 import { actorName, holdHasCriteria, sortHolds, splitList } from '../retention-policy';
 import { href } from '../router';
-import type { ApiResponses, HoldInput, LegalHold, Matter } from '../types';
+import type { HoldInput, LegalHold, Matter } from '../types';
 
 /**
  * Matters (cases) and their legal holds (permission holds.manage). A record under an active hold is
@@ -193,7 +193,7 @@ function PlaceHold({ matter }: { matter: Matter }): ReactNode {
       if (conversations.length > 0) body.conversations = conversations;
       if (f.after !== '') body.after = f.after;
       if (f.before !== '') body.before = f.before;
-      return api.post<ApiResponses['POST /holds']>('/holds', body);
+      return api.post<'POST /holds'>('/holds', body);
     },
     onSuccess: () => {
       setF(empty);
@@ -262,14 +262,14 @@ function MatterView({ matterRef }: { matterRef: string }): ReactNode {
   const [releasing, setReleasing] = useState<LegalHold | null>(null);
   const [closing, setClosing] = useState(false);
   const release = useMutation({
-    mutationFn: (a: { id: number; reason: string }) => api.post<ApiResponses['POST /holds/:id/release']>(`/holds/${a.id}/release`, { reason: a.reason }),
+    mutationFn: (a: { id: number; reason: string }) => api.post<'POST /holds/:id/release'>(`/holds/${a.id}/release`, { reason: a.reason }),
     onSuccess: () => {
       setReleasing(null);
       invalidate();
     },
   });
   const close = useMutation({
-    mutationFn: (reason: string) => api.post<ApiResponses['POST /matters/:ref/close']>(`/matters/${enc(matterRef)}/close`, { reason }),
+    mutationFn: (reason: string) => api.post<'POST /matters/:ref/close'>(`/matters/${enc(matterRef)}/close`, { reason }),
     onSuccess: () => {
       setClosing(false);
       invalidate();
@@ -359,7 +359,7 @@ function AddMatter(): ReactNode {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const add = useMutation({
-    mutationFn: () => api.post<ApiResponses['POST /matters']>('/matters', { name: name.trim(), description: description.trim() === '' ? undefined : description.trim() }),
+    mutationFn: () => api.post<'POST /matters'>('/matters', { name: name.trim(), description: description.trim() === '' ? undefined : description.trim() }),
     onSuccess: () => {
       setName('');
       setDescription('');

@@ -8,7 +8,7 @@ import { privacyRequestQuery, privacyRequestsQuery } from '../queries';
 import { actorName } from '../retention-policy';
 import { href } from '../router';
 import { SESSION_KEY } from '../session';
-import { PRIVACY_KINDS, PRIVACY_STATUSES, type ApiResponses, type PrivacyExecuteResult, type PrivacyGround, type PrivacyKind, type PrivacyLiftResult, type PrivacyPerson, type PrivacyRequest, type PrivacyRequestInput, type PrivacyRequestSummary, type PrivacyResponse, type PrivacyStatus } from '../types';
+import { PRIVACY_KINDS, PRIVACY_STATUSES, type PrivacyExecuteResult, type PrivacyGround, type PrivacyKind, type PrivacyLiftResult, type PrivacyPerson, type PrivacyRequest, type PrivacyRequestInput, type PrivacyRequestSummary, type PrivacyResponse, type PrivacyStatus } from '../types';
 
 /**
  * Privacy requests of data subjects (permission privacy.manage; docs/privacy-requests.md): access,
@@ -154,7 +154,7 @@ function OpenRequest(): ReactNode {
     mutationFn: () => {
       const body: PrivacyRequestInput = { kind: f.kind, subjects, requester: f.requester.trim() };
       if (typeof days === 'number') body.deadlineDays = days;
-      return api.post<ApiResponses['POST /privacy/requests']>('/privacy/requests', body);
+      return api.post<'POST /privacy/requests'>('/privacy/requests', body);
     },
     onSuccess: (r) => {
       setF({ ...empty, kind: f.kind });
@@ -163,7 +163,7 @@ function OpenRequest(): ReactNode {
     },
   });
   // Who the identifiers match, before anything is opened (POST /privacy/subjects/preview).
-  const preview = useMutation({ mutationFn: () => api.post<ApiResponses['POST /privacy/subjects/preview']>('/privacy/subjects/preview', { subjects }) });
+  const preview = useMutation({ mutationFn: () => api.post<'POST /privacy/subjects/preview'>('/privacy/subjects/preview', { subjects }) });
   const shownPreview = preview.data;
   const opened = open.data?.request;
   return (
@@ -575,21 +575,21 @@ function RequestView({ id }: { id: number }): ReactNode {
     setPending(null);
   };
   const execute = useMutation({
-    mutationFn: () => api.post<ApiResponses['POST /privacy/requests/:id/execute']>(`/privacy/requests/${id}/execute`),
+    mutationFn: () => api.post<'POST /privacy/requests/:id/execute'>(`/privacy/requests/${id}/execute`),
     onSuccess: (r) => {
       settle(r.request);
       setDone({ kind: 'execute', result: r });
     },
   });
   const reject = useMutation({
-    mutationFn: (reason: string) => api.post<ApiResponses['POST /privacy/requests/:id/reject']>(`/privacy/requests/${id}/reject`, { reason }),
+    mutationFn: (reason: string) => api.post<'POST /privacy/requests/:id/reject'>(`/privacy/requests/${id}/reject`, { reason }),
     onSuccess: (r) => {
       settle(r.request);
       setDone({ kind: 'reject' });
     },
   });
   const lift = useMutation({
-    mutationFn: (reason: string) => api.post<ApiResponses['POST /privacy/requests/:id/lift']>(`/privacy/requests/${id}/lift`, reason === '' ? {} : { reason }),
+    mutationFn: (reason: string) => api.post<'POST /privacy/requests/:id/lift'>(`/privacy/requests/${id}/lift`, reason === '' ? {} : { reason }),
     onSuccess: (r) => {
       settle(r.request);
       setDone({ kind: 'lift', result: r });

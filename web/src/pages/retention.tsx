@@ -21,7 +21,7 @@ import {
 } from '../retention-policy';
 import { ActionBadge, CountCell, DurationText, FateText, OverdueAlert } from '../retention-ui';
 import { useUser } from '../session';
-import type { ApiResponses, RetentionDryRun, RetentionDryRunRequest, RetentionForecast, RetentionPolicy, RetentionPreset } from '../types';
+import type { RetentionDryRun, RetentionDryRunRequest, RetentionForecast, RetentionPolicy, RetentionPreset } from '../types';
 
 /**
  * Retention policies (GET /retention/policies), their live forecast (GET /retention/forecast: what
@@ -315,12 +315,12 @@ function PolicyEditor({ state, presets, onDone }: { state: EditorState; presets:
   if (locked) problems.push(locked);
   if (preset?.needsMax && form.max.trim() === '') problems.push('retention.problem_presetNeedsMax');
 
-  const dryRun = useMutation({ mutationFn: (body: RetentionDryRunRequest) => api.post<ApiResponses['POST /retention/dry-run']>('/retention/dry-run', body) });
+  const dryRun = useMutation({ mutationFn: (body: RetentionDryRunRequest) => api.post<'POST /retention/dry-run'>('/retention/dry-run', body) });
   const dryRunFor = dryRun.isSuccess ? JSON.stringify(dryRun.variables) : undefined;
   const current = dryRunFor !== undefined && dryRunFor === requestJson;
   const save = useMutation({
     mutationFn: (body: RetentionDryRunRequest) =>
-      'input' in body ? api.post<ApiResponses['POST /retention/policies']>('/retention/policies', body.input) : api.put<ApiResponses['PUT /retention/policies/:ref']>(`/retention/policies/${enc(body.ref)}`, body.changes),
+      'input' in body ? api.post<'POST /retention/policies'>('/retention/policies', body.input) : api.put<'PUT /retention/policies/:ref'>(`/retention/policies/${enc(body.ref)}`, body.changes),
     onSuccess: (p) => {
       void qc.invalidateQueries({ queryKey: RETENTION_KEY });
       onDone(p);

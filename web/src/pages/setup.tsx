@@ -6,7 +6,7 @@ import { ErrorMessage, Loading } from '../components/ui';
 import { useI18n } from '../i18n';
 import { navigate } from '../router';
 import { setSignedIn } from '../session';
-import type { ApiResponses, SessionUser } from '../types';
+import type { SessionUser } from '../types';
 
 export const MIN_PASSWORD_LENGTH = 12;
 
@@ -21,7 +21,7 @@ export function SetupPage({ token }: { token: string }): ReactNode {
 
   const info = useQuery({
     queryKey: ['setup', token],
-    queryFn: () => api.get<ApiResponses['GET /auth/setup/:token']>(`/auth/setup/${enc(token)}`),
+    queryFn: () => api.get<'GET /auth/setup/:token'>(`/auth/setup/${enc(token)}`),
     enabled: token !== '' && step === 'password',
     retry: false,
     staleTime: Infinity,
@@ -31,7 +31,7 @@ export function SetupPage({ token }: { token: string }): ReactNode {
     navigate('#/', { replace: true });
   };
   const submit = useMutation({
-    mutationFn: () => api.post<ApiResponses['POST /auth/setup/:token']>(`/auth/setup/${enc(token)}`, { password }),
+    mutationFn: () => api.post<'POST /auth/setup/:token'>(`/auth/setup/${enc(token)}`, { password }),
     onSuccess: (r) => {
       if (r.status === 'signed_in' && r.user) finish(r.user, r.csrfToken);
       else setStep('enroll');

@@ -5,7 +5,7 @@ import { MfaEnroll } from '../components/mfa-enroll';
 import { ErrorMessage, useCountdown } from '../components/ui';
 import { useI18n } from '../i18n';
 import { resetSession, setSignedIn } from '../session';
-import type { ApiResponses, LoginResult, MfaMethod, SessionInfo, SessionUser } from '../types';
+import type { LoginResult, MfaMethod, SessionInfo, SessionUser } from '../types';
 
 /** Passkey (WebAuthn) sign-in endpoints. The button is hidden while the server answers 404 here. */
 export const PASSKEY_OPTIONS_PATH = '/auth/mfa/passkey/options';
@@ -40,7 +40,7 @@ function PasswordStep({ onResult }: { onResult: (r: LoginResult) => void }): Rea
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const login = useMutation({
-    mutationFn: () => api.post<ApiResponses['POST /auth/login']>('/auth/login', { username: username.trim(), password }),
+    mutationFn: () => api.post<'POST /auth/login'>('/auth/login', { username: username.trim(), password }),
     onSuccess: onResult,
   });
   const wait = useCountdown(isApiError(login.error) ? login.error.retryAfter : undefined, login.error);
@@ -70,27 +70,22 @@ function PasswordStep({ onResult }: { onResult: (r: LoginResult) => void }): Rea
   );
 }
 
-interface PasskeyOptions {
-  options?: unknown;
-  [k: string]: unknown;
-}
-
 function PasskeyButton({ onSignedIn }: { onSignedIn: (user: SessionUser, csrf: string) => void }): ReactNode {
   const { t } = useI18n();
   // Probe: does the server offer passkey sign-in? 404 (not built yet) hides the button.
   const probe = useQuery({
     queryKey: ['passkey-probe'],
-    queryFn: () => api.post<PasskeyOptions>(PASSKEY_OPTIONS_PATH, {}, { quiet401: true }),
+    queryFn: () => api.post<'POST /auth/mfa/passkey/options'>(PASSKEY_OPTIONS_PATH, {}, { quiet401: true }),
     retry: false,
     staleTime: Infinity,
   });
   const run = useMutation({
     mutationFn: async () => {
       const { startAuthentication } = await import('@simplewebauthn/browser');
-      const opts = await api.post<PasskeyOptions>(PASSKEY_OPTIONS_PATH, {}, { quiet401: true });
+      const opts = await api.post<'POST /auth/mfa/passkey/options'>(PASSKEY_OPTIONS_PATH, {}, { quiet401: true });
       const optionsJSON = (opts.options ?? opts) as Parameters<typeof startAuthentication>[0]['optionsJSON'];
       const response = await startAuthentication({ optionsJSON });
-      return api.post<ApiResponses['POST /auth/mfa/passkey']>(PASSKEY_VERIFY_PATH, { response }, { quiet401: true });
+      return api.post<'POST /auth/mfa/passkey'>(PASSKEY_VERIFY_PATH, { response }, { quiet401: true });
     },
     onSuccess: (r) => {
       if (r.status === 'signed_in' && r.user) onSignedIn(r.user, r.csrfToken);
@@ -112,7 +107,7 @@ function MfaStep({ methods, onSignedIn, onRestart }: { methods: MfaMethod[]; onS
   const [method, setMethod] = useState<'totp' | 'recovery'>(methods.includes('totp') || !methods.includes('recovery') ? 'totp' : 'recovery');
   const [code, setCode] = useState('');
   const verify = useMutation({
-    mutationFn: () => api.post<ApiResponses[`POST /auth/mfa/${typeof method}`]>(`/auth/mfa/${method}`, { code: method === 'totp' ? code.replace(/\s/g, '') : code.trim() }, { quiet401: true }),
+    mutationFn: () => api.post<`POST /auth/mfa/${typeof method}`>(`/auth/mfa/${method}`, { code: method === 'totp' ? code.replace(/\s/g, '') : code.trim() }, { quiet401: true }),
     onSuccess: (r) => {
       if (r.status === 'signed_in' && r.user) onSignedIn(r.user, r.csrfToken);
     },

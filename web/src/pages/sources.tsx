@@ -5,7 +5,7 @@ import { ErrorMessage, Loading, Panel } from '../components/ui';
 import { useI18n, type MessageKey } from '../i18n';
 import { lagLevelKey, lagText, syncStatusKey } from '../scan-status';
 import { useUser } from '../session';
-import type { ApiResponses, ConnectorRow, SourceGap } from '../types';
+import type { ConnectorRow, SourceGap } from '../types';
 
 const SOURCES_KEY = ['sources'] as const;
 /** Consent entries shown per connector (the server sends the latest 50). */
@@ -58,7 +58,7 @@ function Lag({ c }: { c: ConnectorRow }): ReactNode {
 function SyncButton({ name }: { name: string }): ReactNode {
   const { t } = useI18n();
   const qc = useQueryClient();
-  const sync = useMutation({ mutationFn: () => api.post<ApiResponses['POST /sources/:name/sync']>(`/sources/${enc(name)}/sync`) });
+  const sync = useMutation({ mutationFn: () => api.post<'POST /sources/:name/sync'>(`/sources/${enc(name)}/sync`) });
   // The sync runs in the server's background jobs: look again a little later for its outcome.
   useEffect(() => {
     if (!sync.isSuccess) return undefined;
@@ -183,7 +183,7 @@ function Connectors({ connectors }: { connectors: ConnectorRow[] }): ReactNode {
 
 export function SourcesPage(): ReactNode {
   const { t, num, dateTime } = useI18n();
-  const sources = useQuery({ queryKey: SOURCES_KEY, queryFn: ({ signal }) => api.get<ApiResponses['GET /sources']>('/sources', { signal }) });
+  const sources = useQuery({ queryKey: SOURCES_KEY, queryFn: ({ signal }) => api.get<'GET /sources'>('/sources', { signal }) });
   const perSourceQuarantine = sources.data?.sources.some((s) => s.quarantined !== undefined) ?? false;
   return (
     <div className="page sources-page" data-testid="sources">

@@ -3,7 +3,7 @@ import type { ReactNode } from 'react';
 import { api } from '../api';
 import { ErrorMessage, Loading, Panel } from '../components/ui';
 import { useI18n } from '../i18n';
-import { SCAN_STATUSES, type ApiResponses, type ScanReport } from '../types';
+import { SCAN_STATUSES, type ScanReport } from '../types';
 
 /**
  * System health for administrators (permission system.health): the malware scanner, attachments by
@@ -44,7 +44,7 @@ function ScannerStatus({ scanner }: { scanner: ScanReport['scanner'] }): ReactNo
 
 export function SystemPage(): ReactNode {
   const { t, num, bytes, dateTime } = useI18n();
-  const report = useQuery({ queryKey: ['system', 'scan'], queryFn: ({ signal }) => api.get<ApiResponses['GET /system/scan']>('/system/scan', { signal }) });
+  const report = useQuery({ queryKey: ['system', 'scan'], queryFn: ({ signal }) => api.get<'GET /system/scan'>('/system/scan', { signal }) });
   const refresh = (
     <button type="button" className="secondary small" onClick={() => void report.refetch()} disabled={report.isFetching} data-testid="system-refresh">
       {t('common.refresh')}

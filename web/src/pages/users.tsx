@@ -4,7 +4,7 @@ import { api, enc } from '../api';
 import { Dialog, ErrorMessage, Loading, Panel } from '../components/ui';
 import { useI18n } from '../i18n';
 import { useUser } from '../session';
-import { ROLES, type ApiResponses, type Role, type SetupLink, type UserRow } from '../types';
+import { ROLES, type Role, type SetupLink, type UserRow } from '../types';
 
 const USERS_KEY = ['users'] as const;
 
@@ -32,7 +32,7 @@ function AddUser({ onCreated }: { onCreated: (l: SetupLink) => void }): ReactNod
   const [person, setPerson] = useState('');
   const [requireMfa, setRequireMfa] = useState(false);
   const add = useMutation({
-    mutationFn: () => api.post<ApiResponses['POST /users']>('/users', { username: username.trim(), role, person: person.trim() === '' ? undefined : person.trim(), requireMfa: role === 'employee' ? requireMfa : undefined }),
+    mutationFn: () => api.post<'POST /users'>('/users', { username: username.trim(), role, person: person.trim() === '' ? undefined : person.trim(), requireMfa: role === 'employee' ? requireMfa : undefined }),
     onSuccess: (r) => {
       void qc.invalidateQueries({ queryKey: USERS_KEY });
       setUsername('');
@@ -96,11 +96,11 @@ export function UsersPage(): ReactNode {
   const me = useUser();
   const qc = useQueryClient();
   const [link, setLink] = useState<{ username: string; link: SetupLink } | null>(null);
-  const users = useQuery({ queryKey: USERS_KEY, queryFn: ({ signal }) => api.get<ApiResponses['GET /users']>('/users', { signal }) });
+  const users = useQuery({ queryKey: USERS_KEY, queryFn: ({ signal }) => api.get<'GET /users'>('/users', { signal }) });
   const action = useMutation({
     mutationFn: async (a: { username: string; op: 'disable' | 'enable' | 'reset' | 'unlock' } | { username: string; op: 'role'; role: Role; person?: string }) => {
-      if (a.op === 'role') return api.put<ApiResponses['PUT /users/:username/role']>(`/users/${enc(a.username)}/role`, { role: a.role, person: a.person });
-      const r = await api.post<ApiResponses[`POST /users/:username/${typeof a.op}`]>(`/users/${enc(a.username)}/${a.op}`);
+      if (a.op === 'role') return api.put<'PUT /users/:username/role'>(`/users/${enc(a.username)}/role`, { role: a.role, person: a.person });
+      const r = await api.post<`POST /users/:username/${typeof a.op}`>(`/users/${enc(a.username)}/${a.op}`);
       if ('setupLink' in r) setLink({ username: a.username, link: { setupLink: r.setupLink, expiresAt: r.expiresAt } });
       return r;
     },
