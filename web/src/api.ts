@@ -116,6 +116,10 @@ async function request<T>(method: string, path: string, body?: unknown, options:
 type Route = keyof ApiResponses;
 /** The body the console sends to a route: ApiRequests' entry (checked against the server's schema), else anything. */
 type BodyOf<K extends Route> = K extends keyof ApiRequests ? ApiRequests[K] : Record<string, unknown>;
+/** `/holds/:id/release` → `/holds/${string}/release`: the paths a route's pattern matches. */
+type Filled<U extends string> = U extends `${infer A}:${string}/${infer B}` ? `${A}${string}/${Filled<B>}` : U extends `${infer A}:${string}` ? `${A}${string}` : U;
+/** A path of route K, with or without a query string: `api.get<'GET /search'>('/serch')` does not compile. */
+type PathOf<K extends Route> = K extends `${string} ${infer U}` ? Filled<U> | `${Filled<U>}?${string}` : never;
 
 /**
  * The API, by route as the server declares it (`api.get<'GET /search'>(path)`): the answer has the
@@ -123,14 +127,14 @@ type BodyOf<K extends Route> = K extends keyof ApiRequests ? ApiRequests[K] : Re
  * schemas by `npm run typecheck` (test/http/web-api-types.check.ts).
  */
 export const api = {
-  get: <K extends Route>(path: string, options?: RequestOptions): Promise<ApiResponses[K]> => request<ApiResponses[K]>('GET', path, undefined, options),
-  post: <K extends Route>(path: string, body: BodyOf<K> = {} as BodyOf<K>, options?: RequestOptions): Promise<ApiResponses[K]> => request<ApiResponses[K]>('POST', path, body, options),
-  put: <K extends Route>(path: string, body: BodyOf<K>, options?: RequestOptions): Promise<ApiResponses[K]> => request<ApiResponses[K]>('PUT', path, body, options),
-  del: <K extends Route>(path: string, options?: RequestOptions): Promise<ApiResponses[K]> => request<ApiResponses[K]>('DELETE', path, undefined, options),
+  get: <K extends Route>(path: PathOf<K>, options?: RequestOptions): Promise<ApiResponses[K]> => request<ApiResponses[K]>('GET', path, undefined, options),
+  post: <K extends Route>(path: PathOf<K>, body: BodyOf<K> = {} as BodyOf<K>, options?: RequestOptions): Promise<ApiResponses[K]> => request<ApiResponses[K]>('POST', path, body, options),
+  put: <K extends Route>(path: PathOf<K>, body: BodyOf<K>, options?: RequestOptions): Promise<ApiResponses[K]> => request<ApiResponses[K]>('PUT', path, body, options),
+  del: <K extends Route>(path: PathOf<K>, options?: RequestOptions): Promise<ApiResponses[K]> => request<ApiResponses[K]>('DELETE', path, undefined, options),
 };
 
 /** Builds `path?a=1&b=2`, leaving out undefined, null and empty values. */
-export function withQuery(path: string, params: Record<string, string | number | boolean | undefined | null>): string {
+export function withQuery<P extends string>(path: P, params: Record<string, string | number | boolean | undefined | null>): P | `${P}?${string}` {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
   const s = q.toString();

@@ -753,8 +753,10 @@ export interface ApiResponses {
   'POST /auth/logout': SessionInfo;
   'POST /auth/logout-all': SessionInfo;
   'GET /me/passkeys': { passkeys: PasskeyRow[] };
+  'DELETE /me/passkeys/:id': { ok: boolean };
   'POST /me/password': { ok: boolean };
   'GET /me/sessions': { sessions: SessionRow[] };
+  'DELETE /me/sessions/:id': { ok: boolean };
   'POST /me/recovery-codes': { recoveryCodes: string[] };
   'GET /users': { users: UserRow[] };
   'POST /users': SetupLink & { user: UserRow };

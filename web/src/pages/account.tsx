@@ -81,7 +81,7 @@ function Sessions(): ReactNode {
   const qc = useQueryClient();
   const sessions = useQuery({ queryKey: ['me-sessions'], queryFn: ({ signal }) => api.get<'GET /me/sessions'>('/me/sessions', { signal }) });
   const end = useMutation({
-    mutationFn: (id: string) => api.del(`/me/sessions/${enc(id)}`),
+    mutationFn: (id: string) => api.del<'DELETE /me/sessions/:id'>(`/me/sessions/${enc(id)}`),
     onSettled: () => void qc.invalidateQueries({ queryKey: ['me-sessions'] }),
   });
   const everywhere = useMutation({
@@ -226,7 +226,7 @@ function Passkeys(): ReactNode {
       refresh();
     },
   });
-  const remove = useMutation({ mutationFn: (id: string) => api.del(`/me/passkeys/${enc(id)}`), onSettled: refresh });
+  const remove = useMutation({ mutationFn: (id: string) => api.del<'DELETE /me/passkeys/:id'>(`/me/passkeys/${enc(id)}`), onSettled: refresh });
   return (
     <Panel title={t('account.passkeysTitle')}>
       {list.isPending ? (

@@ -185,7 +185,7 @@ export function SignInPage({ session }: { session: SessionInfo }): ReactNode {
           methods={methods}
           onSignedIn={signedIn}
           onRestart={() => {
-            void api.post('/auth/logout').catch(() => undefined).finally(() => void resetSession(qc));
+            void api.post<'POST /auth/logout'>('/auth/logout').catch(() => undefined).finally(() => void resetSession(qc));
             setStep('password');
           }}
         />
