@@ -158,12 +158,12 @@ const isStyledColumn = (c: Column): c is { label: ReactNode; className: string }
 
 /**
  * The console's data table: a scrollable wrapper, column headings, the rows given as children — or,
- * when `count` is 0, the `empty` sentence instead of an empty table.
+ * with `empty`, its sentence instead of a table when `count` is 0.
  */
 export function DataTable({ testId, columns, count, empty, caption, children }: {
-  testId: string; columns: readonly Column[]; count: number; empty: { text: ReactNode; testId: string }; caption?: string; children: ReactNode;
+  testId?: string; columns: readonly Column[]; count?: number; empty?: { text: ReactNode; testId: string }; caption?: string; children: ReactNode;
 }): ReactNode {
-  if (count === 0) {
+  if (empty !== undefined && count === 0) {
     return (
       <p className="empty-state" data-testid={empty.testId}>
         {empty.text}

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { api, enc, isApiError } from '../api';
 import { MfaEnroll } from '../components/mfa-enroll';
-import { Dialog, ErrorMessage, Loading, Panel, RecoveryCodes } from '../components/ui';
+import { DataTable, Dialog, ErrorMessage, Loading, Panel, RecoveryCodes } from '../components/ui';
 import { DEFAULT_TIME_ZONE, useI18n } from '../i18n';
 import { defaultPasskeyName, registerPasskey, useWebAuthnAvailable } from '../passkeys';
 import { navigate } from '../router';
@@ -105,42 +105,27 @@ function Sessions(): ReactNode {
       ) : sessions.error ? (
         <ErrorMessage error={sessions.error} />
       ) : (
-        <div className="table-wrap">
-          <table className="data-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('account.device')}</th>
-                <th scope="col">{t('account.address')}</th>
-                <th scope="col">{t('account.started')}</th>
-                <th scope="col">{t('account.lastSeen')}</th>
-                <th scope="col">
-                  <span className="visually-hidden">{t('users.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {sessions.data.sessions.map((s) => (
-                <tr key={s.id} data-testid="session-row">
-                  <td className="ua" title={s.userAgent ?? ''}>
-                    {s.userAgent ?? '—'}
-                  </td>
-                  <td>{s.address ?? '—'}</td>
-                  <td>{dateTime(s.createdAt)}</td>
-                  <td>{dateTime(s.lastSeenAt)}</td>
-                  <td>
-                    {s.current ? (
-                      <span className="badge">{t('account.thisSession')}</span>
-                    ) : (
-                      <button type="button" className="secondary small" onClick={() => end.mutate(s.id)} disabled={end.isPending}>
-                        {t('account.endSession')}
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={[t('account.device'), t('account.address'), t('account.started'), t('account.lastSeen'), <span className="visually-hidden">{t('users.actions')}</span>]}>
+          {sessions.data.sessions.map((s) => (
+            <tr key={s.id} data-testid="session-row">
+              <td className="ua" title={s.userAgent ?? ''}>
+                {s.userAgent ?? '—'}
+              </td>
+              <td>{s.address ?? '—'}</td>
+              <td>{dateTime(s.createdAt)}</td>
+              <td>{dateTime(s.lastSeenAt)}</td>
+              <td>
+                {s.current ? (
+                  <span className="badge">{t('account.thisSession')}</span>
+                ) : (
+                  <button type="button" className="secondary small" onClick={() => end.mutate(s.id)} disabled={end.isPending}>
+                    {t('account.endSession')}
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </Panel>
   );

@@ -419,64 +419,49 @@ function ReviewQueue({ policies }: { policies: RetentionPolicy[] }): ReactNode {
           <p className="muted" data-testid="reviews-total" data-total={reviews.data.total}>
             {t('disposition.reviewsTotal', { n: reviews.data.total })}
           </p>
-          <div className="table-wrap">
-            <table className="data-table" data-testid="reviews-table">
-              <thead>
-                <tr>
-                  <th scope="col">#</th>
-                  <th scope="col">{t('disposition.record')}</th>
-                  <th scope="col">{t('retention.policy')}</th>
-                  <th scope="col">{t('disposition.status')}</th>
-                  <th scope="col">{t('disposition.proposal')}</th>
-                  <th scope="col">{t('disposition.decision')}</th>
-                  <th scope="col">{t('disposition.actions')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {reviews.data.items.map((r) => (
-                  <tr key={r.id} data-testid="review-row" data-review={r.id} data-status={r.status}>
-                    <td>{r.id}</td>
-                    <td className="small-text">
-                      <a href={href(['m', String(r.messageKey)])}>{dateTime(timeOfMessageKey(r.messageKey))}</a>
-                      <div className="muted">{t('disposition.queuedAt', { time: dateTime(r.queuedAt) })}</div>
-                    </td>
-                    <td>
-                      {policyName(r.policyId)}
-                      {r.policyVersion !== null ? <span className="muted"> v{r.policyVersion}</span> : null}
-                    </td>
-                    <td>
-                      <span className={`badge review-${r.status}`}>{t(`disposition.review_${r.status}`)}</span>
-                      {r.voidReason ? <div className="muted small-text">{r.voidReason}</div> : null}
-                    </td>
-                    <td className="small-text" data-testid="review-proposal">
-                      {r.proposal ? (
-                        <>
-                          <strong>{r.proposal === 'dispose' ? t('disposition.proposal_dispose') : t('disposition.proposal_retain')}</strong>
-                          <div>{t('disposition.byAt', { who: actorName(r.proposedBy), time: r.proposedAt ? dateTime(r.proposedAt) : '—' })}</div>
-                          {r.proposalNote ? <div className="muted">{r.proposalNote}</div> : null}
-                        </>
-                      ) : (
-                        '—'
-                      )}
-                    </td>
-                    <td className="small-text">
-                      {r.decidedBy ? (
-                        <>
-                          <div>{t('disposition.byAt', { who: actorName(r.decidedBy), time: r.decidedAt ? dateTime(r.decidedAt) : '—' })}</div>
-                          {r.decisionNote ? <div className="muted">{r.decisionNote}</div> : null}
-                        </>
-                      ) : (
-                        '—'
-                      )}
-                    </td>
-                    <td>
-                      <ReviewActions item={r} username={user?.username} onDone={() => void qc.invalidateQueries({ queryKey: RETENTION_KEY })} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable testId="reviews-table" columns={['#', t('disposition.record'), t('retention.policy'), t('disposition.status'), t('disposition.proposal'), t('disposition.decision'), t('disposition.actions')]}>
+            {reviews.data.items.map((r) => (
+              <tr key={r.id} data-testid="review-row" data-review={r.id} data-status={r.status}>
+                <td>{r.id}</td>
+                <td className="small-text">
+                  <a href={href(['m', String(r.messageKey)])}>{dateTime(timeOfMessageKey(r.messageKey))}</a>
+                  <div className="muted">{t('disposition.queuedAt', { time: dateTime(r.queuedAt) })}</div>
+                </td>
+                <td>
+                  {policyName(r.policyId)}
+                  {r.policyVersion !== null ? <span className="muted"> v{r.policyVersion}</span> : null}
+                </td>
+                <td>
+                  <span className={`badge review-${r.status}`}>{t(`disposition.review_${r.status}`)}</span>
+                  {r.voidReason ? <div className="muted small-text">{r.voidReason}</div> : null}
+                </td>
+                <td className="small-text" data-testid="review-proposal">
+                  {r.proposal ? (
+                    <>
+                      <strong>{r.proposal === 'dispose' ? t('disposition.proposal_dispose') : t('disposition.proposal_retain')}</strong>
+                      <div>{t('disposition.byAt', { who: actorName(r.proposedBy), time: r.proposedAt ? dateTime(r.proposedAt) : '—' })}</div>
+                      {r.proposalNote ? <div className="muted">{r.proposalNote}</div> : null}
+                    </>
+                  ) : (
+                    '—'
+                  )}
+                </td>
+                <td className="small-text">
+                  {r.decidedBy ? (
+                    <>
+                      <div>{t('disposition.byAt', { who: actorName(r.decidedBy), time: r.decidedAt ? dateTime(r.decidedAt) : '—' })}</div>
+                      {r.decisionNote ? <div className="muted">{r.decisionNote}</div> : null}
+                    </>
+                  ) : (
+                    '—'
+                  )}
+                </td>
+                <td>
+                  <ReviewActions item={r} username={user?.username} onDone={() => void qc.invalidateQueries({ queryKey: RETENTION_KEY })} />
+                </td>
+              </tr>
+            ))}
+          </DataTable>
           <Pager page={page} pageCount={Math.ceil(reviews.data.total / REVIEWS_PAGE_SIZE)} onPage={setPage} />
         </>
       )}

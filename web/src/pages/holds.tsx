@@ -415,57 +415,40 @@ function MattersIndex(): ReactNode {
           <Loading />
         ) : matters.error ? (
           <ErrorMessage error={matters.error} />
-        ) : matters.data.matters.length === 0 ? (
-          <p className="empty-state" data-testid="no-matters">
-            {t('holds.noMatters')}
-          </p>
         ) : (
-          <div className="table-wrap">
-            <table className="data-table" data-testid="matters-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('holds.matterName')}</th>
-                  <th scope="col">{t('holds.status')}</th>
-                  <th scope="col" className="num">
-                    {t('holds.activeHolds')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('holds.releasedHolds')}
-                  </th>
-                  <th scope="col">{t('holds.opened')}</th>
-                  <th scope="col">{t('holds.closed')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {matters.data.matters.map((m) => (
-                  <tr key={m.id} data-testid="matter-row" data-name={m.name}>
-                    <td>
-                      <a href={href(['holds', String(m.id)])} data-testid="matter-link">
-                        {m.name}
-                      </a>
-                      {m.description ? <div className="muted small-text">{m.description}</div> : null}
-                    </td>
-                    <td>
-                      <MatterStatus m={m} />
-                    </td>
-                    <td className="num">{m.activeHolds}</td>
-                    <td className="num">{m.releasedHolds}</td>
-                    <td className="small-text">{t('holds.byAt', { who: actorName(m.createdBy), time: dateTime(m.createdAt) })}</td>
-                    <td className="small-text">
-                      {m.status === 'closed' ? (
-                        <>
-                          {t('holds.byAt', { who: actorName(m.closedBy), time: m.closedAt !== null ? dateTime(m.closedAt) : '—' })}
-                          {m.closeReason ? <div className="muted">{m.closeReason}</div> : null}
-                        </>
-                      ) : (
-                        '—'
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            testId="matters-table"
+            columns={[t('holds.matterName'), t('holds.status'), { label: t('holds.activeHolds'), className: 'num' }, { label: t('holds.releasedHolds'), className: 'num' }, t('holds.opened'), t('holds.closed')]}
+            count={matters.data.matters.length}
+            empty={{ text: t('holds.noMatters'), testId: 'no-matters' }}
+          >
+            {matters.data.matters.map((m) => (
+              <tr key={m.id} data-testid="matter-row" data-name={m.name}>
+                <td>
+                  <a href={href(['holds', String(m.id)])} data-testid="matter-link">
+                    {m.name}
+                  </a>
+                  {m.description ? <div className="muted small-text">{m.description}</div> : null}
+                </td>
+                <td>
+                  <MatterStatus m={m} />
+                </td>
+                <td className="num">{m.activeHolds}</td>
+                <td className="num">{m.releasedHolds}</td>
+                <td className="small-text">{t('holds.byAt', { who: actorName(m.createdBy), time: dateTime(m.createdAt) })}</td>
+                <td className="small-text">
+                  {m.status === 'closed' ? (
+                    <>
+                      {t('holds.byAt', { who: actorName(m.closedBy), time: m.closedAt !== null ? dateTime(m.closedAt) : '—' })}
+                      {m.closeReason ? <div className="muted">{m.closeReason}</div> : null}
+                    </>
+                  ) : (
+                    '—'
+                  )}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </Panel>
       <Panel

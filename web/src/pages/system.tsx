@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { api } from '../api';
-import { ErrorMessage, Loading, Panel } from '../components/ui';
+import { DataTable, ErrorMessage, Loading, Panel } from '../components/ui';
 import { useI18n } from '../i18n';
 import { SCAN_STATUSES, type ScanReport } from '../types';
 
@@ -77,51 +77,34 @@ export function SystemPage(): ReactNode {
           </Panel>
           <Panel title={t('system.infected')}>
             <p className="hint">{t('system.infectedHint')}</p>
-            {report.data.infected.length === 0 ? (
-              <p className="empty-state" data-testid="no-infected">
-                {t('system.noInfected')}
-              </p>
-            ) : (
-              <div className="table-wrap">
-                <table className="data-table" data-testid="infected-table">
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('system.blob')}</th>
-                      <th scope="col">{t('system.signature')}</th>
-                      <th scope="col">{t('system.engine')}</th>
-                      <th scope="col" className="num">
-                        {t('system.size')}
-                      </th>
-                      <th scope="col">{t('system.scannedAt')}</th>
-                      <th scope="col">{t('system.messageKeys')}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {report.data.infected.map((b) => (
-                      <tr key={b.blob} data-testid="infected-row">
-                        <td>
-                          <code>{b.blob}</code>
-                        </td>
-                        <td className="danger-text">{b.signature ?? '—'}</td>
-                        <td>{b.engine ?? '—'}</td>
-                        <td className="num">{bytes(b.size)}</td>
-                        <td>{b.scannedAt ? dateTime(b.scannedAt) : '—'}</td>
-                        <td>
-                          {b.messageKeys.length === 0
-                            ? '—'
-                            : b.messageKeys.map((k, i) => (
-                                <span key={String(k)}>
-                                  {i > 0 ? ', ' : null}
-                                  <code>{String(k)}</code>
-                                </span>
-                              ))}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
+            <DataTable
+              testId="infected-table"
+              columns={[t('system.blob'), t('system.signature'), t('system.engine'), { label: t('system.size'), className: 'num' }, t('system.scannedAt'), t('system.messageKeys')]}
+              count={report.data.infected.length}
+              empty={{ text: t('system.noInfected'), testId: 'no-infected' }}
+            >
+              {report.data.infected.map((b) => (
+                <tr key={b.blob} data-testid="infected-row">
+                  <td>
+                    <code>{b.blob}</code>
+                  </td>
+                  <td className="danger-text">{b.signature ?? '—'}</td>
+                  <td>{b.engine ?? '—'}</td>
+                  <td className="num">{bytes(b.size)}</td>
+                  <td>{b.scannedAt ? dateTime(b.scannedAt) : '—'}</td>
+                  <td>
+                    {b.messageKeys.length === 0
+                      ? '—'
+                      : b.messageKeys.map((k, i) => (
+                          <span key={String(k)}>
+                            {i > 0 ? ', ' : null}
+                            <code>{String(k)}</code>
+                          </span>
+                        ))}
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
           </Panel>
         </>
       )}

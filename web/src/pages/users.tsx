@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { api, enc } from '../api';
-import { Dialog, ErrorMessage, Loading, Panel } from '../components/ui';
+import { DataTable, Dialog, ErrorMessage, Loading, Panel } from '../components/ui';
 import { useI18n } from '../i18n';
 import { useUser } from '../session';
 import { ROLES, type Role, type SetupLink, type UserRow } from '../types';
@@ -122,85 +122,70 @@ export function UsersPage(): ReactNode {
         ) : users.error ? (
           <ErrorMessage error={users.error} />
         ) : (
-          <div className="table-wrap">
-            <table className="data-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('users.username')}</th>
-                  <th scope="col">{t('users.role')}</th>
-                  <th scope="col">{t('users.person')}</th>
-                  <th scope="col">{t('users.status')}</th>
-                  <th scope="col">{t('users.mfa')}</th>
-                  <th scope="col">{t('users.lastLogin')}</th>
-                  <th scope="col">{t('users.actions')}</th>
+          <DataTable columns={[t('users.username'), t('users.role'), t('users.person'), t('users.status'), t('users.mfa'), t('users.lastLogin'), t('users.actions')]}>
+            {users.data.users.map((u) => {
+              const self = u.username === me?.username;
+              const busy = action.isPending && action.variables?.username === u.username;
+              return (
+                <tr key={u.username} data-testid="user-row" data-username={u.username}>
+                  <td>{u.username}</td>
+                  <td>
+                    <select value={u.role} disabled={self || busy} aria-label={t('users.changeRole', { user: u.username })} onChange={(e) => {
+                        const role = e.target.value as Role;
+                        // An employee account must be linked to the archive person it is.
+                        let person: string | undefined;
+                        if (role === 'employee' && !u.person) {
+                          person = window.prompt(t('users.personPrompt', { user: u.username }))?.trim() || undefined;
+                          if (!person) return;
+                        }
+                        if (window.confirm(t('users.roleConfirm', { user: u.username, role: t(`role.${role}`) }))) action.mutate({ username: u.username, op: 'role', role, person });
+                      }}
+                    >
+                      {ROLES.map((r) => (
+                        <option key={r} value={r}>
+                          {t(`role.${r}`)}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td>{u.person ?? '—'}</td>
+                  <td>
+                    <span className={`badge status-${u.status}`}>{t(`users.status_${u.status}`)}</span>
+                    {u.locked ? <span className="badge badge-warn">{t('users.locked')}</span> : null}
+                  </td>
+                  <td>{mfaText(t, u.mfa)}</td>
+                  <td>{u.lastLoginAt ? dateTime(u.lastLoginAt) : '—'}</td>
+                  <td className="row-actions">
+                    {u.status === 'disabled' ? (
+                      <button type="button" className="secondary small" disabled={busy} onClick={() => action.mutate({ username: u.username, op: 'enable' })} data-testid="user-enable">
+                        {t('users.enable')}
+                      </button>
+                    ) : (
+                      <button type="button" className="secondary small" disabled={busy || self} onClick={() => action.mutate({ username: u.username, op: 'disable' })} data-testid="user-disable">
+                        {t('users.disable')}
+                      </button>
+                    )}
+                    <button
+                      type="button"
+                      className="secondary small"
+                      disabled={busy || self}
+                      onClick={() => {
+                        if (window.confirm(t('users.resetConfirm', { user: u.username }))) action.mutate({ username: u.username, op: 'reset' });
+                      }}
+                      data-testid="user-reset"
+                    >
+                      {t('users.reset')}
+                    </button>
+                    {u.locked ? (
+                      <button type="button" className="secondary small" disabled={busy} onClick={() => action.mutate({ username: u.username, op: 'unlock' })}>
+                        {t('users.unlock')}
+                      </button>
+                    ) : null}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {users.data.users.map((u) => {
-                  const self = u.username === me?.username;
-                  const busy = action.isPending && action.variables?.username === u.username;
-                  return (
-                    <tr key={u.username} data-testid="user-row" data-username={u.username}>
-                      <td>{u.username}</td>
-                      <td>
-                        <select value={u.role} disabled={self || busy} aria-label={t('users.changeRole', { user: u.username })} onChange={(e) => {
-                            const role = e.target.value as Role;
-                            // An employee account must be linked to the archive person it is.
-                            let person: string | undefined;
-                            if (role === 'employee' && !u.person) {
-                              person = window.prompt(t('users.personPrompt', { user: u.username }))?.trim() || undefined;
-                              if (!person) return;
-                            }
-                            if (window.confirm(t('users.roleConfirm', { user: u.username, role: t(`role.${role}`) }))) action.mutate({ username: u.username, op: 'role', role, person });
-                          }}
-                        >
-                          {ROLES.map((r) => (
-                            <option key={r} value={r}>
-                              {t(`role.${r}`)}
-                            </option>
-                          ))}
-                        </select>
-                      </td>
-                      <td>{u.person ?? '—'}</td>
-                      <td>
-                        <span className={`badge status-${u.status}`}>{t(`users.status_${u.status}`)}</span>
-                        {u.locked ? <span className="badge badge-warn">{t('users.locked')}</span> : null}
-                      </td>
-                      <td>{mfaText(t, u.mfa)}</td>
-                      <td>{u.lastLoginAt ? dateTime(u.lastLoginAt) : '—'}</td>
-                      <td className="row-actions">
-                        {u.status === 'disabled' ? (
-                          <button type="button" className="secondary small" disabled={busy} onClick={() => action.mutate({ username: u.username, op: 'enable' })} data-testid="user-enable">
-                            {t('users.enable')}
-                          </button>
-                        ) : (
-                          <button type="button" className="secondary small" disabled={busy || self} onClick={() => action.mutate({ username: u.username, op: 'disable' })} data-testid="user-disable">
-                            {t('users.disable')}
-                          </button>
-                        )}
-                        <button
-                          type="button"
-                          className="secondary small"
-                          disabled={busy || self}
-                          onClick={() => {
-                            if (window.confirm(t('users.resetConfirm', { user: u.username }))) action.mutate({ username: u.username, op: 'reset' });
-                          }}
-                          data-testid="user-reset"
-                        >
-                          {t('users.reset')}
-                        </button>
-                        {u.locked ? (
-                          <button type="button" className="secondary small" disabled={busy} onClick={() => action.mutate({ username: u.username, op: 'unlock' })}>
-                            {t('users.unlock')}
-                          </button>
-                        ) : null}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+              );
+            })}
+          </DataTable>
         )}
       </Panel>
       <Dialog open={link !== null} title={link?.username ? t('users.resetDone', { user: link.username }) : t('users.created')} onClose={() => setLink(null)} testId="setup-link-dialog">
