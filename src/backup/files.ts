@@ -47,7 +47,6 @@ export async function writeNewFile(path: string, parts: readonly Buffer[]): Prom
   return size;
 }
 
-/** syncfs(2) of the file system holding `path` (coreutils `sync -f`); falls back to a full sync. */
 /** One backup at a time per backup directory; a lock left by a dead process is taken over. */
 export function lockDirectory(path: string, what: string): () => void {
   return takePidLock(path, (holder) => holder === undefined

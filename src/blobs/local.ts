@@ -635,10 +635,11 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
       const sealer = new ChunkSealer({ key: dek, noncePrefix, aadPrefix: chunkAadPrefix(fixed, id), chunkSize: BLOB_CHUNK_SIZE });
       const final = objectPath(id);
       const objectDir = dirname(final);
-      if (!knownDirs.has(objectDir)) {
+      const makeDir = async (): Promise<void> => {
         await ensureDir(objectDir, deferred === 0);
         knownDirs.add(objectDir);
-      }
+      };
+      if (!knownDirs.has(objectDir)) await makeDir();
       const tmp = join(objectDir, `.${id}.${tempSuffix()}`);
       async function* object(): AsyncGenerator<Buffer> {
         yield full;
@@ -649,9 +650,7 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
         handle = await open(tmp, 'wx', 0o600);
       } catch (e) {
         if (errorCode(e) !== 'ENOENT') throw e;
-        knownDirs.delete(objectDir);
-        await ensureDir(objectDir, deferred === 0);
-        knownDirs.add(objectDir);
+        await makeDir();
         handle = await open(tmp, 'wx', 0o600);
       }
       try {

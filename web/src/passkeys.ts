@@ -7,8 +7,6 @@ import type { PasskeyRegistered } from './types';
  * while enrolling MFA (session state enroll_mfa) and when signed in (adds a passkey).
  */
 
-export type { PasskeyRegistered };
-
 export async function registerPasskey(name: string | undefined): Promise<PasskeyRegistered> {
   const { startRegistration } = await import('@simplewebauthn/browser');
   const opts = await api.post<'POST /auth/passkey/register/options'>('/auth/passkey/register/options');

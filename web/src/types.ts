@@ -20,6 +20,7 @@ export interface SessionUser {
 
 export type SessionStatus = 'anonymous' | 'mfa_required' | 'enroll_mfa' | 'signed_in';
 
+/** The session as every sign-in step answers it (GET /auth/session, login, second factor, setup, sign-out). */
 export interface SessionInfo {
   authenticated: boolean;
   status: SessionStatus;
@@ -31,40 +32,25 @@ export interface SessionInfo {
 
 export type MfaMethod = 'totp' | 'recovery' | 'passkey';
 
-export interface LoginResult {
-  /** Never `anonymous` after a successful step (a failed one is an error), though the API's schema allows it. */
-  status: SessionStatus;
-  csrfToken: string;
-  methods?: MfaMethod[];
-  user?: SessionUser;
-}
-
 export interface SetupInfo {
   username: string;
   role: Role;
   mfaRequired: boolean;
 }
 
-/** POST /auth/setup/:token: the password is set; MFA enrollment follows unless already signed in. */
-export interface SetupResult {
-  status: SessionStatus;
-  csrfToken: string;
-  user?: SessionUser;
+/** The answer of a step that always ends signed in (the server's signedInResponse). */
+export interface SignedIn extends SessionInfo {
+  status: 'signed_in';
+  user: SessionUser;
 }
 
 /** POST /auth/totp/confirm: TOTP enrolled; the recovery codes are shown once. */
-export interface TotpConfirmed {
-  status: 'signed_in';
-  csrfToken: string;
-  user: SessionUser;
+export interface TotpConfirmed extends SignedIn {
   recoveryCodes: string[];
 }
 
 /** POST /auth/passkey/register. */
-export interface PasskeyRegistered {
-  status: 'signed_in';
-  csrfToken: string;
-  user: SessionUser;
+export interface PasskeyRegistered extends SignedIn {
   /** When the account had none yet: shown once. */
   recoveryCodes?: string[];
 }
@@ -739,13 +725,13 @@ export interface PrivacyLiftResult {
  */
 export interface ApiResponses {
   'GET /auth/session': SessionInfo;
-  'POST /auth/login': LoginResult;
-  'POST /auth/mfa/totp': LoginResult;
-  'POST /auth/mfa/recovery': LoginResult;
+  'POST /auth/login': SessionInfo;
+  'POST /auth/mfa/totp': SessionInfo;
+  'POST /auth/mfa/recovery': SessionInfo;
   'POST /auth/mfa/passkey/options': Record<string, unknown> & { options?: unknown };
-  'POST /auth/mfa/passkey': LoginResult;
+  'POST /auth/mfa/passkey': SessionInfo;
   'GET /auth/setup/:token': SetupInfo;
-  'POST /auth/setup/:token': SetupResult;
+  'POST /auth/setup/:token': SessionInfo;
   'POST /auth/totp/enroll': TotpEnrollment;
   'POST /auth/totp/confirm': TotpConfirmed;
   'POST /auth/passkey/register/options': Record<string, unknown> & { options?: unknown };

@@ -2,8 +2,8 @@ import { useMutation } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { api, isApiError } from '../api';
 import { useI18n } from '../i18n';
-import { defaultPasskeyName, registerPasskey, useWebAuthnAvailable, type PasskeyRegistered } from '../passkeys';
-import type { SessionUser, TotpConfirmed } from '../types';
+import { defaultPasskeyName, registerPasskey, useWebAuthnAvailable } from '../passkeys';
+import type { PasskeyRegistered, SessionUser, TotpConfirmed } from '../types';
 import { ErrorMessage, Loading, RecoveryCodes } from './ui';
 
 /**
@@ -19,7 +19,7 @@ export function MfaEnroll({ onDone }: { onDone: (user: SessionUser, csrfToken: s
   const passkey = useMutation({
     mutationFn: () => registerPasskey(defaultPasskeyName()),
     onSuccess: (r: PasskeyRegistered) => {
-      if (r.recoveryCodes && r.recoveryCodes.length > 0) setDone({ status: 'signed_in', csrfToken: r.csrfToken, user: r.user, recoveryCodes: r.recoveryCodes });
+      if (r.recoveryCodes && r.recoveryCodes.length > 0) setDone({ ...r, recoveryCodes: r.recoveryCodes });
       else onDone(r.user, r.csrfToken);
     },
   });

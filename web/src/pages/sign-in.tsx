@@ -5,7 +5,7 @@ import { MfaEnroll } from '../components/mfa-enroll';
 import { ErrorMessage, useCountdown } from '../components/ui';
 import { useI18n } from '../i18n';
 import { resetSession, setSignedIn } from '../session';
-import type { LoginResult, MfaMethod, SessionInfo, SessionUser } from '../types';
+import type { MfaMethod, SessionInfo, SessionUser } from '../types';
 
 /** Passkey (WebAuthn) sign-in endpoints. The button is hidden while the server answers 404 here. */
 export const PASSKEY_OPTIONS_PATH = '/auth/mfa/passkey/options';
@@ -35,7 +35,7 @@ function StepError({ error, wrong }: { error: unknown; wrong: string }): ReactNo
   return <ErrorMessage error={error} />;
 }
 
-function PasswordStep({ onResult }: { onResult: (r: LoginResult) => void }): ReactNode {
+function PasswordStep({ onResult }: { onResult: (r: SessionInfo) => void }): ReactNode {
   const { t } = useI18n();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
