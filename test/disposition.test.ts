@@ -298,7 +298,32 @@ describe('WORM mode', () => {
       .rejects.toMatchObject({ code: 'worm.floor_not_reached' });
     // Deciding at a future instant is refused under WORM.
     await expect(runDisposition(ctx, { dryRun: false, now: Date.now() + 400 * 365 * DAY, trigger: 'cli' })).rejects.toMatchObject({ code: 'worm.future_now' });
+    // The floor cannot be taken away: not disabled, shortened, removed or re-scoped (each refusal audited); extended it can be.
+    for (const change of [{ enabled: false }, { min: '1d' }, { min: null, max: '20y' }, { scope: 'type:video' }]) {
+      await expect(updatePolicy(ctx, 'floor-10y', change), JSON.stringify(change)).rejects.toMatchObject({ code: 'worm.floor_locked' });
+    }
+    expect((await listAuditEvents(ctx, { action: 'retention.policy_change_refused', limit: 10 })).length).toBe(4);
+    expect((await updatePolicy(ctx, 'floor-10y', { min: '12y' })).min).toBe('12y');
+    // A policy without a floor stays editable.
+    expect((await updatePolicy(ctx, 'all-1y', { max: '2y' })).max).toBe('2y');
+    expect((await updatePolicy(ctx, 'all-1y', { enabled: false })).enabled).toBe(false);
+    const after = await runDisposition(ctx, { dryRun: false, trigger: 'cli' });
+    expect(after.counts?.disposed).toBe(0);
+    expect(await ctx.db.selectFrom('messages').select('id').where('type', '=', 'voice').execute()).toHaveLength(12);
     await expectConsistent(ctx, original);
+  });
+});
+
+describe('decision time', () => {
+  it('a real run refuses to decide later than the clock (it would cut floors short); a dry run may look ahead', async () => {
+    const { ctx } = store;
+    await policy('floor-5y', { min: '5y' });
+    await policy('all-1y', { max: '1y' });
+    const later = Date.now() + 20 * 365 * DAY;
+    await expect(runDisposition(ctx, { dryRun: false, now: later, trigger: 'cli' })).rejects.toMatchObject({ code: 'retention.future_now', exitCode: 2 });
+    const dry = await runDisposition(ctx, { dryRun: true, now: later, trigger: 'cli' });
+    expect(dry.counts?.disposed).toBeGreaterThan(0);
+    expect(await allKeys(ctx)).toEqual(original);
   });
 });
 

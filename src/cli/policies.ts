@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseInstant } from '../domain/clock.js';
 import { RETENTION_PRESETS } from '../domain/retention-presets.js';
 import { usageError } from '../errors.js';
 import type { PolicyChanges, PolicyView } from '../services/policies.js';
@@ -61,8 +62,8 @@ interface PolicyOpts {
 }
 
 function isoOption(value: string): number {
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw usageError('cli.bad_option', `--now "${value}" is not an ISO date`);
+  const t = parseInstant(value);
+  if (t === undefined) throw usageError('cli.bad_option', `--now "${value}" is not a valid ISO 8601 time or epoch milliseconds`);
   return t;
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseInstant } from '../domain/clock.js';
 import { usageError } from '../errors.js';
 import type { ReviewView } from '../services/disposition-reviews.js';
 import type { RunCounts, RunSummary, RunTrigger } from '../services/disposition-run.js';
@@ -8,9 +9,9 @@ import { intOption, printJson, printLine, setExitStatus, withContext } from './c
 
 /** `wekeep retention …`: disposition runs, their status and certificates, and the four-eyes review queue. */
 
-function parseInstant(value: string): number {
-  const ms = /^\d{10,}$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isSafeInteger(ms)) throw usageError('cli.bad_option', `--now must be an ISO 8601 time (e.g. 2026-03-01T00:00:00Z) or epoch milliseconds, got "${value}"`);
+function nowOption(value: string): number {
+  const ms = parseInstant(value);
+  if (ms === undefined) throw usageError('cli.bad_option', `--now must be a valid ISO 8601 time (e.g. 2026-03-01T00:00:00Z) or epoch milliseconds, got "${value}"`);
   return ms;
 }
 
@@ -50,7 +51,7 @@ export function registerRetentionCommands(program: Command): void {
     .command('run')
     .description('dispose of the records past their retention maximum (delete, or queue for review); resumable, bounded in time')
     .option('--dry-run', 'decide and count only; change nothing')
-    .option('--now <time>', 'decide as of this instant (ISO 8601 or epoch ms; default: now; under WORM not later than now)')
+    .option('--now <time>', 'decide as of this instant (ISO 8601 or epoch ms; default: now); a real run refuses a time later than now, a dry run accepts it')
     .option('--max-seconds <n>', 'stop after this many seconds; the next run continues from where this one stopped', intOption('--max-seconds'))
     .option('--batch-size <n>', 'records per transaction (default 5000)', intOption('--batch-size', 100_000))
     .option('--trigger <trigger>', 'what started the run: cli (default) or schedule (the server\'s daily job)')
@@ -62,7 +63,7 @@ export function registerRetentionCommands(program: Command): void {
       const { loadPolicyMeta, runDisposition } = await import('../services/disposition-run.js');
       await withContext(cmd, async (ctx) => {
         const summary = await runDisposition(ctx, {
-          dryRun: opts.dryRun === true, now: opts.now === undefined ? undefined : parseInstant(opts.now), trigger, batchSize: opts.batchSize,
+          dryRun: opts.dryRun === true, now: opts.now === undefined ? undefined : nowOption(opts.now), trigger, batchSize: opts.batchSize,
           maxDurationMs: opts.maxSeconds === undefined ? undefined : opts.maxSeconds * 1000,
         });
         if (opts.json) return printJson(summary);

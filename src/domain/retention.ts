@@ -127,6 +127,19 @@ export function decideRetention(record: RecordFacts, policies: readonly Retentio
  * Whether a change to a locked policy only extends it: the scope and action stay, the minimum does
  * not shrink or disappear, and the maximum does not shrink or appear. Returns the reason when not.
  */
+/**
+ * Under WORM mode every retention floor behaves as locked: a change that would let a record in an
+ * enabled policy's scope be disposed earlier (disable, a shorter or removed minimum, another scope)
+ * is refused. Maxima and actions stay editable: they never protect a record. Undefined when allowed.
+ */
+export function wormFloorProblem(before: Pick<RetentionPolicy, 'min' | 'enabled'> & { scopeText: string }, after: Pick<RetentionPolicy, 'min' | 'enabled'> & { scopeText: string }): string | undefined {
+  if (!before.enabled || before.min === undefined) return undefined;
+  if (!after.enabled) return 'under WORM mode a policy with a retention floor cannot be disabled';
+  if (after.scopeText !== before.scopeText) return 'under WORM mode the scope of a policy with a retention floor cannot change';
+  if (after.min === undefined || !isAtLeast(after.min, before.min)) return `under WORM mode a retention floor can only be extended (it is ${formatDuration(before.min)})`;
+  return undefined;
+}
+
 export function lockedChangeProblem(before: Pick<RetentionPolicy, 'min' | 'max' | 'action' | 'enabled'> & { scopeText: string }, after: Pick<RetentionPolicy, 'min' | 'max' | 'action' | 'enabled' | 'locked'> & { scopeText: string }): string | undefined {
   if (!after.locked) return 'a locked policy cannot be unlocked';
   if (!after.enabled) return 'a locked policy cannot be disabled';

@@ -305,8 +305,11 @@ export async function runDisposition(ctx: Context, options: RunOptions): Promise
   const batchSize = options.batchSize ?? DEFAULT_DISPOSITION_BATCH;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw usageError('retention.bad_batch', 'the batch size must be a positive integer');
   const worm = await wormState(ctx.db);
-  if (worm.enabled && !options.dryRun && now > startedAt) {
-    throw usageError('worm.future_now', 'WORM mode: a disposition cannot decide at a time later than now');
+  // A later decision time would dispose records before their floor (and before their ceiling): only
+  // a dry run may look ahead. WORM keeps its own code, which certificates and docs name.
+  if (!options.dryRun && now > startedAt) {
+    if (worm.enabled) throw usageError('worm.future_now', 'WORM mode: a disposition cannot decide at a time later than now');
+    throw usageError('retention.future_now', 'a disposition cannot decide at a time later than now (it would dispose records before their retention floor); use --dry-run to look ahead');
   }
   const release = options.dryRun ? undefined : takeWriterLock(ctx);
   // Started when a real run goes past its first batch (small runs do not pay for a thread).

@@ -5,10 +5,11 @@ import type { RetentionPoliciesTable } from '../db/tables/retention.js';
 import { formatDuration, parseDuration, type RetentionDuration } from '../domain/retention-duration.js';
 import { findPreset, RETENTION_PRESETS, type RetentionPreset } from '../domain/retention-presets.js';
 import { parseRetentionScope } from '../domain/retention-scope.js';
-import { lockedChangeProblem, type RetentionAction } from '../domain/retention.js';
+import { lockedChangeProblem, wormFloorProblem, type RetentionAction } from '../domain/retention.js';
 import { AppError, conflict, notFound, usageError } from '../errors.js';
 import { takeWriteLock } from '../repositories/disposition.js';
 import { appendAudit } from './audit.js';
+import { wormState } from './disposition-worm.js';
 import { bumpRulesVersion } from './retention-rules.js';
 
 /**
@@ -167,8 +168,8 @@ export async function updatePolicy(ctx: Context, ref: string | number, changes: 
   try {
     return await applyUpdate(ctx, ref, changes);
   } catch (e) {
-    // A refused change to a locked policy is itself evidence: audited after the rollback.
-    if (e instanceof AppError && e.code === 'retention.policy_locked') {
+    // A refused change to a locked policy (or to a floor under WORM) is itself evidence: audited after the rollback.
+    if (e instanceof AppError && (e.code === 'retention.policy_locked' || e.code === 'worm.floor_locked')) {
       await appendAudit(ctx, ctx.db, { action: 'retention.policy_change_refused', subject: `policy:${String(e.details?.policyId)}`, details: { name: e.details?.name, problem: e.details?.problem } });
     }
     throw e;
@@ -188,6 +189,11 @@ async function applyUpdate(ctx: Context, ref: string | number, changes: PolicyCh
         { min: after.min, max: after.max, action: after.action, enabled: after.enabled, locked: after.locked, scopeText: after.scope },
       );
       if (problem !== undefined) throw new AppError('retention.policy_locked', `policy ${before.name} is locked: ${problem}`, { exitCode: 2, status: 409, details: { policyId: before.id, name: before.name, problem } });
+    }
+    const floorBefore = { min: before.min === null ? undefined : parseDuration(before.min), enabled: before.enabled, scopeText: before.scope };
+    const wormProblem = wormFloorProblem(floorBefore, { min: after.min, enabled: after.enabled, scopeText: after.scope });
+    if (wormProblem !== undefined && (await wormState(trx)).enabled) {
+      throw new AppError('worm.floor_locked', `policy ${before.name}: ${wormProblem}`, { exitCode: 2, status: 409, details: { policyId: before.id, name: before.name, problem: wormProblem } });
     }
     const row = await trx.updateTable('retention_policies').set({
       scope: after.scope, min: fmt(after.min), max: fmt(after.max), action: after.action, purpose: after.purpose, basis: after.basis,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseInstant } from '../../domain/clock.js';
 import { usageError } from '../../errors.js';
 import { listCertificates, verifyCertificate } from '../../services/disposition-certificates.js';
 import { decideReview, listReviews, proposeReview, REVIEW_STATUSES } from '../../services/disposition-reviews.js';
@@ -55,8 +56,8 @@ export const retentionRunRoutes = [
     }),
     response: runSchema.extend({ resumed: z.boolean(), certificate: z.object({ merkleRoot: z.string(), tombstones: z.number(), auditSeq: z.number() }).nullable() }),
     handler: async ({ body, req }) => {
-      const now = body.now === undefined ? undefined : Date.parse(body.now);
-      if (now !== undefined && !Number.isSafeInteger(now)) throw usageError('retention.bad_now', 'now must be an ISO 8601 time');
+      const now = body.now === undefined ? undefined : parseInstant(body.now);
+      if (body.now !== undefined && now === undefined) throw usageError('retention.bad_now', 'now must be a valid ISO 8601 time');
       return runDisposition(req.ctx, { dryRun: body.dryRun, now, trigger: 'api', maxDurationMs: body.maxSeconds * 1000 });
     },
   }),
