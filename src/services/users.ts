@@ -2,7 +2,7 @@ import type { Context } from '../context.js';
 import { newToken, tokenHash } from '../crypto/account-secrets.js';
 import type { UserStatus } from '../db/tables/accounts.js';
 import { isRole, mfaRequired, ROLES, type Role } from '../domain/authorization.js';
-import { conflict, notFound, usageError } from '../errors.js';
+import { conflict, forbidden, notFound, usageError } from '../errors.js';
 import * as accounts from '../repositories/accounts.js';
 import { countPasskeys, deletePasskeysOfUser } from '../repositories/passkeys.js';
 import { deleteSessionsOfUser } from '../repositories/sessions.js';
@@ -104,6 +104,7 @@ export async function addUser(ctx: Context, input: AddUserInput): Promise<SetupL
 /** Disables an account and ends its sessions. */
 export async function disableUser(ctx: Context, username: string): Promise<UserView> {
   return change(ctx, username, 'user.disabled', async (trx, row, now) => {
+    await guardAccountChange(ctx, trx, row, { removesAdmin: true, what: 'disable' });
     await accounts.updateUser(trx, row.id, { status: 'disabled', updated_at: now });
     return { sessionsEnded: await deleteSessionsOfUser(trx, row.id) };
   });
@@ -127,6 +128,7 @@ export async function unlockUser(ctx: Context, username: string): Promise<UserVi
 export async function setUserRole(ctx: Context, username: string, roleText: string, person?: string): Promise<UserView> {
   const role = parseRole(roleText);
   return change(ctx, username, 'user.role_changed', async (trx, row, now) => {
+    await guardAccountChange(ctx, trx, row, { removesAdmin: role !== 'admin', what: 'change the role of' });
     const personId = person?.trim() || row.person_ext_id;
     if (role === 'employee' && !personId) throw usageError('user.person_required', 'an employee account must be linked to a person (--person ID)');
     await accounts.updateUser(trx, row.id, { role, person_ext_id: personId, updated_at: now });
@@ -140,6 +142,7 @@ export async function resetUser(ctx: Context, username: string): Promise<SetupLi
   const token = newToken();
   const now = ctx.clock.now();
   const view = await change(ctx, username, 'user.reset', async (trx, row) => {
+    await guardAccountChange(ctx, trx, row, { removesAdmin: false, what: 'reset' });
     await accounts.updateUser(trx, row.id, { password_hash: null, totp_secret: null, totp_last_step: null, status: row.status === 'disabled' ? 'disabled' : 'pending_setup', locked_at: null, failed_logins: 0, updated_at: now });
     await accounts.replaceRecoveryCodes(trx, row.id, [], now);
     await deletePasskeysOfUser(trx, row.id);
@@ -147,6 +150,22 @@ export async function resetUser(ctx: Context, username: string): Promise<SetupLi
     return { sessionsEnded: await deleteSessionsOfUser(trx, row.id) };
   });
   return { user: view, setupToken: token, expiresAt: new Date(now + SETUP_TOKEN_TTL_MS).toISOString() };
+}
+
+/**
+ * Separation of duties for account changes: nobody changes their own role, disables or resets their
+ * own account (an admin could otherwise grant itself a content-reading role: another admin, or the
+ * CLI on the server, must do it), and the last enabled admin cannot be demoted or disabled (nobody
+ * could administer accounts from the console any more).
+ */
+async function guardAccountChange(ctx: Context, trx: Context['db'], target: accounts.UserRow, change: { removesAdmin: boolean; what: string }): Promise<void> {
+  if (ctx.actor === `user:${target.username}`) {
+    throw forbidden('user.self_change', `you cannot ${change.what} your own account: another admin must do it`);
+  }
+  if (change.removesAdmin && target.role === 'admin' && target.status !== 'disabled') {
+    const otherAdmins = (await accounts.listUsers(trx)).filter((u) => u.role === 'admin' && u.status !== 'disabled' && u.id !== target.id);
+    if (otherAdmins.length === 0) throw conflict('user.last_admin', `"${target.username}" is the last enabled admin: add or enable another admin first`);
+  }
 }
 
 async function change(

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRoutes } from '../../src/http/app.js';
 import { listAuditEvents } from '../../src/services/audit.js';
-import { addUser } from '../../src/services/users.js';
+import { actingAs } from '../../src/context.js';
+import { addUser, disableUser, setUserRole } from '../../src/services/users.js';
 import { addMatter, placeHold } from '../../src/services/holds.js';
 import { addPolicy } from '../../src/services/policies.js';
 import { openPrivacyRequest } from '../../src/services/privacy-requests.js';
@@ -249,5 +250,30 @@ describe('own and other data', () => {
     expect(a.json.byPerson).toBeUndefined();
     expect(a.json.totals.messages).toBe(fixtureRecords().length);
     expect((await auditor.get('/stats')).json.byPerson.length).toBeGreaterThan(0);
+  });
+});
+
+describe('separation of duties for accounts', () => {
+  it('nobody changes their own role, disables or resets themselves; the last enabled admin stays', async () => {
+    const admin = await signIn(server, users.get('admin')!);
+    const promote = await admin.request('PUT', '/users/root/role', { role: 'compliance' });
+    expect(promote.status).toBe(403);
+    expect((promote.json as { error: { code: string } }).error.code).toBe('user.self_change');
+    for (const action of ['disable', 'reset']) {
+      const r = await admin.post(`/users/root/${action}`);
+      expect(r.status, action).toBe(403);
+    }
+    expect((await admin.get('/search?q=合同')).status).toBe(403);
+    expect((await admin.get('/users')).json.users.find((u: { username: string }) => u.username === 'root').role).toBe('admin');
+
+    // From the CLI too (another actor): the last enabled admin can be neither demoted nor disabled.
+    const ops = actingAs(server.ctx, 'cli:ops');
+    await expect(setUserRole(ops, 'root', 'compliance')).rejects.toMatchObject({ code: 'user.last_admin', exitCode: 2 });
+    await expect(disableUser(ops, 'root')).rejects.toMatchObject({ code: 'user.last_admin' });
+    // With a second admin, the first may be demoted by someone else.
+    await addUser(server.ctx, { username: 'root2', role: 'admin' });
+    expect((await setUserRole(ops, 'root', 'auditor')).role).toBe('auditor');
+    await expect(disableUser(ops, 'root2')).rejects.toMatchObject({ code: 'user.last_admin' });
+    expect((await setUserRole(ops, 'root', 'admin')).role).toBe('admin');
   });
 });
