@@ -1,8 +1,11 @@
 import { execFile } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
+import { usageError } from './errors.js';
 
-/** File-system helpers shared by the blob store (blobs/local.ts) and backups (backup/files.ts). */
+/** File-system helpers shared by the blob store (blobs/local.ts), backups (backup/) and the exports. */
 
 const execFileAsync = promisify(execFile);
 
@@ -34,4 +37,31 @@ export async function syncFileSystem(path: string): Promise<void> {
 /** Deletes a file; a missing file or any other failure is ignored (cleanup of temporary files). */
 export async function removeQuietly(path: string): Promise<void> {
   await unlink(path).catch(() => undefined);
+}
+
+/** The absolute path with the symbolic links of its longest existing prefix resolved. */
+function realPath(path: string): string {
+  const abs = resolve(path);
+  try {
+    return realpathSync(abs);
+  } catch {
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(realPath(parent), basename(abs));
+  }
+}
+
+/** Whether `child` is `parent` or below it (symbolic links followed as far as the paths exist). */
+export function isInside(child: string, parent: string): boolean {
+  const rel = relative(realPath(parent), realPath(child));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/**
+ * Refuses to write plaintext (an export, attachments written back out) into the data dir, where no
+ * plaintext may ever be (issue 2), or around it.
+ */
+export function assertOutsideDataDir(target: string, dataDir: string, code: string, what: string): void {
+  if (isInside(target, dataDir) || isInside(dataDir, target)) {
+    throw usageError(code, `${what} must be outside the data dir (${resolve(dataDir)}): nothing unencrypted is written there`);
+  }
 }

@@ -131,6 +131,11 @@ describe('wekeep CLI: the archive core end to end', () => {
     expect(shown.exported[0]!.sha256).toBe(createHash('sha256').update(PDF_BYTES).digest('hex'));
     expect(cli(['show', 'test/nope']).status).toBe(1);
     expect(cli(['show', 'no-slash']).status).toBe(2);
+    // Never written back into the data dir, where nothing may be unencrypted.
+    const inside = cli(['show', 'test/a3', '--attachments-to', join(data, 'blobs', 'out')]);
+    expect(inside.status).toBe(2);
+    expect(inside.stderr).toMatch(/outside the data dir.*\[show\.bad_target\]/);
+    expect(existsSync(join(data, 'blobs', 'out'))).toBe(false);
   });
 
   it('lists sources with the seq watermark and gaps', () => {

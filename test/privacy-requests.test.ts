@@ -117,6 +117,17 @@ describe('wekeep privacy: access, restriction, erasure of a data subject', () =>
     expect(request.records).toEqual({ total: 6, sent: 4, received: 2, restricted: 0 });
     expect(Date.parse(request.deadline) - Date.parse(request.openedAt)).toBe(15 * 86_400_000);
 
+    // Never into the data dir (no plaintext there), never onto a file.
+    const inside = cli(['privacy', 'execute', String(request.id), '--out', join(data, 'export')]);
+    expect(inside.status).toBe(2);
+    expect(inside.stderr).toMatch(/outside the data dir.*\[privacy\.bad_out\]/);
+    expect(existsSync(join(data, 'export'))).toBe(false);
+    const onFile = cli(['privacy', 'execute', String(request.id), '--out', join(data, 'wekeep.db')]);
+    expect(onFile.status).toBe(2);
+    writeFileSync(join(tmp.path, 'a-file'), 'x');
+    const file = cli(['privacy', 'execute', String(request.id), '--out', join(tmp.path, 'a-file')]);
+    expect(file.status).toBe(2);
+    expect(file.stderr).toMatch(/is not a directory/);
     const out = join(tmp.path, 'access-export');
     const r = json<{ request: RequestJson; response: Record<string, unknown>; out: string }>(['privacy', 'execute', String(request.id), '--out', out]);
     expect(r.request.status).toBe('completed');

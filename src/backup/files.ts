@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { isAbsolute, relative, sep } from 'node:path';
 import { takePidLock } from '../db/pid-lock.js';
 import { fatalError } from '../errors.js';
 
-export { removeQuietly, syncDir, syncFileSystem } from '../file-system.js';
+export { isInside, removeQuietly, syncDir, syncFileSystem } from '../file-system.js';
 
 export const sha256Hex = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 
@@ -54,11 +53,6 @@ export function lockDirectory(path: string, what: string): () => void {
     : fatalError('backup.busy', `another wekeep process (pid ${holder}) is writing ${what}; try again when it has finished`));
 }
 
-/** Whether `child` is `parent` or below it. */
-export function isInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-}
 
 /** Runs async file work with at most `limit` tasks in flight; the first failure is thrown by run() or drain(). */
 export function ioPool(limit: number): { run(task: () => Promise<void>): Promise<void>; drain(): Promise<void> } {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
@@ -9,6 +9,7 @@ import type { PrivacyRequestKind, PrivacyRequestStatus } from '../db/tables/priv
 import { canonicalJson } from '../domain/audit-form.js';
 import { decideRetention, type RetentionDecision } from '../domain/retention.js';
 import { conflict, notFound, usageError } from '../errors.js';
+import { assertOutsideDataDir } from '../file-system.js';
 import { chunks } from '../repositories/directory.js';
 import { attachmentsOf, messagesByKeys } from '../repositories/messages.js';
 import { readMeta, writeMeta } from '../repositories/meta.js';
@@ -423,7 +424,11 @@ export async function executePrivacyRequest(ctx: Context, id: number, options: E
     throw conflict('privacy.export_needs_cli', `an access request is executed into a directory of files: run \`wekeep privacy execute ${id} --out DIR\` on the server`);
   }
   const out = options.out === undefined ? undefined : resolve(options.out);
-  if (out !== undefined && existsSync(out) && readdirSync(out).length > 0) throw usageError('privacy.out_not_empty', `${out} is not empty; choose an empty or new directory`);
+  if (out !== undefined) {
+    assertOutsideDataDir(out, ctx.config.dataDir, 'privacy.bad_out', 'the export directory (--out)');
+    if (existsSync(out) && !statSync(out).isDirectory()) throw usageError('privacy.bad_out', `${out} is not a directory; choose an empty or new directory`);
+    if (existsSync(out) && readdirSync(out).length > 0) throw usageError('privacy.out_not_empty', `${out} is not empty; choose an empty or new directory`);
+  }
   const persons = await requestPersons(ctx.db, id);
   const personIds = persons.map((p) => p.personId);
   if (row.kind === 'restriction') {

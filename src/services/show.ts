@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Context } from '../context.js';
 import type { Database } from '../db/schema.js';
 import { notFound, usageError } from '../errors.js';
+import { assertOutsideDataDir } from '../file-system.js';
 import { conversationNeighbours, messageKeyOf, attachmentsOf } from '../repositories/messages.js';
 import { isRestricted } from '../repositories/privacy.js';
 import { appendAudit } from './audit.js';
@@ -75,6 +76,7 @@ export interface ExportedAttachment {
 
 /** Writes a message's attachments to `dir`, each verified against its SHA-256 before it appears. */
 export async function exportAttachments(ctx: Context, ref: MessageRef, dir: string, options: { legalPurpose?: string | undefined } = {}): Promise<ExportedAttachment[]> {
+  assertOutsideDataDir(dir, ctx.config.dataDir, 'show.bad_target', 'the attachments directory (--attachments-to)');
   const key = await messageKeyOf(ctx.db, ref.source, ref.id);
   if (key === undefined) throw notFound('message.not_found', `no archived message ${ref.source}/${ref.id}`);
   const access = await restrictedAccess(ctx.db, key, ref, options.legalPurpose);
