@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { corpusRecords } from './disposition-support.js';
+import { enrollAccount } from './support/accounts.js';
+import { totpCode } from './support/http.js';
 import { runCli, runCliJson, tempDir } from './support/cli.js';
 import { toNdjson } from './support/records.js';
 
@@ -11,7 +13,7 @@ const dir = tempDir('retention-cli');
 afterAll(() => dir.cleanup());
 
 describe('wekeep retention / settings', () => {
-  it('runs, lists and verifies certificates, works the review queue with two users, and enables WORM irreversibly', () => {
+  it('runs, lists and verifies certificates, works the review queue with two signed-in users, and enables WORM irreversibly', async () => {
     const data = join(dir.path, 'data');
     const file = join(dir.path, 'in.ndjson');
     writeFileSync(file, toNdjson(corpusRecords()));
@@ -47,16 +49,37 @@ describe('wekeep retention / settings', () => {
     expect(json<{ ok: boolean }>(['retention', 'certificates', 'verify', String(run.id)]).ok).toBe(true);
     expect(cli(['retention', 'certificates', 'verify', '999']).status).toBe(1);
 
-    const list = json<{ total: number; items: { id: number }[] }>(['retention', 'reviews', 'list']);
+    const list = json<{ total: number; items: { id: number; record: string | null }[] }>(['retention', 'reviews', 'list']);
     expect(list.total).toBe(12);
+    expect(list.items[0]!.record).toMatch(/^[^/]+\/.+/);
+    expect(cli(['retention', 'reviews', 'list']).stdout).toContain(list.items[0]!.record!);
     const id = String(list.items[0]!.id);
-    expect(cli(['retention', 'reviews', 'propose', id, '--dispose', '--retain']).status).toBe(2);
-    expect(cli(['retention', 'reviews', 'propose', id, '--retain', '--note', 'keep it']).status).toBe(0);
-    const same = cli(['retention', 'reviews', 'approve', id]);
+
+    // Four eyes: each step is signed in as a WeKeep account with the review permission.
+    const alice = await enrollAccount(data, { username: 'alice', role: 'compliance' });
+    const bob = await enrollAccount(data, { username: 'bob', role: 'compliance' });
+    const eve = await enrollAccount(data, { username: 'eve', role: 'auditor' });
+    const as = (who: { username: string; password: string }, args: string[], code: string) =>
+      runCli(['--data', data, ...args, '--as', who.username, '--code', code], { env: { ...env, WEKEEP_PASSWORD: who.password } });
+    expect(cli(['retention', 'reviews', 'propose', id, '--dispose']).status).toBe(2); // no --as
+    expect(as(alice, ['retention', 'reviews', 'propose', id, '--dispose', '--retain'], alice.recoveryCodes[0]!).status).toBe(2);
+    const wrong = runCli(['--data', data, 'retention', 'reviews', 'propose', id, '--retain', '--as', 'alice', '--code', alice.recoveryCodes[1]!], { env: { ...env, WEKEEP_PASSWORD: 'not her password' } });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toMatch(/auth\.invalid_credentials/);
+    const notReviewer = as(eve, ['retention', 'reviews', 'propose', id, '--retain'], totpCode(eve.secret, Date.now()));
+    expect(notReviewer.status).toBe(1);
+    expect(notReviewer.stderr).toMatch(/may not do this \(disposition\.review\)/);
+    expect(as(alice, ['retention', 'reviews', 'propose', id, '--retain', '--note', 'keep it'], totpCode(alice.secret, Date.now())).status).toBe(0);
+    const same = as(alice, ['retention', 'reviews', 'approve', id], alice.recoveryCodes[2]!);
     expect(same.status).toBe(1);
     expect(same.stderr).toMatch(/review\.same_person/);
-    const ok = runCliJson<{ status: string; decidedBy: string }>(['--data', data, 'retention', 'reviews', 'approve', id], { env: { ...env, WEKEEP_ACTOR: 'bob' } });
-    expect(ok).toMatchObject({ status: 'approved', decidedBy: 'cli:bob' });
+    const ok = as(bob, ['retention', 'reviews', 'approve', id, '--json'], totpCode(bob.secret, Date.now()));
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ status: 'approved', proposedBy: 'user:alice', decidedBy: 'user:bob' });
+    // The sign-ins (and the failed one) are in the audit log, as the console's.
+    const events = json<{ action: string; actor: string }[]>(['audit', 'list', '--action', 'auth.*', '--limit', '100']);
+    expect(events.some((e) => e.action === 'auth.login.failed')).toBe(true);
+    expect(events.filter((e) => e.action === 'auth.login.succeeded' && e.actor === 'user:bob').length).toBeGreaterThan(0);
 
     expect(cli(['settings', 'worm', 'enable']).status).toBe(2);
     expect(json<{ enabled: boolean; changed: boolean }>(['settings', 'worm', 'enable', '--yes'])).toMatchObject({ enabled: true, changed: false });

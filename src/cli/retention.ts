@@ -36,11 +36,18 @@ function printRun(s: RunSummary, names: Map<number, string>): void {
   if (s.certificate) printLine(`  certificate: audit event ${s.certificate.auditSeq}, ${n(s.certificate.tombstones)} tombstones, Merkle root ${s.certificate.merkleRoot}`);
 }
 
-function printReview(r: ReviewView): void {
+function printReview(r: ReviewView, record: string | undefined): void {
   const proposal = r.proposal ? `  ${r.proposal} proposed by ${r.proposedBy ?? '?'}` : '';
   const decided = r.decidedBy ? `  decided by ${r.decidedBy}` : '';
-  printLine(`${String(r.id).padStart(6)}  ${r.status.padEnd(8)}  message ${r.messageKey}  policy #${r.policyId} v${r.policyVersion ?? '?'}  queued ${r.queuedAt}${proposal}${decided}${r.voidReason ? `  void: ${r.voidReason}` : ''}`);
+  const what = record === undefined ? `message key ${r.messageKey} (no longer archived)` : record;
+  printLine(`${String(r.id).padStart(6)}  ${r.status.padEnd(8)}  ${what}  policy #${r.policyId} v${r.policyVersion ?? '?'}  queued ${r.queuedAt}${proposal}${decided}${r.voidReason ? `  void: ${r.voidReason}` : ''}`);
 }
+
+const SIGN_IN_HELP = `
+Four eyes: the proposal and the decision are each signed in as a WeKeep account with the
+disposition.review permission (compliance), and the decision must be another account's.
+The password is read from the terminal (not echoed) or from $WEKEEP_PASSWORD; the second factor
+from --code or the terminal. Sign-in failures count towards the account's lockout, as in the console.`;
 
 export function registerRetentionCommands(program: Command): void {
   const retention = program
@@ -152,10 +159,15 @@ export function registerRetentionCommands(program: Command): void {
       const status = opts.status?.split(',').map((s) => s.trim()).filter((s) => s !== '');
       for (const s of status ?? []) if (!REVIEW_STATUSES.includes(s as ReviewStatus)) throw usageError('cli.bad_option', `--status: "${s}" is not one of ${REVIEW_STATUSES.join(', ')}`);
       const { listReviews } = await import('../services/disposition-reviews.js');
-      const list = await withContext(cmd, (ctx) => listReviews(ctx, { status: status as ReviewStatus[] | undefined, limit: opts.limit }));
-      if (opts.json) return printJson(list);
+      const { recordRefsOfKeys } = await import('../repositories/messages.js');
+      const { list, refs } = await withContext(cmd, async (ctx) => {
+        const found = await listReviews(ctx, { status: status as ReviewStatus[] | undefined, limit: opts.limit });
+        return { list: found, refs: await recordRefsOfKeys(ctx.db, found.items.map((r) => r.messageKey)) };
+      });
+      if (opts.json) return printJson({ ...list, items: list.items.map((r) => ({ ...r, record: refs.get(r.messageKey) ?? null })) });
       if (list.items.length === 0) return printLine('No review items.');
-      for (const r of list.items) printReview(r);
+      printLine('Each record can be read with `wekeep show SOURCE/ID`.');
+      for (const r of list.items) printReview(r, refs.get(r.messageKey));
       if (list.total > list.items.length) printLine(`… ${list.total - list.items.length} more`);
     });
 
@@ -166,11 +178,15 @@ export function registerRetentionCommands(program: Command): void {
     .option('--dispose', 'propose disposal')
     .option('--retain', 'propose keeping the record')
     .option('--note <text>', 'why')
+    .requiredOption('--as <username>', 'your WeKeep account (a compliance user): signed in with its password and second factor')
+    .option('--code <code>', 'your TOTP code or a recovery code (default: asked on the terminal)')
     .option('--json', 'machine-readable output')
-    .action(async (id: number, opts: { dispose?: boolean; retain?: boolean; note?: string; json?: boolean }, cmd: Command) => {
+    .addHelpText('after', SIGN_IN_HELP)
+    .action(async (id: number, opts: { dispose?: boolean; retain?: boolean; note?: string; as: string; code?: string; json?: boolean }, cmd: Command) => {
       if (opts.dispose === opts.retain) throw usageError('cli.bad_option', 'give exactly one of --dispose or --retain');
       const { proposeReview } = await import('../services/disposition-reviews.js');
-      const r = await withContext(cmd, (ctx) => proposeReview(ctx, id, { proposal: opts.dispose ? 'dispose' : 'retain', note: opts.note }));
+      const { asSignedInUser } = await import('./sign-in.js');
+      const r = await withContext(cmd, (ctx) => asSignedInUser(ctx, { username: opts.as, code: opts.code }, 'disposition.review', (user) => proposeReview(user, id, { proposal: opts.dispose ? 'dispose' : 'retain', note: opts.note })));
       if (opts.json) return printJson(r);
       printLine(`Review item ${id}: ${r.proposal ?? '?'} proposed; another compliance user must approve or reject it.`);
     });
@@ -181,10 +197,14 @@ export function registerRetentionCommands(program: Command): void {
       .description(`${name} the proposal of a review item (step two; not by the user who proposed)`)
       .argument('<id>', 'review item id', intOption('id'))
       .option('--note <text>', 'why')
+      .requiredOption('--as <username>', 'your WeKeep account (a compliance user other than the proposer): signed in with its password and second factor')
+      .option('--code <code>', 'your TOTP code or a recovery code (default: asked on the terminal)')
       .option('--json', 'machine-readable output')
-      .action(async (id: number, opts: { note?: string; json?: boolean }, cmd: Command) => {
+      .addHelpText('after', SIGN_IN_HELP)
+      .action(async (id: number, opts: { note?: string; as: string; code?: string; json?: boolean }, cmd: Command) => {
         const { decideReview } = await import('../services/disposition-reviews.js');
-        const r = await withContext(cmd, (ctx) => decideReview(ctx, id, { approve, note: opts.note }));
+        const { asSignedInUser } = await import('./sign-in.js');
+        const r = await withContext(cmd, (ctx) => asSignedInUser(ctx, { username: opts.as, code: opts.code }, 'disposition.review', (user) => decideReview(user, id, { approve, note: opts.note })));
         if (opts.json) return printJson(r);
         if (r.status === 'void') printLine(`Review item ${id} is void: the record was not disposed (${r.voidReason ?? 'not disposable now'}).`);
         else if (!approve) printLine(`Review item ${id}: proposal rejected; a later run queues the record again.`);

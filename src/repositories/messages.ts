@@ -192,6 +192,16 @@ export async function messagesByKeys(db: Kysely<Database>, keys: readonly number
   return keys.map((k) => byKey.get(k)).filter((m): m is MessageRow => m !== undefined);
 }
 
+/** `source/id` of archived messages by key (keys no longer archived are absent). */
+export async function recordRefsOfKeys(db: Kysely<Database>, keys: readonly number[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  for (const part of chunks([...new Set(keys)])) {
+    const rows = await db.selectFrom('messages as m').innerJoin('sources as s', 's.id', 'm.source_id').select(['m.id', 's.name', 'm.ext_id']).where('m.id', 'in', part).execute();
+    for (const r of rows) out.set(r.id, `${r.name}/${r.ext_id}`);
+  }
+  return out;
+}
+
 export async function messageKeyOf(db: Kysely<Database>, source: string, extId: string): Promise<number | undefined> {
   const r = await db
     .selectFrom('messages as m')
