@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { createLocalBlobStore } from './blobs/local.js';
@@ -60,15 +60,22 @@ export async function createContext(config: Config, options: ContextOptions = {}
   return assemble(config, keys, false, options);
 }
 
-/** Creates a new data dir with fresh keys; fails if one already exists there. */
-export async function initializeContext(config: Config, master: Buffer, options: ContextOptions = {}): Promise<Context> {
+/** Fails (changing nothing) unless a new store can be created in the data dir: new, or empty but for its key file. */
+export function assertInitializable(config: Config): void {
   if (existsSync(join(config.dataDir, DB_FILE)) || existsSync(join(config.dataDir, 'keyring.json'))) {
     throw fatalError('store.exists', `${config.dataDir} already holds a WeKeep store; nothing was changed`);
   }
   if (existsSync(config.dataDir) && readdirSync(config.dataDir).some((f) => f !== 'master.key')) {
-    throw fatalError('store.dir_not_empty', `${config.dataDir} is not empty; choose an empty or new directory`);
+    throw fatalError('store.dir_not_empty', `${config.dataDir} is not empty; choose an empty or new directory (nothing was changed)`);
   }
+}
+
+/** Creates a new data dir with fresh keys; fails if one already exists there. */
+export async function initializeContext(config: Config, master: Buffer, options: ContextOptions = {}): Promise<Context> {
+  assertInitializable(config);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // Only its owner may list or open anything in it (the key file may have created it with the umask's mode).
+  chmodSync(config.dataDir, 0o700);
   const keys = createKeyring(config.dataDir, master);
   return assemble(config, keys, true, options);
 }

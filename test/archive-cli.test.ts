@@ -57,9 +57,18 @@ describe('wekeep CLI: the archive core end to end', () => {
     expect(existsSync(join(data, 'wekeep.db'))).toBe(true);
     expect(existsSync(join(data, 'keyring.json'))).toBe(true);
     expect(statSync(join(data, 'master.key')).mode & 0o777).toBe(0o600);
+    expect(statSync(data).mode & 0o777).toBe(0o700);
     const again = cli(['init']);
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/already holds a WeKeep store/);
+    // A directory that holds something else is refused, and no key is left behind in it.
+    const other = join(tmp.path, 'not-empty');
+    mkdirSync(other);
+    writeFileSync(join(other, 'readme.txt'), 'x');
+    const refused = runCli(['--data', other, 'init']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/store\.dir_not_empty/);
+    expect(readdirSync(other)).toEqual(['readme.txt']);
   });
 
   it('imports, quarantines bad lines with file, line and reason, and exits 3', () => {

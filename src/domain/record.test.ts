@@ -17,6 +17,13 @@ describe('record time', () => {
     expect(parseRecordTime(1.5)).toMatch(/integer/);
     expect(parseRecordTime('1970-01-01T00:00:00Z')).toMatch(/outside/);
   });
+
+  it('refuses a day the month does not have instead of rolling it over; accepts the last day', () => {
+    for (const bad of ['2026-02-30T09:30:00+08:00', '2026-04-31T00:00:00Z', '2026-02-29T12:00:00Z', '2100-02-29T00:00:00Z']) expect(parseRecordTime(bad), bad).toMatch(/not a valid date|outside/);
+    expect(parseRecordTime('2024-02-29T12:00:00Z')).toBe(Date.UTC(2024, 1, 29, 12));
+    expect(parseRecordTime('2026-04-30T00:00:00Z')).toBe(Date.UTC(2026, 3, 30));
+    expect(parseRecordTime('2026-12-31T23:59:59+08:00')).toBe(Date.UTC(2026, 11, 31, 15, 59, 59));
+  });
 });
 
 describe('the NDJSON record schema', () => {

@@ -32,6 +32,9 @@ export function parseRecordTime(value: string | number): number | string {
     if (!ISO_WITH_OFFSET.test(value)) return 'must be ISO 8601 with an offset (e.g. 2026-03-01T09:30:00+08:00) or epoch milliseconds';
     ms = Date.parse(value);
     if (Number.isNaN(ms)) return 'is not a valid date';
+    // Date.parse rolls an impossible day over (2026-02-30 → 03-02): an archive must not move a time.
+    const day = Number(value.slice(8, 10));
+    if (day > 28 && day > new Date(Date.UTC(Number(value.slice(0, 4)), Number(value.slice(5, 7)), 0)).getUTCDate()) return 'is not a valid date (no such day in that month)';
   }
   if (ms < MIN_TIME_MS || ms >= MAX_TIME_MS) return 'is outside 1980-01-01..2100-01-01';
   return ms;

@@ -135,6 +135,13 @@ describe('parseSearchQuery: time', () => {
     expect(parse('after:2026-03-01T00:00:00.0001Z').afterMs).toBe(Date.parse('2026-03-01T00:00:00.001Z'));
   });
 
+  it('reads a time without an offset in the time zone (default Asia/Shanghai)', () => {
+    expect(parse('after:2026-01-01T09:00:00').afterMs).toBe(Date.parse('2026-01-01T01:00:00Z'));
+    expect(parse('before:2026-01-01T09:00').beforeMs).toBe(Date.parse('2026-01-01T01:00:00Z'));
+    expect(parse('after:2026-07-01T09:00:00.5', 'America/New_York').afterMs).toBe(Date.parse('2026-07-01T13:00:00.500Z'));
+    expect(() => parse('after:2026-02-30T09:00')).toThrow(/not a valid date/);
+  });
+
   it('keeps the tightest bounds', () => {
     const q = parse('after:2026-01-01 after:2026-02-01 before:2026-05-01 before:2026-04-01', 'UTC');
     expect([q.afterMs, q.beforeMs]).toEqual([Date.parse('2026-02-01T00:00:00Z'), Date.parse('2026-04-01T00:00:00Z')]);

@@ -306,14 +306,18 @@ export function startOfLocalDay(year: number, month: number, day: number, timeZo
 }
 
 function startOfDay(year: number, month: number, day: number, clock: ZoneClock): number {
-  const wall = utcMs(year, month, day);
+  return instantOfWall(utcMs(year, month, day), clock);
+}
+
+/** The first instant whose local wall-clock time in the zone is `wall` (as UTC ms), or, in a DST gap, the transition. */
+function instantOfWall(wall: number, clock: ZoneClock): number {
   const candidates: number[] = [];
   const t1 = wall - (clock.localMs(wall) - wall);
   const t2 = wall - (clock.localMs(t1) - t1);
   for (const t of [t1, t2]) if (clock.localMs(t) === wall) candidates.push(t);
   if (candidates.length > 0) return Math.min(...candidates);
-  // Local midnight does not exist (a DST gap at 00:00): the day starts at the transition, the
-  // first instant whose local time is at or after midnight.
+  // The local time does not exist (a DST gap, e.g. at 00:00): the transition, the first instant
+  // whose local time is at or after it.
   let lo = wall - 36 * 3_600_000;
   let hi = wall + 36 * 3_600_000;
   while (hi - lo > 1) {
@@ -325,7 +329,7 @@ function startOfDay(year: number, month: number, day: number, clock: ZoneClock):
 }
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
 const daysInMonth = (y: number, m: number): number => new Date(Date.UTC(2000, m, 0)).getUTCDate() - (m === 2 && !isLeap(y) ? 1 : 0);
 const isLeap = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
@@ -342,10 +346,16 @@ function parseTimeBound(text: string, zone: () => ZoneClock, at: number): number
     return startOfDay(y, mo, d, zone());
   }
   const dt = DATE_TIME.exec(text);
-  if (!dt) throw bad(`"${text}" is not a date: use YYYY-MM-DD or an ISO 8601 time with an offset (2026-03-01T09:30+08:00)`, at);
+  if (!dt) throw bad(`"${text}" is not a date: use YYYY-MM-DD or an ISO 8601 time (2026-03-01T09:30, or with an offset: 2026-03-01T09:30+08:00)`, at);
   const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((k) => Number(dt[k] ?? 0)) as [number, number, number, number, number, number];
   checkDate(y, mo, d, text, at);
   if (h > 23 || mi > 59 || s > 59) throw bad(`"${text}" is not a valid time`, at);
+  // Fractions beyond milliseconds round up: times are whole milliseconds, and both bounds compare
+  // `time ≥ after` / `time < before`, which for integers is the same as comparing with the ceiling.
+  const fraction = dt[7] ?? '';
+  const ms = fraction === '' ? 0 : Math.ceil(Number(`0.${fraction}`) * 1000 - 1e-9);
+  // No offset: a wall-clock time in the search's time zone (Asia/Shanghai unless configured).
+  if (dt[8] === undefined && dt[9] === undefined) return instantOfWall(utcMs(y, mo, d, h, mi, s) + ms, zone());
   let offsetMin = 0;
   if (dt[8] === undefined) {
     const oh = Number(dt[10]);
@@ -353,9 +363,5 @@ function parseTimeBound(text: string, zone: () => ZoneClock, at: number): number
     if (oh > 23 || om > 59) throw bad(`"${text}" has an invalid offset`, at);
     offsetMin = (dt[9] === '-' ? -1 : 1) * (oh * 60 + om);
   }
-  // Fractions beyond milliseconds round up: times are whole milliseconds, and both bounds compare
-  // `time ≥ after` / `time < before`, which for integers is the same as comparing with the ceiling.
-  const fraction = dt[7] ?? '';
-  const ms = fraction === '' ? 0 : Math.ceil(Number(`0.${fraction}`) * 1000 - 1e-9);
   return utcMs(y, mo, d, h, mi, s) + ms - offsetMin * 60_000;
 }

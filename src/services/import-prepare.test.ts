@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -74,6 +74,36 @@ describe('prepareBatches', () => {
       expect(Math.max(...sizes.slice(2, -1))).toBeLessThanOrEqual(2); // byte-bound while the large records pass
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('attachments by path', () => {
+  it('reads files inside the NDJSON file\'s folder, and quarantines paths that lead outside it, by name or by symbolic link', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'wekeep-paths-'));
+    try {
+      const dir = join(root, 'export');
+      mkdirSync(join(dir, 'media'), { recursive: true });
+      mkdirSync(join(root, 'secret'));
+      writeFileSync(join(root, 'secret', 'payroll.txt'), 'TOP SECRET payroll');
+      writeFileSync(join(dir, 'media', 'ok.txt'), 'fine');
+      symlinkSync(join(root, 'secret', 'payroll.txt'), join(dir, 'media', 'innocent.txt'));
+      symlinkSync(join(root, 'secret'), join(dir, 'media', 'dirlink'));
+      symlinkSync(join(dir, 'media', 'ok.txt'), join(dir, 'media', 'inside-link.txt'));
+      const paths = ['media/ok.txt', 'media/innocent.txt', 'media/dirlink/payroll.txt', '../secret/payroll.txt', 'media/inside-link.txt'];
+      const file = join(dir, 'in.ndjson');
+      writeFileSync(file, `${paths.map((path, i) => JSON.stringify({ ...record, id: `p${i}`, type: 'file', attachments: [{ name: `f${i}.txt`, path }] })).join('\n')}\n`);
+      const records: string[] = [];
+      const bad: { line: number; reason: string }[] = [];
+      for await (const b of prepareBatches({ file, baseDir: dir, batchSize: 10, dedupKey: Buffer.alloc(32, 1) })) {
+        records.push(...b.records.map((r) => r.record.id));
+        bad.push(...b.bad);
+      }
+      expect(records).toEqual(['p0', 'p4']);
+      expect(bad.map((b) => b.line)).toEqual([2, 3, 4]);
+      for (const b of bad) expect(b.reason).toMatch(/attachments\.0\.path: must stay inside the NDJSON file's folder/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

@@ -1,5 +1,5 @@
 import { createHash, createHmac, hash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { parseRecordLine } from '../connectors/ndjson/parse-record.js';
@@ -101,15 +101,20 @@ async function loadAttachment(att: AttachmentInput, index: number, options: Prep
   const rel = relative(options.baseDir, full);
   if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw new RecordProblem(`${field}: must stay inside the NDJSON file's folder`);
   let size: number;
+  let real: string;
   try {
-    const st = statSync(full);
+    real = realpathSync(full);
+    const st = statSync(real);
     if (!st.isFile()) throw new Error('not a file');
     size = st.size;
   } catch {
     throw new RecordProblem(`${field}: file not found: ${att.path}`);
   }
-  if (size > LARGE_ATTACHMENT) return { ...base, path: full, ...(await hashFile(full, options.dedupKey)) };
-  return inMemory(await readFile(full));
+  // Symbolic links are followed, so the file itself must be inside the folder, not just its name.
+  const realRel = relative(realpathSync(options.baseDir), real);
+  if (realRel === '..' || realRel.startsWith(`..${sep}`) || isAbsolute(realRel)) throw new RecordProblem(`${field}: must stay inside the NDJSON file's folder (a symbolic link leads outside it)`);
+  if (size > LARGE_ATTACHMENT) return { ...base, path: real, ...(await hashFile(real, options.dedupKey)) };
+  return inMemory(await readFile(real));
 }
 
 /**

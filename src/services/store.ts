@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Config } from '../config.js';
-import { initializeContext, type Context } from '../context.js';
+import { assertInitializable, initializeContext, type Context } from '../context.js';
 import { formatMasterKey, masterKeyId, readMasterKey, rotateMasterKey, writeFileAtomic, type RotationResult } from '../crypto/keyring.js';
-import { fatalError } from '../errors.js';
 import { writeMeta } from '../repositories/meta.js';
 import { appendAudit } from './audit.js';
 
@@ -31,10 +30,8 @@ export async function initStore(config: Config): Promise<{ ctx: Context; result:
     master = randomBytes(32);
     keySource = 'generated';
   }
-  if (existsSync(config.dataDir + '/wekeep.db')) {
-    // Checked again by initializeContext; here so that a generated key never overwrites anything.
-    throw fatalError('store.exists', `${config.dataDir} already holds a WeKeep store; nothing was changed`);
-  }
+  // Checked again by initializeContext; here so that a refused init writes no key (and overwrites nothing).
+  assertInitializable(config);
   // The key file comes first: a store must never exist without its key.
   if (keySource === 'generated') writeFileAtomic(config.keyFile, formatMasterKey(master), 0o600);
   const ctx = await initializeContext(config, master);
