@@ -112,6 +112,10 @@ describe('wekeep CLI: the archive core end to end', () => {
     expect(json<{ total: number }>(['search', 'from:ouyang']).total).toBe(1);
     expect(json<{ total: number }>(['search', 'type:call']).total).toBe(1);
     expect(json<{ total: number }>(['search', 'has:attachment']).total).toBe(4);
+    // A query may begin with "-", before or after the options.
+    const all = json<{ total: number }>(['search', 'type:text OR type:image OR type:file OR type:call OR type:recall OR type:other']).total;
+    expect(json<{ total: number }>(['search', '-from:ouyang', '--limit', '1']).total).toBe(all - 1);
+    expect(json<{ total: number }>(['search', '--limit', '1', '-合同']).total).toBe(all - 2);
   }, 180_000); // a dozen CLI processes: slow on a loaded 2-core machine
 
   it('keeps recalled originals, marks them recalled and still finds them', () => {

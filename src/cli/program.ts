@@ -12,7 +12,7 @@ import { registerPrivacyCommands } from './privacy.js';
 import { registerReindexCommand } from './reindex.js';
 import { registerRetentionCommands } from './retention.js';
 import { registerScanCommands } from './scan.js';
-import { registerSearchCommands } from './search.js';
+import { registerSearchCommands, searchQueryArgv } from './search.js';
 import { registerServeCommand } from './serve.js';
 import { registerSettingsCommands } from './settings.js';
 import { registerSourcesCommands } from './sources.js';
@@ -63,7 +63,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
   const debug = argv.includes('--debug');
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(searchQueryArgv(argv), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {

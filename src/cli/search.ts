@@ -17,6 +17,38 @@ function hitLine(h: HitView, timeZone: string): string {
   return `${ts}  ${h.source}/${h.id}  ${where}  ${h.from.name ?? h.from.id} (${h.type})${flags ? ` ${flags}` : ''}\n    ${oneLine(h.text)}`;
 }
 
+/**
+ * A query may begin with "-" (`wekeep search '-from:lisi'`, `wekeep search -草稿`), which the option
+ * parser would take for an unknown option. Such an argument of `search` that is none of its options is
+ * moved behind a `--`, so it is read as the query wherever it stands. Returns the argv to parse.
+ */
+export function searchQueryArgv(argv: readonly string[]): string[] {
+  const at = argv.indexOf('search');
+  if (at < 0 || argv.slice(0, at).includes('--')) return [...argv];
+  const withValue = new Set(['--limit', '--offset', '--data', '--key-file', '--clamd']);
+  const flags = new Set(['--json', '--debug', '-h', '--help']);
+  const head = argv.slice(0, at + 1);
+  const rest: string[] = [];
+  const queries: string[] = [];
+  for (let i = at + 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      queries.push(...argv.slice(i + 1));
+      break;
+    }
+    const name = a.split('=')[0]!;
+    if (withValue.has(name)) {
+      rest.push(a);
+      if (!a.includes('=') && i + 1 < argv.length) rest.push(argv[++i]!);
+    } else if (flags.has(a) || !a.startsWith('-') || a === '-') {
+      rest.push(a);
+    } else {
+      queries.push(a);
+    }
+  }
+  return queries.length === 0 ? [...head, ...rest] : [...head, ...rest, '--', ...queries];
+}
+
 export function registerSearchCommands(program: Command): void {
   program
     .command('search')
@@ -33,10 +65,11 @@ Query language:
   合同 OR 协议          either term
   -草稿  -from:lisi    exclude a term or a filter
   from:ID|NAME  to:ID|NAME  in:CONVERSATION  type:TYPE  source:SOURCE
-  after:2026-01-01  before:2026-02-01   (dates in Asia/Shanghai unless an offset is given)
+  after:2026-01-01  before:2026-02-01T09:30   (Asia/Shanghai unless an offset is given)
   has:attachment  is:recalled
 Examples:
   wekeep search '合同 from:zhangsan after:2026-01-01' --json
+  wekeep search '-from:lisi type:file'       (a query may begin with "-")
   wekeep search 'type:call is:recalled' --limit 5`)
     .action(async (query: string, opts: { limit: number; offset: number; json?: boolean }, cmd: Command) => {
       const { searchMessages } = await import('../services/search.js');

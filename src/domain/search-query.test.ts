@@ -197,3 +197,14 @@ describe('parseSearchQuery: malformed input', () => {
     expect(errorOf('x'.repeat(1001))).toContain('too long');
   });
 });
+
+describe('parseSearchQuery: parentheses', () => {
+  it('refuses parentheses used for grouping instead of ignoring them; balanced ones inside a word or quoted are text', () => {
+    for (const q of ['合同 OR (发票 我们)', '(合同 OR 发票) 我们', '(合同', '我们)', '( 合同 )', '（发票 我们）', '-(草稿', '(from:lisi 合同)']) {
+      expect(() => parse(q), q).toThrow(/parentheses do not group/);
+    }
+    expect(parse('合同(草稿)').clauses).toHaveLength(1);
+    expect(parse('(草稿)').clauses).toHaveLength(1);
+    expect(parse('"(发票" 我们').clauses).toHaveLength(2);
+  });
+});

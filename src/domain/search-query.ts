@@ -15,7 +15,7 @@ import { foldText, segmentFolded } from './tokenizer.js';
  * A Chinese (CJK) term matches every message whose folded text contains it as a substring; a term
  * mixing scripts or containing punctuation (`138-1234-5678`, `微信pay`) is the phrase of its runs.
  * Bare upper-case `OR`, `AND` and `NOT` are operators; anything else, including unknown `word:`
- * prefixes, is text. A filter may also be written with the full-width colon (`from：张三`). Malformed input is a usage error (`search.bad_query`) naming the position.
+ * prefixes, is text. Parentheses do not group: an unbalanced one at a word's edge is a usage error. A filter may also be written with the full-width colon (`from：张三`). Malformed input is a usage error (`search.bad_query`) naming the position.
  */
 
 export interface TextTerm {
@@ -147,6 +147,7 @@ function lex(input: string, zone: () => ZoneClock): Lexeme[] {
       if (name === 'after' || name === 'before') {
         out.push({ kind: 'time', bound: name, ms: parseTimeBound(value, zone, valueStart), negated, start, text: `${name}:${value}` });
       } else {
+        refuseGrouping(word, start);
         out.push({ kind: 'atom', atom: filterAtom(name, value, valueStart), negated, start });
       }
       continue;
@@ -161,7 +162,26 @@ function lex(input: string, zone: () => ZoneClock): Lexeme[] {
   }
 }
 
+const OPEN = /[(（]/gu;
+const CLOSE = /[)）]/gu;
+
+/**
+ * Parentheses do not group terms in this language. An unquoted word that opens one it does not close
+ * (`(发票`) or closes one it did not open (`我们)`) would otherwise be read as text and silently
+ * change what the user meant (`合同 OR (发票 我们)`), so it is a usage error. Balanced parentheses
+ * inside a word (`合同(草稿)`) are punctuation, as anywhere in a text.
+ */
+function refuseGrouping(word: Word, start: number): void {
+  if (word.quoted) return;
+  const opens = word.text.match(OPEN)?.length ?? 0;
+  const closes = word.text.match(CLOSE)?.length ?? 0;
+  if ((/^[(（]/u.test(word.text) && closes < opens) || (/[)）]$/u.test(word.text) && opens < closes)) {
+    throw bad('parentheses do not group terms here: write the query without them (OR binds tighter than AND, so 合同 OR 协议 发票 means (合同 OR 协议) AND 发票), or quote the text to search for a parenthesis', start);
+  }
+}
+
 function textAtom(word: Word, start: number): TextTerm {
+  refuseGrouping(word, start);
   const raw = word.trailingStars > 0 ? word.text.slice(0, word.text.length - word.trailingStars) : word.text;
   const folded = foldText(raw);
   const segments = segmentFolded(folded);
