@@ -33,17 +33,19 @@ export interface QuarantineInput {
   line: number;
   reason: string;
   content: string | null;
+  /** Keyed digest of the line (services/import.ts quarantineMac): the same bad line is quarantined once. */
+  contentMac: string;
   createdAt: number;
 }
 
-/** Quarantines bad lines; a line already quarantined (same file and line) is kept as it was. Returns how many are new. */
+/** Quarantines bad lines; a line already quarantined (same file, line and content) is kept as it was. Returns how many are new. */
 export async function quarantineLines(db: Kysely<Database>, rows: readonly QuarantineInput[]): Promise<number> {
   let added = 0;
   for (const part of chunks(rows, 200)) {
     const res = await db
       .insertInto('quarantine')
-      .values(part.map((q) => ({ import_id: q.importId, file: q.file, line: q.line, reason: q.reason, content: q.content, created_at: q.createdAt })))
-      .onConflict((oc) => oc.columns(['file', 'line']).doNothing())
+      .values(part.map((q) => ({ import_id: q.importId, file: q.file, line: q.line, reason: q.reason, content: q.content, content_mac: q.contentMac, created_at: q.createdAt })))
+      .onConflict((oc) => oc.columns(['file', 'line', 'content_mac']).doNothing())
       .executeTakeFirst();
     added += Number(res.numInsertedOrUpdatedRows ?? 0);
   }

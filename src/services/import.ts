@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { statSync } from 'node:fs';
 import v8 from 'node:v8';
 import { dirname, resolve } from 'node:path';
@@ -126,6 +127,11 @@ interface ImportState {
   members: Set<string>;
   summary: ImportSummary;
   perSource: Map<string, SourceImportSummary>;
+}
+
+/** The keyed digest that tells one quarantined line from another at the same file and line number. */
+export function quarantineMac(dedupKey: Buffer, content: string | null, reason: string): string {
+  return createHmac('sha256', dedupKey).update('quarantine\0').update(content === null ? `\0unreadable\0${reason}` : `\u0001${content}`).digest('hex');
 }
 
 export async function importNdjson(ctx: Context, options: ImportOptions): Promise<ImportSummary> {
@@ -315,9 +321,10 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
 async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: PreparedBatch, inTransaction?: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
   const { ctx, summary } = state;
   const now = ctx.clock.now();
-  const quarantine: QuarantineInput[] = batch.bad.map((b) => ({ importId: state.importId, file: state.file, line: b.line, reason: b.reason, content: b.content, createdAt: now }));
+  const mac = (content: string | null, reason: string): string => quarantineMac(state.ctx.keys.dedupKey, content, reason);
+  const quarantine: QuarantineInput[] = batch.bad.map((b) => ({ importId: state.importId, file: state.file, line: b.line, reason: b.reason, content: b.content, contentMac: mac(b.content, b.reason), createdAt: now }));
   const reject = (p: PreparedRecord, reason: string): void => {
-    quarantine.push({ importId: state.importId, file: state.file, line: p.line, reason, content: p.text, createdAt: now });
+    quarantine.push({ importId: state.importId, file: state.file, line: p.line, reason, content: p.text, contentMac: mac(p.text, reason), createdAt: now });
   };
   const candidates = batch.records;
 

@@ -109,5 +109,7 @@ export interface QuarantineTable {
   reason: string;
   /** The offending input line (encrypted with the DB). */
   content: string | null;
+  /** HMAC of the line under the dedup key (migration 0018): one entry per file, line and content. */
+  content_mac: string | null;
   created_at: number;
 }
