@@ -76,6 +76,11 @@ describe('wekeep retention / settings', () => {
     const ok = as(bob, ['retention', 'reviews', 'approve', id, '--json'], totpCode(bob.secret, Date.now()));
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ status: 'approved', proposedBy: 'user:alice', decidedBy: 'user:bob' });
+    // The runs with their triggers: the dry run and the sweep (the approved review retained its record: no run).
+    const runs = json<{ id: number; trigger: string; status: string; dryRun: boolean }[]>(['retention', 'runs']);
+    expect(runs.map((r) => [r.trigger, r.dryRun])).toEqual([['cli', false], ['cli', true]]);
+    expect(runs[0]).toMatchObject({ id: run.id, status: 'completed' });
+    expect(cli(['retention', 'runs', '--limit', '1']).stdout).toMatch(/completed\s+real\s+cli/);
     // The sign-ins (and the failed one) are in the audit log, as the console's.
     const events = json<{ action: string; actor: string }[]>(['audit', 'list', '--action', 'auth.*', '--limit', '100']);
     expect(events.some((e) => e.action === 'auth.login.failed')).toBe(true);

@@ -7,6 +7,7 @@ import { createContext, type Context } from '../src/context.js';
 import { timeOfKey } from '../src/domain/message-key.js';
 import { verifyAuditLog } from '../src/services/audit.js';
 import { verifyCertificate } from '../src/services/disposition-certificates.js';
+import { retentionStatus } from '../src/services/disposition-run.js';
 import { addMatter, placeHold } from '../src/services/holds.js';
 import { addPolicy } from '../src/services/policies.js';
 import { expectConsistent } from './disposition-support.js';
@@ -167,6 +168,10 @@ describe('kill -9 during a sweep', () => {
     expect(r.code).toBeNull();
     const killed = await ctx0.db.selectFrom('disposition_runs').selectAll().executeTakeFirstOrThrow();
     expect(killed.status).toBe('running');
+    // Status does not report the dead run as running.
+    const status = await retentionStatus(ctx0);
+    expect(status.running).toBeNull();
+    expect(status.lastRuns[0]).toMatchObject({ id: killed.id, status: 'interrupted', error: 'the process running it stopped' });
     const partial = await expectConsistent(ctx0, original);
     expect(partial.tombstoned.size).toBeGreaterThan(0);
     expect(partial.tombstoned.size).toBeLessThan(RECORDS);

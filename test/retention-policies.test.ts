@@ -59,6 +59,9 @@ describe('wekeep policies, matters and holds', { timeout: 240_000 }, () => {
     expect(noBasis.stderr).toMatch(/legal basis/);
     expect(cli(['policies', 'add', '--name', 'x', '--purpose', 'p', '--basis', 'b']).stderr).toMatch(/minimum \(--min\), a maximum \(--max\)/);
     expect(cli(['policies', 'add', '--name', 'x', '--max', '1 year', '--purpose', 'p', '--basis', 'b']).stderr).toMatch(/maximum "1 year" is not a duration/);
+    const inverted = cli(['policies', 'add', '--name', 'x', '--min', '2y', '--max', '1y', '--purpose', 'p', '--basis', 'b']);
+    expect(inverted.status).toBe(2);
+    expect(inverted.stderr).toMatch(/minimum \(2y\) can be longer than the maximum \(1y\).*\[retention\.min_above_max\]/);
     expect(cli(['policies', 'add', '--name', 'x', '--scope', '合同', '--max', '1y', '--purpose', 'p', '--basis', 'b']).stderr).toMatch(/filters only/);
     expect(cli(['policies', 'add', '--name', 'voice-2y', '--max', '1y', '--purpose', 'p', '--basis', 'b']).status).toBe(2);
   });
@@ -109,6 +112,9 @@ describe('wekeep policies, matters and holds', { timeout: 240_000 }, () => {
     const noCriteria = cli(['holds', 'add', '--matter', 'case-7', '--reason', 'x']);
     expect(noCriteria.status).toBe(2);
     expect(noCriteria.stderr).toMatch(/needs at least one of/);
+    const badDate = cli(['holds', 'add', '--matter', 'case-7', '--after', '2020-02-30', '--reason', 'x']);
+    expect(badDate.status).toBe(2);
+    expect(badDate.stderr).toMatch(/^wekeep: --after: "2020-02-30" is not a valid date \[holds\.bad_time\]/);
     const released = json<{ status: string; releasedBy: string; releaseReason: string }>(['holds', 'release', String(h.id), '--reason', 'court order lifted']);
     expect(released).toMatchObject({ status: 'released', releaseReason: 'court order lifted' });
     expect(cli(['holds', 'release', String(h.id), '--reason', 'again']).stderr).toMatch(/released already/);

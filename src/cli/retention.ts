@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseInstant } from '../domain/clock.js';
 import { usageError } from '../errors.js';
 import type { ReviewView } from '../services/disposition-reviews.js';
-import type { RunCounts, RunSummary, RunTrigger } from '../services/disposition-run.js';
+import type { RunCounts, RunSummary, RunTrigger, RunView } from '../services/disposition-run.js';
 import { REVIEW_STATUSES } from '../services/limits.js';
 import type { ReviewStatus } from '../repositories/disposition.js';
 import { intOption, printJson, printLine, setExitStatus, withContext } from './common.js';
@@ -34,6 +34,10 @@ function printRun(s: RunSummary, names: Map<number, string>): void {
   printLine(`  decided at ${s.now}`);
   if (s.counts) printCounts(s.counts, names);
   if (s.certificate) printLine(`  certificate: audit event ${s.certificate.auditSeq}, ${n(s.certificate.tombstones)} tombstones, Merkle root ${s.certificate.merkleRoot}`);
+}
+
+function runLine(r: RunView): string {
+  return `${String(r.id).padStart(5)}  ${r.status.padEnd(11)}  ${r.dryRun ? 'dry ' : 'real'}  ${r.trigger.padEnd(8)}  ${r.startedAt}  disposed ${n(r.counts?.disposed ?? 0)}  queued ${n(r.counts?.queued ?? 0)}${r.error ? `  (${r.error})` : ''}`;
 }
 
 function printReview(r: ReviewView, record: string | undefined): void {
@@ -101,11 +105,23 @@ export function registerRetentionCommands(program: Command): void {
         }
         if (s.lastRuns.length > 0) {
           printLine('Recent runs:');
-          for (const r of s.lastRuns) {
-            printLine(`  ${String(r.id).padStart(5)}  ${r.status.padEnd(11)}  ${r.dryRun ? 'dry ' : 'real'}  ${r.trigger.padEnd(8)}  ${r.startedAt}  disposed ${n(r.counts?.disposed ?? 0)}  queued ${n(r.counts?.queued ?? 0)}`);
-          }
+          for (const r of s.lastRuns) printLine(`  ${runLine(r)}`);
         }
       });
+    });
+
+  retention
+    .command('runs')
+    .description('disposition runs, newest first, with their trigger (cli, schedule, api, review, erasure) and counts')
+    .option('--limit <n>', 'how many (1..500, default 50)', intOption('--limit', 500))
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { limit?: number; json?: boolean }, cmd: Command) => {
+      if (opts.limit === 0) throw usageError('cli.bad_option', '--limit must be at least 1');
+      const { listDispositionRuns } = await import('../services/disposition-run.js');
+      const runs = await withContext(cmd, (ctx) => listDispositionRuns(ctx, { limit: opts.limit }));
+      if (opts.json) return printJson(runs);
+      if (runs.length === 0) return printLine('No disposition runs.');
+      for (const r of runs) printLine(runLine(r));
     });
 
   // `retention certificates` lists (its default subcommand); `retention certificates verify RUN_ID`

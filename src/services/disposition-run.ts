@@ -156,10 +156,12 @@ function processAlive(pid: number): boolean {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
 
+/** A run row that says `running` although its process is gone (kill -9, power loss) is shown as interrupted; the next run marks it so and continues it. */
 export function runView(r: RunRow): RunView {
+  const dead = r.status === 'running' && (r.pid === null || !processAlive(r.pid));
   return {
-    id: r.id, status: r.status, dryRun: r.dry_run === 1, trigger: r.trigger, actor: r.actor, startedAt: iso(r.started_at)!, finishedAt: iso(r.finished_at),
-    now: iso(r.now_ms)!, cursor: r.cursor === null ? null : Number(r.cursor), resumes: Number(r.resumes), error: r.error,
+    id: r.id, status: dead ? 'interrupted' : r.status, dryRun: r.dry_run === 1, trigger: r.trigger, actor: r.actor, startedAt: iso(r.started_at)!, finishedAt: iso(r.finished_at),
+    now: iso(r.now_ms)!, cursor: r.cursor === null ? null : Number(r.cursor), resumes: Number(r.resumes), error: dead ? 'the process running it stopped' : r.error,
     counts: r.counts === null ? null : { ...emptyRunCounts(), ...(JSON.parse(r.counts) as Partial<RunCounts>) },
   };
 }
@@ -469,7 +471,7 @@ export async function retentionStatus(ctx: Context): Promise<RetentionStatus> {
     policiesWithMaximum: withMax,
     lastRuns: runs,
     lastCompleted,
-    running: runningRow ? runView(runningRow) : null,
+    running: runningRow && runView(runningRow).status === 'running' ? runView(runningRow) : null,
     nextRunDueAt: withMax === 0 ? null : new Date(lastEnd === undefined ? now : Math.max(now, lastEnd + RUN_INTERVAL_MS)).toISOString(),
     overdue,
     alert,

@@ -5,7 +5,7 @@ import type { LegalHoldsTable, MattersTable } from '../db/tables/retention.js';
 import { holdHasCriteria, type LegalHold } from '../domain/retention.js';
 import { parseRetentionScope } from '../domain/retention-scope.js';
 import { parseSearchQuery } from '../domain/search-query.js';
-import { conflict, notFound, usageError } from '../errors.js';
+import { conflict, isAppError, notFound, usageError } from '../errors.js';
 import { takeWriteLock } from '../repositories/disposition.js';
 import { appendAudit } from './audit.js';
 import { jsonArray } from '../repositories/retention-facts.js';
@@ -143,8 +143,14 @@ export interface HoldInput {
 function timeBound(value: string | number | undefined, kind: 'after' | 'before', timeZone: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   if (typeof value === 'number') return value;
-  const q = parseSearchQuery(`${kind}:${value}`, { timeZone });
-  return kind === 'after' ? q.afterMs : q.beforeMs;
+  try {
+    const q = parseSearchQuery(`${kind}:${value}`, { timeZone });
+    return kind === 'after' ? q.afterMs : q.beforeMs;
+  } catch (e) {
+    // The position is of the query built here, not of anything the user typed: name the field instead.
+    if (isAppError(e)) throw usageError('holds.bad_time', `--${kind}: ${e.message.replace(/ \(at position \d+\)$/u, '')}`);
+    throw e;
+  }
 }
 
 /** Places a hold. Returns it with the number of records it covers at placement. */

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Context } from '../context.js';
 import type { Database } from '../db/schema.js';
 import type { RetentionPoliciesTable } from '../db/tables/retention.js';
-import { formatDuration, parseDuration, type RetentionDuration } from '../domain/retention-duration.js';
+import { formatDuration, isAtLeast, parseDuration, type RetentionDuration } from '../domain/retention-duration.js';
 import { findPreset, RETENTION_PRESETS, type RetentionPreset } from '../domain/retention-presets.js';
 import { parseRetentionScope } from '../domain/retention-scope.js';
 import { lockedChangeProblem, wormFloorProblem, type RetentionAction } from '../domain/retention.js';
@@ -86,6 +86,10 @@ export function draftPolicy(input: PolicyInput, timeZone: string): PolicyDraft {
   const min = minText === undefined || minText === '' ? undefined : parseDuration(minText, 'minimum');
   const max = maxText === undefined || maxText === '' ? undefined : parseDuration(maxText, 'maximum');
   if (min === undefined && max === undefined) throw usageError('retention.needs_duration', 'a policy needs a minimum (--min), a maximum (--max) or both');
+  // Within one policy a floor past its own ceiling is a contradiction, not a conflict between policies.
+  if (min !== undefined && max !== undefined && !isAtLeast(max, min)) {
+    throw usageError('retention.min_above_max', `the minimum (${formatDuration(min)}) can be longer than the maximum (${formatDuration(max)}) of the same policy; make the maximum at least the minimum`);
+  }
   const purpose = (input.purpose ?? preset?.purpose ?? '').trim();
   const basis = (input.basis ?? preset?.basis ?? '').trim();
   if (purpose === '') throw usageError('retention.needs_purpose', 'a policy must state its purpose (--purpose; PIPL Art. 17)');
