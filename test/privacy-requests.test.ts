@@ -345,6 +345,14 @@ describe('wekeep privacy: access, restriction, erasure of a data subject', () =>
 
     it('a follow-up after the hold is released erases what the hold protected; the floor still protects its record', () => {
       expect(cli(['holds', 'release', String(holdId), '--reason', 'settled']).status).toBe(0);
+      // The next completed disposition run keeps the notice's promise ("erased when these grounds end"):
+      // it executes the request again. (The texts' ceiling is set aside, so that the sweep itself does not dispose of them first.)
+      expect(cli(['policies', 'disable', 'texts-1y']).status).toBe(0);
+      const run = json<{ status: string; erasureFollowUps: { requestId: number; erased: number; restricted: number }[] }>(['retention', 'run']);
+      expect(run.erasureFollowUps).toEqual([{ requestId: erasureId, erased: 2, restricted: 1 }]);
+      expect(json<{ erasureFollowUps: unknown[] }>(['retention', 'run']).erasureFollowUps).toEqual([]); // only the floor is left: not due
+      expect(cli(['policies', 'update', 'texts-1y', '--enable']).status).toBe(0);
+      // Executing it again by hand changes nothing more, and answers for the whole request.
       const r = json<{ request: RequestJson; response: ErasureJson }>(['privacy', 'execute', String(erasureId)]);
       expect(r.response).toMatchObject({ erased: 5, restricted: 1, restrictedUntil: '2034-05-01T02:00:00.000Z' });
       expect(r.response.grounds.map((g) => g.type)).toEqual(['retention-floor']);

@@ -67,7 +67,7 @@ export function registerRetentionCommands(program: Command): void {
     .option('--batch-size <n>', 'records per transaction (default 5000)', intOption('--batch-size', 100_000))
     .option('--trigger <trigger>', 'what started the run: cli (default) or schedule (the server\'s daily job)')
     .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nExit status: 0 when the run completed or stopped at its time bound, 1 when it failed.')
+    .addHelpText('after', '\nAfter a completed run, erasure requests whose restricted records lost their grounds (hold released,\nfloor passed) are executed again (erasureFollowUps in --json).\nExit status: 0 when the run completed or stopped at its time bound, 1 when it failed.')
     .action(async (opts: { dryRun?: boolean; now?: string; maxSeconds?: number; batchSize?: number; trigger?: string; json?: boolean }, cmd: Command) => {
       const trigger: RunTrigger = opts.trigger === undefined ? 'cli' : opts.trigger === 'schedule' || opts.trigger === 'cli' ? opts.trigger : (() => { throw usageError('cli.bad_option', '--trigger is cli or schedule'); })();
       if (opts.batchSize === 0) throw usageError('cli.bad_option', '--batch-size must be at least 1');
@@ -77,9 +77,12 @@ export function registerRetentionCommands(program: Command): void {
           dryRun: opts.dryRun === true, now: opts.now === undefined ? undefined : nowOption(opts.now), trigger, batchSize: opts.batchSize,
           maxDurationMs: opts.maxSeconds === undefined ? undefined : opts.maxSeconds * 1000,
         });
-        if (opts.json) return printJson(summary);
+        // After a completed sweep, erasure requests whose restricted records lost their grounds are executed again.
+        const followUps = summary.dryRun || summary.status !== 'completed' ? [] : await (await import('../services/privacy-requests.js')).runErasureFollowUps(ctx);
+        if (opts.json) return printJson({ ...summary, erasureFollowUps: followUps });
         const names = new Map([...(await loadPolicyMeta(ctx.db)).values()].map((p) => [p.id, p.name]));
         printRun(summary, names);
+        for (const f of followUps) printLine(`  erasure request ${f.requestId} followed up: ${n(f.erased)} more erased, ${n(f.restricted)} still restricted`);
       });
     });
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Context } from '../context.js';
 import type { Database } from '../db/schema.js';
 import type { PrivacyRequestKind, PrivacyRequestStatus } from '../db/tables/privacy.js';
@@ -15,7 +15,7 @@ import { attachmentsOf, messagesByKeys } from '../repositories/messages.js';
 import { readMeta, writeMeta } from '../repositories/meta.js';
 import {
   consentEventsOf, freezingRequests, keysWithOutcome, listRequestRows, matchPersons, membershipsOf, outcomeCounts, recordOutcomes, requestById, requestPersons,
-  restrictMessages, subjectMessageKeys, AWAITING_ERASURE, awaitingErasureCount, subjectRecordCounts, unrestrictUnclaimed, type PersonMatch, type PrivacyRequestRow, type RecordOutcomeRow,
+  restrictMessages, subjectMessageKeys, AWAITING_ERASURE, awaitingErasureCount, RESTRICTION_IN_FORCE, subjectRecordCounts, unrestrictUnclaimed, type PersonMatch, type PrivacyRequestRow, type RecordOutcomeRow,
 } from '../repositories/privacy.js';
 import { indexMessages } from '../search/sqlite-fts5.js';
 import { appendAudit } from './audit.js';
@@ -585,6 +585,51 @@ async function executeErasure(ctx: Context, row: PrivacyRequestRow, personIds: r
     }
     return erasureResponse(trx, row.id, personDataErased);
   });
+}
+
+/**
+ * Completed erasure requests that have restricted records whose every ground has ended — the hold
+ * was released, the floor (`until_ms`) has passed, the other subject's restriction was lifted — or
+ * that arrived after the request was executed (`awaiting-erasure`). The erasure notice promises the
+ * requester that such records are erased when their grounds end: runErasureFollowUps keeps it.
+ */
+export async function erasureFollowUpsDue(ctx: Context): Promise<number[]> {
+  const now = ctx.clock.now();
+  // Only records still archived: one the sweep disposed meanwhile keeps its old outcome row.
+  const rows = await ctx.db.selectFrom('privacy_request_records as r').innerJoin('privacy_requests as q', 'q.id', 'r.request_id').innerJoin('messages as m', 'm.id', 'r.message_key')
+    .select(['r.request_id as requestId', 'r.grounds', 'r.until_ms as untilMs'])
+    .where('q.kind', '=', 'erasure').where('q.status', '=', 'completed').where('q.lifted_at', 'is', null).where('r.outcome', '=', 'restricted').execute();
+  if (rows.length === 0) return [];
+  const activeHolds = new Set((await ctx.db.selectFrom('legal_holds').select('id').where('released_at', 'is', null).execute()).map((h) => Number(h.id)));
+  const inForce = new Set((await ctx.db.selectFrom('privacy_requests as q').select('q.id').where(sql.raw<boolean>(RESTRICTION_IN_FORCE)).execute()).map((q) => Number(q.id)));
+  const ended = (ground: string, untilMs: number | null): boolean => {
+    if (ground === AWAITING_ERASURE) return true;
+    const [kind, id] = ground.split(':');
+    if (kind === 'hold') return !activeHolds.has(Number(id));
+    if (kind === 'policy') return untilMs !== null && untilMs <= now;
+    if (kind === 'restriction') return !inForce.has(Number(id));
+    return false;
+  };
+  const due = new Set<number>();
+  for (const r of rows) {
+    const grounds = JSON.parse(r.grounds ?? '[]') as string[];
+    if (grounds.every((g) => ended(g, r.untilMs === null ? null : Number(r.untilMs)))) due.add(r.requestId);
+  }
+  return [...due].sort((a, b) => a - b);
+}
+
+/** Executes again every erasure request with records whose grounds ended (the daily disposition job and `retention run` call it). */
+export async function runErasureFollowUps(ctx: Context): Promise<{ requestId: number; erased: number; restricted: number }[]> {
+  const out: { requestId: number; erased: number; restricted: number }[] = [];
+  const erasedSoFar = async (id: number): Promise<number> => Number((await ctx.db.selectFrom('privacy_request_records').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('request_id', '=', id).where('outcome', '=', 'erased').executeTakeFirstOrThrow()).n);
+  for (const id of await erasureFollowUpsDue(ctx)) {
+    const before = await erasedSoFar(id);
+    const { response } = await executePrivacyRequest(ctx, id);
+    if (response.kind !== 'erasure') continue;
+    out.push({ requestId: id, erased: (await erasedSoFar(id)) - before, restricted: response.restricted });
+  }
+  return out;
 }
 
 /** The answer to the requester, from what the request did to each record (complete across resumed runs). */
