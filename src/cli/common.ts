@@ -44,8 +44,19 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/**
+ * Archived text (messages, names, titles, file names, quarantined lines) is shown as it was received,
+ * except control characters: an ESC sequence in a message must not clear the screen, move the cursor,
+ * retitle the terminal or plant a hyperlink. They are shown as `\x1b` (tab and newline stay).
+ * JSON output needs none of this: JSON.stringify escapes them.
+ */
+export function terminalSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export function printLine(text = ''): void {
-  process.stdout.write(`${text}\n`);
+  process.stdout.write(`${terminalSafe(text)}\n`);
 }
 
 /** Parses a non-negative integer option, or fails with a usage error naming the option. */

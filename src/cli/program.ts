@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isAppError } from '../errors.js';
+import { terminalSafe } from './common.js';
 import { registerAuditCommands } from './audit.js';
 import { registerBackupCommands } from './backup.js';
 import { registerDemoCommands } from './demo.js';
@@ -72,11 +73,11 @@ export async function runCli(argv: string[]): Promise<number> {
       return 2;
     }
     if (isAppError(e)) {
-      process.stderr.write(`wekeep: ${e.message}${e.code ? ` [${e.code}]` : ''}\n`);
+      process.stderr.write(`wekeep: ${terminalSafe(e.message)}${e.code ? ` [${e.code}]` : ''}\n`);
       if (debug && e.cause) process.stderr.write(`${String((e.cause as Error).stack ?? e.cause)}\n`);
       return e.exitCode;
     }
-    process.stderr.write(`wekeep: unexpected error: ${(e as Error).message ?? String(e)}\n`);
+    process.stderr.write(`wekeep: unexpected error: ${terminalSafe((e as Error).message ?? String(e))}\n`);
     if (debug) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
     return 1;
   }
