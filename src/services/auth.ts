@@ -56,6 +56,8 @@ export interface LoadedSession {
   /** Set only when state is `signed_in`. */
   principal: Principal | undefined;
   expiresAt: number;
+  /** When this session was last moved: the sign-in (or the last second-factor step) for a signed-in one. */
+  authenticatedAt: number;
 }
 
 /** What a state change returns: the new cookie token and the session. */
@@ -87,7 +89,24 @@ function loaded(row: sessions.SessionRow, user: accounts.UserRow | undefined): L
     user,
     principal: row.state === 'signed_in' && user ? principalOf(user) : undefined,
     expiresAt: row.expires_at,
+    authenticatedAt: row.created_at,
   };
+}
+
+/** How recent a sign-in must be to change one's second factors or recovery codes. */
+export const RECENT_SIGN_IN_MS = 15 * 60 * 1000;
+
+/**
+ * Changing how an account proves itself (a new authenticator, passkeys, recovery codes) needs a
+ * recent sign-in, not just a session: a session taken over (an unlocked computer, a stolen cookie)
+ * must not be able to plant its own second factor or replace the owner's recovery codes. The first
+ * enrollment right after the password (state `enroll_mfa`) is recent by definition.
+ */
+export function assertRecentSignIn(ctx: Context, session: LoadedSession): void {
+  if (session.state !== 'signed_in') return;
+  if (ctx.clock.now() - session.authenticatedAt > RECENT_SIGN_IN_MS) {
+    throw forbidden('auth.recent_sign_in_required', 'to change your second factors or recovery codes, sign out and sign in again (at most 15 minutes ago)');
+  }
 }
 
 /** The session of a cookie token, or undefined when unknown, expired, or its user can no longer sign in. */

@@ -249,6 +249,22 @@ describe('sessions', () => {
     expect((await alice.client.get('/search?q=合同')).status).toBe(200);
   });
 
+  it('changes second factors and recovery codes only within 15 minutes of signing in', async () => {
+    const alice = await createUser(server, { username: 'alice', role: 'compliance' });
+    server.clock.advance(10 * 60_000);
+    const session = await alice.client.get('/search?q=合同'); // active: the idle timeout does not end it
+    expect(session.status).toBe(200);
+    server.clock.advance(6 * 60_000);
+    for (const [method, url] of [['POST', '/me/recovery-codes'], ['POST', '/auth/totp/enroll'], ['POST', '/auth/passkey/register/options'], ['DELETE', '/me/totp'], ['DELETE', '/me/passkeys/AAAA']] as const) {
+      const r = await alice.client.request(method, url, {});
+      expect(r.status, url).toBe(403);
+      expect((r.json as { error: { code: string } }).error.code, url).toBe('auth.recent_sign_in_required');
+    }
+    expect((await alice.client.get('/search?q=合同')).status).toBe(200); // the session itself goes on
+    const fresh = await signIn(server, alice);
+    expect((await fresh.request('POST', '/me/recovery-codes', {})).status).toBe(200);
+  });
+
   it('ends the sessions of a disabled account at once', async () => {
     const alice = await createUser(server, { username: 'alice', role: 'compliance' });
     const admin = await createUser(server, { username: 'root', role: 'admin' });

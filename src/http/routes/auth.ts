@@ -100,7 +100,10 @@ export const authRoutes = [
   route({
     method: 'POST', url: '/auth/totp/enroll', summary: 'Start enrolling an authenticator app: secret, otpauth URI and QR code (SVG)', tags: ['auth'], access: 'session',
     response: z.object({ secret: z.string(), uri: z.string(), qrSvg: z.string() }),
-    handler: ({ req }) => auth.startTotpEnrollment(req.ctx, sessionOf(req)),
+    handler: ({ req }) => {
+      auth.assertRecentSignIn(req.ctx, sessionOf(req));
+      return auth.startTotpEnrollment(req.ctx, sessionOf(req));
+    },
   }),
   route({
     method: 'POST', url: '/auth/totp/confirm', summary: 'Confirm the authenticator with a code; returns 10 recovery codes (shown once)', tags: ['auth'], access: 'session',
@@ -114,7 +117,10 @@ export const authRoutes = [
   route({
     method: 'POST', url: '/auth/passkey/register/options', summary: 'Options to create a passkey (while enrolling MFA, or signed in)', tags: ['auth'], access: 'session',
     response: webauthnOptions,
-    handler: async ({ req }) => (await passkeys.passkeyRegistrationOptions(req.ctx, sessionOf(req), relyingParty(req))) as unknown as Record<string, unknown>,
+    handler: async ({ req }) => {
+      auth.assertRecentSignIn(req.ctx, sessionOf(req));
+      return (await passkeys.passkeyRegistrationOptions(req.ctx, sessionOf(req), relyingParty(req))) as unknown as Record<string, unknown>;
+    },
   }),
   route({
     method: 'POST', url: '/auth/passkey/register', summary: 'Register the created passkey; completes MFA enrollment (with recovery codes when there were none)', tags: ['auth'], access: 'session',
@@ -147,6 +153,7 @@ export const authRoutes = [
     response: z.object({ ok: z.literal(true) }),
     handler: async ({ params, req }) => {
       const session = sessionOf(req);
+      auth.assertRecentSignIn(req.ctx, session);
       await passkeys.removeMyPasskey(req.ctx, session, params.id, auth.needsMfa(session.user!));
       return { ok: true as const };
     },
@@ -187,12 +194,16 @@ export const authRoutes = [
   route({
     method: 'POST', url: '/me/recovery-codes', summary: 'Replace my recovery codes (shown once)', tags: ['account'], access: 'signed-in',
     response: z.object({ recoveryCodes: z.array(z.string()) }),
-    handler: async ({ req }) => ({ recoveryCodes: await auth.regenerateRecoveryCodes(req.ctx, principalOf(req)) }),
+    handler: async ({ req }) => {
+      auth.assertRecentSignIn(req.ctx, sessionOf(req));
+      return { recoveryCodes: await auth.regenerateRecoveryCodes(req.ctx, principalOf(req)) };
+    },
   }),
   route({
     method: 'DELETE', url: '/me/totp', summary: 'Remove my authenticator (only when my role does not require MFA)', tags: ['account'], access: 'signed-in',
     response: z.object({ ok: z.literal(true) }),
     handler: async ({ req }) => {
+      auth.assertRecentSignIn(req.ctx, sessionOf(req));
       await auth.removeTotp(req.ctx, principalOf(req));
       return { ok: true as const };
     },
