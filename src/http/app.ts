@@ -10,6 +10,7 @@ import { actingAs, type Context } from '../context.js';
 import { constantTimeEqual } from '../crypto/account-secrets.js';
 import { can } from '../domain/authorization.js';
 import { AppError, forbidden, isAppError, unauthorized } from '../errors.js';
+import { appendAudit } from '../services/audit.js';
 import { DEFAULT_SESSION_POLICY, loadSession, startAnonymousSession, type LoadedSession, type SessionPolicy } from '../services/auth.js';
 import { openApiDocument } from './openapi.js';
 import { archiveRoutes } from './routes/archive.js';
@@ -183,7 +184,13 @@ function registerRoute(app: FastifyInstance, baseCtx: Context, def: RouteDef, op
       const principal = session?.principal;
       if (def.access === 'signed-in' || (def.access !== 'public' && def.access !== 'session')) {
         if (!principal) throw unauthorized('auth.required', 'sign in first');
-        if (def.access !== 'signed-in' && !can(principal, def.access)) throw forbidden('auth.forbidden', `your role may not do this (${def.access})`);
+        if (def.access !== 'signed-in' && !can(principal, def.access)) {
+          // Refusals are evidence too (who tried what): the route pattern and the permission, never the request's content.
+          await appendAudit(actingAs(baseCtx, `user:${principal.username}`, { address: origin.address }), baseCtx.db, {
+            action: 'access.denied', subject: `${def.method} ${def.url}`, details: { reason: 'role', role: principal.role, permission: def.access },
+          });
+          throw forbidden('auth.forbidden', `your role may not do this (${def.access})`);
+        }
       }
 
       const parse = <T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T => {

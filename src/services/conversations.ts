@@ -20,6 +20,25 @@ import { loadMessageViews, type MessageView } from './message-views.js';
  */
 
 const messageNotFound = (): Error => notFound('message.not_found', 'no such message');
+const conversationNotFound = (): Error => notFound('conversation.not_found', 'no such conversation');
+
+/** Thrown inside a read when the object exists but is outside the reader's scope: answered exactly as "not found", audited after the rollback. */
+class OutOfScope extends Error {
+  constructor(readonly subject: string, readonly answer: Error) {
+    super(answer.message);
+  }
+}
+
+/** Runs a scoped read; a refused one (another person's conversation) is audited as `access.denied` and answered "not found". */
+async function scopedRead<T>(ctx: Context, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (!(e instanceof OutOfScope)) throw e;
+    await appendAudit(ctx, ctx.db, { action: 'access.denied', subject: e.subject, details: { reason: 'out_of_scope' } });
+    throw e.answer;
+  }
+}
 
 export interface MessageWithContext {
   message: MessageView & { recordHash: string; archivedAt: string };
@@ -27,17 +46,18 @@ export interface MessageWithContext {
 }
 
 export async function readMessage(ctx: Context, key: number, scope: ContentScope, options: { context: number }): Promise<MessageWithContext> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return scopedRead(ctx, () => ctx.db.transaction().execute(async (trx) => {
     const [row] = await messagesByKeys(trx, [key]);
     // A privacy-RESTRICTED message (services/privacy-requests.ts) is "not found", like one out of scope.
-    if (!row || (await isRestricted(trx, key)) || !(await mayReadConversationRow(trx, scope, row.conversationRowId))) throw messageNotFound();
+    if (!row || (await isRestricted(trx, key))) throw messageNotFound();
+    if (!(await mayReadConversationRow(trx, scope, row.conversationRowId))) throw new OutOfScope(`message:${key}`, messageNotFound());
     const { views } = await loadMessageViews(trx, [key]);
     const around = await conversationNeighbours(trx, row.conversationRowId, key, options.context);
     const before = (await loadMessageViews(trx, around.before)).views;
     const after = (await loadMessageViews(trx, around.after)).views;
     await appendAudit(ctx, trx, { action: 'message.viewed', subject: `${row.source}/${row.extId}`, details: { key, context: before.length + after.length } });
     return { message: { ...views[0]!, recordHash: row.recordHash, archivedAt: new Date(row.archivedAt).toISOString() }, context: { before, after } };
-  });
+  }));
 }
 
 export interface ConversationPage {
@@ -51,14 +71,15 @@ export type PagePosition = ConversationPosition;
 
 /** A page of a conversation, oldest first. */
 export async function readConversation(ctx: Context, conversationKey: number, scope: ContentScope, position: PagePosition, limit: number): Promise<ConversationPage> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return scopedRead(ctx, () => ctx.db.transaction().execute(async (trx) => {
     const conv = await conversationByKey(trx, conversationKey);
-    if (!conv || !(await mayReadConversationRow(trx, scope, conversationKey))) throw notFound('conversation.not_found', 'no such conversation');
+    if (!conv) throw conversationNotFound();
+    if (!(await mayReadConversationRow(trx, scope, conversationKey))) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound());
     const page = await conversationPage(trx, conversationKey, position, limit);
     const { views } = await loadMessageViews(trx, page.keys);
     await appendAudit(ctx, trx, { action: 'conversation.viewed', subject: `${conv.source}/${conv.id}`, details: { key: conversationKey, position: position.kind, messages: views.length } });
     return { conversation: { key: conversationKey, ...conv }, messages: views, hasBefore: page.hasBefore, hasAfter: page.hasAfter };
-  });
+  }));
 }
 
 export interface AttachmentContent {
@@ -72,16 +93,17 @@ export interface AttachmentContent {
 
 /** One attachment's bytes (decrypted, verified while streaming), audited before any byte leaves. */
 export async function readAttachment(ctx: Context, key: number, ordinal: number, scope: ContentScope, options: { as?: 'wav' } = {}): Promise<AttachmentContent> {
-  const att = await ctx.db.transaction().execute(async (trx) => {
+  const att = await scopedRead(ctx, () => ctx.db.transaction().execute(async (trx) => {
     const [row] = await messagesByKeys(trx, [key]);
     // A privacy-RESTRICTED message (services/privacy-requests.ts) is "not found", like one out of scope.
-    if (!row || (await isRestricted(trx, key)) || !(await mayReadConversationRow(trx, scope, row.conversationRowId))) throw messageNotFound();
+    if (!row || (await isRestricted(trx, key))) throw messageNotFound();
+    if (!(await mayReadConversationRow(trx, scope, row.conversationRowId))) throw new OutOfScope(`message:${key}`, messageNotFound());
     const a = (await attachmentsOf(trx, [key])).get(key)?.find((x) => x.ordinal === ordinal);
     if (!a) throw notFound('attachment.not_found', 'no such attachment');
     assertServable(a.scanStatus);
     await appendAudit(ctx, trx, { action: 'attachment.viewed', subject: `${row.source}/${row.extId}`, details: { key, ordinal, sha256: a.sha256, ...(options.as ? { as: options.as } : {}) } });
     return a;
-  });
+  }));
   const body = ctx.blobs.read({ id: att.blobId, sha256: att.sha256, size: att.size, compression: att.compression, bucket: att.bucket, wrappedDek: att.wrappedDek });
   return { name: att.name, mime: att.mime, size: att.size, sha256: att.sha256, body };
 }
@@ -142,9 +164,10 @@ const CONSENT_EVENTS_READ = 500;
  * as reading the conversation; audited `conversation.consent_viewed`.
  */
 export async function conversationConsent(ctx: Context, conversationKey: number, scope: ContentScope): Promise<{ conversation: { key: number; source: string; id: string }; parties: ConsentParty[] }> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return scopedRead(ctx, () => ctx.db.transaction().execute(async (trx) => {
     const conv = await conversationByKey(trx, conversationKey);
-    if (!conv || !(await mayReadConversationRow(trx, scope, conversationKey))) throw notFound('conversation.not_found', 'no such conversation');
+    if (!conv) throw conversationNotFound();
+    if (!(await mayReadConversationRow(trx, scope, conversationKey))) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound());
     const rows = await consentOfConversation(trx, conversationKey, CONSENT_EVENTS_READ);
     const parties = new Map<string, ConsentParty>();
     for (const r of rows) {
@@ -157,5 +180,5 @@ export async function conversationConsent(ctx: Context, conversationKey: number,
     }
     await appendAudit(ctx, trx, { action: 'conversation.consent_viewed', subject: `${conv.source}/${conv.id}`, details: { key: conversationKey, parties: parties.size } });
     return { conversation: { key: conversationKey, source: conv.source, id: conv.id }, parties: [...parties.values()] };
-  });
+  }));
 }

@@ -203,6 +203,11 @@ describe('own and other data', () => {
       expect(res.body).not.toContain('secret price');
     }
     expect((await emp.get(`/messages/${keys.x1}`)).json.error.code).toBe(missing.json.error.code);
+    // Each refused read of an existing object is audited (who, which object; the answer stays "not found").
+    const denied = (await listAuditEvents(server.ctx, { action: 'access.denied', limit: 100 })).filter((e) => e.actor === 'user:zs2');
+    expect(denied.map((e) => e.subject)).toEqual(expect.arrayContaining([`message:${keys.x1}`, `message:${keys.x2}`, `conversation:${convKeys['dm-wangwu-zhaoliu']}`]));
+    expect(denied.filter((e) => e.subject === `message:${keys.x1}`).length).toBe(2);
+    expect(denied.some((e) => e.subject === 'message:999999999')).toBe(false);
     // The same keys are readable by compliance.
     expect((await officer.get(`/messages/${keys.x1}`)).json.message.text).toBe('私下的合同价格');
     const pdf = await officer.get(`/messages/${keys.x2}/attachments/0`);
@@ -275,5 +280,8 @@ describe('separation of duties for accounts', () => {
     expect((await setUserRole(ops, 'root', 'auditor')).role).toBe('auditor');
     await expect(disableUser(ops, 'root2')).rejects.toMatchObject({ code: 'user.last_admin' });
     expect((await setUserRole(ops, 'root', 'admin')).role).toBe('admin');
+    // The admin's refused search is on record.
+    const refused = await listAuditEvents(server.ctx, { action: 'access.denied', limit: 500 });
+    expect(refused.some((e) => e.actor === 'user:root' && e.subject === 'GET /search' && (e.details as { reason?: string }).reason === 'role')).toBe(true);
   });
 });
