@@ -515,6 +515,7 @@ export async function describeSession(ctx: Context, session: LoadedSession): Pro
   return {
     authenticated: session.state === 'signed_in',
     status: session.state,
-    user: session.user && session.state !== 'anonymous' ? await viewOf(ctx, session.user) : undefined,
+    // Not before the second factor: a password alone does not reveal the account's role, person or factors.
+    user: session.user && (session.state === 'signed_in' || session.state === 'enroll_mfa') ? await viewOf(ctx, session.user) : undefined,
   };
 }

@@ -133,6 +133,10 @@ describe('sign-in', () => {
     const before = c.cookie;
     const login = await c.post('/auth/login', { username: 'Alice', password: alice.password });
     expect(login.json).toMatchObject({ status: 'mfa_required', methods: ['totp', 'recovery'] });
+    // The password alone reveals nothing of the account (role, person, factors).
+    expect(login.json.user).toBeUndefined();
+    expect((await c.get('/auth/session')).json).toMatchObject({ status: 'mfa_required' });
+    expect((await c.get('/auth/session')).json.user).toBeUndefined();
     expect(c.cookie).not.toBe(before); // a new session id at every step (no fixation)
     expect((await c.get('/search?q=x')).status).toBe(401);
     const code = totpCode(alice.secret!, server.clock.now());
