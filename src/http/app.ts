@@ -88,6 +88,13 @@ export async function buildApp(baseCtx: Context, options: AppOptions): Promise<F
     logger: options.logger ?? false,
     trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
     bodyLimit: 1024 * 1024,
+    // Path parameters (source names, ids) up to 1 KiB; a longer one, or a malformed URL, is answered in the
+    // API's error format (never echoing the path), not with Fastify's own body.
+    maxParamLength: 1024,
+    frameworkErrors: (error, request, reply) => {
+      const tooLong = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH';
+      return renderError(reply, request.id, tooLong ? 414 : 400, tooLong ? 'http.path_too_long' : 'http.bad_url', tooLong ? 'a path parameter is too long' : 'the request path could not be read');
+    },
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
     ...(options.httpsOptions ? { https: { ...options.httpsOptions, minVersion: 'TLSv1.2' as const } } : {}),

@@ -66,6 +66,13 @@ describe('serving basics', () => {
     const bad = await c.post('/auth/login', { username: 'x' });
     expect(bad.status).toBe(400);
     expect(bad.json.error.message).toContain('body.password');
+    // An overlong path parameter is answered in the same error format, without echoing the path.
+    for (const length of [500, 5000]) {
+      const long = await c.get(`/messages/${'9'.repeat(length)}`);
+      expect(long.status, String(length)).toBeGreaterThanOrEqual(400);
+      expect(long.json.error.code, String(length)).toMatch(/^(http|auth)\./u);
+      expect(long.body).not.toContain('9'.repeat(200));
+    }
   });
 });
 
