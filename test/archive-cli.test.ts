@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runCliJson, tempDir } from './support/cli.js';
@@ -58,6 +58,14 @@ describe('wekeep CLI: the archive core end to end', () => {
     expect(existsSync(join(data, 'keyring.json'))).toBe(true);
     expect(statSync(join(data, 'master.key')).mode & 0o777).toBe(0o600);
     expect(statSync(data).mode & 0o777).toBe(0o700);
+    // A key file others can read is warned about (the key itself is never printed).
+    chmodSync(join(data, 'master.key'), 0o644);
+    const warned = cli(['sources']);
+    expect(warned.status).toBe(0);
+    expect(warned.stderr).toMatch(/WARNING: the master key file .*master\.key can be read by other users \(mode 0644\)/);
+    expect(warned.stderr).not.toContain(readFileSync(join(data, 'master.key'), 'utf8').trim());
+    chmodSync(join(data, 'master.key'), 0o600);
+    expect(cli(['sources']).stderr).not.toMatch(/WARNING/);
     const again = cli(['init']);
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/already holds a WeKeep store/);

@@ -88,6 +88,12 @@ export function readMasterKey(src: MasterKeySource): Buffer {
   if (!existsSync(src.keyFile)) {
     throw fatalError('keys.master_missing', `master key file not found: ${src.keyFile} (set --key-file, WEKEEP_KEY_FILE or WEKEEP_MASTER_KEY)`);
   }
+  // Like ssh with a private key: a key file others can read is a key others may have. Warned, not refused
+  // (a restore may have left it so); the warning names the file and its mode, never the key.
+  const mode = statSync(src.keyFile).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    process.stderr.write(`wekeep: WARNING: the master key file ${src.keyFile} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}); restrict it: chmod 600 ${src.keyFile}\n`);
+  }
   return parseMasterKey(readFileSync(src.keyFile, 'utf8'), `key file ${src.keyFile}`);
 }
 

@@ -208,3 +208,10 @@ describe('parseSearchQuery: parentheses', () => {
     expect(parse('"(发票" 我们').clauses).toHaveLength(2);
   });
 });
+
+describe('parseSearchQuery: filters and *', () => {
+  it('refuses a prefix in from:/to:/in:/source: (it would silently match nothing); a quoted * is part of the value', () => {
+    for (const q of ['from:zhu*', 'to:li*', 'in:*', '-source:wecom*']) expect(() => parse(q), q).toThrow(/a prefix \(\*\) is not supported/);
+    expect(parse('from:"a*"').clauses[0]).toEqual({ kind: 'any', atoms: [{ kind: 'from', value: 'a*' }] });
+  });
+});

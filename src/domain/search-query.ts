@@ -148,6 +148,10 @@ function lex(input: string, zone: () => ZoneClock): Lexeme[] {
         out.push({ kind: 'time', bound: name, ms: parseTimeBound(value, zone, valueStart), negated, start, text: `${name}:${value}` });
       } else {
         refuseGrouping(word, start);
+        // Filters match a whole id or name: `from:zhu*` would silently find nothing.
+        if (word.trailingStars > 0 && (name === 'from' || name === 'to' || name === 'in' || name === 'source')) {
+          throw bad(`${name}: matches a whole id or name; a prefix (*) is not supported there (quote the value if it really ends with *)`, start);
+        }
         out.push({ kind: 'atom', atom: filterAtom(name, value, valueStart), negated, start });
       }
       continue;
