@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runCliJson, tempDir } from './support/cli.js';
@@ -220,6 +220,14 @@ describe('wekeep CLI: the archive core end to end', () => {
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/master key file not found/);
     expect(snapshot()).toBe(before);
+    // A damaged database file (here: truncated) is named as such, not as a wrong key.
+    const damaged = join(tmp.path, 'damaged');
+    cpSync(data, damaged, { recursive: true });
+    truncateSync(join(damaged, 'wekeep.db'), 8192);
+    rmSync(join(damaged, 'wekeep.db-wal'), { force: true });
+    const broken = runCli(['--data', damaged, 'stats']);
+    expect(broken.status).toBe(1);
+    expect(broken.stderr).toMatch(/the database file is damaged, truncated or not this store's.*\[store\.db_unreadable\]/);
   });
 
   it('rotates the master key by re-wrapping: the new key opens the store, the old one does not', () => {

@@ -34,7 +34,9 @@ export function openSqlite(path: string, key: Buffer, cipher: string, options: {
     handle.prepare('SELECT count(*) FROM sqlite_master').get();
   } catch (cause) {
     handle.close();
-    throw fatalError('store.key_wrong', `cannot decrypt ${path}: wrong key or not a WeKeep database; nothing was changed`, cause);
+    // The master key was already proven by the keyring's authenticated entries: what fails here is
+    // the database file itself (damaged, truncated, or another store's), which a restore repairs.
+    throw fatalError('store.db_unreadable', `cannot read ${path} with this store's key: the database file is damaged, truncated or not this store's (restore it from a backup: wekeep restore); nothing was changed`, cause);
   }
   handle.pragma('journal_mode = WAL');
   handle.pragma('synchronous = NORMAL');
