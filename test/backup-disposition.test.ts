@@ -11,9 +11,10 @@ import { runCli, runCliJson, tempDir } from './support/cli.js';
 import { toNdjson } from './support/records.js';
 
 // The guarantee of issue 5: a restore of a backup made BEFORE a disposition brings back none of
-// the disposed records, once their bucket keys are destroyed (at once for a bucket left empty; for
-// a bucket with survivors, once a newer backup holding the survivors has completed), while a restore
-// of the newer backup brings back every survivor.
+// the disposed records: their bucket keys are destroyed (at once for a bucket left empty; for a
+// bucket with survivors, once a newer backup holding the survivors has completed, and until then the
+// key store lists the disposed records and a restore leaves them out), while a restore of the newer
+// backup brings back every survivor.
 
 const SLOW = 240_000;
 const DISPOSED = ['bk/d1', 'bk/d2', 'bk/s2']; // the whole dm/January bucket, and one record of sales/January
@@ -67,14 +68,26 @@ describe('backups honor deletion', () => {
   }, SLOW);
   afterAll(() => tmp.cleanup());
 
-  it('before a newer backup exists: the emptied bucket is already unreadable in the old backup; a rotated one is not yet (the documented window)', async () => {
-    const r = restore('restored-window', oldBackup, keysBackup('keys-window.json'));
+  it('before a newer backup exists: the emptied bucket is unreadable; the rotated one is readable for its survivors, and the key store leaves its disposed record out', async () => {
+    const keys = keysBackup('keys-window.json');
+    const stored = JSON.parse(readFileSync(keys, 'utf8')) as { keyring: { disposedRecords: Record<string, number[]> } };
+    expect(Object.values(stored.keyring.disposedRecords).flat()).toHaveLength(1); // s2, under sales/January's live key
+    const r = restore('restored-window', oldBackup, keys);
     expect(r.buckets).toMatchObject({ total: 5, restored: 4, unreadableDisposed: 1 });
+    expect(r.records).toMatchObject({ skippedDisposedSince: 1, skippedTombstoned: 0 });
     expect(r.ok, JSON.stringify(r.problems)).toBe(true);
-    const list = await refsIn(join(tmp.path, 'restored-window'));
-    expect(list).not.toContain('bk/d1');
-    expect(list).not.toContain('bk/d2');
-    expect(list).toContain('bk/s2'); // the window: until a backup holds sales/January's survivors
+    const target = join(tmp.path, 'restored-window');
+    const list = await refsIn(target);
+    for (const ref of DISPOSED) expect(list).not.toContain(ref);
+    for (const ref of SURVIVORS_OF_ROTATED) expect(list).toContain(ref); // the old backup is still their only copy
+    // s2's attachment (referenced by it alone) is not restored either.
+    expect(plaintextLeaks(target, [ATTACHMENT_CANARY, SECRET_NAME])).toEqual([]);
+    const back = await openStore(target, keyFile);
+    try {
+      expect([...(await attachmentBytes(back)).keys()]).not.toContain('bk/s2#0');
+    } finally {
+      await back.close();
+    }
   }, SLOW);
 
   it('after a newer backup: the old backup brings back no disposed record; the new one every survivor', async () => {
@@ -82,8 +95,9 @@ describe('backups honor deletion', () => {
     expect(s.keys).toMatchObject({ superseded: 1, waiting: 0 });
     expect(s.records).toBe(7);
     const keys = keysBackup('keys-tuesday.json');
-    const stored = JSON.parse(readFileSync(keys, 'utf8')) as { keyring: { entries: Record<string, string>; destroyed: { name: string }[] } };
+    const stored = JSON.parse(readFileSync(keys, 'utf8')) as { keyring: { entries: Record<string, string>; destroyed: { name: string }[]; disposedRecords: Record<string, number[]> } };
     expect(stored.keyring.destroyed.map((d) => d.name).filter((n) => n.startsWith('backup-bucket:'))).toHaveLength(2);
+    expect(stored.keyring.disposedRecords).toEqual({}); // the list went with its key
 
     // The old backup: both buckets that lost records are unreadable; nothing disposed comes back.
     const old = restore('restored-old', oldBackup, keys);

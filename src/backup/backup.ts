@@ -48,6 +48,8 @@ export const TABLES_NOT_COPIED: ReadonlySet<string> = new Set([
   'messages', 'attachments', 'blobs', 'conversations',
   'usage_daily', 'usage_person', 'usage_conversation', 'conversation_members',
   'sessions', 'login_throttle',
+  // Queued for the key store, which carries them (a restore reads them there, not from the old copy).
+  'backup_disposed_records',
 ]);
 /** Columns that change without the person changing (a directory sync's timestamp): not part of a bucket's fingerprint. */
 const PERSON_VOLATILE_COLUMNS = ['directory_updated_at'];

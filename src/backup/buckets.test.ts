@@ -98,4 +98,32 @@ describe('backup buckets', () => {
     expect(await applyBucketRetirements(ctx)).toMatchObject({ emptied: 2 });
     expect(ctx.keys.isDestroyed(bucketKeyName(feb!, 3))).toBe(true);
   });
+
+  it('lists the records disposed from a bucket under each of its live keys, in the key store, until the key goes', async () => {
+    writeFileSync(join(root, 'more.ndjson'), rec('4', '2026-02-20T00:00:00Z', 'c1'));
+    await importNdjson(ctx, { file: join(root, 'more.ndjson') });
+    const all = await records();
+    const feb = bucketOf(all.find((r) => r.ext === '2')!);
+    ctx.keys.ensureKeys([bucketKeyName(feb, 1)]);
+    const disposeWithKeys = async (ext: string[]): Promise<number[]> => {
+      const rows = (await records()).filter((r) => ext.includes(r.ext));
+      await ctx.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('messages').where('id', 'in', rows.map((r) => r.id)).execute();
+        await noteDisposed(ctx, trx, rows.map((r) => ({ ...r, key: r.id })));
+      });
+      return rows.map((r) => r.id);
+    };
+    const [k2] = await disposeWithKeys(['2']);
+    expect(await applyBucketRetirements(ctx)).toMatchObject({ waiting: 1 });
+    expect([...ctx.keys.disposedRecordsOf(bucketKeyName(feb, 1))]).toEqual([k2]);
+    // Disposed again before any newer backup: generation 1 is still the live key old backups hold.
+    const [k3] = await disposeWithKeys(['3']);
+    await applyBucketRetirements(ctx);
+    expect([...ctx.keys.disposedRecordsOf(bucketKeyName(feb, 1))].sort()).toEqual([k2, k3].sort());
+    expect(await ctx.db.selectFrom('backup_disposed_records').selectAll().execute()).toEqual([]); // moved into the key store
+    // The bucket is emptied: its key is destroyed, and its list with it.
+    await disposeWithKeys(['4']);
+    expect(await applyBucketRetirements(ctx)).toMatchObject({ emptied: 1 });
+    expect(ctx.keys.disposedRecordsOf(bucketKeyName(feb, 1)).size).toBe(0);
+  });
 });

@@ -15,7 +15,8 @@ import { appendAudit } from '../services/audit.js';
  *   - at once when the bucket has no record left — every backup copy of it becomes unreadable;
  *   - otherwise once a COMPLETED backup holds the bucket's next generation (with the survivors),
  *     because until then the old backups are the only backup copy of the surviving records. During
- *     that window a restore of an old backup still brings the disposed records of such a bucket back.
+ *     that window the key store lists the disposed records under each live key of the bucket
+ *     (`disposedRecords`), and a restore of an old backup leaves them out.
  */
 
 export const BACKUP_KEY_PREFIX = 'backup-bucket:';
@@ -24,6 +25,8 @@ export interface DisposedRecord {
   sourceId: number;
   conversationRowId: number;
   timeMs: number;
+  /** The message key: remembered for the bucket's live key generations (a restore leaves it out). */
+  key?: number;
 }
 
 export interface BucketParts {
@@ -83,6 +86,23 @@ export async function backupRunning(db: Kysely<Database>): Promise<boolean> {
   return rows.some((r) => processAlive(r.pid));
 }
 
+/** Live backup key names by bucket, computed once per keyring state (namesOnDisk returns the same set until keyring.json changes). */
+const liveKeysCache = new WeakMap<ReadonlySet<string>, Map<string, string[]>>();
+function liveBucketKeys(onDisk: ReadonlySet<string>): Map<string, string[]> {
+  let byBucket = liveKeysCache.get(onDisk);
+  if (byBucket) return byBucket;
+  byBucket = new Map();
+  for (const name of onDisk) {
+    if (!name.startsWith(BACKUP_KEY_PREFIX)) continue;
+    const bucket = name.slice(BACKUP_KEY_PREFIX.length, name.lastIndexOf(':g'));
+    const list = byBucket.get(bucket);
+    if (list) list.push(name);
+    else byBucket.set(bucket, [name]);
+  }
+  liveKeysCache.set(onDisk, byBucket);
+  return byBucket;
+}
+
 /**
  * THE DISPOSITION HOOK. Call it inside the transaction that deletes the records (the disposition
  * engine does, in disposeRecords), with one entry per disposed record. For every bucket touched:
@@ -108,6 +128,13 @@ export async function noteDisposed(ctx: Pick<Context, 'clock' | 'keys'>, trx: Ky
   }
   const running = await backupRunning(trx);
   const { entries: onDisk, destroyed } = ctx.keys.namesOnDisk();
+  // Every live key generation of a touched bucket may be in a backup that holds the disposed record:
+  // remember the record for each (copied into the key store by applyBucketRetirements).
+  const liveNames = liveBucketKeys(onDisk);
+  const remembered = rows.flatMap((r) => (r.key === undefined ? [] : (liveNames.get(bucketOf(r)) ?? []).map((key_name) => ({ key_name, message_key: r.key! }))));
+  for (const part of chunked(remembered, 500)) {
+    await trx.insertInto('backup_disposed_records').values(part).onConflict((oc) => oc.doNothing()).execute();
+  }
   for (const part of chunked(buckets, 500)) {
     const rowsNow = await trx.selectFrom('backup_buckets').select(['bucket', 'generation']).where('bucket', 'in', part).execute();
     const rotate: { bucket: string; generation: number }[] = [];
@@ -144,6 +171,7 @@ export interface RetirementResult {
  * Call it after every disposal commit; backups and `keys backup` call it before they start.
  */
 export async function applyBucketRetirements(ctx: Pick<Context, 'db' | 'keys' | 'clock' | 'actor' | 'origin'>): Promise<RetirementResult> {
+  await rememberDisposedRecords(ctx);
   const pending = await ctx.db
     .selectFrom('backup_key_retirements as r')
     .leftJoin('backup_buckets as b', 'b.bucket', 'r.bucket')
@@ -191,6 +219,31 @@ export async function applyBucketRetirements(ctx: Pick<Context, 'db' | 'keys' | 
     });
   });
   return result;
+}
+
+/**
+ * Copies the queued disposed records into the key store (keyring.json `disposedRecords`, one write per
+ * chunk), then deletes them from the queue. Crash-safe: a record copied but still queued is copied
+ * again, which changes nothing.
+ */
+async function rememberDisposedRecords(ctx: Pick<Context, 'db' | 'keys'>): Promise<void> {
+  for (;;) {
+    const rows = await ctx.db.selectFrom('backup_disposed_records').select(['key_name', 'message_key']).orderBy('key_name').orderBy('message_key').limit(50_000).execute();
+    if (rows.length === 0) return;
+    const byName = new Map<string, number[]>();
+    for (const r of rows) {
+      const list = byName.get(r.key_name);
+      if (list) list.push(Number(r.message_key));
+      else byName.set(r.key_name, [Number(r.message_key)]);
+    }
+    ctx.keys.noteDisposedRecords(byName);
+    await ctx.db.transaction().execute(async (trx) => {
+      for (const [name, keys] of byName) {
+        for (const part of chunked(keys, 500)) await trx.deleteFrom('backup_disposed_records').where('key_name', '=', name).where('message_key', 'in', part).execute();
+      }
+    });
+    if (rows.length < 50_000) return;
+  }
 }
 
 /** Current key generation per bucket (1 for a bucket without a row). */

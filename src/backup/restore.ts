@@ -45,7 +45,12 @@ export interface RestoreReport {
   dataDir: string;
   audit: { ok: boolean; size: number; rootHash: string; matchesBackup: boolean; problems: number };
   buckets: { total: number; restored: number; unreadableDisposed: number; unreadableMissingKey: number; damaged: number };
-  records: { restored: number; skippedTombstoned: number; digestsVerified: number; digestMismatches: number };
+  /**
+   * `skippedDisposedSince`: records disposed of after this backup whose bucket key lives on (the key
+   * store lists them, ADR 0011): left out, by design. `skippedTombstoned`: records the backup itself
+   * shows as disposed (a tombstone in its database copy): left out, and a problem.
+   */
+  records: { restored: number; skippedTombstoned: number; skippedDisposedSince: number; digestsVerified: number; digestMismatches: number };
   blobs: { restored: number; missing: number; damaged: number; verified: number };
   attachmentsWithoutBlob: number;
   /** Restored records that have a tombstone (disposed before the backup): must be 0. */
@@ -151,7 +156,7 @@ async function restoreInto(
     ok: false, backupId, snapshotAt, dataDir: ctx.config.dataDir,
     audit: { ok: audit.ok, size: audit.size, rootHash: audit.rootHash, matchesBackup, problems: audit.problemCount },
     buckets: { total: segments.length, restored: 0, unreadableDisposed: 0, unreadableMissingKey: 0, damaged: 0 },
-    records: { restored: 0, skippedTombstoned: 0, digestsVerified: 0, digestMismatches: 0 },
+    records: { restored: 0, skippedTombstoned: 0, skippedDisposedSince: 0, digestsVerified: 0, digestMismatches: 0 },
     blobs: { restored: 0, missing: 0, damaged: 0, verified: 0 },
     attachmentsWithoutBlob: 0, restoredWithTombstone: 0, destroyedKeys: ctx.keys.namesOnDisk().destroyed.size, indexed: 0, problems,
   };
@@ -193,8 +198,12 @@ async function restoreInto(
       const iExt = c.messages.indexOf('ext_id');
       const iKey = c.messages.indexOf('id');
       const iAttMsg = c.attachments.indexOf('message_id');
+      const iAttBlob = c.attachments.indexOf('blob_id');
       const iBlobId = c.blobs.indexOf('id');
+      // Disposed of after this backup while the bucket's key had to live on: the key store lists them.
+      const disposedSince = ctx.keys.disposedRecordsOf(e.keyName);
       let skipped = 0;
+      let disposedSkipped = 0;
       const conv = inserter('INSERT OR REPLACE', 'conversations', c.conversations);
       for (const r of content.conversations) conv(r);
       const person = inserter('INSERT OR REPLACE', 'persons', c.persons);
@@ -202,6 +211,11 @@ async function restoreInto(
       const message = inserter('INSERT', 'messages', c.messages);
       const dropped = new Set<Cell>();
       for (const r of content.messages) {
+        if (disposedSince.has(Number(r[iKey]))) {
+          dropped.add(r[iKey] ?? null);
+          disposedSkipped++;
+          continue;
+        }
         if (tombstoned.get(r[iSource], r[iExt]) !== undefined) {
           dropped.add(r[iKey] ?? null);
           skipped++;
@@ -210,13 +224,21 @@ async function restoreInto(
         message(r);
       }
       const attachment = inserter('INSERT', 'attachments', c.attachments);
-      for (const r of content.attachments) if (!dropped.has(r[iAttMsg] ?? null)) attachment(r);
-      for (const b of content.blobs) blobs.set(b.row[iBlobId] as string, { columns: c.blobs, row: b.row, dek: b.dek });
+      const keptBlobs = new Set<string>();
+      for (const r of content.attachments) {
+        if (dropped.has(r[iAttMsg] ?? null)) continue;
+        attachment(r);
+        keptBlobs.add(r[iAttBlob] as string);
+      }
+      // A blob only a left-out record referenced is left out too (its data key travels in this segment only for it).
+      for (const b of content.blobs) if (dropped.size === 0 || keptBlobs.has(b.row[iBlobId] as string)) blobs.set(b.row[iBlobId] as string, { columns: c.blobs, row: b.row, dek: b.dek });
       report.buckets.restored++;
-      report.records.restored += content.messages.length - skipped;
+      report.records.restored += content.messages.length - skipped - disposedSkipped;
       report.records.skippedTombstoned += skipped;
+      report.records.skippedDisposedSince += disposedSkipped;
       if (skipped > 0) problem(`bucket ${e.bucket}: ${skipped} record(s) with a tombstone were left out`);
-      restored.push({ entry: e, columns: c, blobIds: content.blobs.map((b) => b.row[iBlobId] as string), mac: sub.mac, skipped });
+      // The segment's SHA-256 was checked against the signed manifest; its digest covers every record, so it is not recomputed when some were left out.
+      restored.push({ entry: e, columns: c, blobIds: content.blobs.map((b) => b.row[iBlobId] as string), mac: sub.mac, skipped: skipped + disposedSkipped });
     }
     h.exec('COMMIT');
   } catch (e) {
@@ -306,7 +328,7 @@ async function restoreInto(
     action: 'backup.restored',
     subject: `backup:${backupId}`,
     details: {
-      ok: report.ok, buckets: report.buckets, records: report.records.restored, skippedTombstoned: report.records.skippedTombstoned,
+      ok: report.ok, buckets: report.buckets, records: report.records.restored, skippedTombstoned: report.records.skippedTombstoned, skippedDisposedSince: report.records.skippedDisposedSince,
       blobs: report.blobs, snapshotAt,
     },
   });

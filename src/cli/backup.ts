@@ -79,6 +79,7 @@ Records whose bucket key was destroyed (disposed after the backup was made) are 
       printLine(`Restored backup ${r.backupId} (snapshot ${when(r.snapshotAt)}) into ${r.dataDir}.`);
       printLine(`  records: ${r.records.restored} in ${r.buckets.restored} buckets; search index rebuilt (${r.indexed} messages)`);
       if (r.buckets.unreadableDisposed > 0) printLine(`  ${r.buckets.unreadableDisposed} buckets unreadable: disposed (their keys were destroyed; those records stay gone)`);
+      if (r.records.skippedDisposedSince > 0) printLine(`  ${r.records.skippedDisposedSince} records disposed of after this backup left out (the key store lists them; they stay gone)`);
       if (r.buckets.unreadableMissingKey > 0) printLine(`  ${r.buckets.unreadableMissingKey} buckets unreadable: key missing from the key store backup`);
       if (r.buckets.damaged > 0) printLine(`  ${r.buckets.damaged} buckets damaged`);
       printLine(`  attachments: ${r.blobs.restored} restored, ${r.blobs.verified} verified${r.blobs.missing + r.blobs.damaged > 0 ? `, ${r.blobs.missing} missing, ${r.blobs.damaged} damaged` : ''}`);

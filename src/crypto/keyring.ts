@@ -31,6 +31,12 @@ const keyringSchema = z.object({
   destroyed: z.array(z.object({ name: z.string(), at: z.number() })).default([]),
   /** SQLite3MultipleCiphers cipher of wekeep.db (not secret; needed before the key is applied). */
   dbCipher: z.enum(['chacha20', 'aegis', 'sqlcipher']).default('aegis'),
+  /**
+   * Per live backup bucket key: the message keys of records disposed of since backups were made under
+   * it (ADR 0011, amended). A restore leaves them out, so an old backup whose bucket key must live on
+   * (its other records have no newer backup yet) brings back no disposed record. Dropped with the key.
+   */
+  disposedRecords: z.record(z.string(), z.array(z.number())).default({}),
 });
 type KeyringFile = z.infer<typeof keyringSchema>;
 
@@ -67,6 +73,13 @@ export interface Keyring {
   isDestroyed(name: string): boolean;
   /** The names in keyring.json on disk right now (no key is unwrapped): live entries and destroyed ones. */
   namesOnDisk(): { entries: ReadonlySet<string>; destroyed: ReadonlySet<string> };
+  /**
+   * Remembers, per live backup bucket key, records disposed of since backups were made under it (one
+   * atomic keyring write; names no longer live are ignored). Returns how many were new.
+   */
+  noteDisposedRecords(byName: ReadonlyMap<string, readonly number[]>): number;
+  /** The message keys a restore must leave out of segments under this key (as of the last read of keyring.json). */
+  disposedRecordsOf(name: string): ReadonlySet<number>;
 }
 
 /** Prefixes of the names `ensureKeys` and `destroyKeys` may touch (never db, audit or dedup). */
@@ -185,11 +198,13 @@ function assertManaged(name: string): void {
 
 const aadFor = (name: string, kid: string): string => `wekeep-keyring|v1|${kid}|${name}`;
 
-function wrapAll(master: Buffer, plain: Map<string, Buffer>, prev: Pick<KeyringFile, 'destroyed' | 'dbCipher'>): KeyringFile {
+function wrapAll(master: Buffer, plain: Map<string, Buffer>, prev: Pick<KeyringFile, 'destroyed' | 'dbCipher'> & Partial<Pick<KeyringFile, 'disposedRecords'>>): KeyringFile {
   const kid = masterKeyId(master);
   const entries: Record<string, string> = {};
   for (const [name, value] of plain) entries[name] = seal(master, value, aadFor(name, kid)).toString('base64');
-  return { version: 1, masterKeyId: kid, entries, destroyed: prev.destroyed, dbCipher: prev.dbCipher };
+  // A list lives only as long as its key: a destroyed key's backups are unreadable anyway.
+  const disposedRecords = Object.fromEntries(Object.entries(prev.disposedRecords ?? {}).filter(([name, keys]) => plain.has(name) && keys.length > 0));
+  return { version: 1, masterKeyId: kid, entries, destroyed: prev.destroyed, dbCipher: prev.dbCipher, disposedRecords };
 }
 
 function unwrapAll(master: Buffer, file: KeyringFile, path: string): Map<string, Buffer> {
@@ -275,7 +290,7 @@ class LoadedKeyring implements Keyring {
    * result is written atomically (temp + fsync + rename) and becomes this instance's state. Keys on
    * the destroyed list are never written back, whatever this process still holds in memory.
    */
-  private mutate<T>(change: (plain: Map<string, Buffer>, destroyed: KeyringFile['destroyed']) => { result: T; changed: boolean }): T {
+  private mutate<T>(change: (plain: Map<string, Buffer>, destroyed: KeyringFile['destroyed'], disposed: KeyringFile['disposedRecords']) => { result: T; changed: boolean }): T {
     return withKeyringLock(this.path, () => {
       const disk = readKeyringFile(this.path);
       if (disk.masterKeyId !== this.masterKeyId) {
@@ -283,14 +298,16 @@ class LoadedKeyring implements Keyring {
       }
       this.absorb(disk);
       const destroyed = [...disk.destroyed];
-      const { result, changed } = change(this.plain, destroyed);
+      const disposed = { ...disk.disposedRecords };
+      const { result, changed } = change(this.plain, destroyed, disposed);
       if (changed) {
         const gone = new Set(destroyed.map((d) => d.name));
         for (const name of gone) this.plain.delete(name);
-        const next = wrapAll(this.master, this.plain, { destroyed, dbCipher: disk.dbCipher });
+        const next = wrapAll(this.master, this.plain, { destroyed, dbCipher: disk.dbCipher, disposedRecords: disposed });
         writeFileAtomic(this.path, JSON.stringify(next, null, 2));
         this.file.entries = next.entries;
         this.file.destroyed = destroyed;
+        this.file.disposedRecords = next.disposedRecords;
       }
       return result;
     });
@@ -310,6 +327,7 @@ class LoadedKeyring implements Keyring {
     for (const d of disk.destroyed) this.plain.delete(d.name);
     this.file.entries = disk.entries;
     this.file.destroyed = disk.destroyed;
+    this.file.disposedRecords = disk.disposedRecords;
   }
 
   ensureKeys(names: readonly string[]): { keys: Map<string, Buffer>; destroyed: Set<string> } {
@@ -380,6 +398,27 @@ class LoadedKeyring implements Keyring {
       }
       return { result: held, changed };
     });
+  }
+
+  noteDisposedRecords(byName: ReadonlyMap<string, readonly number[]>): number {
+    for (const n of byName.keys()) assertManaged(n);
+    if (byName.size === 0) return 0;
+    return this.mutate((plain, _destroyed, disposed) => {
+      let added = 0;
+      for (const [name, keys] of byName) {
+        if (!plain.has(name) || keys.length === 0) continue; // destroyed meanwhile: nothing to remember
+        const set = new Set(disposed[name] ?? []);
+        const size = set.size;
+        for (const k of keys) set.add(k);
+        added += set.size - size;
+        disposed[name] = [...set].sort((a, b) => a - b);
+      }
+      return { result: added, changed: added > 0 };
+    });
+  }
+
+  disposedRecordsOf(name: string): ReadonlySet<number> {
+    return new Set(this.file.disposedRecords[name] ?? []);
   }
 
   private destroyedNames: { list: KeyringFile['destroyed']; names: Set<string> } | undefined;

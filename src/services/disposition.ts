@@ -181,7 +181,7 @@ export async function disposeRecords(ctx: Context, trx: Kysely<Database>, rows: 
   tombstoneWriter(ctx)(tombstones);
 
   // Backups: buckets whose records are disposed move to a new key generation (src/backup/buckets.ts).
-  await noteDisposed(ctx, trx, present.map((m) => ({ sourceId: m.sourceId, conversationRowId: m.conversationRowId, timeMs: m.timeMs })));
+  await noteDisposed(ctx, trx, present.map((m) => ({ sourceId: m.sourceId, conversationRowId: m.conversationRowId, timeMs: m.timeMs, key: m.key })));
 
   const keys = present.map((m) => m.key);
   await appendAudit(ctx, trx, {

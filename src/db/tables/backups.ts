@@ -12,6 +12,12 @@ export interface BackupBucketsTable {
   updated_at: number;
 }
 
+/** A record disposed of from a bucket while this live key generation may be in backups (migration 0019). */
+export interface BackupDisposedRecordsTable {
+  key_name: string;
+  message_key: number;
+}
+
 export interface BackupKeyRetirementsTable {
   /** The keyring name of the retired key: `backup-bucket:<bucket>:g<generation>`. */
   key_name: string;
