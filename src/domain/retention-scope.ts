@@ -87,7 +87,11 @@ export function parseRetentionScope(input: string, options: { allowText: boolean
   }
   const hasText = query?.clauses.some((c) => (c.kind === 'any' ? c.atoms : [c.atom]).some((a) => a.kind === 'text')) ?? false;
   if (hasText && !options.allowText) {
-    throw usageError('retention.bad_scope', `${field}: a policy scope takes filters only (source:, type:, in:, from:, to:, has:, is:, after:, before:, kind:, party:, dept:), not words to search for`);
+    // `typo:voice` reads as text to the search language: name the unknown filter rather than "words".
+    const known = new Set(['source', 'type', 'in', 'from', 'to', 'has', 'is', 'after', 'before', 'kind', 'party', 'dept']);
+    const unknown = [...rest.matchAll(/(?:^|\s)-?([A-Za-z]+)[:：]/gu)].map((m) => m[1]!).find((k) => !known.has(k.toLowerCase()));
+    const hint = unknown ? `"${unknown}:" is not a filter; ` : '';
+    throw usageError('retention.bad_scope', `${field}: ${hint}a policy scope takes filters only (source:, type:, in:, from:, to:, has:, is:, after:, before:, kind:, party:, dept:), not words to search for`);
   }
   return { text, query, extra, hasText };
 }

@@ -76,6 +76,7 @@ describe('scopes', () => {
 
   it('refuses words in a policy scope and bad filter values, naming the field', () => {
     expect(() => parseRetentionScope('合同 type:text', { allowText: false, field: 'scope' })).toThrow(/scope: a policy scope takes filters only/);
+    expect(() => parseRetentionScope('typo:voice', { allowText: false, field: 'scope' })).toThrow(/scope: "typo:" is not a filter; a policy scope takes filters only/);
     expect(() => parseRetentionScope('kind:room', { allowText: false })).toThrow(/kind: takes "direct" or "group"/);
     expect(() => parseRetentionScope('type:nonsense', { allowText: false })).toThrow(/unknown message type/);
     expect(parseRetentionScope('合同', { allowText: true }).hasText).toBe(true);
