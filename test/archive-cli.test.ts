@@ -157,6 +157,11 @@ describe('wekeep CLI: the archive core end to end', () => {
     expect(inside.status).toBe(2);
     expect(inside.stderr).toMatch(/outside the data dir.*\[show\.bad_target\]/);
     expect(existsSync(join(data, 'blobs', 'out'))).toBe(false);
+    // A file where the directory should be is a usage error naming the option.
+    writeFileSync(join(tmp.path, 'a-file'), 'x');
+    const onFile = cli(['show', 'test/a3', '--attachments-to', join(tmp.path, 'a-file')]);
+    expect(onFile.status).toBe(2);
+    expect(onFile.stderr).toMatch(/--attachments-to .*a-file: cannot write there \(EEXIST\)/);
   });
 
   it('lists sources with the seq watermark and gaps', () => {

@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Context } from '../context.js';
 import type { Database } from '../db/schema.js';
 import { notFound, usageError } from '../errors.js';
-import { assertOutsideDataDir } from '../file-system.js';
+import { assertOutsideDataDir, errorCode } from '../file-system.js';
 import { conversationNeighbours, messageKeyOf, attachmentsOf } from '../repositories/messages.js';
 import { isRestricted } from '../repositories/privacy.js';
 import { appendAudit } from './audit.js';
@@ -82,11 +82,16 @@ export async function exportAttachments(ctx: Context, ref: MessageRef, dir: stri
   const access = await restrictedAccess(ctx.db, key, ref, options.legalPurpose);
   const atts = (await attachmentsOf(ctx.db, [key])).get(key) ?? [];
   for (const a of atts) assertServable(a.scanStatus);
+  try {
+    mkdirSync(dir, { recursive: true });
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+  } catch (e) {
+    throw usageError('show.bad_target', `--attachments-to ${dir}: cannot write there (${errorCode(e) ?? 'not a directory'}); give a new or writable directory`);
+  }
   // Audited before any byte leaves the archive: a failed write may leave an audit entry, never an unaudited read.
   await ctx.db.transaction().execute(async (trx) => {
     await appendAudit(ctx, trx, { action: 'attachment.exported', subject: `${ref.source}/${ref.id}`, details: { count: atts.length, sha256: atts.map((a) => a.sha256), ...access } });
   });
-  mkdirSync(dir, { recursive: true });
   const out: ExportedAttachment[] = [];
   for (const a of atts) {
     const file = join(dir, safeFileName(a.name, a.ordinal));
