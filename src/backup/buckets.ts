@@ -131,7 +131,7 @@ export async function noteDisposed(ctx: Pick<Context, 'clock' | 'keys'>, trx: Ky
   // Every live key generation of a touched bucket may be in a backup that holds the disposed record:
   // remember the record for each (copied into the key store by applyBucketRetirements).
   const liveNames = liveBucketKeys(onDisk);
-  const remembered = rows.flatMap((r) => (r.key === undefined ? [] : (liveNames.get(bucketOf(r)) ?? []).map((key_name) => ({ key_name, message_key: r.key! }))));
+  const remembered = liveNames.size === 0 ? [] : rows.flatMap((r) => (r.key === undefined ? [] : (liveNames.get(bucketOf(r)) ?? []).map((key_name) => ({ key_name, message_key: r.key! }))));
   for (const part of chunked(remembered, 500)) {
     await trx.insertInto('backup_disposed_records').values(part).onConflict((oc) => oc.doNothing()).execute();
   }

@@ -16,9 +16,9 @@ import { forbidden, usageError } from '../errors.js';
 const CLI_ORIGIN = { address: 'cli', userAgent: 'wekeep-cli' };
 
 /** Reads a line from the terminal without echoing it. */
-async function askHidden(question: string): Promise<string> {
+async function askHidden(question: string, otherwise: string): Promise<string> {
   const stdin = process.stdin;
-  if (!stdin.isTTY) throw usageError('cli.no_terminal', `${question.replace(/:\s*$/u, '')} is needed: run on a terminal, or set it in the environment (see --help)`);
+  if (!stdin.isTTY) throw usageError('cli.no_terminal', `${question.replace(/:\s*$/u, '')} is needed: run on a terminal, or ${otherwise}`);
   process.stderr.write(question);
   stdin.setRawMode(true);
   stdin.resume();
@@ -64,7 +64,7 @@ export async function asSignedInUser<T>(ctx: Context, who: CliSignIn, permission
   const auth = await import('../services/auth.js');
   const { actingAs } = await import('../context.js');
   const { deleteSession } = await import('../repositories/sessions.js');
-  const password = process.env.WEKEEP_PASSWORD ?? (await askHidden(`Password of ${who.username}: `));
+  const password = process.env.WEKEEP_PASSWORD ?? (await askHidden(`Password of ${who.username}: `, 'set $WEKEEP_PASSWORD'));
   const started = await auth.startAnonymousSession(ctx, CLI_ORIGIN);
   let session = started.session;
   try {
@@ -72,7 +72,7 @@ export async function asSignedInUser<T>(ctx: Context, who: CliSignIn, permission
     session = first.session;
     if (first.result.status === 'enroll_mfa') throw forbidden('auth.mfa_enrollment_required', `${who.username} must first set up a second factor in the console`);
     if (first.result.status === 'mfa_required') {
-      const code = (who.code ?? (await askHidden('TOTP code or recovery code: '))).trim();
+      const code = (who.code ?? (await askHidden('TOTP code or recovery code: ', 'give it with --code'))).trim();
       const second = /^\d{6}$/u.test(code) ? await auth.verifyTotp(ctx, session, code, CLI_ORIGIN) : await auth.verifyRecoveryCode(ctx, session, code, CLI_ORIGIN);
       session = second.session;
     }
