@@ -82,7 +82,9 @@ export function registerRetentionCommands(program: Command): void {
         if (opts.json) return printJson({ ...summary, erasureFollowUps: followUps });
         const names = new Map([...(await loadPolicyMeta(ctx.db)).values()].map((p) => [p.id, p.name]));
         printRun(summary, names);
-        for (const f of followUps) printLine(`  erasure request ${f.requestId} followed up: ${n(f.erased)} more erased, ${n(f.restricted)} still restricted`);
+        for (const f of followUps) {
+          printLine(f.error ? `  erasure request ${f.requestId}: follow-up not possible now (${f.error}); tried again after the next run` : `  erasure request ${f.requestId} followed up: ${n(f.erased)} more erased, ${n(f.restricted)} still restricted`);
+        }
       });
     });
 

@@ -8,7 +8,7 @@ import type { Database } from '../db/schema.js';
 import type { PrivacyRequestKind, PrivacyRequestStatus } from '../db/tables/privacy.js';
 import { canonicalJson } from '../domain/audit-form.js';
 import { decideRetention, type RetentionDecision } from '../domain/retention.js';
-import { conflict, notFound, usageError } from '../errors.js';
+import { conflict, isAppError, notFound, usageError } from '../errors.js';
 import { assertOutsideDataDir } from '../file-system.js';
 import { chunks } from '../repositories/directory.js';
 import { attachmentsOf, messagesByKeys } from '../repositories/messages.js';
@@ -619,13 +619,29 @@ export async function erasureFollowUpsDue(ctx: Context): Promise<number[]> {
 }
 
 /** Executes again every erasure request with records whose grounds ended (the daily disposition job and `retention run` call it). */
-export async function runErasureFollowUps(ctx: Context): Promise<{ requestId: number; erased: number; restricted: number }[]> {
-  const out: { requestId: number; erased: number; restricted: number }[] = [];
+export interface ErasureFollowUp {
+  requestId: number;
+  erased: number;
+  restricted: number;
+  /** The error code when the follow-up could not run now (another request freezes the records, …); it is tried again after the next run. */
+  error?: string;
+}
+
+export async function runErasureFollowUps(ctx: Context): Promise<ErasureFollowUp[]> {
+  const out: ErasureFollowUp[] = [];
   const erasedSoFar = async (id: number): Promise<number> => Number((await ctx.db.selectFrom('privacy_request_records').select((eb) => eb.fn.countAll<number>().as('n'))
     .where('request_id', '=', id).where('outcome', '=', 'erased').executeTakeFirstOrThrow()).n);
   for (const id of await erasureFollowUpsDue(ctx)) {
     const before = await erasedSoFar(id);
-    const { response } = await executePrivacyRequest(ctx, id);
+    let response: PrivacyResponse;
+    try {
+      ({ response } = await executePrivacyRequest(ctx, id));
+    } catch (e) {
+      // One request that cannot be followed up now must not fail the run or keep the others from theirs.
+      if (!isAppError(e)) throw e;
+      out.push({ requestId: id, erased: 0, restricted: 0, error: e.code });
+      continue;
+    }
     if (response.kind !== 'erasure') continue;
     out.push({ requestId: id, erased: (await erasedSoFar(id)) - before, restricted: response.restricted });
   }
