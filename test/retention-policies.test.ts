@@ -122,6 +122,11 @@ describe('wekeep policies, matters and holds', { timeout: 240_000 }, () => {
     const closed = json<{ status: string; activeHolds: number; releasedHolds: number }>(['matters', 'close', 'case-7', '--reason', 'settled']);
     expect(closed).toMatchObject({ status: 'closed', activeHolds: 0, releasedHolds: 2 });
     expect(cli(['holds', 'add', '--matter', 'case-7', '--custodian', 'lisi', '--reason', 'x']).stderr).toMatch(/closed/);
+    json(['matters', 'add', 'case-8']);
+    const typo = cli(['holds', 'add', '--matter', 'case-8', '--custodian', 'lsi', '--reason', 'custodian']);
+    expect(typo.status).toBe(0); // a future custodian is legal
+    expect(typo.stderr).toMatch(/warning: no person "lsi" in the archive yet/);
+    expect(cli(['holds', 'add', '--matter', 'case-8', '--custodian', 'lisi', '--reason', 'custodian']).stderr).not.toMatch(/warning/);
     const events = json<{ action: string }[]>(['audit', 'list', '--limit', '1000']).map((e) => e.action);
     expect(events).toEqual(expect.arrayContaining(['holds.matter_opened', 'holds.placed', 'holds.released', 'holds.matter_closed']));
     expect(cli(['audit', 'verify']).status).toBe(0);

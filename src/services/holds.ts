@@ -153,6 +153,13 @@ function timeBound(value: string | number | undefined, kind: 'after' | 'before',
   }
 }
 
+/** The ids among `personIds` that no person in the archive has (yet): a custodian hold on them covers records only once they arrive. */
+export async function unknownPersons(ctx: Context, personIds: readonly string[]): Promise<string[]> {
+  if (personIds.length === 0) return [];
+  const known = new Set((await ctx.db.selectFrom('persons').select('ext_id').where('ext_id', 'in', [...personIds]).execute()).map((r) => r.ext_id));
+  return personIds.filter((p) => !known.has(p));
+}
+
 /** Places a hold. Returns it with the number of records it covers at placement. */
 export async function placeHold(ctx: Context, input: HoldInput): Promise<HoldView & { coveredAtPlacement: number }> {
   const reason = input.reason.trim();
