@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { STATUS_CODES } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -91,6 +92,16 @@ export async function buildApp(baseCtx: Context, options: AppOptions): Promise<F
     // Path parameters (source names, ids) up to 1 KiB; a longer one, or a malformed URL, is answered in the
     // API's error format (never echoing the path), not with Fastify's own body.
     maxParamLength: 1024,
+    // Requests Node's parser refuses before Fastify sees them (oversized headers or URL, malformed
+    // requests, timeouts) get the API's error format too.
+    clientErrorHandler: (err, socket) => {
+      if ((err as { code?: string }).code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+      const code = (err as { code?: string }).code;
+      const [status, errorCode, message] = code === 'HPE_HEADER_OVERFLOW' ? [431, 'http.headers_too_large', 'the request line or headers are too large']
+        : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'http.timeout', 'the request took too long'] : [400, 'http.bad_request', 'the request could not be read'];
+      const body = JSON.stringify({ error: { code: errorCode, message, requestId: crypto.randomUUID() } });
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
     frameworkErrors: (error, request, reply) => {
       const tooLong = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH';
       return renderError(reply, request.id, tooLong ? 414 : 400, tooLong ? 'http.path_too_long' : 'http.bad_url', tooLong ? 'a path parameter is too long' : 'the request path could not be read');

@@ -54,6 +54,13 @@ describe('wekeep serve', () => {
     // The access log carries the route pattern, never the URL with its query.
     await fetch(`${s.url}/api/v1/search?q=${encodeURIComponent('机密合同')}`);
     expect(s.output()).not.toContain('机密');
+    // A request line too large for Node's parser is answered in the API's error format, the URL not echoed.
+    const huge = await fetch(`${s.url}/api/v1/search?q=${'秘'.repeat(20_000)}`);
+    expect(huge.status).toBe(431);
+    const body = (await huge.json()) as { error: { code: string; requestId: string } };
+    expect(body.error.code).toBe('http.headers_too_large');
+    expect(body.error.requestId).toMatch(/^[0-9a-f-]{36}$/u);
+    expect(s.output()).not.toContain('%E7%A7%98');
   });
 
   it('serves HTTPS with a self-signed certificate (TLS ≥ 1.2, HSTS) on a non-loopback address', async () => {
