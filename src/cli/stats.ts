@@ -15,7 +15,7 @@ export function registerStatsCommand(program: Command): void {
         const s = await collectStats(ctx, { topPersons: opts.top, topConversations: opts.top });
         if (opts.json) return printJson(s);
         printLine(`${s.totals.messages} messages, ${s.totals.persons} persons, ${s.totals.conversations} conversations, ${s.totals.sources} sources, ${s.totals.recalled} recalled`);
-        printLine(`text ${mb(s.totals.textBytes)}; attachments ${s.attachments.references} (${mb(s.attachments.logicalBytes)}), stored once: ${s.attachments.uniqueBlobs} (${mb(s.attachments.uniqueBytes)}), de-duplication saved ${mb(s.attachments.dedupSavedBytes)}, compression saved ${mb(s.attachments.compressionSavedBytes)}`);
+        printLine(`text and raw payloads ${mb(s.totals.textBytes)}; attachments ${s.attachments.references} (${mb(s.attachments.logicalBytes)}), stored once: ${s.attachments.uniqueBlobs} (${mb(s.attachments.uniqueBytes)}), de-duplication saved ${mb(s.attachments.dedupSavedBytes)}, compression saved ${mb(s.attachments.compressionSavedBytes)}`);
         printLine(`data dir ${mb(s.storage.dataDirBytes)} (database ${mb(s.storage.databaseBytes)}, blobs ${mb(s.storage.blobBytes)})`);
         const table = (title: string, rows: typeof s.byType): void => {
           printLine(`\n${title}`);
