@@ -23,9 +23,12 @@ function hitLine(h: HitView, timeZone: string): string {
  * moved behind a `--`, so it is read as the query wherever it stands. Returns the argv to parse.
  */
 export function searchQueryArgv(argv: readonly string[]): string[] {
-  const at = argv.indexOf('search');
-  if (at < 0 || argv.slice(0, at).includes('--')) return [...argv];
-  const withValue = new Set(['--limit', '--offset', '--data', '--key-file', '--clamd']);
+  // The command is the first argument that is neither a global option nor its value.
+  const globalWithValue = new Set(['--data', '--key-file', '--clamd']);
+  let at = 0;
+  while (at < argv.length && argv[at]!.startsWith('-') && argv[at] !== '--') at += globalWithValue.has(argv[at]!) ? 2 : 1;
+  if (argv[at] !== 'search') return [...argv];
+  const withValue = new Set(['--limit', '--offset', ...globalWithValue]);
   const flags = new Set(['--json', '--debug', '-h', '--help']);
   const head = argv.slice(0, at + 1);
   const rest: string[] = [];
