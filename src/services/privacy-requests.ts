@@ -618,7 +618,6 @@ export async function erasureFollowUpsDue(ctx: Context): Promise<number[]> {
   return [...due].sort((a, b) => a - b);
 }
 
-/** Executes again every erasure request with records whose grounds ended (the daily disposition job and `retention run` call it). */
 export interface ErasureFollowUp {
   requestId: number;
   erased: number;
@@ -627,6 +626,7 @@ export interface ErasureFollowUp {
   error?: string;
 }
 
+/** Executes again every erasure request with records whose grounds ended (the daily disposition job and `retention run` call it). */
 export async function runErasureFollowUps(ctx: Context): Promise<ErasureFollowUp[]> {
   const out: ErasureFollowUp[] = [];
   const erasedSoFar = async (id: number): Promise<number> => Number((await ctx.db.selectFrom('privacy_request_records').select((eb) => eb.fn.countAll<number>().as('n'))
