@@ -22,12 +22,19 @@ import { loadMessageViews, type MessageView } from './message-views.js';
 const messageNotFound = (): Error => notFound('message.not_found', 'no such message');
 const conversationNotFound = (): Error => notFound('conversation.not_found', 'no such conversation');
 
-/** Thrown inside a read when the object exists but is outside the reader's scope: answered exactly as "not found", audited after the rollback. */
+/**
+ * Thrown inside a read of a reader limited to their own conversations (an employee) when the object
+ * is outside that scope, or does not exist: answered exactly as "not found", audited after the
+ * rollback. Both cases are audited, so that the answer's timing does not tell them apart either.
+ */
 class OutOfScope extends Error {
-  constructor(readonly subject: string, readonly answer: Error) {
+  constructor(readonly subject: string, readonly answer: Error, readonly reason: 'out_of_scope' | 'not_found') {
     super(answer.message);
   }
 }
+
+/** A missing object: for a scoped reader, audited like a refused one (see OutOfScope); for others a plain "not found". */
+const missing = (scope: ContentScope, subject: string, answer: Error): Error => (scope.kind === 'person' ? new OutOfScope(subject, answer, 'not_found') : answer);
 
 /** Runs a scoped read; a refused one (another person's conversation) is audited as `access.denied` and answered "not found". */
 async function scopedRead<T>(ctx: Context, read: () => Promise<T>): Promise<T> {
@@ -35,7 +42,7 @@ async function scopedRead<T>(ctx: Context, read: () => Promise<T>): Promise<T> {
     return await read();
   } catch (e) {
     if (!(e instanceof OutOfScope)) throw e;
-    await appendAudit(ctx, ctx.db, { action: 'access.denied', subject: e.subject, details: { reason: 'out_of_scope' } });
+    await appendAudit(ctx, ctx.db, { action: 'access.denied', subject: e.subject, details: { reason: e.reason } });
     throw e.answer;
   }
 }
@@ -49,8 +56,8 @@ export async function readMessage(ctx: Context, key: number, scope: ContentScope
   return scopedRead(ctx, () => ctx.db.transaction().execute(async (trx) => {
     const [row] = await messagesByKeys(trx, [key]);
     // A privacy-RESTRICTED message (services/privacy-requests.ts) is "not found", like one out of scope.
-    if (!row || (await isRestricted(trx, key))) throw messageNotFound();
-    if (!(await mayReadConversationRow(trx, scope, row.conversationRowId))) throw new OutOfScope(`message:${key}`, messageNotFound());
+    if (!row || (await isRestricted(trx, key))) throw missing(scope, `message:${key}`, messageNotFound());
+    if (!(await mayReadConversationRow(trx, scope, row.conversationRowId))) throw new OutOfScope(`message:${key}`, messageNotFound(), 'out_of_scope');
     const { views } = await loadMessageViews(trx, [key]);
     const around = await conversationNeighbours(trx, row.conversationRowId, key, options.context);
     const before = (await loadMessageViews(trx, around.before)).views;
@@ -73,8 +80,8 @@ export type PagePosition = ConversationPosition;
 export async function readConversation(ctx: Context, conversationKey: number, scope: ContentScope, position: PagePosition, limit: number): Promise<ConversationPage> {
   return scopedRead(ctx, () => ctx.db.transaction().execute(async (trx) => {
     const conv = await conversationByKey(trx, conversationKey);
-    if (!conv) throw conversationNotFound();
-    if (!(await mayReadConversationRow(trx, scope, conversationKey))) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound());
+    if (!conv) throw missing(scope, `conversation:${conversationKey}`, conversationNotFound());
+    if (!(await mayReadConversationRow(trx, scope, conversationKey))) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound(), 'out_of_scope');
     const page = await conversationPage(trx, conversationKey, position, limit);
     const { views } = await loadMessageViews(trx, page.keys);
     await appendAudit(ctx, trx, { action: 'conversation.viewed', subject: `${conv.source}/${conv.id}`, details: { key: conversationKey, position: position.kind, messages: views.length } });
@@ -96,8 +103,8 @@ export async function readAttachment(ctx: Context, key: number, ordinal: number,
   const att = await scopedRead(ctx, () => ctx.db.transaction().execute(async (trx) => {
     const [row] = await messagesByKeys(trx, [key]);
     // A privacy-RESTRICTED message (services/privacy-requests.ts) is "not found", like one out of scope.
-    if (!row || (await isRestricted(trx, key))) throw messageNotFound();
-    if (!(await mayReadConversationRow(trx, scope, row.conversationRowId))) throw new OutOfScope(`message:${key}`, messageNotFound());
+    if (!row || (await isRestricted(trx, key))) throw missing(scope, `message:${key}`, messageNotFound());
+    if (!(await mayReadConversationRow(trx, scope, row.conversationRowId))) throw new OutOfScope(`message:${key}`, messageNotFound(), 'out_of_scope');
     const a = (await attachmentsOf(trx, [key])).get(key)?.find((x) => x.ordinal === ordinal);
     if (!a) throw notFound('attachment.not_found', 'no such attachment');
     assertServable(a.scanStatus);
@@ -166,8 +173,8 @@ const CONSENT_EVENTS_READ = 500;
 export async function conversationConsent(ctx: Context, conversationKey: number, scope: ContentScope): Promise<{ conversation: { key: number; source: string; id: string }; parties: ConsentParty[] }> {
   return scopedRead(ctx, () => ctx.db.transaction().execute(async (trx) => {
     const conv = await conversationByKey(trx, conversationKey);
-    if (!conv) throw conversationNotFound();
-    if (!(await mayReadConversationRow(trx, scope, conversationKey))) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound());
+    if (!conv) throw missing(scope, `conversation:${conversationKey}`, conversationNotFound());
+    if (!(await mayReadConversationRow(trx, scope, conversationKey))) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound(), 'out_of_scope');
     const rows = await consentOfConversation(trx, conversationKey, CONSENT_EVENTS_READ);
     const parties = new Map<string, ConsentParty>();
     for (const r of rows) {
