@@ -7,7 +7,7 @@ import { createContext, type Context } from '../src/context.js';
 import { verifyAuditLog } from '../src/services/audit.js';
 import { readAttachment } from '../src/services/conversations.js';
 import { searchMessages } from '../src/services/search.js';
-import { runCli, startCli, tempDir } from './support/cli.js';
+import { runCli, runCliJson, startCli, tempDir } from './support/cli.js';
 import { tryBuildFakeSdk } from './support/wecom-sdk/build.js';
 import { FakeSdkScenario, generateTestKeyPair, md5Hex } from './support/wecom-sdk/scenario.js';
 
@@ -100,4 +100,23 @@ describe.skipIf(!build.available)('WeCom sync survives kill -9', () => {
       await ctx.close();
     }
   }, 240_000);
+
+  it('a sync whose SDK cannot be loaded exits 1 at once (no thread left running) and records why', async () => {
+    const add = runCli(['--data', data, 'sources', 'add', 'wecom', '--name', 'nosdk', '--corp-id', 'ww-nosdk', '--secret-file', join(tmp.path, 'secret'), '--private-key', `1=${join(tmp.path, 'k1.pem')}`, '--sdk', join(tmp.path, 'no-such-sdk.so')]);
+    expect(add.status, add.stderr).toBe(0);
+    const child = startCli(['--data', data, 'sources', 'sync', 'nosdk', '--json'], env);
+    const code = await new Promise<number | null>((resolveExit) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolveExit(-1);
+      }, 30_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolveExit(c);
+      });
+    });
+    expect(code).toBe(1); // -1: it did not exit within 30 s
+    const status = runCliJson<{ connectors: { name: string; lastSyncStatus: string | null; lastError: string | null }[] }>(['--data', data, 'sources', '--json']);
+    expect(status.connectors.find((c) => c.name === 'wecom:nosdk')).toMatchObject({ lastSyncStatus: 'failed', lastError: expect.stringMatching(/sdk/u) });
+  }, 60_000);
 });

@@ -131,7 +131,16 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
     await appendAudit(ctx, ctx.db, { action: 'source.gap_unrecoverable', subject: `source:${source.name}`, details: { lastSyncAt: new Date(Number(row.last_sync_at)).toISOString(), cursor: source.cursorSeq } });
   }
   const pool = createUnwrapPool(source.secrets.privateKeys);
-  const client = await options.openClient(source);
+  let client: Awaited<ReturnType<typeof options.openClient>>;
+  try {
+    client = await options.openClient(source);
+  } catch (e) {
+    // An SDK that cannot be loaded or refuses the corp id and secret: the pool's threads must not keep
+    // the process alive, and the source's status must say why it did not sync.
+    await pool.close();
+    await recordSyncOutcome(ctx, source, 'failed', e);
+    throw e;
+  }
   try {
     await retryMissingMedia(ctx, client, source, io, summary);
   } catch (e) {
