@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
-import { can, type Permission } from '../domain/authorization.js';
-import { forbidden, usageError } from '../errors.js';
+import type { Permission } from '../domain/authorization.js';
+import { usageError } from '../errors.js';
 
 /**
  * Signing a WeKeep account in on the command line, for the steps that must be a named person's own
@@ -61,27 +61,8 @@ export interface CliSignIn {
  * the session. Wrong credentials fail like the console's sign-in (`auth.invalid_credentials`).
  */
 export async function asSignedInUser<T>(ctx: Context, who: CliSignIn, permission: Permission, fn: (userCtx: Context) => Promise<T>): Promise<T> {
-  const auth = await import('../services/auth.js');
-  const { actingAs } = await import('../context.js');
-  const { deleteSession } = await import('../repositories/sessions.js');
+  const { actAsSignedIn } = await import('../services/auth.js');
   const password = process.env.WEKEEP_PASSWORD ?? (await askHidden(`Password of ${who.username}: `, 'set $WEKEEP_PASSWORD'));
-  const started = await auth.startAnonymousSession(ctx, CLI_ORIGIN);
-  let session = started.session;
-  try {
-    const first = await auth.signIn(ctx, session, { username: who.username, password }, CLI_ORIGIN);
-    session = first.session;
-    if (first.result.status === 'enroll_mfa') throw forbidden('auth.mfa_enrollment_required', `${who.username} must first set up a second factor in the console`);
-    if (first.result.status === 'mfa_required') {
-      const code = (who.code ?? (await askHidden('TOTP code or recovery code: ', 'give it with --code'))).trim();
-      const second = /^\d{6}$/u.test(code) ? await auth.verifyTotp(ctx, session, code, CLI_ORIGIN) : await auth.verifyRecoveryCode(ctx, session, code, CLI_ORIGIN);
-      session = second.session;
-    }
-    const principal = session.principal;
-    if (principal === undefined || !can(principal, permission)) {
-      throw forbidden('auth.forbidden', `${who.username} (${principal?.role ?? 'not signed in'}) may not do this (${permission})`);
-    }
-    return await fn(actingAs(ctx, `user:${principal.username}`, { address: CLI_ORIGIN.address }));
-  } finally {
-    await deleteSession(ctx.db, session.id);
-  }
+  const secondFactor = async (): Promise<string> => who.code ?? (await askHidden('TOTP code or recovery code: ', 'give it with --code'));
+  return actAsSignedIn(ctx, { username: who.username, password, secondFactor }, CLI_ORIGIN, permission, fn);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { daysInMonth } from './clock.js';
 
 /**
  * The canonical archive record: what every connector produces and what the store keeps.
@@ -34,7 +35,7 @@ export function parseRecordTime(value: string | number): number | string {
     if (Number.isNaN(ms)) return 'is not a valid date';
     // Date.parse rolls an impossible day over (2026-02-30 → 03-02): an archive must not move a time.
     const day = Number(value.slice(8, 10));
-    if (day > 28 && day > new Date(Date.UTC(Number(value.slice(0, 4)), Number(value.slice(5, 7)), 0)).getUTCDate()) return 'is not a valid date (no such day in that month)';
+    if (day > 28 && day > daysInMonth(Number(value.slice(0, 4)), Number(value.slice(5, 7)))) return 'is not a valid date (no such day in that month)';
   }
   if (ms < MIN_TIME_MS || ms >= MAX_TIME_MS) return 'is outside 1980-01-01..2100-01-01';
   return ms;

@@ -1,4 +1,5 @@
 import { usageError, type AppError } from '../errors.js';
+import { daysInMonth } from './clock.js';
 import { RECORD_TYPES, isRecordType, type RecordType } from './record.js';
 import { foldText, segmentFolded } from './tokenizer.js';
 
@@ -355,8 +356,6 @@ function instantOfWall(wall: number, clock: ZoneClock): number {
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
-const daysInMonth = (y: number, m: number): number => new Date(Date.UTC(2000, m, 0)).getUTCDate() - (m === 2 && !isLeap(y) ? 1 : 0);
-const isLeap = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 
 function checkDate(y: number, mo: number, d: number, text: string, at: number): void {
   if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) throw bad(`"${text}" is not a valid date`, at);

@@ -217,3 +217,12 @@ export async function personIdsByNames(db: Kysely<Database>, names: readonly str
   }
   return out;
 }
+
+/** Which of these person ids exist in the archive. */
+export async function existingPersonExtIds(db: Kysely<Database>, extIds: readonly string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const part of chunks([...new Set(extIds)])) {
+    for (const r of await db.selectFrom('persons').select('ext_id').where('ext_id', 'in', part).execute()) out.add(r.ext_id);
+  }
+  return out;
+}

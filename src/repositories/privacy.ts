@@ -433,3 +433,16 @@ export async function consentEventsOf(db: Kysely<Database>, extIds: readonly str
     .execute();
   return rows.map((r) => ({ source: r.name, messageId: r.message_ext_id, party: r.party, action: r.action, timeMs: r.time_ms }));
 }
+
+/** Restricted outcomes of completed, unlifted erasure requests whose record is still archived (the follow-up's candidates). */
+export async function restrictedOfCompletedErasures(db: Kysely<Database>): Promise<{ requestId: number; grounds: string[]; untilMs: number | null }[]> {
+  const rows = await db.selectFrom('privacy_request_records as r').innerJoin('privacy_requests as q', 'q.id', 'r.request_id').innerJoin('messages as m', 'm.id', 'r.message_key')
+    .select(['r.request_id', 'r.grounds', 'r.until_ms'])
+    .where('q.kind', '=', 'erasure').where('q.status', '=', 'completed').where('q.lifted_at', 'is', null).where('r.outcome', '=', 'restricted').execute();
+  return rows.map((r) => ({ requestId: r.request_id, grounds: JSON.parse(r.grounds ?? '[]') as string[], untilMs: r.until_ms === null ? null : Number(r.until_ms) }));
+}
+
+/** Ids of restriction requests in force (RESTRICTION_IN_FORCE). */
+export async function restrictionsInForce(db: Kysely<Database>): Promise<Set<number>> {
+  return new Set((await db.selectFrom('privacy_requests as q').select('q.id').where(sql.raw<boolean>(RESTRICTION_IN_FORCE)).execute()).map((q) => Number(q.id)));
+}

@@ -2,11 +2,11 @@ import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import * as OTPAuth from 'otpauth';
 import QRCode from 'qrcode';
 import type { Kysely } from 'kysely';
-import type { Context } from '../context.js';
+import { actingAs, type Context } from '../context.js';
 import { newRecoveryCode, newToken, openSecret, recoveryCodeHash, sealSecret, tokenHash } from '../crypto/account-secrets.js';
 import type { Database } from '../db/schema.js';
 import type { SessionState } from '../db/tables/accounts.js';
-import { isRole, mfaRequired, type Principal, type Role } from '../domain/authorization.js';
+import { can, isRole, mfaRequired, type Permission, type Principal, type Role } from '../domain/authorization.js';
 import { passwordProblem } from '../domain/password-policy.js';
 import { AppError, forbidden, notFound, tooManyAttempts, unauthorized, usageError } from '../errors.js';
 import * as accounts from '../repositories/accounts.js';
@@ -518,4 +518,36 @@ export async function describeSession(ctx: Context, session: LoadedSession): Pro
     // Not before the second factor: a password alone does not reveal the account's role, person or factors.
     user: session.user && (session.state === 'signed_in' || session.state === 'enroll_mfa') ? await viewOf(ctx, session.user) : undefined,
   };
+}
+
+/**
+ * One action as a named account, outside the console (the CLI's four-eyes review steps): the same
+ * password and second-factor steps, throttling, lockout and audit events as the console's sign-in,
+ * through a session that exists only for the action. `secondFactor` is asked for only when needed:
+ * a 6-digit TOTP code or a recovery code. Runs `fn` as `user:<name>` when the role grants `permission`.
+ */
+export async function actAsSignedIn<T>(
+  ctx: Context,
+  input: { username: string; password: string; secondFactor: () => Promise<string> },
+  origin: SessionOrigin,
+  permission: Permission,
+  fn: (userCtx: Context) => Promise<T>,
+): Promise<T> {
+  let session = (await startAnonymousSession(ctx, origin)).session;
+  try {
+    const first = await signIn(ctx, session, { username: input.username, password: input.password }, origin);
+    session = first.session;
+    if (first.result.status === 'enroll_mfa') throw forbidden('auth.mfa_enrollment_required', `${input.username} must first set up a second factor in the console`);
+    if (first.result.status === 'mfa_required') {
+      const code = (await input.secondFactor()).trim();
+      session = (/^\d{6}$/u.test(code) ? await verifyTotp(ctx, session, code, origin) : await verifyRecoveryCode(ctx, session, code, origin)).session;
+    }
+    const principal = session.principal;
+    if (principal === undefined || !can(principal, permission)) {
+      throw forbidden('auth.forbidden', `${input.username} (${principal?.role ?? 'not signed in'}) may not do this (${permission})`);
+    }
+    return await fn(actingAs(ctx, `user:${principal.username}`, { address: origin.address }));
+  } finally {
+    await sessions.deleteSession(ctx.db, session.id);
+  }
 }

@@ -6,6 +6,7 @@ import { holdHasCriteria, type LegalHold } from '../domain/retention.js';
 import { parseRetentionScope } from '../domain/retention-scope.js';
 import { parseSearchQuery } from '../domain/search-query.js';
 import { conflict, isAppError, notFound, usageError } from '../errors.js';
+import { existingPersonExtIds } from '../repositories/directory.js';
 import { takeWriteLock } from '../repositories/disposition.js';
 import { appendAudit } from './audit.js';
 import { jsonArray } from '../repositories/retention-facts.js';
@@ -156,7 +157,7 @@ function timeBound(value: string | number | undefined, kind: 'after' | 'before',
 /** The ids among `personIds` that no person in the archive has (yet): a custodian hold on them covers records only once they arrive. */
 export async function unknownPersons(ctx: Context, personIds: readonly string[]): Promise<string[]> {
   if (personIds.length === 0) return [];
-  const known = new Set((await ctx.db.selectFrom('persons').select('ext_id').where('ext_id', 'in', [...personIds]).execute()).map((r) => r.ext_id));
+  const known = await existingPersonExtIds(ctx.db, personIds);
   return personIds.filter((p) => !known.has(p));
 }
 

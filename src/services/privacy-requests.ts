@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Context } from '../context.js';
 import type { Database } from '../db/schema.js';
 import type { PrivacyRequestKind, PrivacyRequestStatus } from '../db/tables/privacy.js';
@@ -15,7 +15,7 @@ import { attachmentsOf, messagesByKeys } from '../repositories/messages.js';
 import { readMeta, writeMeta } from '../repositories/meta.js';
 import {
   consentEventsOf, freezingRequests, keysWithOutcome, listRequestRows, matchPersons, membershipsOf, outcomeCounts, recordOutcomes, requestById, requestPersons,
-  restrictMessages, subjectMessageKeys, AWAITING_ERASURE, awaitingErasureCount, RESTRICTION_IN_FORCE, subjectRecordCounts, unrestrictUnclaimed, type PersonMatch, type PrivacyRequestRow, type RecordOutcomeRow,
+  restrictMessages, subjectMessageKeys, AWAITING_ERASURE, awaitingErasureCount, restrictedOfCompletedErasures, restrictionsInForce, subjectRecordCounts, unrestrictUnclaimed, type PersonMatch, type PrivacyRequestRow, type RecordOutcomeRow,
 } from '../repositories/privacy.js';
 import { indexMessages } from '../search/sqlite-fts5.js';
 import { appendAudit } from './audit.js';
@@ -595,13 +595,10 @@ async function executeErasure(ctx: Context, row: PrivacyRequestRow, personIds: r
  */
 export async function erasureFollowUpsDue(ctx: Context): Promise<number[]> {
   const now = ctx.clock.now();
-  // Only records still archived: one the sweep disposed meanwhile keeps its old outcome row.
-  const rows = await ctx.db.selectFrom('privacy_request_records as r').innerJoin('privacy_requests as q', 'q.id', 'r.request_id').innerJoin('messages as m', 'm.id', 'r.message_key')
-    .select(['r.request_id as requestId', 'r.grounds', 'r.until_ms as untilMs'])
-    .where('q.kind', '=', 'erasure').where('q.status', '=', 'completed').where('q.lifted_at', 'is', null).where('r.outcome', '=', 'restricted').execute();
+  const rows = await restrictedOfCompletedErasures(ctx.db);
   if (rows.length === 0) return [];
-  const activeHolds = new Set((await ctx.db.selectFrom('legal_holds').select('id').where('released_at', 'is', null).execute()).map((h) => Number(h.id)));
-  const inForce = new Set((await ctx.db.selectFrom('privacy_requests as q').select('q.id').where(sql.raw<boolean>(RESTRICTION_IN_FORCE)).execute()).map((q) => Number(q.id)));
+  const activeHolds = new Set((await loadRetentionRules(ctx.db, ctx.config.timeZone)).holds.map((h) => h.id));
+  const inForce = await restrictionsInForce(ctx.db);
   const ended = (ground: string, untilMs: number | null): boolean => {
     if (ground === AWAITING_ERASURE) return true;
     const [kind, id] = ground.split(':');
@@ -611,10 +608,7 @@ export async function erasureFollowUpsDue(ctx: Context): Promise<number[]> {
     return false;
   };
   const due = new Set<number>();
-  for (const r of rows) {
-    const grounds = JSON.parse(r.grounds ?? '[]') as string[];
-    if (grounds.every((g) => ended(g, r.untilMs === null ? null : Number(r.untilMs)))) due.add(r.requestId);
-  }
+  for (const r of rows) if (r.grounds.every((g) => ended(g, r.untilMs))) due.add(r.requestId);
   return [...due].sort((a, b) => a - b);
 }
 
@@ -629,8 +623,7 @@ export interface ErasureFollowUp {
 /** Executes again every erasure request with records whose grounds ended (the daily disposition job and `retention run` call it). */
 export async function runErasureFollowUps(ctx: Context): Promise<ErasureFollowUp[]> {
   const out: ErasureFollowUp[] = [];
-  const erasedSoFar = async (id: number): Promise<number> => Number((await ctx.db.selectFrom('privacy_request_records').select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('request_id', '=', id).where('outcome', '=', 'erased').executeTakeFirstOrThrow()).n);
+  const erasedSoFar = async (id: number): Promise<number> => (await outcomeCounts(ctx.db, id)).erased;
   for (const id of await erasureFollowUpsDue(ctx)) {
     const before = await erasedSoFar(id);
     let response: PrivacyResponse;

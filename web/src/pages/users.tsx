@@ -56,11 +56,7 @@ function AddUser({ onCreated }: { onCreated: (l: SetupLink) => void }): ReactNod
       <label>
         {t('users.role')}
         <select value={role} onChange={(e) => setRole(e.target.value as Role)} data-testid="add-user-role">
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {t(`role.${r}`)}
-            </option>
-          ))}
+          <RoleOptions />
         </select>
       </label>
       <label>
@@ -141,11 +137,7 @@ export function UsersPage(): ReactNode {
                         if (window.confirm(t('users.roleConfirm', { user: u.username, role: t(`role.${role}`) }))) action.mutate({ username: u.username, op: 'role', role, person });
                       }}
                     >
-                      {ROLES.map((r) => (
-                        <option key={r} value={r}>
-                          {t(`role.${r}`)}
-                        </option>
-                      ))}
+                      <RoleOptions />
                     </select>
                   </td>
                   <td>{u.person ?? '—'}</td>
@@ -193,4 +185,14 @@ export function UsersPage(): ReactNode {
       </Dialog>
     </div>
   );
+}
+
+/** The roles as the options of a select, in the viewer's language. */
+function RoleOptions(): ReactNode {
+  const { t } = useI18n();
+  return ROLES.map((r) => (
+    <option key={r} value={r}>
+      {t(`role.${r}`)}
+    </option>
+  ));
 }
