@@ -181,6 +181,26 @@ describe('wekeep import: personal WeChat exports', { timeout: 240_000 }, () => {
       const none = s.cli(['import', '--format', 'auto', empty, '--custodian', CUSTODIAN]);
       expect(none.status).toBe(2);
       expect(none.stderr).toMatch(/no WeChat export found in this folder/);
+      // "No export of that kind here" is a usage error whichever format was named.
+      for (const format of ['wechat-pc3', 'wechat-pc4', 'wechat-android', 'wechat-ios', 'wechatmsg-csv']) {
+        const r = s.cli(['import', '--format', format, empty, '--custodian', CUSTODIAN, '--owner-wxid', 'wxid_x']);
+        expect([format, r.status], r.stderr).toEqual([format, 2]);
+        expect(r.stderr).toContain(empty);
+      }
+      // An iTunes backup still hashed: auto says what --format wechat-ios says.
+      const hashed = join(tmp.path, 'hashed');
+      mkdirSync(hashed, { recursive: true });
+      writeFileSync(join(hashed, 'Manifest.db'), '');
+      const backup = s.cli(['import', '--format', 'auto', hashed, '--custodian', CUSTODIAN]);
+      expect(backup.status).toBe(2);
+      expect(backup.stderr).toMatch(/an iTunes backup in its hashed form \(Manifest\.db\); extract the WeChat app's files first/);
+      // A 0-byte message database (a failed copy) is not an export without messages.
+      const zero = join(tmp.path, 'zero', 'db_storage', 'message');
+      mkdirSync(zero, { recursive: true });
+      writeFileSync(join(zero, 'message_0.db'), '');
+      const truncated = s.cli(['import', '--format', 'auto', join(tmp.path, 'zero'), '--custodian', CUSTODIAN, '--owner-wxid', 'wxid_z']);
+      expect(truncated.status).toBe(1);
+      expect(truncated.stderr).toMatch(/message_0\.db: not a readable SQLite database: the file is empty \(0 bytes\)/);
     });
 
     it('says what the import command accepts', async () => {
@@ -536,8 +556,13 @@ describe('wekeep import: personal WeChat exports', { timeout: 240_000 }, () => {
       expect(sum.conversations.map((c) => c.id)).toEqual(expect.arrayContaining([PC3.peer, PC3.room]));
       const text = s.cli(['show', `wechat:${PC3.owner}/${SVR.text}`, '--json']);
       expect(text.status, text.stderr).toBe(0);
+      // Detection hands the reader the account folder, so an explicit re-import (or one naming the
+      // Msg folder) finds the same messages with nothing changed.
+      expect(r.stderr).not.toMatch(/reading .*Multi/);
       const again = s.importJson(['--format', 'wechat-pc3', pc3.account, '--custodian', CUSTODIAN], 3);
-      expect(again).toMatchObject({ imported: 0, duplicates: sum.imported });
+      expect(again).toMatchObject({ imported: 0, duplicates: sum.imported, duplicatesWithChangedDetails: 0 });
+      const viaMsg = s.importJson(['--format', 'wechat-pc3', join(pc3.account, 'Msg'), '--custodian', CUSTODIAN], 3);
+      expect(viaMsg).toMatchObject({ imported: 0, duplicates: sum.imported, duplicatesWithChangedDetails: 0 });
     }, 120_000);
   });
 

@@ -34,7 +34,7 @@ describe('detectFormat', () => {
       format: 'wechat-pc4', evidence: 'xwechat_files/wxid_a_1b2c/db_storage (WeChat 4.x db_storage folder)', path: join(tmp.path, 'g', 'xwechat_files', 'wxid_a_1b2c'),
     });
     touch('h', 'wxid_b', 'Msg', 'Multi', 'MSG0.db');
-    expect(detectFormat(join(tmp.path, 'h'))).toMatchObject({ format: 'wechat-pc3', path: join(tmp.path, 'h', 'wxid_b', 'Msg', 'Multi') });
+    expect(detectFormat(join(tmp.path, 'h'))).toMatchObject({ format: 'wechat-pc3', path: join(tmp.path, 'h', 'wxid_b') });
     touch('i', '聊天记录', '张三', '张三_utf8.csv');
     expect(detectFormat(join(tmp.path, 'i'))).toMatchObject({ format: 'wechatmsg-csv', path: join(tmp.path, 'i') });
   });

@@ -1,6 +1,7 @@
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { basename, extname, join, relative } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { usageError } from '../../errors.js';
+import { hashedBackupError } from './ios/index.js';
 import type { WeChatFormat } from './types.js';
 
 /**
@@ -15,7 +16,7 @@ export interface DetectedFormat {
   format: ImportFormat;
   /** What decided it, e.g. "db_storage/message/message_0.db (WeChat 4.x message database)". */
   evidence: string;
-  /** What to hand the reader: the given path, or the export found inside it. */
+  /** What to hand the reader (absolute): the given path, or the export found inside it. */
   path: string;
 }
 
@@ -94,7 +95,8 @@ function detectFolder(root: string): Found[] {
         const path = join(dir, e.name);
         if (e.isDirectory()) {
           if (e.name === 'db_storage') note('wechat-pc4', path, 'WeChat 4.x db_storage folder', depth, dir);
-          else if (e.name === 'Multi' && readdirSafe(path).some((n) => PC3_SHARD.test(n))) note('wechat-pc3', path, 'PC WeChat 3.x Multi folder', depth, path);
+          // The reader is given the account folder (above Msg/Multi), as when the user names it.
+          else if (e.name === 'Multi' && readdirSafe(path).some((n) => PC3_SHARD.test(n))) note('wechat-pc3', path, 'PC WeChat 3.x Multi folder', depth, /^msg$/i.test(basename(dir)) ? dirname(dir) : dir);
           // media folders of the exports are large and hold no markers
           if (!['FileStorage', 'msg', 'Img', 'Audio', 'Video', 'OpenData', 'image2', 'voice2', 'video', 'attach'].includes(e.name)) next.push(path);
         } else if (e.isFile()) {
@@ -120,6 +122,14 @@ function readdirSafe(dir: string): string[] {
   }
 }
 
+function isFileSafe(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function safeFirstLine(file: string): string {
   try {
     return firstLineOf(file);
@@ -139,9 +149,10 @@ export function detectFormat(path: string): DetectedFormat {
   if (st.isFile()) {
     const d = detectFile(path);
     if (!d) throw usageError('import.format_unknown', `${path}: cannot tell the format from the file; pass --format (ndjson, wechat-pc3, wechat-pc4, wechat-android, wechat-ios, wechatmsg-csv)`);
-    return d;
+    return { ...d, path: resolve(d.path) };
   }
   const found = detectFolder(path);
+  if (found.length === 0 && isFileSafe(join(path, 'Manifest.db'))) throw hashedBackupError(path);
   if (found.length === 0) throw usageError('import.format_unknown', `${path}: no WeChat export found in this folder (looked for MSG*.db / Multi, message_N.db / db_storage, EnMicroMsg.db, MM.sqlite, WeChatMsg CSV files); pass --format`);
   // A WeChatMsg folder may sit next to nothing else; a database export wins over CSV files found deeper.
   const databases = found.filter((f) => f.format !== 'wechatmsg-csv');
@@ -150,5 +161,5 @@ export function detectFormat(path: string): DetectedFormat {
     throw usageError('import.format_ambiguous', `${path}: holds more than one kind of export (${candidates.map((c) => `${c.format}: ${c.evidence}`).join('; ')}); pass --format or a narrower path`);
   }
   const only = candidates[0]!;
-  return { format: only.format, evidence: only.evidence, path: only.open };
+  return { format: only.format, evidence: only.evidence, path: resolve(only.open) };
 }

@@ -24,6 +24,8 @@ export function sqliteReason(e: unknown): string {
 /** Opens a database read-only and proves it is one (a wrong key, a truncated head or another file type fail here). */
 export function openReadOnly(file: string, label: string): Sqlite.Database {
   if (!existsSync(file)) throw fatalError('wechat.file_missing', `${label}: file not found`);
+  // SQLite opens an empty file as an empty database: a failed copy would pass for an export without messages.
+  if (statSync(file).size === 0) throw fatalError('wechat.database_unreadable', `${label}: not a readable SQLite database: the file is empty (0 bytes) (is it decrypted and complete?)`);
   let db: Sqlite.Database | undefined;
   try {
     db = new Sqlite(file, { readonly: true, fileMustExist: true });

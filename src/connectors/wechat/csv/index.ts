@@ -142,7 +142,7 @@ export async function openCsvReader(options: WeChatImportOptions): Promise<WeCha
       if (isFile) {
         const have = new Set(header.split(',').map((c) => c.trim().replace(/^"|"$/g, '')));
         const missing = WECHATMSG_CSV_COLUMNS.filter((c) => !have.has(c));
-        throw fatalError('wechat.csv_header', `${label}: not a WeChatMsg CSV export: the header lacks ${missing.join(', ')}`);
+        throw usageError('wechat.csv_header', `${label}: not a WeChatMsg CSV export: the header lacks ${missing.join(', ')}`);
       }
       skipped++;
       continue;
@@ -150,7 +150,7 @@ export async function openCsvReader(options: WeChatImportOptions): Promise<WeCha
     const fields = header.split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
     files.push({ path, label, stem: stemOf(path), columns: headerColumns(fields), rows: 0, ownerCandidates: new Set(), others: new Map() });
   }
-  if (files.length === 0) throw fatalError('wechat.csv_none', `${options.path}: no WeChatMsg CSV files (with the header ${WECHATMSG_CSV_COLUMNS.join(',')})`);
+  if (files.length === 0) throw usageError('wechat.csv_none', `${options.path}: no WeChatMsg CSV files (with the header ${WECHATMSG_CSV_COLUMNS.join(',')})`);
   for (const f of files) await scanFile(f);
 
   let owner = options.ownerWxid?.trim();

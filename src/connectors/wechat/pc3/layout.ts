@@ -65,7 +65,9 @@ export function findPc3Layout(path: string): Pc3Layout {
   }
   const single = st.isFile() ? full : undefined;
   const base = single === undefined ? full : dirname(full);
-  const root = single === undefined ? full : base;
+  // Labels (and so each message's `shard`) count from the account folder whichever folder was named,
+  // so re-importing an export by another of its paths finds the same messages unchanged.
+  const root = accountRootOf(base);
   // Folders to look in: the given one, its Msg/Multi subfolders, and (for a Msg or Multi folder) its parents.
   // Parents only from inside an account (a Msg or Multi folder), never from an unrelated folder.
   const parents = /^(msg|multi)$/i.test(basename(base)) ? [dirname(base), dirname(dirname(base))] : [];
@@ -109,6 +111,14 @@ export function findPc3Layout(path: string): Pc3Layout {
   const accountName = basename(accountDir ?? (basename(base).toLowerCase() === 'msg' ? dirname(base) : base));
   const folderWxid = /^wxid_[A-Za-z0-9_-]{4,}$/.test(accountName) ? accountName : undefined;
   return { root, shards: chosen, microMsg, mediaShards, accountDir, folderWxid };
+}
+
+/** The account folder above a Msg or Msg/Multi folder; any other folder is its own root. */
+function accountRootOf(dir: string): string {
+  const name = basename(dir);
+  if (/^multi$/i.test(name)) return /^msg$/i.test(basename(dirname(dir))) ? dirname(dirname(dir)) : dirname(dir);
+  if (/^msg$/i.test(name)) return dirname(dir);
+  return dir;
 }
 
 function unique(paths: string[]): string[] {

@@ -53,6 +53,10 @@ export function openPc3Reader(options: WeChatImportOptions): WeChatReader {
   const report = (file: string, table: string | undefined, reason: string): void => {
     problems.push({ kind: 'bad', location: { file, ...(table === undefined ? {} : { table }) }, reason });
   };
+  // A database that could not be opened: the location names the file only, the reason says the rest.
+  const reportUnopened = (file: Pc3Shard, e: AppError, consequence: string): void => {
+    report(file.label, undefined, `${e.message.startsWith(`${file.label}: `) ? e.message.slice(file.label.length + 2) : e.message}; ${consequence}`);
+  };
   const opened: Sqlite.Database[] = [];
   const close = (): void => {
     for (const db of opened.splice(0)) db.close();
@@ -69,7 +73,7 @@ export function openPc3Reader(options: WeChatImportOptions): WeChatReader {
       } catch (e) {
         if (!isAppError(e)) throw e;
         shardErrors.push(e);
-        report(s.label, 'MSG', `${e.message}; this shard was not imported`);
+        reportUnopened(s, e, 'this shard was not imported');
       }
     }
     if (shards.length === 0) {
@@ -83,7 +87,8 @@ export function openPc3Reader(options: WeChatImportOptions): WeChatReader {
         opened.push(db);
         directory = loadPc3Directory(db);
       } catch (e) {
-        report(layout.microMsg.label, 'Contact', `${isAppError(e) ? e.message : sqliteReason(e)}; names are missing from this import`);
+        if (isAppError(e)) reportUnopened(layout.microMsg, e, 'names are missing from this import');
+        else report(layout.microMsg.label, 'Contact', `${sqliteReason(e)}; names are missing from this import`);
       }
     }
 
@@ -95,7 +100,7 @@ export function openPc3Reader(options: WeChatImportOptions): WeChatReader {
         mediaDbs.push({ db, label: m.label });
       } catch (e) {
         if (!isAppError(e)) throw e;
-        report(m.label, 'Media', `${e.message}; its voice notes are reported missing`);
+        reportUnopened(m, e, 'its voice notes are reported missing');
       }
     }
 
@@ -329,7 +334,7 @@ function advance(c: Cursor, failures: WeChatBadRow[]): boolean {
     failures.push({
       kind: 'bad',
       location: { file: c.shard.label, table: 'MSG' },
-      reason: `${c.shard.label}: table MSG: ${sqliteReason(e)}; reading stopped after ${c.read}${c.shard.rows === undefined ? '' : ` of ${c.shard.rows}`} rows`,
+      reason: `${sqliteReason(e)}; reading stopped after ${c.read}${c.shard.rows === undefined ? '' : ` of ${c.shard.rows}`} rows`,
     });
     c.rows.return?.();
     return false;
