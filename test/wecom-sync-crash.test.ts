@@ -104,6 +104,7 @@ describe.skipIf(!build.available)('WeCom sync survives kill -9', () => {
   it('a sync whose SDK cannot be loaded exits 1 at once (no thread left running) and records why', async () => {
     const add = runCli(['--data', data, 'sources', 'add', 'wecom', '--name', 'nosdk', '--corp-id', 'ww-nosdk', '--secret-file', join(tmp.path, 'secret'), '--private-key', `1=${join(tmp.path, 'k1.pem')}`, '--sdk', join(tmp.path, 'no-such-sdk.so')]);
     expect(add.status, add.stderr).toBe(0);
+    expect(add.stderr).toContain(`wekeep: warning: --sdk: ${join(tmp.path, 'no-such-sdk.so')} is not a file here; \`sources sync\` fails until the WeCom SDK library is there`);
     const child = startCli(['--data', data, 'sources', 'sync', 'nosdk', '--json'], env);
     const code = await new Promise<number | null>((resolveExit) => {
       const timer = setTimeout(() => {
@@ -116,7 +117,8 @@ describe.skipIf(!build.available)('WeCom sync survives kill -9', () => {
       });
     });
     expect(code).toBe(1); // -1: it did not exit within 30 s
-    const status = runCliJson<{ connectors: { name: string; lastSyncStatus: string | null; lastError: string | null }[] }>(['--data', data, 'sources', '--json']);
-    expect(status.connectors.find((c) => c.name === 'wecom:nosdk')).toMatchObject({ lastSyncStatus: 'failed', lastError: expect.stringMatching(/sdk/u) });
+    const status = runCliJson<{ connectors: { name: string; lastSyncStatus: string | null; lastError: string | null; lastSuccessAt: string | null; lagMs: number | null; lagLevel: string }[] }>(['--data', data, 'sources', '--json']);
+    // Tried, but never synced: not "ok".
+    expect(status.connectors.find((c) => c.name === 'wecom:nosdk')).toMatchObject({ lastSyncStatus: 'failed', lastError: expect.stringMatching(/sdk/u), lastSuccessAt: null, lagMs: null, lagLevel: 'never_synced' });
   }, 60_000);
 });

@@ -7,7 +7,7 @@ import { createContext, type Context } from '../src/context.js';
 import { openConfiguredSdk } from '../src/connectors/wecom/open-configured.js';
 import { addWeComSource, loadWeComSource, updateWeComSource } from '../src/services/connectors/wecom-source.js';
 import { syncWeComSource } from '../src/services/connectors/wecom-sync.js';
-import { connectorStatuses } from '../src/services/connectors/connector-status.js';
+import { connectorStatuses, type ConnectorStatus } from '../src/services/connectors/connector-status.js';
 import { normalizeWeComMessage } from '../src/connectors/wecom/normalize.js';
 import { listAuditEvents, verifyAuditLog } from '../src/services/audit.js';
 import { conversationConsent, readAttachment } from '../src/services/conversations.js';
@@ -165,10 +165,18 @@ describe.skipIf(!build.available)('WeCom sync through the SDK double', () => {
     s.addMessage({ seq: 600, publickeyVer: 1, message: { ...fixtures.text!, msgid: 'k-600' }, msgid: 'k-600' });
     s.addMessage({ seq: 601, publickeyVer: 3, message: { ...fixtures.text!, msgid: 'k-601' }, msgid: 'k-601' });
     process.env.WECOM_FAKE_DIR = s.write(scenarioDir('third')).dir;
+    const statusOf = async (): Promise<ConnectorStatus> => (await connectorStatuses(ctx)).find((c) => c.name === 'wecom:acme')!;
+    const before = await statusOf();
+    expect(before).toMatchObject({ lastSyncStatus: 'completed', lastSuccessAt: before.lastSyncAt, lagLevel: 'ok' });
     await expect(syncWeComSource(ctx, 'acme', { openClient: openConfiguredSdk, sleep: fast })).rejects.toMatchObject({ code: 'wecom.sdk_private_key_missing', message: expect.stringContaining('3') });
     expect((await loadWeComSource(ctx, 'acme')).cursorSeq).toBe(501);
     const failed = await listAuditEvents(ctx, { limit: 5, action: 'source.sync_failed' });
     expect(failed[0]!.details).toMatchObject({ error: 'wecom.sdk_private_key_missing' });
+    // The failed attempt is shown, but the lag still counts from the last sync that fetched anything.
+    const after = await statusOf();
+    expect(after).toMatchObject({ lastSyncStatus: 'failed', lastError: expect.stringMatching(/^wecom\.sdk_private_key_missing/), lastSuccessAt: before.lastSuccessAt });
+    expect(Date.parse(after.lastSyncAt!)).toBeGreaterThanOrEqual(Date.parse(before.lastSuccessAt!));
+    expect(after.lagMs).toBeGreaterThanOrEqual(Date.parse(after.lastSyncAt!) - Date.parse(before.lastSuccessAt!));
 
     await updateWeComSource(ctx, { name: 'acme', privateKeys: [`3=${join(dir.path, 'key3.pem')}`] });
     const r = await syncWeComSource(ctx, 'acme', { openClient: openConfiguredSdk, sleep: fast });

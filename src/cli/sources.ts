@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
-import { collect, intOption, printJson, printLine, setExitStatus, wantsJson, withContext } from './common.js';
+import { resolve } from 'node:path';
+import { collect, intOption, printJson, printLine, setExitStatus, terminalSafe, wantsJson, withContext } from './common.js';
+
+/** The SDK path as stored: absolute, so that syncs started from another folder (or by the server) find it. */
+const sdkPathOption = (path: string): string => (path === '' ? path : resolve(path));
 
 async function listAction(opts: { json?: boolean }, cmd: Command): Promise<void> {
   const { reportSources } = await import('../services/sources.js');
@@ -13,7 +17,8 @@ async function listAction(opts: { json?: boolean }, cmd: Command): Promise<void>
       printLine(`${s.name}: ${s.records} records, seq ${s.firstSeq ?? '–'}..${s.lastSeq ?? '–'}, last message ${s.lastTime ?? '–'}`);
       const c = connectors.find((x) => x.name === s.name);
       if (c) {
-        const lag = c.lagMs === null ? 'never synced' : `last sync ${c.lastSyncAt} (${c.lastSyncStatus ?? '?'}), ${(c.lagMs / 3_600_000).toFixed(1)} h ago`;
+        const attempt = c.lastSyncAt === null ? '' : `; last attempt ${c.lastSyncAt} (${c.lastSyncStatus ?? '?'})`;
+        const lag = c.lagMs === null ? `never synced successfully${attempt}` : `last successful sync ${c.lastSuccessAt} (${(c.lagMs / 3_600_000).toFixed(1)} h ago)${c.lastSyncAt === c.lastSuccessAt ? '' : attempt}`;
         printLine(`  ${c.kind} connector: cursor ${c.cursor}, ${lag}${c.lagLevel === 'warning' ? ' — WARNING: approaching WeCom\'s 5-day retention' : c.lagLevel === 'critical' ? ' — CRITICAL: past WeCom\'s 5-day retention, messages may be lost' : ''}`);
         if (c.lastError) printLine(`  last error: ${c.lastError}`);
         const m = c.missingMedia;
@@ -65,10 +70,11 @@ export function registerConnectorCommands(program: Command): void {
       const { addWeComSource } = await import('../services/connectors/wecom-source.js');
       await withContext(cmd, async (ctx) => {
         const r = await addWeComSource(ctx, {
-          name: opts.name, corpId: opts.corpId, secretFile: opts.secretFile, privateKeys: opts.privateKey, sdkPath: opts.sdk, proxy: opts.proxy, proxyPasswordFile: opts.proxyPasswordFile,
+          name: opts.name, corpId: opts.corpId, secretFile: opts.secretFile, privateKeys: opts.privateKey, sdkPath: sdkPathOption(opts.sdk), proxy: opts.proxy, proxyPasswordFile: opts.proxyPasswordFile,
           apiBase: opts.apiBase, callbackTokenFile: opts.callbackTokenFile, encodingAesKeyFile: opts.encodingAesKeyFile, contactsSecretFile: opts.contactsSecretFile,
           customerSecretFile: opts.customerSecretFile, syncIntervalSeconds: opts.syncInterval, directoryIntervalSeconds: opts.directoryInterval,
         });
+        for (const w of r.warnings) process.stderr.write(`wekeep: warning: ${terminalSafe(w)}\n`);
         if (wantsJson(cmd)) return printJson(r);
         printLine(`added ${r.name} with key version(s) ${r.keyVersions.join(', ')}; run \`wekeep sources sync ${r.name}\``);
       });
@@ -87,7 +93,8 @@ export function registerConnectorCommands(program: Command): void {
     .action(async (name: string, opts: { privateKey: string[]; secretFile?: string; sdk?: string; proxy?: string; syncInterval?: number; directoryInterval?: number; json?: boolean }, cmd: Command) => {
       const { updateWeComSource } = await import('../services/connectors/wecom-source.js');
       await withContext(cmd, async (ctx) => {
-        const r = await updateWeComSource(ctx, { name, privateKeys: opts.privateKey, secretFile: opts.secretFile, sdkPath: opts.sdk, proxy: opts.proxy, syncIntervalSeconds: opts.syncInterval, directoryIntervalSeconds: opts.directoryInterval });
+        const r = await updateWeComSource(ctx, { name, privateKeys: opts.privateKey, secretFile: opts.secretFile, sdkPath: opts.sdk === undefined ? undefined : sdkPathOption(opts.sdk), proxy: opts.proxy, syncIntervalSeconds: opts.syncInterval, directoryIntervalSeconds: opts.directoryInterval });
+        for (const w of r.warnings) process.stderr.write(`wekeep: warning: ${terminalSafe(w)}\n`);
         if (wantsJson(cmd)) return printJson(r);
         printLine(`updated ${r.name}; key versions: ${r.keyVersions.join(', ')}`);
       });

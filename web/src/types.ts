@@ -210,6 +210,7 @@ export interface ConnectorRow {
   /** The seq watermark: the next sync continues after it. */
   cursor: number;
   lastSyncAt: string | null;
+  lastSuccessAt: string | null;
   /** `completed`, `partial`, `failed` (others shown as they are). */
   lastSyncStatus: string | null;
   lastError: string | null;

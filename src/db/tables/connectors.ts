@@ -11,8 +11,11 @@ export interface SourceSettingsTable {
   secrets: Buffer;
   /** The connector's durable cursor (WeCom: the last seq stored). */
   cursor_seq: number;
+  /** The last sync attempt, whatever its outcome. */
   last_sync_at: number | null;
   last_sync_status: string | null;
+  /** The last sync that completed (`completed` or `partial`; migration 0020): lag counts from it. */
+  last_success_at: number | null;
   last_error: string | null;
   created_at: number;
   updated_at: number;

@@ -51,7 +51,7 @@ export const insightRoutes = [
       })),
       quarantined: z.number(),
       connectors: z.array(z.object({
-        name: z.string(), kind: z.string(), cursor: z.number(), lastSyncAt: z.string().nullable(), lastSyncStatus: z.string().nullable(), lastError: z.string().nullable(),
+        name: z.string(), kind: z.string(), cursor: z.number(), lastSyncAt: z.string().nullable(), lastSyncStatus: z.string().nullable(), lastError: z.string().nullable(), lastSuccessAt: z.string().nullable(),
         lagMs: z.number().nullable(), lagLevel: z.enum(['ok', 'warning', 'critical', 'never_synced']), media: z.record(z.string(), z.number()), missingMedia: z.record(z.string(), z.number()),
         consent: z.array(z.object({ party: z.string(), action: z.string(), time: z.string() })),
       })),

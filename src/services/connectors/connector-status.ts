@@ -11,7 +11,9 @@ export interface ConnectorStatus {
   lastSyncAt: string | null;
   lastSyncStatus: string | null;
   lastError: string | null;
-  /** Time since the last sync, ms (null: never synced). */
+  /** The last sync that completed (`completed` or `partial`); null: none yet. */
+  lastSuccessAt: string | null;
+  /** Time since the last successful sync, ms (null: never synced successfully). Failed attempts do not count. */
   lagMs: number | null;
   /** `ok`, `warning` (approaching Tencent's 5-day retention), `critical` (past it: messages may be lost). */
   lagLevel: 'ok' | 'warning' | 'critical' | 'never_synced';
@@ -26,7 +28,8 @@ export async function connectorStatuses(ctx: Pick<Context, 'db' | 'clock'>): Pro
   const out: ConnectorStatus[] = [];
   for (const s of await listSourceSettings(ctx.db)) {
     const last = s.last_sync_at === null ? null : Number(s.last_sync_at);
-    const lag = last === null ? null : now - last;
+    const success = s.last_success_at === null ? null : Number(s.last_success_at);
+    const lag = success === null ? null : now - success;
     out.push({
       name: s.name,
       kind: s.kind,
@@ -34,6 +37,7 @@ export async function connectorStatuses(ctx: Pick<Context, 'db' | 'clock'>): Pro
       lastSyncAt: last === null ? null : new Date(last).toISOString(),
       lastSyncStatus: s.last_sync_status,
       lastError: s.last_error,
+      lastSuccessAt: success === null ? null : new Date(success).toISOString(),
       lagMs: lag,
       lagLevel: lag === null ? 'never_synced' : lag > TENCENT_RETENTION_MS ? 'critical' : lag > LAG_WARNING_MS ? 'warning' : 'ok',
       media: await mediaCounts(ctx.db, s.source_id),

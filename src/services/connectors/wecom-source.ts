@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import type { Context } from '../../context.js';
 import { openSecret, sealSecret } from '../../crypto/account-secrets.js';
@@ -91,7 +91,22 @@ export interface AddWeComSourceInput {
   directoryIntervalSeconds?: number | undefined;
 }
 
-export async function addWeComSource(ctx: Context, input: AddWeComSourceInput): Promise<{ name: string; keyVersions: string[] }> {
+/**
+ * What is worth knowing about an `--sdk` path before the first sync. A missing library is not refused
+ * (it may be installed after the source is configured, and the directory needs no SDK), but said.
+ */
+function sdkWarnings(sdkPath: string | undefined): string[] {
+  if (sdkPath === undefined) return [];
+  let isFile = false;
+  try {
+    isFile = statSync(sdkPath).isFile();
+  } catch {
+    // reported below
+  }
+  return isFile ? [] : [`--sdk: ${sdkPath} is not a file here; \`sources sync\` fails until the WeCom SDK library is there`];
+}
+
+export async function addWeComSource(ctx: Context, input: AddWeComSourceInput): Promise<{ name: string; keyVersions: string[]; warnings: string[] }> {
   const name = weComSourceName(input.name);
   if (!/^wecom:[A-Za-z0-9._-]{1,64}$/u.test(name)) throw usageError('source.bad_name', '--name: 1–64 characters of letters, digits, ".", "_" or "-"');
   if (input.privateKeys.length === 0) throw usageError('source.no_private_key', 'give at least one --private-key VERSION=PEM_FILE');
@@ -112,11 +127,11 @@ export async function addWeComSource(ctx: Context, input: AddWeComSourceInput): 
     const sourceId = await resolveSource(trx, name, now);
     await settings.insertSourceSettings(trx, {
       source_id: sourceId, kind: 'wecom', config: JSON.stringify(parsedConfig.data), secrets: sealSecret(ctx.keys, JSON.stringify(secrets), secretsAad(sourceId)),
-      cursor_seq: 0, last_sync_at: null, last_sync_status: null, last_error: null, created_at: now, updated_at: now,
+      cursor_seq: 0, last_sync_at: null, last_sync_status: null, last_success_at: null, last_error: null, created_at: now, updated_at: now,
     });
     await appendAudit(ctx, trx, { action: 'source.added', subject: `source:${name}`, details: { kind: 'wecom', corpId: input.corpId, keyVersions: Object.keys(secrets.privateKeys) } });
   });
-  return { name, keyVersions: Object.keys(secrets.privateKeys) };
+  return { name, keyVersions: Object.keys(secrets.privateKeys), warnings: sdkWarnings(input.sdkPath) };
 }
 
 export async function loadWeComSource(ctx: Pick<Context, 'db' | 'keys'>, nameText: string): Promise<WeComSource> {
@@ -143,7 +158,7 @@ export interface UpdateWeComSourceInput {
 }
 
 /** Adds key versions (rotation keeps the old ones: old messages still name them) and changes settings. */
-export async function updateWeComSource(ctx: Context, input: UpdateWeComSourceInput): Promise<{ name: string; keyVersions: string[] }> {
+export async function updateWeComSource(ctx: Context, input: UpdateWeComSourceInput): Promise<{ name: string; keyVersions: string[]; warnings: string[] }> {
   const current = await loadWeComSource(ctx, input.name);
   const added = (input.privateKeys ?? []).map(readPrivateKeyOption);
   const secrets: WeComSecrets = {
@@ -165,5 +180,5 @@ export async function updateWeComSource(ctx: Context, input: UpdateWeComSourceIn
       details: { addedKeyVersions: added.map(([v]) => v), secretReplaced: input.secretFile !== undefined, settingsChanged: Object.keys(input).filter((k) => !['name', 'privateKeys', 'secretFile'].includes(k) && input[k as keyof UpdateWeComSourceInput] !== undefined) },
     });
   });
-  return { name: current.name, keyVersions: Object.keys(secrets.privateKeys) };
+  return { name: current.name, keyVersions: Object.keys(secrets.privateKeys), warnings: sdkWarnings(input.sdkPath) };
 }

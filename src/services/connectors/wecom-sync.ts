@@ -126,9 +126,10 @@ async function runSync(ctx: Context, source: WeComSource, options: WeComSyncOpti
     media: { downloaded: 0, resumed: 0, failed: 0, md5Mismatches: 0, attachedLate: 0, abandoned: 0 }, consentEvents: 0, controlCharsStripped: 0, retries: 0, unrecoverable: [], importId: 0, durationMs: 0,
   };
   const row = await settings.findSourceSettings(ctx.db, source.name);
-  if (row?.last_sync_at && started - Number(row.last_sync_at) > TENCENT_RETENTION_MS) {
-    // Messages older than Tencent's retention that we never fetched are gone: say so, once.
-    await appendAudit(ctx, ctx.db, { action: 'source.gap_unrecoverable', subject: `source:${source.name}`, details: { lastSyncAt: new Date(Number(row.last_sync_at)).toISOString(), cursor: source.cursorSeq } });
+  if (row?.last_success_at && started - Number(row.last_success_at) > TENCENT_RETENTION_MS) {
+    // Messages older than Tencent's retention that we never fetched are gone: say so, once. Failed
+    // attempts in between fetched nothing, so this counts from the last successful sync.
+    await appendAudit(ctx, ctx.db, { action: 'source.gap_unrecoverable', subject: `source:${source.name}`, details: { lastSyncAt: new Date(Number(row.last_success_at)).toISOString(), cursor: source.cursorSeq } });
   }
   const pool = createUnwrapPool(source.secrets.privateKeys);
   let client: Awaited<ReturnType<typeof options.openClient>>;
@@ -395,7 +396,8 @@ function copyCounts(summary: WeComSyncSummary, imported: ImportSummary, changedD
 async function recordSyncOutcome(ctx: Context, source: WeComSource, status: string, error?: unknown, summary?: WeComSyncSummary): Promise<void> {
   const message = error === undefined ? null : error instanceof AppError ? `${error.code}: ${error.message}` : 'unexpected error';
   await ctx.db.transaction().execute(async (trx) => {
-    await settings.updateSourceSettings(trx, source.sourceId, { last_sync_at: ctx.clock.now(), last_sync_status: status, last_error: message });
+    const now = ctx.clock.now();
+    await settings.updateSourceSettings(trx, source.sourceId, { last_sync_at: now, last_sync_status: status, last_error: message, ...(error === undefined ? { last_success_at: now } : {}) });
     await appendAudit(ctx, trx, {
       action: error === undefined ? 'source.synced' : 'source.sync_failed',
       subject: `source:${source.name}`,

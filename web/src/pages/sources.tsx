@@ -31,7 +31,7 @@ function Gaps({ gaps, count, missing }: { gaps: number | SourceGap[]; count: num
   );
 }
 
-/** The lag since the last sync, with the warning WeCom's 5-day retention calls for. */
+/** The lag since the last successful sync, with the warning WeCom's 5-day retention calls for. */
 function Lag({ c }: { c: ConnectorRow }): ReactNode {
   const { t } = useI18n();
   const lag = c.lagMs === null ? undefined : lagText(c.lagMs);
@@ -102,6 +102,8 @@ function ConnectorCard({ c, mayManage }: { c: ConnectorRow; mayManage: boolean }
       <dl className="details-list">
         <dt>{t('sources.lastSync')}</dt>
         <dd data-testid="last-sync">{c.lastSyncAt ? dateTime(c.lastSyncAt) : t('sources.never')}</dd>
+        <dt>{t('sources.lastSuccess')}</dt>
+        <dd data-testid="last-success">{c.lastSuccessAt ? dateTime(c.lastSuccessAt) : t('sources.never')}</dd>
         <dt>{t('sources.syncStatus')}</dt>
         <dd>{c.lastSyncStatus === null ? '—' : <span className={`badge sync-${c.lastSyncStatus}`}>{statusKey ? t(statusKey) : c.lastSyncStatus}</span>}</dd>
         {c.lastError ? (
