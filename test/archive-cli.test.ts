@@ -258,6 +258,14 @@ describe('wekeep CLI: the archive core end to end', () => {
     expect(none.status).toBe(1);
     expect(none.stderr).toMatch(/wekeep init/);
     expect(none.stderr).not.toMatch(/\n\s+at /);
+    // With --json a failure is also one JSON object on stdout, for scripts.
+    const jsonFatal = cli(['import', join(tmp.path, 'absent.ndjson'), '--json']);
+    expect([jsonFatal.status, JSON.parse(jsonFatal.stdout)]).toEqual([1, { error: { code: 'import.file_unreadable', message: expect.stringMatching(/absent\.ndjson: not an existing, readable file/), exitCode: 1 } }]);
+    const jsonUsage = cli(['search', '"unclosed', '--json']);
+    expect([jsonUsage.status, JSON.parse(jsonUsage.stdout)]).toEqual([2, { error: { code: expect.stringMatching(/^search\./), message: expect.any(String), exitCode: 2 } }]);
+    const jsonCommander = cli(['stats', '--bogus', '--json']);
+    expect([jsonCommander.status, JSON.parse(jsonCommander.stdout)]).toEqual([2, { error: { code: 'usage.unknownOption', message: "unknown option '--bogus'", exitCode: 2 } }]);
+    expect(cli(['search', '"unclosed']).stdout).toBe('');
     const help = runCli(['--help']);
     expect(help.status).toBe(0);
     for (const c of ['init', 'demo', 'import', 'search', 'show', 'stats', 'sources', 'quarantine', 'audit', 'keys']) expect(help.stdout).toContain(c);

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isAppError } from '../errors.js';
-import { terminalSafe } from './common.js';
+import { printJson, terminalSafe } from './common.js';
 import { registerAuditCommands } from './audit.js';
 import { registerBackupCommands } from './backup.js';
 import { registerDemoCommands } from './demo.js';
@@ -62,23 +62,29 @@ export function buildProgram(): Command {
 /** Runs the CLI; returns the exit status (0 ok, 1 fatal, 2 usage, 3 partial success). */
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
-  const debug = argv.includes('--debug');
+  const options = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  const debug = options.includes('--debug');
+  // With --json, a failure is also one JSON object on stdout, for scripts: { error: { code, message, exitCode } }.
+  const jsonError = (code: string, message: string, exitCode: number): number => {
+    if (options.includes('--json')) printJson({ error: { code, message, exitCode } });
+    return exitCode;
+  };
   try {
     await program.parseAsync(searchQueryArgv(argv), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      // --help and --version exit through here with code 0.
+      // --help and --version exit through here with code 0; commander has written its message to stderr.
       if (e.exitCode === 0) return 0;
-      return 2;
+      return jsonError(`usage.${e.code.replace(/^commander\./, '')}`, e.message.replace(/^error: /, ''), 2);
     }
     if (isAppError(e)) {
       process.stderr.write(`wekeep: ${terminalSafe(e.message)}${e.code ? ` [${e.code}]` : ''}\n`);
       if (debug && e.cause) process.stderr.write(`${String((e.cause as Error).stack ?? e.cause)}\n`);
-      return e.exitCode;
+      return jsonError(e.code, e.message, e.exitCode);
     }
     process.stderr.write(`wekeep: unexpected error: ${terminalSafe((e as Error).message ?? String(e))}\n`);
     if (debug) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
-    return 1;
+    return jsonError('unexpected', (e as Error).message ?? String(e), 1);
   }
 }
