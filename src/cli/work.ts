@@ -13,8 +13,12 @@ export function registerWorkCommand(program: Command): void {
       const ctx = await createContext(config);
       const jobs = await startBackgroundJobs(ctx);
       printLine('WeKeep background jobs running (Ctrl-C to stop)');
+      // The scheduler's timers do not hold the process open (serve's listening socket does): without
+      // this, `work` with nothing else to wait for would exit at once and no job would ever run.
+      const keepAlive = setInterval(() => undefined, 2 ** 30);
       await new Promise<void>((resolveStop) => {
         const stop = (): void => {
+          clearInterval(keepAlive);
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
           void jobs.stop().then(() => ctx.close()).then(resolveStop);

@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
 import { listSourceSettings } from '../repositories/source-settings.js';
 import { dispositionDue } from '../services/disposition-run.js';
 import { purgeIndexNow } from '../services/disposition.js';
+import { erasureFollowUpsDue, runErasureFollowUps } from '../services/privacy-requests.js';
 import { rescanPending } from '../services/scanning.js';
 import { Scheduler } from './scheduler.js';
 
@@ -19,7 +21,8 @@ import { Scheduler } from './scheduler.js';
  *   policies with a maximum, and no run completed in the last 24 h, or an interrupted run to
  *   continue) and then runs it as a child `wekeep retention run --trigger schedule` process;
  *   otherwise drops the index tokens that disposals outside a sweep (approved reviews) left
- *   (services/disposition.ts purgeIndexNow: nothing to do is one cheap read).
+ *   (services/disposition.ts purgeIndexNow: nothing to do is one cheap read) and runs the erasure
+ *   follow-ups that are due (a store with floors only has no daily run to do them).
  */
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -42,8 +45,11 @@ export function childEnv(config: Context['config'], fromSource: boolean, base: N
 
 function runChild(ctx: Context, args: string[]): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const env = childEnv(ctx.config, import.meta.url.endsWith('.ts'));
-    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'wekeep.js'), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const fromSource = import.meta.url.endsWith('.ts');
+    // The child runs the code this process runs: the sources through bin/ (tsx), else the main.js of
+    // this very build (dist/, or a test run's own build), never another build that may be older.
+    const entry = fromSource ? join(PACKAGE_ROOT, 'bin', 'wekeep.js') : fileURLToPath(new URL('../main.js', import.meta.url));
+    const child = spawn(process.execPath, [entry, ...args], { env: childEnv(ctx.config, fromSource), stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr.resume();
     child.on('error', reject);
     child.on('close', (code) => (code === 0 || code === 3 ? resolvePromise() : reject(Object.assign(new Error(`wekeep ${args[0] ?? ''} failed`), { code: `exit_${code}` }))));
@@ -62,8 +68,14 @@ export async function startBackgroundJobs(ctx: Context): Promise<Scheduler> {
     name: DISPOSITION_JOB,
     intervalMs: 60 * 60_000,
     run: async () => {
-      if (await dispositionDue(ctx)) await runChild(ctx, ['retention', 'run', '--trigger', 'schedule', '--json']);
-      else await purgeIndexNow(ctx, 'job:index-purge');
+      if (await dispositionDue(ctx)) {
+        await runChild(ctx, ['retention', 'run', '--trigger', 'schedule', '--json']); // its erasure follow-ups included
+        return;
+      }
+      await purgeIndexNow(ctx, 'job:index-purge');
+      // A store without ceilings has no daily run, yet a released hold or a passed floor must still
+      // end in the erasure the requester was promised.
+      if ((await erasureFollowUpsDue(ctx)).length > 0) await runErasureFollowUps(ctx);
     },
   });
   if (ctx.scanner) scheduler.add({ name: 'scan-pending', intervalMs: 5 * 60_000, run: async () => void (await rescanPending(ctx)) });

@@ -245,6 +245,13 @@ export const AWAITING_ERASURE = 'awaiting-erasure';
 /** SQL condition on a privacy request `q`: a restriction in force (being executed or executed, not lifted). */
 export const RESTRICTION_IN_FORCE = "q.kind = 'restriction' AND q.status IN ('in-progress', 'completed') AND q.lifted_at IS NULL";
 
+/**
+ * SQL condition on a privacy request `q` whose subject's records are restricted as they arrive and
+ * who is not listed by name (statistics): a restriction in force, or an erasure being executed or
+ * executed (what it had to keep is restricted).
+ */
+export const SUBJECT_RESTRICTED = `(${RESTRICTION_IN_FORCE}) OR (q.kind = 'erasure' AND q.status IN ('in-progress', 'completed'))`;
+
 /** Records an erasure request restricted on arrival that wait for its next execution. */
 export async function awaitingErasureCount(db: Kysely<Database>, requestId: number): Promise<number> {
   const r = await db.selectFrom('privacy_request_records').select((eb) => eb.fn.countAll<number>().as('n'))
@@ -274,7 +281,7 @@ export interface ArrivalRestriction {
 export function prepareArrivalRestrictions(sqlite: SqliteHandle): () => Map<number, ArrivalRestriction[]> {
   const stmt = sqlite.prepare(`SELECT rp.person_id AS personId, q.id AS requestId, q.kind AS kind, q.status AS status, q.decided_at AS decidedAt
     FROM privacy_request_persons rp JOIN privacy_requests q ON q.id = rp.request_id
-    WHERE (${RESTRICTION_IN_FORCE}) OR (q.kind = 'erasure' AND q.status IN ('in-progress', 'completed'))
+    WHERE ${SUBJECT_RESTRICTED}
     ORDER BY q.id`);
   return () => {
     const out = new Map<number, ArrivalRestriction[]>();

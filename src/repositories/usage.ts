@@ -3,7 +3,7 @@ import type { Database } from '../db/schema.js';
 import type { UsageCounters } from '../db/tables/usage.js';
 import { chunks } from './directory.js';
 import type { GroupRow } from './stats.js';
-import { RESTRICTION_IN_FORCE } from './privacy.js';
+import { SUBJECT_RESTRICTED } from './privacy.js';
 
 /** The usage rollups (migration 0007): written by the import, read by statistics. */
 
@@ -82,7 +82,7 @@ export async function topPersons(db: Kysely<Database>, limit: number): Promise<(
     FROM usage_person u JOIN persons p ON p.id = u.person_id
     WHERE u.messages > 0
       -- A data subject whose restriction is in force is not listed by name (GDPR Art. 18; PIPL Art. 47): the totals still count them.
-      AND u.person_id NOT IN (SELECT rp.person_id FROM privacy_request_persons rp JOIN privacy_requests q ON q.id = rp.request_id WHERE ${sql.raw(RESTRICTION_IN_FORCE)})
+      AND u.person_id NOT IN (SELECT rp.person_id FROM privacy_request_persons rp JOIN privacy_requests q ON q.id = rp.request_id WHERE ${sql.raw(SUBJECT_RESTRICTED)})
     ORDER BY u.messages DESC, p.ext_id LIMIT ${limit}`.execute(db);
   return rows.rows.map((r) => ({ ...toGroup(r), name: r.name }));
 }

@@ -115,6 +115,8 @@ describe('privacy requests in force when records arrive', () => {
     expect(restricted('e-late-old')).toEqual({ at: Date.UTC(2026, 6, 10), reason: JSON.stringify({ requestId: request.id, kind: 'erasure' }) });
     expect(restricted('e-new').at).toBeNull();
     expect(await found('名单')).toEqual(['e-new']);
+    // A subject who asked for erasure is not listed by name in the statistics (as under a restriction).
+    expect((await collectStats(ctx, { topPersons: 100 })).byPerson.map((p) => p.key)).not.toContain('zhouba');
     const waiting = await showPrivacyRequest(ctx, request.id);
     expect(waiting.awaitingExecution).toBe(1);
 
