@@ -141,6 +141,30 @@ describe('wekeep CLI: the archive core end to end', () => {
     expect(shown.message.raw).toEqual({ kind: 'sticker_pack', pack: 42 });
   });
 
+  it('keeps raw exactly as received: numbers beyond JavaScript\'s precision are kept and tell a changed payload apart', () => {
+    const line = (msgid: string, spacing: string) =>
+      `{"source":"rawfid","id":"r1","time":"2026-03-02T09:15:03+08:00","conversation":{"id":"c","type":"direct"},"from":{"id":"z"},"type":"text","text":"x","raw":{"msgid":${spacing}${msgid},"amount":100.10,"n":1e2}}`;
+    // A store of its own: the tests below count this store's sources and records.
+    const store = join(tmp.path, 'raw-store');
+    expect(runCli(['--data', store, 'init']).status).toBe(0);
+    const cli = (args: string[]) => runCli(['--data', store, ...args]);
+    const json = <T>(args: string[]) => runCliJson<T>(['--data', store, ...args]);
+    const first = join(tmp.path, 'raw-1.ndjson');
+    writeFileSync(first, `${line('12345678901234567890', '')}\n`);
+    expect(json<{ imported: number }>(['import', first]).imported).toBe(1);
+    const shown = json<{ message: { rawText: string; raw: unknown } }>(['show', 'rawfid/r1']);
+    expect(shown.message.rawText).toBe('{"msgid":12345678901234567890,"amount":100.10,"n":1e2}');
+    // The same payload spaced differently is the same record; one differing beyond 2^53 is not.
+    const spaced = join(tmp.path, 'raw-2.ndjson');
+    writeFileSync(spaced, `${line('12345678901234567890', ' ')}\n`);
+    expect(json<{ imported: number; duplicates: number; conflicts: number }>(['import', spaced])).toMatchObject({ imported: 0, duplicates: 1, conflicts: 0 });
+    const changed = join(tmp.path, 'raw-3.ndjson');
+    writeFileSync(changed, `${line('12345678901234567891', '')}\n`);
+    const r = cli(['import', changed, '--json']);
+    expect(r.status).toBe(3);
+    expect(JSON.parse(r.stdout)).toMatchObject({ imported: 0, duplicates: 0, conflicts: 1 });
+  });
+
   it('show prints a message with conversation context and writes attachments back byte-identical', () => {
     const out = join(tmp.path, 'out');
     const shown = json<{ message: { id: string }; context: { before: unknown[]; after: unknown[] }; exported: { file: string; sha256: string }[] }>(['show', 'test/a3', '--context', '2', '--attachments-to', out]);

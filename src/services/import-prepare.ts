@@ -5,6 +5,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { parseRecordLine } from '../connectors/ndjson/parse-record.js';
 import { readLineChunks } from '../connectors/ndjson/read-lines.js';
 import { describeIssues, parseRecordInput, toArchiveRecord, type ArchiveRecord, type AttachmentInput } from '../domain/record.js';
+import { compactJson, memberText, numbersSurviveParsing } from '../domain/raw-text.js';
 import { ftsRow, type FtsRow } from '../search/fts-document.js';
 import { ftsDocumentOf } from './index-documents.js';
 
@@ -34,7 +35,7 @@ export interface PreparedRecord {
   record: ArchiveRecord;
   attachments: PreparedAttachment[];
   recordHash: string;
-  /** `raw` as stored (JSON text), serialized once for the hash and the row. */
+  /** `raw` as stored (JSON text; an NDJSON `raw` member exactly as written in the line). */
   rawJson: string | null;
   /** Index row as if the record were not recalled. */
   fts: FtsRow;
@@ -134,9 +135,27 @@ export function recordHash(r: ArchiveRecord, attachments: readonly Pick<Prepared
 /** `raw` as stored in messages.raw: its JSON text, or null when absent. */
 export const rawJsonOf = (r: Pick<ArchiveRecord, 'raw'>): string | null => (r.raw === undefined ? null : JSON.stringify(r.raw));
 
-function preparedOf(line: number, text: string, record: ArchiveRecord, attachments: PreparedAttachment[]): PreparedRecord {
-  const rawJson = rawJsonOf(record);
-  return { line, text, record, attachments, recordHash: recordHash(record, attachments, rawJson), rawJson, fts: ftsRow(ftsDocumentOf(record, false)) };
+/**
+ * `raw` for the row and for the hash. A `raw` member is stored as its exact text in the line (as
+ * received: JSON.parse would round a 20-digit id). The hash keeps its established form
+ * (JSON.stringify of the parsed value, so re-imports of archived records still match) unless parsing
+ * would change a number: then the exact text (compacted) is hashed, so that two payloads differing
+ * only beyond JavaScript's precision are told apart (a conflict, not a duplicate).
+ */
+function rawForms(line: string | undefined, record: ArchiveRecord): { stored: string | null; hashed: string | null } {
+  if (record.raw === undefined) return { stored: null, hashed: null };
+  const exact = line === undefined ? undefined : memberText(line, 'raw');
+  if (exact === undefined) {
+    const json = JSON.stringify(record.raw); // an `other` record's whole line, kept as a JSON string
+    return { stored: json, hashed: json };
+  }
+  return { stored: exact, hashed: numbersSurviveParsing(exact) ? JSON.stringify(record.raw) : JSON.stringify({ rawText: compactJson(exact) }) };
+}
+
+/** `fromLine`: `text` is the NDJSON line the record was parsed from (a connector's payload is not). */
+function preparedOf(line: number, text: string, record: ArchiveRecord, attachments: PreparedAttachment[], fromLine: boolean): PreparedRecord {
+  const raw = rawForms(fromLine ? text : undefined, record);
+  return { line, text, record, attachments, recordHash: recordHash(record, attachments, raw.hashed), rawJson: raw.stored, fts: ftsRow(ftsDocumentOf(record, false)) };
 }
 
 /** Reads and prepares a whole NDJSON file as a stream of batches. */
@@ -164,7 +183,7 @@ export async function* prepareBatches(options: PrepareOptions): AsyncGenerator<P
           for (const a of attachments) attachmentBytes += a.data?.length ?? 0;
           // The payloads travel in `attachments`; the record keeps names and types only.
           const record: ArchiveRecord = { ...r, attachments: r.attachments.map((a) => ({ name: a.name, mime: a.mime, path: '' })) };
-          batch.records.push(preparedOf(line.line, line.text, record, attachments));
+          batch.records.push(preparedOf(line.line, line.text, record, attachments, true));
         } catch (e) {
           if (!(e instanceof RecordProblem)) throw e;
           batch.bad.push({ line: line.line, reason: `invalid record: ${e.message}`, content: line.text });
@@ -250,7 +269,7 @@ export function prepareRecordObject(input: Record<string, unknown>, options: { l
     return { line: options.line, reason: e.message, content: options.text };
   }
   const record: ArchiveRecord = { ...r, attachments: attachments.map((a) => ({ name: a.name, mime: a.mime, path: '' })) };
-  return preparedOf(options.line, options.text, record, attachments);
+  return preparedOf(options.line, options.text, record, attachments, false);
 }
 
 export const isBadLine = <T extends object>(p: T | BadLine): p is BadLine => 'reason' in p;

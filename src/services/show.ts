@@ -24,7 +24,8 @@ export function parseMessageRef(text: string): MessageRef {
 }
 
 export interface ShownMessage {
-  message: MessageView & { raw: unknown; recordHash: string; archivedAt: string };
+  /** `raw` parsed, and `rawText` as stored: exactly as received (numbers beyond JavaScript's precision are exact only there). */
+  message: MessageView & { raw: unknown; rawText: string | null; recordHash: string; archivedAt: string };
   context: { before: HitView[]; after: HitView[] };
 }
 
@@ -55,7 +56,7 @@ export async function showMessage(ctx: Context, ref: MessageRef, options: { cont
     const after = (await loadMessageViews(trx, around.after)).views.map(toHitView);
     await appendAudit(ctx, trx, { action: 'message.viewed', subject: `${ref.source}/${ref.id}`, details: { context: before.length + after.length, ...access } });
     return {
-      message: { ...view, raw: row.raw === null ? null : (JSON.parse(row.raw) as unknown), recordHash: row.recordHash, archivedAt: new Date(row.archivedAt).toISOString() },
+      message: { ...view, raw: row.raw === null ? null : (JSON.parse(row.raw) as unknown), rawText: row.raw, recordHash: row.recordHash, archivedAt: new Date(row.archivedAt).toISOString() },
       context: { before, after },
     };
   });
