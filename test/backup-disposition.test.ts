@@ -85,9 +85,16 @@ describe('backups honor deletion', () => {
     const back = await openStore(target, keyFile);
     try {
       expect([...(await attachmentBytes(back)).keys()]).not.toContain('bk/s2#0');
+      // s2 keeps a tombstone (from the key store's list): re-importing the input does not archive it again.
+      expect(await back.db.selectFrom('tombstones').select(['ext_id', 'reason']).where('ext_id', '=', 's2').execute()).toEqual([{ ext_id: 's2', reason: 'disposed-after-backup' }]);
     } finally {
       await back.close();
     }
+    const again = runCliJson<{ imported: number; disposed: number }>(['--data', target, '--key-file', keyFile, 'import', join(tmp.path, 'a.ndjson')], { expectStatus: 0 });
+    expect(again.disposed).toBeGreaterThanOrEqual(1);
+    expect(await refsIn(target)).not.toContain('bk/s2');
+    // The emptied bucket's records left no identity behind: the restore says what a re-import would do.
+    expect(r.warnings).toEqual([expect.stringMatching(/^1 bucket\(s\) of this backup were disposed of after it .* re-importing an input file that holds them would archive them again/)]);
   }, SLOW);
 
   it('after a newer backup: the old backup brings back no disposed record; the new one every survivor', async () => {

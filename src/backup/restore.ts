@@ -38,6 +38,9 @@ export interface RestoreOptions {
   onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
+/** The tombstone reason of a record the key store lists as disposed of after the restored backup. */
+export const DISPOSED_SINCE_BACKUP = 'disposed-after-backup';
+
 export interface RestoreReport {
   ok: boolean;
   backupId: string;
@@ -59,6 +62,13 @@ export interface RestoreReport {
   destroyedKeys: number;
   indexed: number;
   problems: string[];
+  /**
+   * What the operator must know though the restore is sound. Records of buckets whose key was
+   * destroyed after this backup are gone for good, but this store has no tombstone for them (their
+   * identities were in the unreadable segments): re-importing a source file older than the disposal
+   * would archive them again.
+   */
+  warnings: string[];
 }
 
 const MAX_PROBLEMS = 100;
@@ -151,6 +161,11 @@ async function restoreInto(
     };
   };
   const tombstoned = h.prepare('SELECT 1 FROM main.tombstones WHERE source_id = ? AND ext_id = ?').pluck();
+  // A record disposed of after this backup (the key store lists it) gets its tombstone back, so that
+  // re-importing its source does not archive it again. What the backup does not know — the policy, the
+  // run, the moment — stays empty; `disposed_at` is the restore's time, `reason` says so.
+  const restoreTombstone = h.prepare('INSERT OR IGNORE INTO main.tombstones (message_key, source_id, ext_id, record_hash, attachment_hashes, time_ms, policy_id, run_id, reason, disposed_at) VALUES (?, ?, ?, ?, NULL, ?, NULL, NULL, ?, ?)');
+  const restoredAt = ctx.clock.now();
 
   const report: RestoreReport = {
     ok: false, backupId, snapshotAt, dataDir: ctx.config.dataDir,
@@ -158,7 +173,7 @@ async function restoreInto(
     buckets: { total: segments.length, restored: 0, unreadableDisposed: 0, unreadableMissingKey: 0, damaged: 0 },
     records: { restored: 0, skippedTombstoned: 0, skippedDisposedSince: 0, digestsVerified: 0, digestMismatches: 0 },
     blobs: { restored: 0, missing: 0, damaged: 0, verified: 0 },
-    attachmentsWithoutBlob: 0, restoredWithTombstone: 0, destroyedKeys: ctx.keys.namesOnDisk().destroyed.size, indexed: 0, problems,
+    attachmentsWithoutBlob: 0, restoredWithTombstone: 0, destroyedKeys: ctx.keys.namesOnDisk().destroyed.size, indexed: 0, problems, warnings: [],
   };
   const blobs = new Map<string, { columns: string[]; row: Row; dek: Buffer }>();
   const restored: RestoredSegment[] = [];
@@ -199,6 +214,8 @@ async function restoreInto(
       const iKey = c.messages.indexOf('id');
       const iAttMsg = c.attachments.indexOf('message_id');
       const iAttBlob = c.attachments.indexOf('blob_id');
+      const iHash = c.messages.indexOf('record_hash');
+      const iTime = c.messages.indexOf('time_ms');
       const iBlobId = c.blobs.indexOf('id');
       // Disposed of after this backup while the bucket's key had to live on: the key store lists them.
       const disposedSince = ctx.keys.disposedRecordsOf(e.keyName);
@@ -214,6 +231,7 @@ async function restoreInto(
         if (disposedSince.has(Number(r[iKey]))) {
           dropped.add(r[iKey] ?? null);
           disposedSkipped++;
+          restoreTombstone.run(r[iKey], r[iSource], r[iExt], r[iHash], r[iTime], DISPOSED_SINCE_BACKUP, restoredAt);
           continue;
         }
         if (tombstoned.get(r[iSource], r[iExt]) !== undefined) {
@@ -321,6 +339,9 @@ async function restoreInto(
   report.restoredWithTombstone = Number(h.prepare('SELECT count(*) FROM main.messages m JOIN main.tombstones t ON t.source_id = m.source_id AND t.ext_id = m.ext_id').pluck().get());
   if (report.restoredWithTombstone > 0) problem(`${report.restoredWithTombstone} restored record(s) have a tombstone`);
 
+  if (report.buckets.unreadableDisposed > 0) {
+    report.warnings.push(`${report.buckets.unreadableDisposed} bucket(s) of this backup were disposed of after it (their keys are destroyed): those records stay gone, but this store has no tombstone for them, so re-importing an input file that holds them would archive them again. Re-import only input newer than the snapshot (${new Date(snapshotAt).toISOString()}), or restore the newest backup.`);
+  }
   report.ok =
     audit.ok && matchesBackup && report.buckets.unreadableMissingKey === 0 && report.buckets.damaged === 0 && report.records.digestMismatches === 0 && report.records.skippedTombstoned === 0 &&
     report.blobs.missing === 0 && report.blobs.damaged === 0 && report.attachmentsWithoutBlob === 0 && report.restoredWithTombstone === 0;

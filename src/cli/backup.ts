@@ -86,6 +86,7 @@ Records whose bucket key was destroyed (disposed after the backup was made) are 
       printLine(`  audit log: ${r.audit.ok ? 'verified' : 'DOES NOT VERIFY'} (${r.audit.size} events${r.audit.matchesBackup ? ', as in the manifest' : ', NOT as in the manifest'})`);
       printLine(`  records verified against the manifest: ${r.records.digestsVerified} buckets${r.records.digestMismatches > 0 ? `, ${r.records.digestMismatches} MISMATCHED` : ''}; restored records with a tombstone: ${r.restoredWithTombstone}`);
       for (const p of r.problems) printLine(`  problem: ${p}`);
+      for (const w of r.warnings) printLine(`WARNING: ${w}`);
       printLine(r.ok ? 'Restore verified.' : 'Restore finished WITH PROBLEMS (see above).');
     });
 }
