@@ -163,6 +163,15 @@ describe('wekeep CLI: the archive core end to end', () => {
     const r = cli(['import', changed, '--json']);
     expect(r.status).toBe(3);
     expect(JSON.parse(r.stdout)).toMatchObject({ imported: 0, duplicates: 0, conflicts: 1 });
+    // A record of an unknown type keeps its whole line as raw; the same record spaced otherwise is a duplicate.
+    const other = '{"source":"rawfid","id":"o1","time":1772414160000,"conversation":{"id":"c","type":"direct"},"from":{"id":"z"},"type":"hongbao_v9","amount":1}';
+    const otherFile = join(tmp.path, 'raw-other-1.ndjson');
+    writeFileSync(otherFile, `${other}\n`);
+    expect(json<{ imported: number }>(['import', otherFile]).imported).toBe(1);
+    const otherSpaced = join(tmp.path, 'raw-other-2.ndjson');
+    writeFileSync(otherSpaced, `${other.replace(/,/g, ', ').replace(/:/g, ': ')}  \r\n`);
+    expect(json<{ imported: number; duplicates: number; conflicts: number }>(['import', otherSpaced])).toMatchObject({ imported: 0, duplicates: 1, conflicts: 0 });
+    expect(json<{ message: { raw: unknown } }>(['show', 'rawfid/o1']).message.raw).toBe(other);
   });
 
   it('show prints a message with conversation context and writes attachments back byte-identical', () => {

@@ -146,8 +146,10 @@ function rawForms(line: string | undefined, record: ArchiveRecord): { stored: st
   if (record.raw === undefined) return { stored: null, hashed: null };
   const exact = line === undefined ? undefined : memberText(line, 'raw');
   if (exact === undefined) {
-    const json = JSON.stringify(record.raw); // an `other` record's whole line, kept as a JSON string
-    return { stored: json, hashed: json };
+    // An `other` record without `raw` keeps its whole line, as a JSON string. The hash ignores the
+    // spacing between the line's tokens, so the same record written with other spacing is a duplicate.
+    const stored = JSON.stringify(record.raw);
+    return { stored, hashed: line !== undefined && record.raw === line ? JSON.stringify(compactJson(line)) : stored };
   }
   return { stored: exact, hashed: numbersSurviveParsing(exact) ? JSON.stringify(record.raw) : JSON.stringify({ rawText: compactJson(exact) }) };
 }
