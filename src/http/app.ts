@@ -138,19 +138,38 @@ export async function buildApp(baseCtx: Context, options: AppOptions): Promise<F
   await app.register(fastifyRateLimit, { max: options.rateLimitPerMinute ?? 1200, timeWindow: 60_000, allowList: () => false, global: true });
 
   app.decorateRequest('wekeep', null as unknown as RequestSlot);
+  // A query string that is not valid percent-encoded UTF-8 (`?q=%ff%fe`) is refused, as a bad path
+  // is, instead of being searched (and audited) as the literal text.
+  app.addHook('onRequest', async (request, reply) => {
+    const q = request.raw.url?.indexOf('?') ?? -1;
+    if (q === -1) return;
+    try {
+      decodeURIComponent(request.raw.url!.slice(q + 1).replace(/\+/g, ' '));
+    } catch {
+      return renderError(reply, request.id, 400, 'http.bad_url', 'the query string is not valid percent-encoded UTF-8');
+    }
+  });
   // WeCom callbacks post XML envelopes; kept as text (small) and parsed strictly by the connector.
   app.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((error: unknown, request, reply) => {
     if (isAppError(error)) {
       if (error.code === 'auth.throttled') reply.header('Retry-After', String(error.details?.retryAfterSeconds ?? 60));
-      return renderError(reply, request.id, error.status === 500 && error.exitCode === 2 ? 400 : error.status, error.code, error.message);
+      const status = error.status === 500 && error.exitCode === 2 ? 400 : error.status;
+      if (status < 500) return renderError(reply, request.id, status, error.code, error.message);
+      // A server-side failure is logged with its code and the request id. A 500 (a stored object that
+      // fails its check, …) is answered with the code only: its message may name internals; 501–503
+      // say what is missing (ffmpeg, WeCom's API).
+      baseCtx.log.error({ requestId: request.id, code: error.code, status, route: request.routeOptions.url }, 'request failed');
+      return renderError(reply, request.id, status, error.code, status === 500 ? 'internal error' : error.message);
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (status === 429) return renderError(reply, request.id, 429, 'http.rate_limited', 'too many requests');
+    // 403 from the framework: a path that climbs out of the served folder (`/../`): a malformed URL.
+    if (status === 403) return renderError(reply, request.id, 400, 'http.bad_url', 'the request path could not be read');
     if (status !== undefined && status >= 400 && status < 500) return renderError(reply, request.id, status, 'http.bad_request', 'the request could not be read');
     // Unexpected: logged by class and request id only (the message may quote input), answered without details.
-    request.log.error({ requestId: request.id, errorClass: (error as Error)?.name, code: (error as { code?: unknown })?.code }, 'unexpected error');
+    baseCtx.log.error({ requestId: request.id, errorClass: (error as Error)?.name, code: (error as { code?: unknown })?.code, route: request.routeOptions.url }, 'unexpected error');
     return renderError(reply, request.id, 500, 'internal', 'internal error');
   });
 

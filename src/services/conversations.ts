@@ -2,7 +2,7 @@ import type { Context } from '../context.js';
 import type { ContentScope } from '../domain/authorization.js';
 import type { ScanStatus } from '../db/tables/blobs.js';
 import { SLOTS_PER_MS } from '../domain/message-key.js';
-import { AppError, notFound } from '../errors.js';
+import { AppError, isAppError, notFound } from '../errors.js';
 import { MAX_VOICE_BYTES, voiceToWav } from '../media/voice.js';
 import { attachmentsOf, conversationByKey, conversationNeighbours, conversationPage, listConversations, messagesByKeys, type ConversationPosition, type ConversationSummaryRow } from '../repositories/messages.js';
 import { isRestricted } from '../repositories/privacy.js';
@@ -94,8 +94,10 @@ export interface AttachmentContent {
   mime: string | null;
   size: number;
   sha256: string;
-  /** Authenticated chunk by chunk; throws at the end on a size or hash mismatch. */
+  /** Authenticated chunk by chunk; throws at the end on a size or hash mismatch (audited as `attachment.read_failed`). */
   body: AsyncIterable<Buffer>;
+  /** What the audit events name. */
+  ref: AttachmentRef;
 }
 
 /** One attachment's bytes (decrypted, verified while streaming), audited before any byte leaves. */
@@ -109,10 +111,32 @@ export async function readAttachment(ctx: Context, key: number, ordinal: number,
     if (!a) throw notFound('attachment.not_found', 'no such attachment');
     assertServable(a.scanStatus);
     await appendAudit(ctx, trx, { action: 'attachment.viewed', subject: `${row.source}/${row.extId}`, details: { key, ordinal, sha256: a.sha256, ...(options.as ? { as: options.as } : {}) } });
-    return a;
+    return { ...a, source: row.source, extId: row.extId };
   }));
   const body = ctx.blobs.read({ id: att.blobId, sha256: att.sha256, size: att.size, compression: att.compression, bucket: att.bucket, wrappedDek: att.wrappedDek });
-  return { name: att.name, mime: att.mime, size: att.size, sha256: att.sha256, body };
+  const ref = { source: att.source, extId: att.extId, key, ordinal };
+  return { name: att.name, mime: att.mime, size: att.size, sha256: att.sha256, body: failureAudited(ctx, body, ref), ref };
+}
+
+type AttachmentRef = { source: string; extId: string; key: number; ordinal: number };
+
+/**
+ * `attachment.viewed` is written before any byte leaves (no audit, no content). When the bytes then
+ * cannot be delivered — the stored object fails its check, a voice note cannot be decoded — the
+ * attempt is completed by `attachment.read_failed`, so the log does not claim a delivery.
+ */
+async function auditReadFailure(ctx: Context, ref: AttachmentRef, e: unknown): Promise<void> {
+  const code = isAppError(e) ? e.code : 'unexpected';
+  await appendAudit(ctx, ctx.db, { action: 'attachment.read_failed', subject: `${ref.source}/${ref.extId}`, details: { key: ref.key, ordinal: ref.ordinal, code } });
+}
+
+async function* failureAudited(ctx: Context, body: AsyncIterable<Buffer>, ref: AttachmentRef): AsyncIterable<Buffer> {
+  try {
+    yield* body;
+  } catch (e) {
+    await auditReadFailure(ctx, ref, e);
+    throw e;
+  }
 }
 
 export interface ConversationSummary extends Omit<ConversationSummaryRow, 'lastKey'> {
@@ -136,10 +160,21 @@ export async function listReadableConversations(ctx: Context, scope: ContentScop
 /** A voice note decoded to WAV for playback in a browser (media/voice.ts); audited like any attachment read. */
 export async function readVoiceAsWav(ctx: Context, key: number, ordinal: number, scope: ContentScope): Promise<{ name: string; wav: Buffer }> {
   const a = await readAttachment(ctx, key, ordinal, scope, { as: 'wav' });
-  if (a.size > MAX_VOICE_BYTES) throw new AppError('media.too_large', 'voice note too large to convert', { status: 413 });
   const parts: Buffer[] = [];
-  for await (const piece of a.body) parts.push(piece);
-  return { name: a.name.replace(/\.[^.]*$/u, '') + '.wav', wav: await voiceToWav(Buffer.concat(parts)) };
+  try {
+    if (a.size > MAX_VOICE_BYTES) throw new AppError('media.too_large', 'voice note too large to convert', { status: 413 });
+    for await (const piece of a.body) parts.push(piece);
+  } catch (e) {
+    if (!isAppError(e) || e.code !== 'media.too_large') throw e; // a failed read is audited by the body
+    await auditReadFailure(ctx, a.ref, e);
+    throw e;
+  }
+  try {
+    return { name: a.name.replace(/\.[^.]*$/u, '') + '.wav', wav: await voiceToWav(Buffer.concat(parts)) };
+  } catch (e) {
+    await auditReadFailure(ctx, a.ref, e);
+    throw e;
+  }
 }
 
 /** Fail-closed: content is served only when the scanner said clean, or when no scanner is configured. */

@@ -138,7 +138,9 @@ export async function verifyCertificate(ctx: Context, runId: number): Promise<Ce
     runId, ok: false, auditSeq: null, merkleRoot: { certified: null, recomputed: recomputed.root }, tombstones: { certified: null, recomputed: recomputed.count }, treeSize: null, worm: null, problems,
   };
   if (events.length === 0) {
-    problems.push((await findRun(ctx.db, runId)) ? `run ${runId} has no certificate in the audit log` : `there is no disposition run ${runId}`);
+    // No run, no tombstone, no certificate: a mistyped id, not a failed verification.
+    if (!(await findRun(ctx.db, runId)) && recomputed.count === 0) throw notFound('retention.run_not_found', `there is no disposition run ${runId}`);
+    problems.push(`run ${runId} has no certificate in the audit log`);
     return out;
   }
   if (events.length > 1) problems.push(`run ${runId} has ${events.length} certificates`);

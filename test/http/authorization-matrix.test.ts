@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRoutes } from '../../src/http/app.js';
 import { listAuditEvents } from '../../src/services/audit.js';
@@ -6,6 +8,7 @@ import { addUser, disableUser, setUserRole } from '../../src/services/users.js';
 import { addMatter, placeHold } from '../../src/services/holds.js';
 import { addPolicy } from '../../src/services/policies.js';
 import { openPrivacyRequest } from '../../src/services/privacy-requests.js';
+import { runDisposition } from '../../src/services/disposition-run.js';
 import { ApiClient, createUser, fixtureRecords, signIn, startTestServer, type ApiResponse, type TestServer, type TestUser } from '../support/http.js';
 
 /**
@@ -31,6 +34,7 @@ let server: TestServer;
 const users = new Map<Who, TestUser>();
 const keys: Record<string, string> = {};
 const convKeys: Record<string, string> = {};
+let runId = 0;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -50,6 +54,7 @@ beforeAll(async () => {
   await addMatter(server.ctx, { name: 'case-1' });
   await placeHold(server.ctx, { matter: 'case-1', custodians: ['zhangsan'], reason: 'r' });
   await openPrivacyRequest(server.ctx, { kind: 'access', subjects: ['zhaoliu'], requester: 'r' });
+  runId = (await runDisposition(server.ctx, { dryRun: true, trigger: 'cli' })).id; // a run whose certificate routes can be asked for
 });
 
 afterAll(async () => {
@@ -111,7 +116,7 @@ const cases = (): Case[] => [
   { method: 'POST', route: '/retention/runs', allowed: ['compliance'], request: () => ({ url: '/retention/runs', body: { dryRun: true } }) },
   { method: 'GET', route: '/retention/status', allowed: ['compliance', 'auditor'], request: () => ({ url: '/retention/status' }) },
   { method: 'GET', route: '/retention/certificates', allowed: ['compliance', 'auditor'], request: () => ({ url: '/retention/certificates' }) },
-  { method: 'GET', route: '/retention/certificates/:id/verify', allowed: ['compliance', 'auditor'], request: () => ({ url: '/retention/certificates/999/verify' }) },
+  { method: 'GET', route: '/retention/certificates/:id/verify', allowed: ['compliance', 'auditor'], request: () => ({ url: `/retention/certificates/${runId}/verify` }) },
   { method: 'GET', route: '/retention/reviews', allowed: ['compliance'], request: () => ({ url: '/retention/reviews' }) },
   { method: 'POST', route: '/retention/reviews/:id/propose', allowed: ['compliance'], request: () => ({ url: '/retention/reviews/999/propose', body: { proposal: 'retain' } }) },
   { method: 'POST', route: '/retention/reviews/:id/decide', allowed: ['compliance'], request: () => ({ url: '/retention/reviews/999/decide', body: { approve: false } }) },
@@ -245,6 +250,33 @@ describe('own and other data', () => {
     expect(wav.raw.readUInt32LE(24)).toBe(8000);
     expect((await emp.get(`/messages/${keys.x2}/attachments/0?as=wav`)).status).toBe(404);
     expect((await officer.get(`/messages/${keys.x2}/attachments/0?as=wav`)).json.error.code).toBe('media.not_voice');
+    // The refused conversion completes the audit trail: viewed (written before any byte) then read_failed.
+    const [failed] = await listAuditEvents(server.ctx, { action: 'attachment.read_failed', limit: 1 });
+    expect(failed!.details).toMatchObject({ key: Number(keys.x2), ordinal: 0, code: 'media.not_voice' });
+  });
+
+  it('a stored object that fails its check: 500 with the code and no details, and the failed read in the audit log', async () => {
+    const blobId = String(server.ctx.sqlite.prepare('SELECT blob_id FROM attachments WHERE message_id = ? AND ordinal = 0').pluck().get(Number(keys.x2)));
+    const file = join(server.ctx.config.dataDir, 'blobs', blobId.slice(0, 2), blobId.slice(2, 4), blobId);
+    const intact = readFileSync(file);
+    writeFileSync(file, intact.subarray(0, 8));
+    try {
+      const r = await officer.get(`/messages/${keys.x2}/attachments/0`);
+      expect(r.status).toBe(500);
+      expect(r.json.error).toMatchObject({ code: 'blob.corrupt', message: 'internal error' });
+      const [failed] = await listAuditEvents(server.ctx, { action: 'attachment.read_failed', limit: 1 });
+      expect(failed!.details).toMatchObject({ key: Number(keys.x2), ordinal: 0, code: 'blob.corrupt' });
+    } finally {
+      writeFileSync(file, intact);
+    }
+    expect((await officer.get(`/messages/${keys.x2}/attachments/0`)).status).toBe(200);
+  });
+
+  it('refuses a query string that is not valid percent-encoded UTF-8, a path climbing out, and verifying a run that does not exist', async () => {
+    const bad = await officer.get('/search?q=%ff%fe');
+    expect([bad.status, bad.json.error.code]).toEqual([400, 'http.bad_url']);
+    const missing = await officer.get('/retention/certificates/999999/verify');
+    expect([missing.status, missing.json.error.code]).toEqual([404, 'retention.run_not_found']);
   });
 
   it('gives statistics per person only to roles that may see them', async () => {
