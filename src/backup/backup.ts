@@ -16,6 +16,7 @@ import {
   type BlobEntry, type ManifestBody, type SegmentEntry,
 } from './manifest.js';
 import { encodeSegment, segmentKeys, serializeBucket, type BucketColumns, type BucketContent, type Row } from './segment-format.js';
+import { processAlive } from '../file-system.js';
 
 /**
  * `wekeep backup --out DIR`: an online, consistent, incremental backup that honors deletion
@@ -161,7 +162,7 @@ async function backupLocked(ctx: Context, dir: string, options: BackupOptions): 
 
   const startedEvent = await ctx.db.transaction().execute(async (trx) => {
     const stale = await trx.selectFrom('backup_runs').select(['id', 'pid']).where('status', '=', 'running').execute();
-    const dead = stale.filter((r) => !pidAlive(r.pid)).map((r) => r.id);
+    const dead = stale.filter((r) => !processAlive(r.pid)).map((r) => r.id);
     if (dead.length > 0) await trx.updateTable('backup_runs').set({ status: 'failed', finished_at: started, summary: JSON.stringify({ interrupted: true }) }).where('id', 'in', dead).execute();
     await trx.insertInto('backup_runs').values({ backup_id: backupId, target: dir, pid: process.pid, started_at: started, finished_at: null, status: 'running', summary: null }).execute();
     // In the snapshot: the backup carries the record of its own start.
@@ -264,14 +265,6 @@ async function backupLocked(ctx: Context, dir: string, options: BackupOptions): 
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** How many of these blobs the live store still references (a blob deleted with its disposed record is no loss). */
 async function stillReferenced(ctx: Context, ids: readonly string[]): Promise<number> {

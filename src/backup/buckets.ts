@@ -4,6 +4,7 @@ import type { Database } from '../db/schema.js';
 import { firstKeyOf } from '../domain/message-key.js';
 import { usageError } from '../errors.js';
 import { appendAudit } from '../services/audit.js';
+import { processAlive } from '../file-system.js';
 
 /**
  * Backup buckets and their key generations (docs/adr/0011-backups-and-bucket-keys.md).
@@ -71,14 +72,6 @@ export function parseBucket(bucket: string): BucketParts {
 /** The keyring name of a bucket's key generation. */
 export const bucketKeyName = (bucket: string, generation: number): string => `${BACKUP_KEY_PREFIX}${bucket}:g${generation}`;
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Whether a backup is running now (a row left `running` by a dead process does not count). */
 export async function backupRunning(db: Kysely<Database>): Promise<boolean> {

@@ -212,6 +212,18 @@ describe('local blob store: content addressing and de-duplication', () => {
     expect(names.filter((n) => n.includes('tmp'))).toEqual([]);
     expect(readdirSync(root).filter((n) => n.includes('tmp'))).toEqual([]);
   });
+
+  it('removes, when a store opens, the temporary files of processes that were killed mid-write, and no others', () => {
+    const spool = join(blobDir, 'tmp');
+    mkdirSync(spool, { recursive: true });
+    const dead = 2 ** 22 + 12_345; // above Linux's default pid_max: no such process
+    const stale = [`object.${'ab'.repeat(32)}.${dead}.0123456789abcdef.tmp`, `spool.${dead}.fedcba9876543210.tmp`];
+    const mine = `object.${'cd'.repeat(32)}.${process.pid}.0123456789abcdef.tmp`;
+    for (const n of [...stale, mine, 'unrelated.txt']) writeFileSync(join(spool, n), 'x');
+    createLocalBlobStore(blobDir, keys);
+    expect(readdirSync(spool).sort()).toEqual([mine, 'unrelated.txt'].sort());
+    for (const n of [mine, 'unrelated.txt']) rmSync(join(spool, n));
+  });
 });
 
 describe('local blob store: compression', () => {

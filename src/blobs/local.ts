@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readdirSync, unlinkSync } from 'node:fs';
 import { access, link, mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline, Readable, type Transform } from 'node:stream';
@@ -8,7 +8,7 @@ import { createGunzip, createGzip, gunzip, gzip, gzipSync } from 'node:zlib';
 import { open as openSealed, seal } from '../crypto/aead.js';
 import { DEFAULT_BUCKET, type Keyring } from '../crypto/keyring.js';
 import { AppError, usageError } from '../errors.js';
-import { errorCode, removeQuietly, syncDir, syncFileSystem } from '../file-system.js';
+import { errorCode, processAlive, removeQuietly, syncDir, syncFileSystem } from '../file-system.js';
 import type { BlobRef, BlobStore, PutOptions, StoredBlob } from './blob-store.js';
 
 /*
@@ -496,6 +496,29 @@ async function ensureDir(path: string, sync = true): Promise<void> {
 
 const tempSuffix = (): string => `${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
 
+
+/** Removes the temporary files (`….<pid>.<random>.tmp`) of processes that no longer run. */
+export function removeStaleTemporaries(spoolDir: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(spoolDir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = /\.(\d+)\.[0-9a-f]{16}\.tmp$/.exec(name);
+    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+    try {
+      unlinkSync(join(spoolDir, name));
+      removed++;
+    } catch {
+      // another process removed it first
+    }
+  }
+  return removed;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The store
 
@@ -544,7 +567,13 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
     }
   }
 
+  /**
+   * Temporary files (spools, objects being written) live here, not next to their objects: a process
+   * killed mid-write leaves them behind, and the next store opened here removes those of processes
+   * that are gone (their pid is in the name) without walking the object directories.
+   */
   const spoolDir = join(dir, 'tmp');
+  removeStaleTemporaries(spoolDir);
   /**
    * Object directories this store created or found (at most 65,536: `<id[0:2]>/<id[2:4]>`), so that a
    * put does not ask the file system again. A directory removed behind the store's back is created
@@ -640,7 +669,11 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
         knownDirs.add(objectDir);
       };
       if (!knownDirs.has(objectDir)) await makeDir();
-      const tmp = join(objectDir, `.${id}.${tempSuffix()}`);
+      if (!knownDirs.has(spoolDir)) {
+        await ensureDir(spoolDir, false);
+        knownDirs.add(spoolDir);
+      }
+      const tmp = join(spoolDir, `object.${id}.${tempSuffix()}`);
       async function* object(): AsyncGenerator<Buffer> {
         yield full;
         yield* sealAll(stored, sealer);
@@ -650,6 +683,7 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
         handle = await open(tmp, 'wx', 0o600);
       } catch (e) {
         if (errorCode(e) !== 'ENOENT') throw e;
+        await ensureDir(spoolDir, false); // removed behind the store's back
         await makeDir();
         handle = await open(tmp, 'wx', 0o600);
       }
@@ -673,9 +707,19 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
     const final = objectPath(id);
     try {
       let replace = prior === 'invalid';
+      // An object directory removed behind the store's back (it is remembered as made) is made again.
+      const again = async <T>(step: () => Promise<T>): Promise<T> => {
+        try {
+          return await step();
+        } catch (e) {
+          if (errorCode(e) !== 'ENOENT') throw e;
+          await ensureDir(dirname(final), deferred === 0);
+          return step();
+        }
+      };
       if (!replace) {
         try {
-          await link(written.tmp, final);
+          await again(() => link(written.tmp, final));
         } catch (e) {
           const code = errorCode(e);
           if (code === 'EEXIST') {
@@ -689,7 +733,7 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
           }
         }
       }
-      if (replace) await rename(written.tmp, final);
+      if (replace) await again(() => rename(written.tmp, final));
     } finally {
       await removeQuietly(written.tmp);
     }

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { AppError, fatalError } from '../errors.js';
 import { open, seal } from './aead.js';
+import { processAlive } from '../file-system.js';
 
 /**
  * The key hierarchy (see docs/adr/0003-key-hierarchy.md):
@@ -130,14 +131,6 @@ export const formatMasterKey = (master: Buffer): string => `${master.toString('h
 const LOCK_WAIT_MS = 15_000;
 const STALE_LOCK_MS = 60_000;
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Serializes read-modify-write cycles of keyring.json across processes (a backup creating bucket

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import type { AppError } from '../errors.js';
+import { processAlive } from '../file-system.js';
 
 /**
  * A lock file holding the owner's pid (the data dir's writer lock, a backup directory's lock). A lock
@@ -27,7 +28,7 @@ export function takePidLock(path: string, busy: (holder: number | undefined) => 
       } catch {
         continue; // released meanwhile
       }
-      if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) throw busy(holder);
+      if (Number.isInteger(holder) && holder !== process.pid && processAlive(holder)) throw busy(holder);
       try {
         unlinkSync(path);
       } catch {
@@ -38,12 +39,3 @@ export function takePidLock(path: string, busy: (holder: number | undefined) => 
   throw busy(undefined);
 }
 
-/** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

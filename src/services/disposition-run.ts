@@ -18,6 +18,7 @@ import { wormState, type WormState } from './disposition-worm.js';
 import { afterDisposal, disposeRecords, purgeDisposedBlobs, purgeIndexNow } from './disposition.js';
 import { createFactsReader, type FactsRow } from '../repositories/retention-facts.js';
 import { loadRetentionRules, resolveHoldText, rulesVersion, type RetentionRules } from './retention-rules.js';
+import { processAlive } from '../file-system.js';
 
 /**
  * The disposition sweep (`wekeep retention run`, the daily job, POST /retention/runs).
@@ -145,14 +146,6 @@ function takeWriterLock(ctx: Context): () => void {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { alive } from '../../src/db/pid-lock.js';
+import { processAlive as alive } from '../../src/file-system.js';
 
 /**
  * Vitest globalSetup: compiles src/ once per test run (`tsc -p tsconfig.build.json`, without the
