@@ -6,6 +6,7 @@ import { fatalError, usageError } from '../errors.js';
 import { appendAudit } from '../services/audit.js';
 import { isInside } from './files.js';
 import { applyBucketRetirements, BACKUP_KEY_PREFIX, type RetirementResult } from './buckets.js';
+import { collectDisposalDigests, DISPOSAL_DIGEST_BYTES, DISPOSAL_DIGEST_FORMAT } from './disposal-digests.js';
 import { MANIFEST_FILE } from './manifest.js';
 
 /*
@@ -28,6 +29,8 @@ export interface KeyStoreBackupResult {
   entries: number;
   backupBucketKeys: number;
   destroyed: number;
+  /** Disposed records listed by keyed digest (for restores of older data backups). */
+  disposals: number;
   /** Key destructions carried out before the copy was taken (so the copy does not hold them). */
   keys: RetirementResult;
 }
@@ -58,12 +61,16 @@ export async function backupKeyStore(ctx: Context, options: { out: string; force
   const keys = await applyBucketRetirements(ctx);
   const keyring = JSON.parse(readFileSync(join(ctx.config.dataDir, KEYRING_FILE), 'utf8')) as { masterKeyId: string; entries: Record<string, string>; destroyed?: unknown[] };
   const createdAt = ctx.clock.now();
+  // Every disposal, as keyed digests: a restore of a data backup older than a disposal must know the
+  // disposed records even where their bucket key is destroyed (see disposal-digests.ts).
+  const disposals = collectDisposalDigests(ctx);
   const envelope = {
     format: KEY_STORE_FORMAT,
     version: 1,
     createdAt,
     note: 'WeKeep key store backup: keys wrapped by the master key, which is NOT in this file. Keep apart from the data backups, for a short time only.',
     keyring,
+    disposals: { digest: DISPOSAL_DIGEST_FORMAT, count: disposals.length / DISPOSAL_DIGEST_BYTES, data: disposals.toString('base64') },
   };
   writeFileAtomic(out, `${JSON.stringify(envelope, null, 2)}\n`, 0o600);
   const names = Object.keys(keyring.entries);
@@ -74,10 +81,24 @@ export async function backupKeyStore(ctx: Context, options: { out: string; force
     entries: names.length,
     backupBucketKeys: names.filter((n) => n.startsWith(BACKUP_KEY_PREFIX)).length,
     destroyed: keyring.destroyed?.length ?? 0,
+    disposals: envelope.disposals.count,
     keys,
   };
-  await appendAudit(ctx, ctx.db, { action: 'keys.backed_up', details: { masterKeyId: result.masterKeyId, entries: result.entries, destroyed: result.destroyed } });
+  await appendAudit(ctx, ctx.db, { action: 'keys.backed_up', details: { masterKeyId: result.masterKeyId, entries: result.entries, destroyed: result.destroyed, disposals: result.disposals } });
   return result;
+}
+
+/**
+ * The disposal digests inside a key store backup (concatenated; empty for a plain keyring.json copy
+ * or a backup made before they were added).
+ */
+export function readKeyStoreDisposals(path: string): Buffer {
+  const obj = JSON.parse(readFileSync(resolve(path), 'utf8')) as { format?: unknown; disposals?: { digest?: unknown; data?: unknown } };
+  if (obj.format !== KEY_STORE_FORMAT || typeof obj.disposals?.data !== 'string') return Buffer.alloc(0);
+  if (obj.disposals.digest !== DISPOSAL_DIGEST_FORMAT) throw fatalError('keys.backup_unreadable', `${path}: its disposals are digests of another kind (${String(obj.disposals.digest)})`);
+  const data = Buffer.from(obj.disposals.data, 'base64');
+  if (data.length % DISPOSAL_DIGEST_BYTES !== 0) throw fatalError('keys.backup_unreadable', `${path}: its disposal digests are damaged`);
+  return data;
 }
 
 /** The keyring.json text inside a key store backup (or a plain keyring.json copy). */

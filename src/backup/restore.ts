@@ -15,7 +15,8 @@ import { rebuildIndex } from '../services/reindex.js';
 import { blobPath, restoreBlobCopy } from './blob-copies.js';
 import { parseBucket } from './buckets.js';
 import { ioPool, isInside, sha256Hex } from './files.js';
-import { readKeyStoreBackup } from './key-store.js';
+import { disposalDigest, digestSet } from './disposal-digests.js';
+import { readKeyStoreBackup, readKeyStoreDisposals } from './key-store.js';
 import { blobEntrySchema, MANIFEST_FILE, readIndex, readManifest, segmentEntrySchema, type BlobEntry, type SegmentEntry } from './manifest.js';
 import {
   attachmentLine, blobDigestLine, decodeSegment, messageLine, parseBucket as parseBucketContent, recordsDigester, SegmentError, segmentKeys,
@@ -60,6 +61,8 @@ export interface RestoreReport {
   restoredWithTombstone: number;
   /** Names on the key store's destroyed list. */
   destroyedKeys: number;
+  /** Disposed records the key store backup listed by digest: kept in this store, so imports skip them. */
+  disposalDigests: number;
   indexed: number;
   problems: string[];
   /**
@@ -86,6 +89,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
   const before = existed ? readdirSync(dataDir) : [];
   if (before.some((n) => n !== 'master.key')) throw fatalError('restore.dir_not_empty', `${dataDir} is not empty: restore only into an empty or new directory; nothing was changed`);
   const keyringJson = readKeyStoreBackup(options.keysFile);
+  const disposals = readKeyStoreDisposals(options.keysFile);
 
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   let ctx: Context | undefined;
@@ -105,7 +109,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
     chmodSync(join(dataDir, DB_FILE), 0o600);
 
     ctx = await createContext(options.config);
-    const report = await restoreInto(ctx, from, body.backupId, body.snapshotAt, body.audit, segments, blobIndex, options.onProgress);
+    const report = await restoreInto(ctx, from, body.backupId, body.snapshotAt, body.audit, segments, blobIndex, disposals, options.onProgress);
     await ctx.close();
     ctx = undefined;
     return report;
@@ -128,7 +132,7 @@ interface RestoredSegment {
 
 async function restoreInto(
   ctx: Context, from: string, backupId: string, snapshotAt: number, manifestAudit: { size: number; rootHash: string; startedSeq: number },
-  segments: SegmentEntry[], blobIndex: Map<string, BlobEntry>, onProgress?: (done: number, total: number) => void,
+  segments: SegmentEntry[], blobIndex: Map<string, BlobEntry>, disposals: Buffer, onProgress?: (done: number, total: number) => void,
 ): Promise<RestoreReport> {
   const problems: string[] = [];
   const problem = (p: string): void => {
@@ -166,6 +170,15 @@ async function restoreInto(
   // run, the moment — stays empty; `disposed_at` is the restore's time, `reason` says so.
   const restoreTombstone = h.prepare('INSERT OR IGNORE INTO main.tombstones (message_key, source_id, ext_id, record_hash, attachment_hashes, time_ms, policy_id, run_id, reason, disposed_at) VALUES (?, ?, ?, ?, NULL, ?, NULL, NULL, ?, ?)');
   const restoredAt = ctx.clock.now();
+  // The live store's disposals by digest (the key store backup's `disposals`): kept in this store for
+  // its imports, and used to leave out any record of a readable segment that was disposed of since.
+  const disposed = digestSet(disposals);
+  const sourceNames = new Map((h.prepare('SELECT id, name FROM main.sources').all() as { id: number; name: string }[]).map((r) => [Number(r.id), r.name]));
+  const disposedByDigest = (sourceId: Cell | undefined, extId: Cell | undefined): boolean => {
+    if (disposed.size === 0) return false;
+    const name = sourceNames.get(Number(sourceId));
+    return name !== undefined && disposed.has(disposalDigest(ctx.keys.dedupKey, name, String(extId)).toString('hex'));
+  };
 
   const report: RestoreReport = {
     ok: false, backupId, snapshotAt, dataDir: ctx.config.dataDir,
@@ -173,7 +186,7 @@ async function restoreInto(
     buckets: { total: segments.length, restored: 0, unreadableDisposed: 0, unreadableMissingKey: 0, damaged: 0 },
     records: { restored: 0, skippedTombstoned: 0, skippedDisposedSince: 0, digestsVerified: 0, digestMismatches: 0 },
     blobs: { restored: 0, missing: 0, damaged: 0, verified: 0 },
-    attachmentsWithoutBlob: 0, restoredWithTombstone: 0, destroyedKeys: ctx.keys.namesOnDisk().destroyed.size, indexed: 0, problems, warnings: [],
+    attachmentsWithoutBlob: 0, restoredWithTombstone: 0, destroyedKeys: ctx.keys.namesOnDisk().destroyed.size, disposalDigests: 0, indexed: 0, problems, warnings: [],
   };
   const blobs = new Map<string, { columns: string[]; row: Row; dek: Buffer }>();
   const restored: RestoredSegment[] = [];
@@ -181,6 +194,8 @@ async function restoreInto(
   // One transaction for all the records: all or nothing, and one commit instead of thousands.
   h.exec('BEGIN');
   try {
+    const keepDigest = h.prepare('INSERT OR IGNORE INTO main.disposal_digests (digest) VALUES (?)');
+    for (const d of disposed) keepDigest.run(Buffer.from(d, 'hex'));
     for (const [n, e] of ordered.entries()) {
       onProgress?.(n, ordered.length);
       const key = ctx.keys.namedKey(e.keyName);
@@ -228,7 +243,7 @@ async function restoreInto(
       const message = inserter('INSERT', 'messages', c.messages);
       const dropped = new Set<Cell>();
       for (const r of content.messages) {
-        if (disposedSince.has(Number(r[iKey]))) {
+        if (disposedSince.has(Number(r[iKey])) || disposedByDigest(r[iSource], r[iExt])) {
           dropped.add(r[iKey] ?? null);
           disposedSkipped++;
           restoreTombstone.run(r[iKey], r[iSource], r[iExt], r[iHash], r[iTime], DISPOSED_SINCE_BACKUP, restoredAt);
@@ -339,8 +354,9 @@ async function restoreInto(
   report.restoredWithTombstone = Number(h.prepare('SELECT count(*) FROM main.messages m JOIN main.tombstones t ON t.source_id = m.source_id AND t.ext_id = m.ext_id').pluck().get());
   if (report.restoredWithTombstone > 0) problem(`${report.restoredWithTombstone} restored record(s) have a tombstone`);
 
-  if (report.buckets.unreadableDisposed > 0) {
-    report.warnings.push(`${report.buckets.unreadableDisposed} bucket(s) of this backup were disposed of after it (their keys are destroyed): those records stay gone, but this store has no tombstone for them, so re-importing an input file that holds them would archive them again. Re-import only input newer than the snapshot (${new Date(snapshotAt).toISOString()}), or restore the newest backup.`);
+  report.disposalDigests = disposed.size;
+  if (report.buckets.unreadableDisposed > 0 && disposed.size === 0) {
+    report.warnings.push(`${report.buckets.unreadableDisposed} bucket(s) of this backup were disposed of after it (their keys are destroyed): those records stay gone, but the key store file lists no disposals (not made by \`wekeep keys backup\`, or by an older version), so this store does not know them and re-importing an input file that holds them would archive them again. Restore with a key store backup made by \`wekeep keys backup\`, re-import only input newer than the snapshot (${new Date(snapshotAt).toISOString()}), or restore the newest backup.`);
   }
   report.ok =
     audit.ok && matchesBackup && report.buckets.unreadableMissingKey === 0 && report.buckets.damaged === 0 && report.records.digestMismatches === 0 && report.records.skippedTombstoned === 0 &&

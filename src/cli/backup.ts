@@ -103,7 +103,7 @@ export function registerKeysBackupCommand(keys: Command): void {
       await withContext(cmd, async (ctx) => {
         const r = await backupKeyStore(ctx, { out: opts.out, force: opts.force });
         if (opts.json) return printJson(r);
-        printLine(`Key store written to ${r.file}: ${r.entries} wrapped keys (${r.backupBucketKeys} backup bucket keys), ${r.destroyed} destroyed.`);
+        printLine(`Key store written to ${r.file}: ${r.entries} wrapped keys (${r.backupBucketKeys} backup bucket keys), ${r.destroyed} destroyed; ${r.disposals} disposed records listed by digest.`);
         printLine('The master key is not in it. Keep this file apart from the data backups, and only for a short time (docs/backups.md).');
       });
     });

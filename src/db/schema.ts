@@ -1,6 +1,6 @@
 import type { ConversationMembersTable, LoginThrottleTable, PasskeysTable, RecoveryCodesTable, SessionsTable, SetupTokensTable, UsersTable } from './tables/accounts.js';
 import type { AuditEventsTable, AuditStateTable, AuditTreeHeadsTable } from './tables/audit.js';
-import type { BackupBucketsTable, BackupDisposedRecordsTable, BackupKeyRetirementsTable, BackupRunsTable } from './tables/backups.js';
+import type { BackupBucketsTable, BackupDisposedRecordsTable, BackupKeyRetirementsTable, BackupRunsTable, DisposalDigestsTable } from './tables/backups.js';
 import type { BlobsTable } from './tables/blobs.js';
 import type { ConnectorMediaTable, ConsentEventsTable, MissingMediaTable, SourceGapsTable, SourceSettingsTable } from './tables/connectors.js';
 import type { BlobPurgesTable, DispositionReviewColumns, DispositionRunColumns } from './tables/disposition.js';
@@ -54,6 +54,7 @@ export interface Database {
   backup_buckets: BackupBucketsTable;
   backup_key_retirements: BackupKeyRetirementsTable;
   backup_disposed_records: BackupDisposedRecordsTable;
+  disposal_digests: DisposalDigestsTable;
   backup_runs: BackupRunsTable;
   privacy_requests: PrivacyRequestsTable;
   privacy_request_persons: PrivacyRequestPersonsTable;

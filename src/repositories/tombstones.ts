@@ -96,14 +96,37 @@ export function prepareTombstoneWriter(db: Kysely<Database>, sqlite: SqliteHandl
   };
 }
 
-/** A prepared point lookup: whether (source, ext id) was disposed (for the import's duplicate split). */
-export function prepareTombstoneLookup(db: Kysely<Database>, sqlite: SqliteHandle): { isDisposed(sourceId: number, extId: string): boolean; any(): boolean } {
+/**
+ * A prepared point lookup: whether (source, ext id) was disposed (for the import's duplicate split):
+ * a tombstone, or — in a store restored from a backup older than the disposal — its keyed digest
+ * (`digestOf` makes it; table disposal_digests, backup/disposal-digests.ts).
+ */
+export function prepareTombstoneLookup(db: Kysely<Database>, sqlite: SqliteHandle, digestOf: (source: string, extId: string) => Buffer): {
+  isDisposed(sourceId: number | undefined, source: string, extId: string): boolean;
+  any(): boolean;
+} {
   const one = sqlite.prepare(db.selectFrom('tombstones').select('message_key').where('source_id', '=', 0).where('ext_id', '=', '').compile().sql).pluck();
   const anyRow = sqlite.prepare(db.selectFrom('tombstones').select('message_key').limit(1).compile().sql).pluck();
+  const digest = sqlite.prepare('SELECT 1 FROM disposal_digests WHERE digest = ?').pluck();
+  const anyDigest = sqlite.prepare('SELECT 1 FROM disposal_digests LIMIT 1').pluck();
+  let digests = false;
   return {
-    isDisposed: (sourceId, extId) => one.get(sourceId, extId) !== undefined,
-    any: () => anyRow.get(1) !== undefined,
+    isDisposed: (sourceId, source, extId) => (sourceId !== undefined && one.get(sourceId, extId) !== undefined) || (digests && digest.get(digestOf(source, extId)) !== undefined),
+    any: () => {
+      digests = anyDigest.get() !== undefined;
+      return digests || anyRow.get(1) !== undefined;
+    },
   };
+}
+
+/** Calls `fn` with the source name and id of every tombstone (streamed: a million need no array). */
+export function forEachDisposalIdentity(sqlite: SqliteHandle, fn: (source: string, extId: string) => void): void {
+  for (const r of sqlite.prepare('SELECT s.name AS source, t.ext_id AS extId FROM tombstones t JOIN sources s ON s.id = t.source_id').iterate() as IterableIterator<{ source: string; extId: string }>) fn(r.source, r.extId);
+}
+
+/** The disposal digests a restore stored. */
+export function storedDisposalDigests(sqlite: SqliteHandle): Buffer[] {
+  return sqlite.prepare('SELECT digest FROM disposal_digests').pluck().all() as Buffer[];
 }
 
 /** Tombstones of one disposition run in key order, a page at a time (keyset pagination). */

@@ -26,6 +26,7 @@ import { AWAITING_ERASURE, prepareArrivalRestrictions, prepareFrozenKeys, record
 import { prepareTombstoneLookup } from '../repositories/tombstones.js';
 import { META_RECALLED, META_RESTRICTED, type FtsRow } from '../search/fts-document.js';
 import { indexMessages, prepareIndexWriter, unindexMessages } from '../search/sqlite-fts5.js';
+import { disposalDigest } from '../backup/disposal-digests.js';
 import { appendAudit } from './audit.js';
 import { prepareBatches, type PrepareOptions, type PreparedAttachment, type PreparedBatch, type PreparedRecord } from './import-prepare.js';
 import { storedFtsDocuments } from './index-documents.js';
@@ -231,7 +232,7 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
     recallsLinked: 0, recallsPending: 0, restrictedOnArrival: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
   };
   const state: ImportState = {
-    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite), frozenKeys: prepareFrozenKeys(ctx.sqlite), arrivalRestrictions: prepareArrivalRestrictions(ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), blobReferences: prepareBlobReferences(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), summary, perSource: new Map(),
+    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite, (source, extId) => disposalDigest(ctx.keys.dedupKey, source, extId)), frozenKeys: prepareFrozenKeys(ctx.sqlite), arrivalRestrictions: prepareArrivalRestrictions(ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), blobReferences: prepareBlobReferences(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), summary, perSource: new Map(),
   };
   const recordsPerCommit = options.recordsPerCommit ?? 0;
   // Grouped transactions get a larger page cache while the run lasts (limits.ts IMPORT_CACHE_MIB).
@@ -349,7 +350,7 @@ async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: Pr
       const hash = p.recordHash;
       const prior = archivedIds?.get(p.record.id)?.recordHash ?? seen.get(p.record.id);
       // A record disposed of earlier (retention, review, erasure) is never archived again.
-      if (prior === undefined && anyDisposed && known !== undefined && state.tombstones.isDisposed(known, p.record.id)) {
+      if (prior === undefined && anyDisposed && state.tombstones.isDisposed(known, source, p.record.id)) {
         summary.disposed++;
         continue;
       }

@@ -18,6 +18,11 @@ export interface BackupDisposedRecordsTable {
   message_key: number;
 }
 
+/** A record disposed of that this store knows only by its keyed digest (migration 0021; backup/disposal-digests.ts). */
+export interface DisposalDigestsTable {
+  digest: Buffer;
+}
+
 export interface BackupKeyRetirementsTable {
   /** The keyring name of the retired key: `backup-bucket:<bucket>:g<generation>`. */
   key_name: string;
