@@ -18,6 +18,14 @@ describe('foldText', () => {
     expect(foldText('葛\u{E0100}')).toBe('葛'); // ideographic variation selector
   });
 
+  it('deletes invisible characters, so they cannot split a word or a Chinese term', () => {
+    expect(foldText('回\u200b扣')).toBe('回扣'); // zero-width space
+    expect(foldText('pay\u200dment\u2060s')).toBe('payments'); // zero-width joiner, word joiner
+    expect(foldText('co\u00adoperate')).toBe('cooperate'); // soft hyphen
+    expect(foldText('\ufeff合同\u200c')).toBe('合同'); // BOM, zero-width non-joiner
+    expect(tokenize('回\u200b扣 pay\u200bment')).toEqual(['回扣', '扣', 'payment']);
+  });
+
   it('returns the very same string when nothing changes', () => {
     const s = 'abc 123 请把合同发给我';
     expect(foldText(s)).toBe(s);

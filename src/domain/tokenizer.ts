@@ -5,8 +5,10 @@ import { getChineseFoldTable } from './chinese-folding.js';
  * for the search, so both sides always agree.
  *
  * Folding (`foldText`): NFKC (full-width → ASCII, compatibility ideographs → unified), lower case,
- * final sigma ς → σ (SQLite's unicode61 folds it so), combining marks deleted, traditional →
- * simplified Chinese (domain/chinese-folding.ts).
+ * final sigma ς → σ (SQLite's unicode61 folds it so), combining marks and invisible characters
+ * (Unicode's Default_Ignorable_Code_Point: zero-width space and joiners, soft hyphen, word joiner, BOM,
+ * …) deleted — so `回<U+200B>扣` is found by `回扣`: an invisible character cannot hide a word from
+ * search — traditional → simplified Chinese (domain/chinese-folding.ts).
  *
  * Tokens (`tokenize`): a run of CJK characters (Han, Hiragana, Katakana, Hangul, by Unicode script
  * extensions) becomes overlapping bigrams plus its last character (`abc` → `ab bc c`, `a` → `a`);
@@ -18,13 +20,13 @@ import { getChineseFoldTable } from './chinese-folding.js';
  *
  * Change TOKENIZER_VERSION whenever the output changes for any input: the index must be rebuilt.
  */
-export const TOKENIZER_VERSION = 1;
+export const TOKENIZER_VERSION = 2; // 2: invisible (default-ignorable) characters are deleted
 
 /** Character classes (0 = not computed yet). */
 const SEPARATOR = 1;
 const WORD = 2;
 const CJK = 3;
-/** Deleted by folding: combining marks, and letters that unicode61 (Unicode 6.1 data) does not treat as token characters. */
+/** Deleted by folding: combining marks, invisible characters, and letters that unicode61 (Unicode 6.1 data) does not treat as token characters. */
 const DROP = 4;
 
 export type CharClass = 'separator' | 'word' | 'cjk' | 'drop';
@@ -33,6 +35,7 @@ const CLASS_NAMES: readonly CharClass[] = ['separator', 'separator', 'word', 'cj
 const TOKEN_CHAR = /^[\p{L}\p{N}\p{Co}]$/u;
 const CJK_CHAR = /^[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}]$/u;
 const MARK = /^\p{M}$/u;
+const INVISIBLE = /^\p{Default_Ignorable_Code_Point}$/u;
 
 /**
  * Letters in today's Unicode that were combining marks in Unicode 6.1, which SQLite's unicode61
@@ -46,7 +49,7 @@ const classCache = new Uint8Array(0x110000);
 function computeClass(cp: number): number {
   if (cp >= 0xd800 && cp <= 0xdfff) return SEPARATOR;
   const ch = String.fromCodePoint(cp);
-  if (MARK.test(ch) || isUnicode61Mark(cp)) return DROP;
+  if (MARK.test(ch) || isUnicode61Mark(cp) || INVISIBLE.test(ch)) return DROP;
   if (!TOKEN_CHAR.test(ch)) return SEPARATOR;
   return CJK_CHAR.test(ch) ? CJK : WORD;
 }
@@ -84,8 +87,8 @@ function getFoldUnits(): FoldUnits {
 }
 
 /**
- * Folds text for matching: NFKC, lower case, ς → σ, combining marks deleted, traditional →
- * simplified. `ＰＤＦ１２３` → `pdf123`, `發票` → `发票`. Idempotent.
+ * Folds text for matching: NFKC, lower case, ς → σ, combining marks and invisible characters
+ * deleted, traditional → simplified. `ＰＤＦ１２３` → `pdf123`, `發票` → `发票`. Idempotent.
  */
 export function foldText(s: string): string {
   const t = s.normalize('NFKC').toLowerCase();
