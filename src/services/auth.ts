@@ -35,6 +35,12 @@ export const DEFAULT_SESSION_POLICY: SessionPolicy = { idleMs: 30 * 60_000, abso
 
 /** Failures before delays start, the longest delay, and failures that lock an account. */
 export const THROTTLE_FREE_FAILURES = 3;
+/**
+ * Failures before delays start for one address. Higher than per account: many people may sign in
+ * from one office address (NAT), and a few colleagues' typos must not delay everyone's sign-in; a
+ * password sprayed across accounts from one address is still slowed down after these.
+ */
+export const THROTTLE_FREE_FAILURES_PER_ADDRESS = 20;
 export const THROTTLE_MAX_DELAY_MS = 15 * 60_000;
 export const LOCKOUT_FAILURES = 10;
 /** Failures older than this are forgotten by the throttle. */
@@ -197,7 +203,8 @@ async function recordFailures(trx: Kysely<Database>, keys: readonly string[], no
   for (const key of keys) {
     const prior = known.get(key);
     const failures = (prior && prior.last_failure_at > now - THROTTLE_MEMORY_MS ? prior.failures : 0) + 1;
-    const delay = failures < THROTTLE_FREE_FAILURES ? 0 : Math.min(1000 * 2 ** (failures - THROTTLE_FREE_FAILURES), THROTTLE_MAX_DELAY_MS);
+    const free = key.startsWith('addr:') ? THROTTLE_FREE_FAILURES_PER_ADDRESS : THROTTLE_FREE_FAILURES;
+    const delay = failures < free ? 0 : Math.min(1000 * 2 ** (failures - free), THROTTLE_MAX_DELAY_MS);
     await accounts.writeThrottle(trx, { key, failures, last_failure_at: now, blocked_until: now + delay });
   }
 }
