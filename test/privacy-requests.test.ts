@@ -433,9 +433,13 @@ describe('privacy requests over the API', () => {
     expect((await officer.get(`/messages/${v1.key}/attachments/0`)).status).toBe(404);
     // room-sales holds g1, g2 and v1 only: all restricted, the page is empty.
     expect((await officer.get(`/conversations/${g2.conversation.key}/messages`)).json).toMatchObject({ messages: [], hasBefore: false, hasAfter: false });
+    // …and the conversation is not listed: nothing in it may be opened.
+    const listed = async (): Promise<string[]> => ((await officer.get('/conversations?limit=500')).json.conversations as { key: string }[]).map((c) => c.key);
+    expect(await listed()).not.toContain(g2.conversation.key);
     const lifted = await officer.post(`/privacy/requests/${id}/lift`, { reason: 'objection withdrawn' });
     expect(lifted.json).toMatchObject({ lifted: 3, stillRestricted: 0 });
     expect((await employee.get('/search?q=合同')).json.total).toBe(3);
     expect((await officer.get(`/messages/${g2.key}`)).status).toBe(200);
+    expect(await listed()).toContain(g2.conversation.key);
   });
 });

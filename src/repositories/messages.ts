@@ -328,7 +328,9 @@ export interface ConversationSummaryRow {
 /** Conversations (all, or the given row ids), busiest first, with their message count and newest message. */
 export async function listConversations(db: Kysely<Database>, only: readonly number[] | undefined, page: { limit: number; offset: number }): Promise<{ total: number; rows: ConversationSummaryRow[] }> {
   if (only !== undefined && only.length === 0) return { total: 0, rows: [] };
-  let base = db.selectFrom('conversations as c');
+  // A conversation with nothing to open (every message restricted by a privacy request, or disposed of) is not listed.
+  let base = db.selectFrom('conversations as c')
+    .where(({ exists, selectFrom }) => exists(selectFrom('messages as m').select('m.id').whereRef('m.conversation_id', '=', 'c.id').where('m.restricted_at', 'is', null)));
   if (only !== undefined) base = base.where('c.id', 'in', [...only]);
   const total = Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   const rows = await base
@@ -336,7 +338,7 @@ export async function listConversations(db: Kysely<Database>, only: readonly num
     .leftJoin('usage_conversation as u', 'u.conversation_id', 'c.id')
     .select((eb) => [
       'c.id', 's.name', 'c.ext_id', 'c.kind', 'c.title', 'u.messages',
-      eb.selectFrom('messages as m').select((e) => e.fn.max('m.id').as('k')).whereRef('m.conversation_id', '=', 'c.id').as('last_key'),
+      eb.selectFrom('messages as m').select((e) => e.fn.max('m.id').as('k')).whereRef('m.conversation_id', '=', 'c.id').where('m.restricted_at', 'is', null).as('last_key'),
     ])
     .orderBy('u.messages', 'desc')
     .orderBy('c.id')
