@@ -66,10 +66,10 @@ export interface RestoreReport {
   indexed: number;
   problems: string[];
   /**
-   * What the operator must know though the restore is sound. Records of buckets whose key was
-   * destroyed after this backup are gone for good, but this store has no tombstone for them (their
-   * identities were in the unreadable segments): re-importing a source file older than the disposal
-   * would archive them again.
+   * What the operator must know though the restore is sound: when the key store file carries no
+   * disposal digests (a plain keyring.json, or a key store backup of an older version), records of
+   * buckets whose key was destroyed after this backup are gone for good but unknown to this store, so
+   * re-importing an input file older than their disposal would archive them again.
    */
   warnings: string[];
 }
