@@ -287,6 +287,9 @@ describe('verifyAuditLog catches tampering', () => {
     expect(verifyHeadSignature(foreign)).toBe(true); // self-consistent
     const r = await verifyAuditLog(ctx, { sinceHead: foreign });
     expect(kinds(r)).toEqual(new Set(['since_head_key_mismatch', 'since_head_signature_invalid']));
+    // Another store's head, however large, is not compared with this log: no "events were removed".
+    const larger: HeadJson = { ...foreign, size: saved.size + 1000 };
+    expect(kinds(await verifyAuditLog(ctx, { sinceHead: larger }))).toEqual(new Set(['since_head_key_mismatch', 'since_head_signature_invalid']));
   });
 
   it('parseHeadJson rejects junk', () => {

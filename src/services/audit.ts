@@ -357,6 +357,8 @@ export async function verifyAuditLog(ctx: AuditReadContext, options: VerifyOptio
 
   const since = options.sinceHead;
   let sinceResult: AuditVerifyReport['since'];
+  /** Whether the saved head is this store's (signed by its key): only then are its size and root compared. */
+  let sinceIsOurs = false;
   if (since) {
     sinceResult = { size: since.size, rootHash: since.rootHash, ok: true };
     if (since.keyId !== keyIdOf(publicKey)) {
@@ -367,6 +369,7 @@ export async function verifyAuditLog(ctx: AuditReadContext, options: VerifyOptio
       sinceResult.ok = false;
       report({ kind: 'since_head_signature_invalid', size: since.size, message: "the saved head's signature is not valid for this store's audit key" });
     }
+    sinceIsOurs = sinceResult.ok;
   }
 
   const frontier = emptyFrontier();
@@ -412,7 +415,7 @@ export async function verifyAuditLog(ctx: AuditReadContext, options: VerifyOptio
         report({ kind: 'head_signature_invalid', size: hs, message: `the signature of the tree head for size ${hs} is not valid` });
       }
     }
-    if (since && since.size === size && !rootNow().equals(Buffer.from(since.rootHash, 'hex')) && sinceResult) {
+    if (since && sinceIsOurs && since.size === size && !rootNow().equals(Buffer.from(since.rootHash, 'hex')) && sinceResult) {
       sinceResult.ok = false;
       report({ kind: 'since_head_root_mismatch', size, message: `the log at size ${size} no longer has the root of the saved head: history was rewritten` });
     }
@@ -455,7 +458,7 @@ export async function verifyAuditLog(ctx: AuditReadContext, options: VerifyOptio
     headIdx += 1;
     report({ kind: 'head_beyond_log', size: Number(h.size), message: `a tree head covers ${Number(h.size)} events but only ${frontier.size} remain` });
   }
-  if (since && since.size > frontier.size && sinceResult) {
+  if (since && sinceIsOurs && since.size > frontier.size && sinceResult) {
     sinceResult.ok = false;
     report({ kind: 'since_head_beyond_log', size: since.size, message: `the saved head covers ${since.size} events but the log holds only ${frontier.size}: events were removed` });
   }
