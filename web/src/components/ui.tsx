@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { isApiError } from '../api';
 import { useI18n } from '../i18n';
+import type { MessageKey } from '../messages';
 
 /** Seconds left from `seconds`, counting down once a second; restarts when `key` changes. */
 export function useCountdown(seconds: number | undefined, key: unknown): number {
@@ -19,12 +20,27 @@ export function useCountdown(seconds: number | undefined, key: unknown): number 
   return left;
 }
 
-/** An error from the API, in the user's language: 429 with the wait, 403, 404, others with the server's message. */
+/** Refusals the console explains in the user's language (the server's own text, in English, follows as the detail). */
+const REFUSAL_KEYS: Record<string, MessageKey> = {
+  'search.bad_query': 'error.badQuery',
+  'search.bad_time_zone': 'error.badQuery',
+  'retention.bad_scope': 'error.badScope',
+  'holds.bad_time': 'error.badScope',
+  'user.exists': 'error.userExists',
+  'password.too_weak': 'error.weakPassword',
+};
+
+/**
+ * An error from the API, in the user's language: 429 with the wait, 403, 404, 5xx; a refused
+ * request (400, 409, …) as a sentence in the user's language, with the server's text (English,
+ * precise: the field, the position) below it as the detail.
+ */
 export function ErrorMessage({ error, notFound }: { error: unknown; notFound?: string }): ReactNode {
   const { t } = useI18n();
   const retry = useCountdown(isApiError(error) ? error.retryAfter : undefined, error);
   if (!error) return null;
   let text: string;
+  let detail: string | undefined;
   if (isApiError(error)) {
     if (error.status === 429) text = retry > 0 ? t('error.throttledWait', { s: retry }) : t('error.throttledNow');
     else if (error.code === 'auth.recent_sign_in_required') text = t('error.recentSignIn');
@@ -33,15 +49,45 @@ export function ErrorMessage({ error, notFound }: { error: unknown; notFound?: s
     else if (error.status === 404) text = notFound ?? t('error.notFound');
     else if (error.status === 0) text = t('error.network');
     else if (error.status >= 500) text = t('error.server', { id: error.requestId ?? '—' });
-    else text = error.message || error.code;
+    else {
+      const key = REFUSAL_KEYS[error.code] ?? (error.code.endsWith('.bad_scope') ? 'error.badScope' : undefined);
+      text = key ? t(key) : t('error.rejected', { code: error.code });
+      detail = error.message || undefined;
+    }
   } else {
     text = error instanceof Error ? error.message : String(error);
   }
+  if (detail === undefined) {
+    return (
+      <p className="error" role="alert" data-testid="error">
+        {text}
+      </p>
+    );
+  }
   return (
-    <p className="error" role="alert" data-testid="error">
-      {text}
-    </p>
+    <div className="error" role="alert" data-testid="error" data-code={isApiError(error) ? error.code : undefined}>
+      <p>{text}</p>
+      <p className="small-text" data-testid="error-detail">
+        {detail}
+      </p>
+    </div>
   );
+}
+
+/** Why the server refused a password (domain/password-policy.ts), in the user's language. */
+export function passwordRefusal(t: (key: MessageKey, params?: Record<string, string | number>) => string, message: string): string {
+  const reason = message.replace(/^password /u, '');
+  const length = /^must be at (least|most) (\d+) characters long$/u.exec(reason);
+  if (length) return t(length[1] === 'least' ? 'password.tooShort' : 'password.tooLong', { n: Number(length[2]) });
+  const known: Record<string, MessageKey> = {
+    'is too repetitive': 'password.repetitive',
+    'is a commonly used password': 'password.common',
+    'is a common password with digits or symbols added': 'password.commonVariant',
+    'must not consist of digits only': 'password.digitsOnly',
+    'must not contain the username': 'password.containsUsername',
+  };
+  const key = known[reason];
+  return key ? t(key) : reason;
 }
 
 export function Loading(): ReactNode {

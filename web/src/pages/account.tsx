@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { api, enc, isApiError } from '../api';
 import { MfaEnroll } from '../components/mfa-enroll';
-import { DataTable, Dialog, ErrorMessage, Loading, Panel, RecoveryCodes } from '../components/ui';
+import { DataTable, Dialog, ErrorMessage, Loading, Panel, passwordRefusal, RecoveryCodes } from '../components/ui';
 import { DEFAULT_TIME_ZONE, useI18n } from '../i18n';
 import { defaultPasskeyName, registerPasskey, useWebAuthnAvailable } from '../passkeys';
 import { navigate } from '../router';
@@ -59,7 +59,7 @@ function ChangePassword(): ReactNode {
       ) : null}
       {change.error && isApiError(change.error) && (change.error.status === 400 || change.error.status === 401) ? (
         <p className="error" role="alert">
-          {change.error.status === 401 ? t('account.wrongPassword') : t('setup.rejected', { reason: change.error.message })}
+          {change.error.status === 401 ? t('account.wrongPassword') : t('setup.rejected', { reason: passwordRefusal(t, change.error.message) })}
         </p>
       ) : (
         <ErrorMessage error={change.error} />

@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState, type ReactNode } from 'react';
 import { api, enc } from '../api';
 import { DataTable, Dialog, ErrorMessage, Loading, Panel } from '../components/ui';
+import { typeLabelKey } from '../labels';
 import { useI18n, type MessageKey } from '../i18n';
 import { RETENTION_KEY, retentionForecastQuery, retentionPoliciesQuery, retentionPresetsQuery, retentionStatusQuery } from '../queries';
 import {
@@ -278,7 +279,7 @@ function DryRunView({ r }: { r: RetentionDryRun }): ReactNode {
                       <code>{e.id}</code>
                     </td>
                     <td>{dateTime(e.timeMs)}</td>
-                    <td>{e.type}</td>
+                    <td>{t(typeLabelKey(e.type))}</td>
                     <td>
                       <FateText fate={e.before} />
                     </td>

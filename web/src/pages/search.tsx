@@ -164,6 +164,11 @@ export function SearchPage(): ReactNode {
   const result = useQuery({ ...searchQuery(q, page), enabled: q.trim() !== '', placeholderData: keepPreviousData });
   const terms = useMemo(() => highlightTerms(q), [q]);
   const pageCount = result.data ? Math.max(1, Math.ceil(result.data.total / PAGE_SIZE)) : 1;
+  // A page past the last (an old link, a hand-edited address): go to the last page instead of an empty one.
+  const pastEnd = result.data !== undefined && !result.isPlaceholderData && page > pageCount;
+  useEffect(() => {
+    if (pastEnd) navigate(href(['search'], { q: q.trim(), page: pageCount > 1 ? pageCount : undefined }), { replace: true });
+  }, [pastEnd, pageCount, q]);
 
   return (
     <div className="page search-page">

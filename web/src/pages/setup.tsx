@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { api, enc, isApiError } from '../api';
 import { MfaEnroll } from '../components/mfa-enroll';
-import { ErrorMessage, Loading } from '../components/ui';
+import { ErrorMessage, Loading, passwordRefusal } from '../components/ui';
 import { useI18n } from '../i18n';
 import { navigate } from '../router';
 import { setSignedIn } from '../session';
@@ -50,7 +50,8 @@ export function SetupPage({ token }: { token: string }): ReactNode {
   return (
     <div className="auth-card" data-testid="setup-page">
       <h1>{t('setup.title')}</h1>
-      {token === '' || (info.error && isApiError(info.error) && info.error.status === 404) ? (
+      {/* 404: unknown, used or expired; 400: not even the shape of a token (a link cut off when copied). */}
+      {token === '' || (info.error && isApiError(info.error) && (info.error.status === 404 || info.error.status === 400)) ? (
         <p className="error" role="alert" data-testid="setup-invalid">
           {t('setup.invalidLink')}
         </p>
@@ -91,7 +92,7 @@ export function SetupPage({ token }: { token: string }): ReactNode {
             ) : null}
             {submit.error && isApiError(submit.error) && submit.error.status === 400 ? (
               <p className="error" role="alert" data-testid="setup-weak">
-                {t('setup.rejected', { reason: submit.error.message })}
+                {t('setup.rejected', { reason: passwordRefusal(t, submit.error.message) })}
               </p>
             ) : (
               <ErrorMessage error={submit.error} notFound={t('setup.invalidLink')} />

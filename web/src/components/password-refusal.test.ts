@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { translate } from '../i18n';
+import { passwordRefusal } from './ui';
+
+describe('passwordRefusal', () => {
+  it('says why the server refused a password in the user\'s language, for every rule of domain/password-policy.ts', () => {
+    const zh = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>): string => translate('zh-CN', key, params);
+    const en = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>): string => translate('en', key, params);
+    expect(passwordRefusal(zh, 'password is a commonly used password')).toBe('这是常见密码');
+    expect(passwordRefusal(zh, 'password must be at least 12 characters long')).toBe('密码至少需要 12 个字符');
+    expect(passwordRefusal(en, 'password must not contain the username')).toBe('the password must not contain the username');
+    for (const reason of ['is too repetitive', 'is a common password with digits or symbols added', 'must not consist of digits only', 'must be at most 256 characters long']) {
+      expect(passwordRefusal(zh, `password ${reason}`)).not.toMatch(/[a-z]{3}/);
+    }
+    // A reason this console does not know yet is shown as the server wrote it.
+    expect(passwordRefusal(zh, 'password is new')).toBe('is new');
+  });
+});
