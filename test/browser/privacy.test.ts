@@ -325,9 +325,10 @@ describe.skipIf(!HAVE_CHROMIUM)('privacy requests in Chromium', () => {
       // The list and its filters.
       await page.getByTestId('privacy-back').click();
       await poll(() => page.getByTestId('privacy-row').count()).toBe(3);
-      expect(await row(page, erasureId).getByTestId('privacy-status').getAttribute('data-status')).toBe('completed');
+      await poll(() => row(page, erasureId).getByTestId('privacy-status').getAttribute('data-status')).toBe('completed');
       await row(page, restrictionId).getByTestId('privacy-lifted').waitFor();
-      expect(await row(page, accessId).getByTestId('privacy-status').textContent()).toBe('已驳回');
+      // The list may first show the cached rows and then the refetched ones: wait for the new status.
+      await poll(() => row(page, accessId).getByTestId('privacy-status').textContent()).toBe('已驳回');
       await page.getByTestId('privacy-filter-completed').click();
       await poll(() => page.getByTestId('privacy-row').count()).toBe(2);
       await page.getByTestId('privacy-filter-rejected').click();
