@@ -33,12 +33,18 @@ async function runWorkUntil(data: string, done: () => boolean): Promise<{ code: 
   }));
   let met = false;
   const deadline = Date.now() + 90_000;
-  while (!exited && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 1_000));
-    if (done()) {
-      met = true;
-      break;
+  try {
+    while (!exited && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      if (done()) {
+        met = true;
+        break;
+      }
     }
+  } catch (e) {
+    // `work` runs until stopped: a failing check must not leave it running after the test.
+    child.kill('SIGKILL');
+    throw e;
   }
   const exitedEarly = exited;
   child.kill('SIGTERM');
