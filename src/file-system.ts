@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { usageError } from './errors.js';
 
-/** File-system helpers shared by the blob store (blobs/local.ts), backups (backup/) and the exports. */
+/** File-system helpers shared by the blob store (blobs/local.ts), backups (backup/) and the exports; and processAlive (the pid in lock and temporary file names). */
 
 const execFileAsync = promisify(execFile);
 
@@ -15,7 +15,16 @@ export function processAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    return errorCode(e) === 'EPERM';
+  }
+}
+
+/** Whether a path is a regular file (following links); false when it is missing or unreadable. */
+export function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
 }
 

@@ -92,7 +92,6 @@ function newBackupId(now: number): string {
   return `${new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}`;
 }
 
-
 /** The blob data-key AAD, as documented in src/blobs/local.ts ("wekeep-blob-dek|v1|<id>|<bucket>"). */
 const dekAad = (id: string, bucket: string): string => `wekeep-blob-dek|v1|${id}|${bucket}`;
 
@@ -264,7 +263,6 @@ async function backupLocked(ctx: Context, dir: string, options: BackupOptions): 
     throw e;
   }
 }
-
 
 /** How many of these blobs the live store still references (a blob deleted with its disposed record is no loss). */
 async function stillReferenced(ctx: Context, ids: readonly string[]): Promise<number> {

@@ -72,7 +72,6 @@ export function parseBucket(bucket: string): BucketParts {
 /** The keyring name of a bucket's key generation. */
 export const bucketKeyName = (bucket: string, generation: number): string => `${BACKUP_KEY_PREFIX}${bucket}:g${generation}`;
 
-
 /** Whether a backup is running now (a row left `running` by a dead process does not count). */
 export async function backupRunning(db: Kysely<Database>): Promise<boolean> {
   const rows = await db.selectFrom('backup_runs').select('pid').where('status', '=', 'running').execute();

@@ -496,7 +496,6 @@ async function ensureDir(path: string, sync = true): Promise<void> {
 
 const tempSuffix = (): string => `${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
 
-
 /** Removes the temporary files (`….<pid>.<random>.tmp`) of processes that no longer run. */
 export function removeStaleTemporaries(spoolDir: string): number {
   let names: string[];
@@ -653,7 +652,7 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
     }
   }
 
-  /** Encrypts the stored stream into a temporary file next to the final path (fsynced, not yet visible). */
+  /** Encrypts the stored stream into a temporary file in the spool dir (fsynced, not yet visible). */
   async function writeObject(id: string, compression: Compression, bucket: string, stored: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<WrittenObject> {
     const kek = keys.bucketKey(bucket);
     const dek = randomBytes(32);
@@ -662,13 +661,6 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
       const wrappedDek = seal(kek, dek, dekAad(id, bucket));
       const { fixed, full } = encodeHeader(compression, noncePrefix, bucket, wrappedDek);
       const sealer = new ChunkSealer({ key: dek, noncePrefix, aadPrefix: chunkAadPrefix(fixed, id), chunkSize: BLOB_CHUNK_SIZE });
-      const final = objectPath(id);
-      const objectDir = dirname(final);
-      const makeDir = async (): Promise<void> => {
-        await ensureDir(objectDir, deferred === 0);
-        knownDirs.add(objectDir);
-      };
-      if (!knownDirs.has(objectDir)) await makeDir();
       if (!knownDirs.has(spoolDir)) {
         await ensureDir(spoolDir, false);
         knownDirs.add(spoolDir);
@@ -684,7 +676,6 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
       } catch (e) {
         if (errorCode(e) !== 'ENOENT') throw e;
         await ensureDir(spoolDir, false); // removed behind the store's back
-        await makeDir();
         handle = await open(tmp, 'wx', 0o600);
       }
       try {
@@ -705,7 +696,13 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
    */
   async function install(id: string, written: WrittenObject, prior: 'missing' | 'invalid', fresh: Omit<StoredBlob, 'storedSize' | 'wrappedDek'>): Promise<StoredBlob> {
     const final = objectPath(id);
+    const objectDir = dirname(final);
+    const makeDir = async (): Promise<void> => {
+      await ensureDir(objectDir, deferred === 0);
+      knownDirs.add(objectDir);
+    };
     try {
+      if (!knownDirs.has(objectDir)) await makeDir();
       let replace = prior === 'invalid';
       // An object directory removed behind the store's back (it is remembered as made) is made again.
       const again = async <T>(step: () => Promise<T>): Promise<T> => {
@@ -713,7 +710,7 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
           return await step();
         } catch (e) {
           if (errorCode(e) !== 'ENOENT') throw e;
-          await ensureDir(dirname(final), deferred === 0);
+          await makeDir();
           return step();
         }
       };

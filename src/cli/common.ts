@@ -59,6 +59,11 @@ export function printLine(text = ''): void {
   process.stdout.write(`${terminalSafe(text)}\n`);
 }
 
+/** A warning on stderr (`wekeep: warning: …`): the command goes on. */
+export function printWarning(text: string): void {
+  process.stderr.write(`wekeep: warning: ${terminalSafe(text)}\n`);
+}
+
 /** Parses a non-negative integer option, or fails with a usage error naming the option. */
 export function intOption(name: string, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   return (value: string) => {

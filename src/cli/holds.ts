@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { HoldView, MatterView } from '../services/holds.js';
-import { collect, intOption, printJson, printLine, terminalSafe, wantsJson, withContext } from './common.js';
+import { collect, intOption, printJson, printLine, printWarning, wantsJson, withContext } from './common.js';
 
 const day = (ms: number | null): string => (ms === null ? '…' : new Date(ms).toISOString());
 
@@ -92,7 +92,7 @@ export function registerHoldCommands(program: Command): void {
         const h = await placeHold(ctx, { matter: opts.matter, scope: opts.scope, custodians: opts.custodian, conversations: opts.conversation, after: opts.after, before: opts.before, reason: opts.reason });
         // A custodian id nobody in the archive has is legal (records may arrive later), but often a typo: say so.
         for (const id of await unknownPersons(ctx, h.custodians)) {
-          process.stderr.write(`wekeep: warning: no person "${terminalSafe(id)}" in the archive yet; the hold covers their records once they are archived (check the id: wekeep search 'from:${terminalSafe(id)}')\n`);
+          printWarning(`no person "${id}" in the archive yet; the hold covers their records once they are archived (check the id: wekeep search 'from:${id}')`);
         }
         if (wantsJson(cmd)) return printJson(h);
         printLine(`placed ${describeHold(h)}`);

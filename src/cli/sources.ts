@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { collect, intOption, printJson, printLine, setExitStatus, terminalSafe, wantsJson, withContext } from './common.js';
+import { collect, intOption, printJson, printLine, printWarning, setExitStatus, wantsJson, withContext } from './common.js';
 
 /** The SDK path as stored: absolute, so that syncs started from another folder (or by the server) find it. */
 const sdkPathOption = (path: string): string => (path === '' ? path : resolve(path));
@@ -74,7 +74,7 @@ export function registerConnectorCommands(program: Command): void {
           apiBase: opts.apiBase, callbackTokenFile: opts.callbackTokenFile, encodingAesKeyFile: opts.encodingAesKeyFile, contactsSecretFile: opts.contactsSecretFile,
           customerSecretFile: opts.customerSecretFile, syncIntervalSeconds: opts.syncInterval, directoryIntervalSeconds: opts.directoryInterval,
         });
-        for (const w of r.warnings) process.stderr.write(`wekeep: warning: ${terminalSafe(w)}\n`);
+        for (const w of r.warnings) printWarning(w);
         if (wantsJson(cmd)) return printJson(r);
         printLine(`added ${r.name} with key version(s) ${r.keyVersions.join(', ')}; run \`wekeep sources sync ${r.name}\``);
       });
@@ -94,7 +94,7 @@ export function registerConnectorCommands(program: Command): void {
       const { updateWeComSource } = await import('../services/connectors/wecom-source.js');
       await withContext(cmd, async (ctx) => {
         const r = await updateWeComSource(ctx, { name, privateKeys: opts.privateKey, secretFile: opts.secretFile, sdkPath: opts.sdk === undefined ? undefined : sdkPathOption(opts.sdk), proxy: opts.proxy, syncIntervalSeconds: opts.syncInterval, directoryIntervalSeconds: opts.directoryInterval });
-        for (const w of r.warnings) process.stderr.write(`wekeep: warning: ${terminalSafe(w)}\n`);
+        for (const w of r.warnings) printWarning(w);
         if (wantsJson(cmd)) return printJson(r);
         printLine(`updated ${r.name}; key versions: ${r.keyVersions.join(', ')}`);
       });

@@ -131,7 +131,6 @@ export const formatMasterKey = (master: Buffer): string => `${master.toString('h
 const LOCK_WAIT_MS = 15_000;
 const STALE_LOCK_MS = 60_000;
 
-
 /**
  * Serializes read-modify-write cycles of keyring.json across processes (a backup creating bucket
  * keys, a disposition destroying them, a rotation): `<keyring>.lock`, created exclusively, holding

@@ -38,4 +38,3 @@ export function takePidLock(path: string, busy: (holder: number | undefined) => 
   }
   throw busy(undefined);
 }
-

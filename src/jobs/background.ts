@@ -5,7 +5,7 @@ import type { Context } from '../context.js';
 import { listSourceSettings } from '../repositories/source-settings.js';
 import { dispositionDue } from '../services/disposition-run.js';
 import { purgeIndexNow } from '../services/disposition.js';
-import { erasureFollowUpsDue, runErasureFollowUps } from '../services/privacy-requests.js';
+import { runErasureFollowUps } from '../services/privacy-requests.js';
 import { rescanPending } from '../services/scanning.js';
 import { Scheduler } from './scheduler.js';
 
@@ -75,7 +75,7 @@ export async function startBackgroundJobs(ctx: Context): Promise<Scheduler> {
       await purgeIndexNow(ctx, 'job:index-purge');
       // A store without ceilings has no daily run, yet a released hold or a passed floor must still
       // end in the erasure the requester was promised.
-      if ((await erasureFollowUpsDue(ctx)).length > 0) await runErasureFollowUps(ctx);
+      await runErasureFollowUps(ctx); // nothing due: one read
     },
   });
   if (ctx.scanner) scheduler.add({ name: 'scan-pending', intervalMs: 5 * 60_000, run: async () => void (await rescanPending(ctx)) });

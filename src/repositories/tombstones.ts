@@ -109,6 +109,7 @@ export function prepareTombstoneLookup(db: Kysely<Database>, sqlite: SqliteHandl
   const anyRow = sqlite.prepare(db.selectFrom('tombstones').select('message_key').limit(1).compile().sql).pluck();
   const digest = sqlite.prepare('SELECT 1 FROM disposal_digests WHERE digest = ?').pluck();
   const anyDigest = sqlite.prepare('SELECT 1 FROM disposal_digests LIMIT 1').pluck();
+  // Whether disposal_digests holds any row, as of the last any() (called once per batch, before isDisposed).
   let digests = false;
   return {
     isDisposed: (sourceId, source, extId) => (sourceId !== undefined && one.get(sourceId, extId) !== undefined) || (digests && digest.get(digestOf(source, extId)) !== undefined),

@@ -160,15 +160,13 @@ export async function listReadableConversations(ctx: Context, scope: ContentScop
 /** A voice note decoded to WAV for playback in a browser (media/voice.ts); audited like any attachment read. */
 export async function readVoiceAsWav(ctx: Context, key: number, ordinal: number, scope: ContentScope): Promise<{ name: string; wav: Buffer }> {
   const a = await readAttachment(ctx, key, ordinal, scope, { as: 'wav' });
-  const parts: Buffer[] = [];
-  try {
-    if (a.size > MAX_VOICE_BYTES) throw new AppError('media.too_large', 'voice note too large to convert', { status: 413 });
-    for await (const piece of a.body) parts.push(piece);
-  } catch (e) {
-    if (!isAppError(e) || e.code !== 'media.too_large') throw e; // a failed read is audited by the body
-    await auditReadFailure(ctx, a.ref, e);
-    throw e;
+  if (a.size > MAX_VOICE_BYTES) {
+    const tooLarge = new AppError('media.too_large', 'voice note too large to convert', { status: 413 });
+    await auditReadFailure(ctx, a.ref, tooLarge);
+    throw tooLarge;
   }
+  const parts: Buffer[] = [];
+  for await (const piece of a.body) parts.push(piece); // a failed read is audited by the body
   try {
     return { name: a.name.replace(/\.[^.]*$/u, '') + '.wav', wav: await voiceToWav(Buffer.concat(parts)) };
   } catch (e) {

@@ -146,7 +146,6 @@ function takeWriterLock(ctx: Context): () => void {
   }
 }
 
-
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
 
 /** A run row that says `running` although its process is gone (kill -9, power loss) is shown as interrupted; the next run marks it so and continues it. */

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
-import { usageError } from '../../errors.js';
-import { hashedBackupError } from './ios/index.js';
+import { usageError, type AppError } from '../../errors.js';
+import { isFile } from '../../file-system.js';
 import type { WeChatFormat } from './types.js';
 
 /**
@@ -122,12 +122,9 @@ function readdirSafe(dir: string): string[] {
   }
 }
 
-function isFileSafe(file: string): boolean {
-  try {
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
+/** An iTunes backup still in its hashed form: named as such by auto detection and by `wechat-ios`. */
+export function hashedBackupError(path: string): AppError {
+  return usageError('import.ios_backup_not_extracted', `${path}: an iTunes backup in its hashed form (Manifest.db); extract the WeChat app's files first (Documents/<md5>/DB/MM.sqlite …)`);
 }
 
 function safeFirstLine(file: string): string {
@@ -152,7 +149,7 @@ export function detectFormat(path: string): DetectedFormat {
     return { ...d, path: resolve(d.path) };
   }
   const found = detectFolder(path);
-  if (found.length === 0 && isFileSafe(join(path, 'Manifest.db'))) throw hashedBackupError(path);
+  if (found.length === 0 && isFile(join(path, 'Manifest.db'))) throw hashedBackupError(path);
   if (found.length === 0) throw usageError('import.format_unknown', `${path}: no WeChat export found in this folder (looked for MSG*.db / Multi, message_N.db / db_storage, EnMicroMsg.db, MM.sqlite, WeChatMsg CSV files); pass --format`);
   // A WeChatMsg folder may sit next to nothing else; a database export wins over CSV files found deeper.
   const databases = found.filter((f) => f.format !== 'wechatmsg-csv');

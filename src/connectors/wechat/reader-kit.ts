@@ -37,6 +37,9 @@ export function openReadOnly(file: string, label: string): Sqlite.Database {
   }
 }
 
+/** An error's message without the `<label>: ` it starts with (where the location already names the file). */
+export const reasonAfterLabel = (e: Error, label: string): string => (e.message.startsWith(`${label}: `) ? e.message.slice(label.length + 2) : e.message);
+
 /**
  * Opens each database of an export read-only. One that cannot be opened becomes one bad item naming
  * it and the others are read; when none can be opened, the first error is thrown. Every handle
@@ -53,7 +56,7 @@ export function openEachReadOnly<F extends { path: string; label: string }>(file
       dbs.push({ file, db });
     } catch (e) {
       firstError ??= e;
-      unreadable.push({ kind: 'bad', location: { file: file.label }, reason: `${(e as Error).message.replace(`${file.label}: `, '')}; the database is not imported` });
+      unreadable.push({ kind: 'bad', location: { file: file.label }, reason: `${reasonAfterLabel(e as Error, file.label)}; the database is not imported` });
     }
   }
   if (dbs.length === 0) throw firstError;

@@ -1,9 +1,10 @@
 import { createPrivateKey } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Context } from '../../context.js';
 import { openSecret, sealSecret } from '../../crypto/account-secrets.js';
 import { conflict, notFound, usageError } from '../../errors.js';
+import { isFile } from '../../file-system.js';
 import { resolveSource } from '../../repositories/sources.js';
 import * as settings from '../../repositories/source-settings.js';
 import { appendAudit } from '../audit.js';
@@ -96,14 +97,8 @@ export interface AddWeComSourceInput {
  * (it may be installed after the source is configured, and the directory needs no SDK), but said.
  */
 function sdkWarnings(sdkPath: string | undefined): string[] {
-  if (sdkPath === undefined) return [];
-  let isFile = false;
-  try {
-    isFile = statSync(sdkPath).isFile();
-  } catch {
-    // reported below
-  }
-  return isFile ? [] : [`--sdk: ${sdkPath} is not a file here; \`sources sync\` fails until the WeCom SDK library is there`];
+  if (sdkPath === undefined || isFile(sdkPath)) return [];
+  return [`--sdk: ${sdkPath} is not a file here; \`sources sync\` fails until the WeCom SDK library is there`];
 }
 
 export async function addWeComSource(ctx: Context, input: AddWeComSourceInput): Promise<{ name: string; keyVersions: string[]; warnings: string[] }> {

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type Sqlite from 'better-sqlite3-multiple-ciphers';
-import { fatalError, usageError, type AppError } from '../../../errors.js';
+import { fatalError, usageError } from '../../../errors.js';
+import { hashedBackupError } from '../detect.js';
 import type { ConnectorAttachment } from '../../../services/import-prepare.js';
 import { mapWeChatContent, type WeChatContent } from '../message-content.js';
 import {
@@ -359,9 +360,4 @@ async function mediaOf(mapped: WeChatContent, m: { hash: string; localId: number
     attach(readFirstFile(candidates), `file ${rel('OpenData', `${m.localId}${ext ? `.${ext}` : ''}`)}`, name);
   }
   return out;
-}
-
-/** An iTunes backup still in its hashed form: named as such by `wechat-ios` and by auto detection. */
-export function hashedBackupError(path: string): AppError {
-  return usageError('import.ios_backup_not_extracted', `${path}: an iTunes backup in its hashed form (Manifest.db); extract the WeChat app's files first (Documents/<md5>/DB/MM.sqlite …)`);
 }

@@ -1,7 +1,7 @@
 import type Sqlite from 'better-sqlite3-multiple-ciphers';
 import { fatalError, isAppError, usageError, type AppError } from '../../../errors.js';
 import { mapWeChatContent } from '../message-content.js';
-import { idString, missingColumns, openReadOnly, sqliteReason, tableNames } from '../reader-kit.js';
+import { idString, missingColumns, openReadOnly, reasonAfterLabel, sqliteReason, tableNames } from '../reader-kit.js';
 import type { RowLocation, WeChatBadRow, WeChatImportOptions, WeChatItem, WeChatReader } from '../types.js';
 import { buildWeChatRecord, compositeId, isGroupTalker, rawRow, type WeChatPerson, type WeChatRowFacts } from '../wechat-record.js';
 import { parseBytesExtra } from './bytes-extra.js';
@@ -55,7 +55,7 @@ export function openPc3Reader(options: WeChatImportOptions): WeChatReader {
   };
   // A database that could not be opened: the location names the file only, the reason says the rest.
   const reportUnopened = (file: Pc3Shard, e: AppError, consequence: string): void => {
-    report(file.label, undefined, `${e.message.startsWith(`${file.label}: `) ? e.message.slice(file.label.length + 2) : e.message}; ${consequence}`);
+    report(file.label, undefined, `${reasonAfterLabel(e, file.label)}; ${consequence}`);
   };
   const opened: Sqlite.Database[] = [];
   const close = (): void => {

@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { usageError } from '../../../errors.js';
+import { isFile } from '../../../file-system.js';
 
 /**
  * Where the files of a WeChat 4.x export are (reference B.2). The user points at the account folder
@@ -38,13 +39,6 @@ const MEDIA = /^media_(\d+)\.db$/i;
 const isDir = (p: string): boolean => {
   try {
     return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-};
-const isFile = (p: string): boolean => {
-  try {
-    return statSync(p).isFile();
   } catch {
     return false;
   }
