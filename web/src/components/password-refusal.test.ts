@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { passwordProblem } from '../../../src/domain/password-policy';
 import { translate } from '../i18n';
 import { passwordRefusal } from './ui';
 
@@ -12,6 +13,15 @@ describe('passwordRefusal', () => {
     for (const reason of ['is too repetitive', 'is a common password with digits or symbols added', 'must not consist of digits only', 'must be at most 256 characters long']) {
       expect(passwordRefusal(zh, `password ${reason}`)).not.toMatch(/[a-z]{3}/);
     }
+    // Every rule the server applies (src/domain/password-policy.ts) has its sentence here.
+    const problems = new Set<string>();
+    for (const [password, username] of [['short', undefined], ['x'.repeat(300), undefined], ['aaaaaaaaaaaaaaaa', undefined], ['1qaz2wsx3edc', undefined], ['password12345!', undefined], ['123456789012345', undefined], ['zhangsan-garden-7', 'zhangsan']] as const) {
+      const problem = passwordProblem(password, username);
+      expect(problem, password).not.toBeNull();
+      problems.add(problem!);
+      expect(passwordRefusal(zh, `password ${problem!}`), problem!).not.toMatch(/[a-z]{3}/);
+    }
+    expect(problems.size).toBe(7);
     // A reason this console does not know yet is shown as the server wrote it.
     expect(passwordRefusal(zh, 'password is new')).toBe('is new');
   });
