@@ -304,3 +304,32 @@ describe('wekeep CLI: the archive core end to end', () => {
     for (const c of ['init', 'demo', 'import', 'search', 'show', 'stats', 'sources', 'quarantine', 'audit', 'keys']) expect(help.stdout).toContain(c);
   });
 });
+
+describe('wekeep import: a seq taken by another record of the source', () => {
+  const tmp = tempDir('cli-seq');
+  const data = join(tmp.path, 'data');
+  afterAll(() => tmp.cleanup());
+
+  it('keeps both records, counts and warns, and writes record.seq_reused', () => {
+    expect(runCli(['--data', data, 'init']).status).toBe(0);
+    const first = join(tmp.path, 'first.ndjson');
+    const s1 = textRecord({ source: 'seqsrc', id: 's1', seq: 1 });
+    writeFileSync(first, toNdjson([s1, textRecord({ source: 'seqsrc', id: 's2', seq: 2 }), textRecord({ source: 'seqsrc', id: 's3', seq: 3 })]));
+    expect(runCliJson<{ seqReused: number }>(['--data', data, 'import', first]).seqReused).toBe(0);
+    // s4 reuses archived seq 2; s5 and s6 share seq 7 in one file; s7 is new; s1 again is a duplicate, not a reuse.
+    const second = join(tmp.path, 'second.ndjson');
+    writeFileSync(second, toNdjson([
+      textRecord({ source: 'seqsrc', id: 's4', seq: 2 }), textRecord({ source: 'seqsrc', id: 's5', seq: 7 }), textRecord({ source: 'seqsrc', id: 's6', seq: 7 }),
+      textRecord({ source: 'seqsrc', id: 's7', seq: 8 }), s1,
+    ]));
+    const r = runCli(['--data', data, 'import', second, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as { imported: number; duplicates: number; seqReused: number; sources: { name: string; seqReused: number }[] };
+    expect(summary).toMatchObject({ imported: 4, duplicates: 1, seqReused: 2, sources: [{ name: 'seqsrc', seqReused: 2 }] });
+    expect(r.stderr).toMatch(/warning: 2 new record\(s\) carry a seq that another record of their source already has/);
+    const sources = runCliJson<{ sources: { name: string; records: number; lastSeq: number; gaps: { from: number; to: number }[] }[] }>(['--data', data, 'sources']);
+    expect(sources.sources[0]).toMatchObject({ name: 'seqsrc', records: 7, lastSeq: 8, gaps: [{ from: 4, to: 6, missing: 3 }] });
+    const events = runCliJson<{ action: string; details: unknown }[]>(['--data', data, 'audit', 'list', '--action', 'record.seq_reused']);
+    expect(events.map((e) => e.details)).toEqual([{ sources: [{ source: 'seqsrc', count: 2 }] }]);
+  });
+});

@@ -6,7 +6,7 @@ import { usageError } from '../errors.js';
 import type { ImportSummary } from '../services/import.js';
 import { DEFAULT_BATCH_SIZE } from '../services/limits.js';
 import type { WeChatImportSummary } from '../services/wechat-import.js';
-import { intOption, printJson, printLine, setExitStatus, withContext } from './common.js';
+import { intOption, printJson, printLine, printWarning, setExitStatus, withContext } from './common.js';
 import { createProgressBar } from './progress.js';
 
 const FORMATS: readonly string[] = ['ndjson', ...WECHAT_FORMATS, 'auto'];
@@ -80,7 +80,7 @@ function printSummary(s: ImportSummary): void {
   printLine(`  recalls linked: ${s.recallsLinked}${s.recallsPending > 0 ? ` (${s.recallsPending} waiting for their original)` : ''}`);
   if (s.restrictedOnArrival > 0) printLine(`  restricted:     ${s.restrictedOnArrival} (their subject's privacy restriction or erasure is in force → wekeep privacy list)`);
   printLine(`  attachments:    ${s.attachments.total} (${s.attachments.stored} stored, ${s.attachments.deduplicated} de-duplicated, ${s.attachments.bytes} bytes)`);
-  for (const src of s.sources) printLine(`  source ${src.name}: ${src.imported} archived, ${src.duplicates} duplicates`);
+  for (const src of s.sources) printLine(`  source ${src.name}: ${src.imported} archived, ${src.duplicates} duplicates${src.seqReused > 0 ? `, ${src.seqReused} with a seq already taken` : ''}`);
 }
 
 export function registerImportCommands(program: Command): void {
@@ -140,6 +140,7 @@ Running the same import again archives nothing twice; after a crash, run it agai
             if (detected) printLine(`Detected ${detected.format} from ${detected.evidence}`);
             printSummary(summary);
           }
+          if (summary.seqReused > 0) printWarning(`${summary.seqReused} new record(s) carry a seq that another record of their source already has; both are kept (their ids differ). A source's seq names one record: check the export (audit event record.seq_reused).`);
           if (summary.quarantined > 0) setExitStatus(3);
           return;
         }

@@ -91,7 +91,7 @@ export async function buildApp(baseCtx: Context, options: AppOptions): Promise<F
     bodyLimit: 1024 * 1024,
     // Path parameters (source names, ids) up to 1 KiB; a longer one, or a malformed URL, is answered in the
     // API's error format (never echoing the path), not with Fastify's own body.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     // Requests Node's parser refuses before Fastify sees them (oversized headers or URL, malformed
     // requests, timeouts) get the API's error format too.
     clientErrorHandler: (err, socket) => {

@@ -31,8 +31,15 @@ export async function bumpSourceCounters(db: Kysely<Database>, sourceId: number,
     .execute();
 }
 
-/** Merges archived seqs into the source's runs (adjacent or overlapping runs are joined). */
-export async function recordSeqs(db: Kysely<Database>, sourceId: number, seqs: readonly number[]): Promise<void> {
+/**
+ * Merges newly archived seqs into the source's runs (adjacent or overlapping runs are joined).
+ * Returns how many of them were taken already: by a record archived before, or by another new
+ * record of the same batch. A source's seq is a cursor that names one record; a reused one means
+ * the source (or an export) delivered two different records under one position.
+ */
+export async function recordSeqs(db: Kysely<Database>, sourceId: number, seqs: readonly number[]): Promise<number> {
+  const distinct = new Set(seqs);
+  let reused = seqs.length - distinct.size;
   for (const [lo0, hi0] of runsOf(seqs)) {
     let lo = lo0;
     let hi = hi0;
@@ -43,6 +50,8 @@ export async function recordSeqs(db: Kysely<Database>, sourceId: number, seqs: r
       .where('lo', '<=', hi + 1)
       .where('hi', '>=', lo - 1)
       .execute();
+    // A run is contiguous: its overlap with an archived run is that many taken seqs.
+    for (const t of touching) reused += Math.max(0, Math.min(hi0, t.hi) - Math.max(lo0, t.lo) + 1);
     if (touching.length === 1 && touching[0]!.lo <= lo && touching[0]!.hi >= hi) continue;
     for (const t of touching) {
       lo = Math.min(lo, t.lo);
@@ -57,6 +66,7 @@ export async function recordSeqs(db: Kysely<Database>, sourceId: number, seqs: r
     }
     await db.insertInto('source_seq_ranges').values({ source_id: sourceId, lo, hi }).execute();
   }
+  return reused;
 }
 
 export interface SourceRow {

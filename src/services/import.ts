@@ -80,6 +80,8 @@ export interface SourceImportSummary {
   name: string;
   imported: number;
   duplicates: number;
+  /** New records whose `seq` another record of the source already has (archived, or earlier in this import). */
+  seqReused: number;
 }
 
 export interface ImportSummary {
@@ -102,6 +104,11 @@ export interface ImportSummary {
    * restriction in force, or of an executed erasure request (docs/privacy-requests.md).
    */
   restrictedOnArrival: number;
+  /**
+   * New records archived with a `seq` that another record of their source already has: both are kept
+   * (their ids differ), and the import warns, since a source's seq names one record.
+   */
+  seqReused: number;
   attachments: { total: number; stored: number; deduplicated: number; bytes: number };
   sources: SourceImportSummary[];
   durationMs: number;
@@ -229,7 +236,7 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
   });
   const summary: ImportSummary = {
     importId, file: run.file, status: 'completed', lines: 0, blankLines: 0, imported: 0, duplicates: 0, conflicts: 0, disposed: 0, quarantined: 0,
-    recallsLinked: 0, recallsPending: 0, restrictedOnArrival: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
+    recallsLinked: 0, recallsPending: 0, restrictedOnArrival: 0, seqReused: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
   };
   const state: ImportState = {
     ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite, (source, extId) => disposalDigest(ctx.keys.dedupKey, source, extId)), frozenKeys: prepareFrozenKeys(ctx.sqlite), arrivalRestrictions: prepareArrivalRestrictions(ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), blobReferences: prepareBlobReferences(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), summary, perSource: new Map(),
@@ -309,7 +316,7 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
           subject: `import:${importId}`,
           details: {
             status: summary.status, lines: summary.lines, imported: summary.imported, duplicates: summary.duplicates, conflicts: summary.conflicts, disposed: summary.disposed,
-            quarantined: summary.quarantined, attachmentsStored: summary.attachments.stored,
+            quarantined: summary.quarantined, attachmentsStored: summary.attachments.stored, ...(summary.seqReused > 0 ? { seqReused: summary.seqReused } : {}),
           },
         });
       });
@@ -343,7 +350,7 @@ async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: Pr
     if (known !== undefined) state.sourceIds.set(source, known);
 
     const seen = new Map<string, string>();
-    const stats = state.perSource.get(source) ?? { name: source, imported: 0, duplicates: 0 };
+    const stats = state.perSource.get(source) ?? { name: source, imported: 0, duplicates: 0, seqReused: 0 };
     state.perSource.set(source, stats);
     const archivedIds = known === undefined ? undefined : state.lookups.byExtIds(known, list.map((p) => p.record.id));
     for (const p of list) {
@@ -539,14 +546,20 @@ async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: Pr
       await indexMessages(trx, await storedFtsDocuments(trx, await messagesByKeys(trx, reindex)));
     }
 
+    const seqReused: { source: string; count: number }[] = [];
     for (const [source] of bySource) {
       const sourceId = state.sourceIds.get(source)!;
       const mine = archived.filter((p) => p.record.source === source);
       if (mine.length === 0) continue;
       const seqs = mine.map((p) => p.record.seq).filter((s): s is number => s !== undefined);
-      if (seqs.length > 0) await recordSeqs(trx, sourceId, seqs);
+      const reused = seqs.length > 0 ? await recordSeqs(trx, sourceId, seqs) : 0;
       await bumpSourceCounters(trx, sourceId, mine.length, seqs.length > 0 ? Math.max(...seqs) : null, Math.max(...mine.map((p) => p.record.timeMs)));
       state.perSource.get(source)!.imported += mine.length;
+      if (reused > 0) {
+        state.perSource.get(source)!.seqReused += reused;
+        summary.seqReused += reused;
+        seqReused.push({ source, count: reused });
+      }
     }
 
     await addConversationMembers(trx, newMembers);
@@ -560,6 +573,7 @@ async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: Pr
         details: { count: archived.length, firstLine: archived[0]!.line, lastLine: archived[archived.length - 1]!.line, recallsLinked: summary.recallsLinked },
       });
     }
+    if (seqReused.length > 0) events.push({ action: 'record.seq_reused', subject: `import:${state.importId}`, details: { sources: seqReused } });
     if (restricted.keys.size > 0) {
       events.push({
         action: 'privacy.restricted_on_arrival',
