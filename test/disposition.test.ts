@@ -206,15 +206,24 @@ describe('disposition sweep', () => {
     expect((await allKeys(ctx)).has(k)).toBe(true);
   });
 
-  it('reports the overdue alert when no run completed in 26 h while a policy sets a maximum', async () => {
+  it('reports the overdue alert when no run completed in 26 h while a policy sets a maximum (2 h for the first run)', async () => {
     const { ctx } = store;
+    const at = (ms: number): Store['ctx'] => ({ ...ctx, clock: { now: () => ms } });
+    const t0 = Date.now();
     expect((await retentionStatus(ctx)).overdue).toBe(false);
     await policy('all-1y', { max: '1y' });
-    const s = await retentionStatus(ctx);
+    // The hourly job has not had its chance yet: no alert right after the first maximum.
+    expect((await retentionStatus(at(t0 + 3_600_000))).overdue).toBe(false);
+    const s = await retentionStatus(at(t0 + 2 * 3_600_000 + 60_000));
     expect(s.overdue).toBe(true);
-    expect(s.alert).toMatch(/no disposition run has completed/);
+    expect(s.alert).toMatch(/no disposition run has completed yet although 1 enabled policy sets a maximum/);
     await runDisposition(ctx, { dryRun: false, trigger: 'cli' });
+    const ran = Date.now();
     expect((await retentionStatus(ctx)).overdue).toBe(false);
+    expect((await retentionStatus(at(ran + 25 * 3_600_000))).overdue).toBe(false);
+    const late = await retentionStatus(at(ran + 27 * 3_600_000));
+    expect(late.overdue).toBe(true);
+    expect(late.alert).toMatch(/finished 2\d h ago \(more than 26 h\)/);
   });
 });
 

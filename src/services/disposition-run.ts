@@ -53,6 +53,11 @@ const SWEEP_CACHE_KIB = -131072;
 export const RUN_INTERVAL_MS = 24 * 3_600_000;
 /** No completed run for this long while policies with a maximum are enabled: an alert. */
 export const OVERDUE_AFTER_MS = 26 * 3_600_000;
+/**
+ * How long the first policy with a maximum may wait for its first run before the alert: the daily
+ * job looks every hour (jobs/background.ts), so a run that has not happened after two is missing.
+ */
+export const FIRST_RUN_GRACE_MS = 2 * 3_600_000;
 
 /** What started a sweep run. Runs of `review` and `erasure` disposals have those triggers instead (disposition-certificates.ts certifiedDisposal). */
 export type RunTrigger = (typeof SWEEP_TRIGGERS)[number];
@@ -421,7 +426,10 @@ export interface RetentionStatus {
   running: RunView | null;
   /** When the daily job will run next (24 h after the last completed run; now when none). */
   nextRunDueAt: string | null;
-  /** No completed run in the last 26 h while enabled policies with a maximum exist. */
+  /**
+   * Enabled policies set a maximum, and no run completed in the last 26 h; or none has completed
+   * since the first of them was created more than 2 h ago (the hourly job should have run it).
+   */
   overdue: boolean;
   alert: string | null;
   pendingReviews: number;
@@ -440,21 +448,25 @@ export async function dispositionDue(ctx: Context): Promise<boolean> {
 
 export async function retentionStatus(ctx: Context): Promise<RetentionStatus> {
   const now = ctx.clock.now();
-  const policies = await ctx.db.selectFrom('retention_policies').select(['enabled', 'max']).execute();
+  const policies = await ctx.db.selectFrom('retention_policies').select(['enabled', 'max', 'created_at']).execute();
   const enabled = policies.filter((p) => p.enabled === 1);
-  const withMax = enabled.filter((p) => p.max !== null).length;
+  const maxima = enabled.filter((p) => p.max !== null);
+  const withMax = maxima.length;
+  const maximaSince = Math.min(...maxima.map((p) => Number(p.created_at)));
   const runs = (await listRuns(ctx.db, { limit: 10 })).map(runView);
   const lastCompletedRow = await lastCompletedRun(ctx.db);
   const lastCompleted = lastCompletedRow ? runView(lastCompletedRow) : null;
   const runningRow = (await listRuns(ctx.db, { limit: 1, dryRun: false, status: 'running' }))[0];
   const lastEnd = lastCompletedRow ? Number(lastCompletedRow.finished_at ?? lastCompletedRow.started_at) : undefined;
-  const overdue = withMax > 0 && (lastEnd === undefined || now - lastEnd > OVERDUE_AFTER_MS);
+  // A run that ended before any of today's maxima existed does not count as their first run.
+  const ranSinceMaxima = lastEnd !== undefined && lastEnd >= maximaSince;
+  const overdue = withMax > 0 && (ranSinceMaxima ? now - lastEnd > OVERDUE_AFTER_MS : now - maximaSince > FIRST_RUN_GRACE_MS);
   const pending = await ctx.db.selectFrom('disposition_reviews').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'in', ['pending', 'proposed']).executeTakeFirstOrThrow();
   let alert: string | null = null;
   if (overdue) {
-    alert = lastEnd === undefined
-      ? `no disposition run has completed although ${withMax} enabled ${withMax === 1 ? 'policy sets' : 'policies set'} a maximum`
-      : `the last completed disposition run finished ${Math.floor((now - lastEnd) / 3_600_000)} h ago (more than 26 h)`;
+    alert = ranSinceMaxima
+      ? `the last completed disposition run finished ${Math.floor((now - lastEnd) / 3_600_000)} h ago (more than 26 h)`
+      : `no disposition run has completed ${lastEnd === undefined ? 'yet' : `since ${new Date(maximaSince).toISOString()}`} although ${withMax} enabled ${withMax === 1 ? 'policy sets' : 'policies set'} a maximum (for more than 2 h)`;
   }
   return {
     generatedAt: new Date(now).toISOString(),

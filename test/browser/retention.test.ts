@@ -3,6 +3,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createContext } from '../../src/context.js';
+import { addPolicy } from '../../src/services/policies.js';
 import { ROOT, tempDir } from '../support/cli.js';
 import { toNdjson } from '../support/records.js';
 import { cliFor, HAVE_CHROMIUM, navIds, openPage, setUpAccount, startConsoleAndBrowser, stopServer, tokenOf, type Account } from './harness.js';
@@ -47,11 +50,18 @@ describe.skipIf(!HAVE_CHROMIUM)('retention, legal holds and disposition in Chrom
     await importFile(file);
     accounts.audit = await addUser('ret-auditor', 'auditor');
     accounts.employee = await addUser('ret-chen', 'employee', RETENTION_CUSTODIAN);
-    // The server's daily disposition job first looks 5 s after the start: the policies come later,
-    // so that no run has happened yet (the console shows the "overdue" alert).
+    // The server's daily disposition job first looks 5 s after the start, then hourly: the policies
+    // come later, so that no run has happened yet. The maximum is written as if created 3 h ago
+    // (in-process, with that clock): past the 2 h the first run may take, so the console shows the
+    // "overdue" alert.
     await new Promise((r) => setTimeout(r, Math.max(0, started + 7000 - Date.now())));
     const purpose = ['--purpose', 'Browser test: records of the retention fixture', '--basis', 'Internal records schedule'];
-    await cli(['policies', 'add', '--name', 'e2e-30d', '--scope', `source:${RETENTION_SOURCE}`, '--max', '30d', '--action', 'review', ...purpose]);
+    const ctx = await createContext(loadConfig({ data }, {}), { clock: { now: () => Date.now() - 3 * 3_600_000 } });
+    try {
+      await addPolicy(ctx, { name: 'e2e-30d', scope: `source:${RETENTION_SOURCE}`, max: '30d', action: 'review', purpose: purpose[1]!, basis: purpose[3]! });
+    } finally {
+      await ctx.close();
+    }
     await cli(['policies', 'add', '--name', 'e2e-locked', '--scope', `source:${RETENTION_SOURCE} type:video`, '--min', '6y', '--action', 'review', '--locked', ...purpose]);
     mkdirSync(SHOTS, { recursive: true });
   }, LONG);
