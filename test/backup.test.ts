@@ -97,6 +97,20 @@ describe('wekeep backup / restore', () => {
       await back.close();
     }
     expect(runCli(['--data', target, '--key-file', keyFile, 'audit', 'verify']).status).toBe(0);
+
+    // Holds, policies and privacy requests are as of the snapshot: scheduled disposition waits for a person.
+    expect(r.dispositionPaused).toBe(true);
+    const at = (args: string[], expectStatus = 0) => runCliJson<Record<string, unknown>>(['--data', target, '--key-file', keyFile, ...args], { expectStatus });
+    const paused = at(['retention', 'status']) as { pausedAfterRestore: { backupId: string; snapshotAt: string } | null; alert: string | null };
+    expect(paused.pausedAfterRestore).toMatchObject({ backupId: r.backupId, snapshotAt: new Date(r.snapshotAt).toISOString() });
+    expect(paused.alert).toMatch(/restored from backup .*scheduled disposition waits/);
+    const scheduled = runCli(['--data', target, '--key-file', keyFile, 'retention', 'run', '--trigger', 'schedule', '--json']);
+    expect(scheduled.status).toBe(1);
+    expect(JSON.parse(scheduled.stdout)).toMatchObject({ error: { code: 'retention.paused_after_restore' } });
+    expect(at(['retention', 'run'])).toMatchObject({ status: 'completed' });
+    expect(at(['retention', 'status'])).toMatchObject({ pausedAfterRestore: null, alert: null });
+    expect(runCliJson<{ details: unknown }[]>(['--data', target, '--key-file', keyFile, 'audit', 'list', '--action', 'retention.schedule_resumed']).map((e) => e.details))
+      .toEqual([{ backupId: r.backupId, snapshotAt: r.snapshotAt, trigger: 'cli' }]);
   }, SLOW);
 
   it('backs up incrementally: only changed buckets are rewritten and only new attachments copied', () => {

@@ -10,6 +10,7 @@ import type { SqliteHandle } from '../db/connection.js';
 import { localDay } from '../domain/time-zone.js';
 import { fatalError, usageError } from '../errors.js';
 import { eventAt } from '../repositories/audit.js';
+import { RESTORED_PAUSE_KEY, writeMeta } from '../repositories/meta.js';
 import { appendAudit, verifyAuditLog } from '../services/audit.js';
 import { rebuildIndex } from '../services/reindex.js';
 import { blobPath, restoreBlobCopy } from './blob-copies.js';
@@ -72,6 +73,12 @@ export interface RestoreReport {
    * re-importing an input file older than their disposal would archive them again.
    */
   warnings: string[];
+  /**
+   * Always true: holds, policies and privacy requests are as of the snapshot, so scheduled
+   * disposition (and the hourly erasure follow-ups) wait until a disposition is run by hand
+   * (`retentionStatus().pausedAfterRestore`).
+   */
+  dispositionPaused: true;
 }
 
 const MAX_PROBLEMS = 100;
@@ -186,7 +193,7 @@ async function restoreInto(
     buckets: { total: segments.length, restored: 0, unreadableDisposed: 0, unreadableMissingKey: 0, damaged: 0 },
     records: { restored: 0, skippedTombstoned: 0, skippedDisposedSince: 0, digestsVerified: 0, digestMismatches: 0 },
     blobs: { restored: 0, missing: 0, damaged: 0, verified: 0 },
-    attachmentsWithoutBlob: 0, restoredWithTombstone: 0, destroyedKeys: ctx.keys.namesOnDisk().destroyed.size, disposalDigests: 0, indexed: 0, problems, warnings: [],
+    attachmentsWithoutBlob: 0, restoredWithTombstone: 0, destroyedKeys: ctx.keys.namesOnDisk().destroyed.size, disposalDigests: 0, indexed: 0, problems, warnings: [], dispositionPaused: true,
   };
   const blobs = new Map<string, { columns: string[]; row: Row; dek: Buffer }>();
   const restored: RestoredSegment[] = [];
@@ -361,12 +368,13 @@ async function restoreInto(
   report.ok =
     audit.ok && matchesBackup && report.buckets.unreadableMissingKey === 0 && report.buckets.damaged === 0 && report.records.digestMismatches === 0 && report.records.skippedTombstoned === 0 &&
     report.blobs.missing === 0 && report.blobs.damaged === 0 && report.attachmentsWithoutBlob === 0 && report.restoredWithTombstone === 0;
+  await writeMeta(ctx.db, RESTORED_PAUSE_KEY, JSON.stringify({ backupId, snapshotAt, restoredAt: ctx.clock.now() }));
   await appendAudit(ctx, ctx.db, {
     action: 'backup.restored',
     subject: `backup:${backupId}`,
     details: {
       ok: report.ok, buckets: report.buckets, records: report.records.restored, skippedTombstoned: report.records.skippedTombstoned, skippedDisposedSince: report.records.skippedDisposedSince,
-      blobs: report.blobs, snapshotAt,
+      blobs: report.blobs, snapshotAt, dispositionPaused: true,
     },
   });
   return report;

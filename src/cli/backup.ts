@@ -87,6 +87,7 @@ Records whose bucket key was destroyed (disposed after the backup was made) are 
       printLine(`  records verified against the manifest: ${r.records.digestsVerified} buckets${r.records.digestMismatches > 0 ? `, ${r.records.digestMismatches} MISMATCHED` : ''}; restored records with a tombstone: ${r.restoredWithTombstone}`);
       for (const p of r.problems) printLine(`  problem: ${p}`);
       for (const w of r.warnings) printLine(`WARNING: ${w}`);
+      printLine(`Holds, policies and privacy requests are as of the snapshot (${when(r.snapshotAt)}). Scheduled disposition waits: enter again what was decided after it, then run \`wekeep retention run\` once by hand.`);
       printLine(r.ok ? 'Restore verified.' : 'Restore finished WITH PROBLEMS (see above).');
     });
 }

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
 import { listSourceSettings } from '../repositories/source-settings.js';
-import { dispositionDue } from '../services/disposition-run.js';
+import { dispositionDue, restoredPause } from '../services/disposition-run.js';
 import { purgeIndexNow } from '../services/disposition.js';
 import { runErasureFollowUps } from '../services/privacy-requests.js';
 import { rescanPending } from '../services/scanning.js';
@@ -68,6 +68,8 @@ export async function startBackgroundJobs(ctx: Context): Promise<Scheduler> {
     name: DISPOSITION_JOB,
     intervalMs: 60 * 60_000,
     run: async () => {
+      // After a restore, nothing is disposed of or erased on a schedule until a person has run one disposition.
+      if (await restoredPause(ctx.db)) return;
       if (await dispositionDue(ctx)) {
         await runChild(ctx, ['retention', 'run', '--trigger', 'schedule', '--json']); // its erasure follow-ups included
         return;

@@ -19,6 +19,7 @@ import { afterDisposal, disposeRecords, purgeDisposedBlobs, purgeIndexNow } from
 import { createFactsReader, type FactsRow } from '../repositories/retention-facts.js';
 import { loadRetentionRules, resolveHoldText, rulesVersion, type RetentionRules } from './retention-rules.js';
 import { processAlive } from '../file-system.js';
+import { deleteMeta, readMeta, RESTORED_PAUSE_KEY } from '../repositories/meta.js';
 
 /**
  * The disposition sweep (`wekeep retention run`, the daily job, POST /retention/runs).
@@ -324,6 +325,15 @@ export async function runDisposition(ctx: Context, options: RunOptions): Promise
         if (d.pid === null || !processAlive(d.pid)) await updateRun(trx, d.id, { status: 'interrupted', error: 'the process running it stopped' });
       }
       if (!options.dryRun) {
+        // After a restore the schedule waits for a person (restoredPause); a run by hand is that person.
+        const paused = await restoredPause(trx);
+        if (paused && options.trigger === 'schedule') {
+          throw new AppError('retention.paused_after_restore', `scheduled disposition waits after the restore of backup ${paused.backupId}: run \`wekeep retention run\` by hand once holds, policies and privacy requests are up to date`, { status: 409 });
+        }
+        if (paused) {
+          await deleteMeta(trx, RESTORED_PAUSE_KEY);
+          await appendAudit(ctx, trx, { action: 'retention.schedule_resumed', subject: `backup:${paused.backupId}`, details: { backupId: paused.backupId, snapshotAt: paused.snapshotAt, trigger: options.trigger } });
+        }
         const dead = await runningRealRuns(trx);
         for (const d of dead) {
           await updateRun(trx, d.id, { status: 'interrupted', error: 'the process running it stopped' });
@@ -427,6 +437,12 @@ export interface RetentionStatus {
   /** When the daily job will run next (24 h after the last completed run; now when none). */
   nextRunDueAt: string | null;
   /**
+   * Set after a restore until a disposition is run by hand: scheduled runs (and the erasure
+   * follow-ups of the hourly job) wait, since holds, policies and privacy requests placed after the
+   * backup's snapshot are not in it and must be entered again first.
+   */
+  pausedAfterRestore: { backupId: string; snapshotAt: string; restoredAt: string } | null;
+  /**
    * Enabled policies set a maximum, and no run completed in the last 26 h; or none has completed
    * since the first of them was created more than 2 h ago (the hourly job should have run it).
    */
@@ -437,8 +453,21 @@ export interface RetentionStatus {
 
 const wormView = (w: WormState): RetentionStatus['worm'] => ({ enabled: w.enabled, enabledAt: iso(w.enabledAt), enabledBy: w.enabledBy });
 
+interface RestoredPause {
+  backupId: string;
+  snapshotAt: number;
+  restoredAt: number;
+}
+
+/** The pause a restore left (RESTORED_PAUSE_KEY), if any. */
+export async function restoredPause(db: Kysely<Database>): Promise<RestoredPause | undefined> {
+  const value = await readMeta(db, RESTORED_PAUSE_KEY);
+  return value === undefined ? undefined : (JSON.parse(value) as RestoredPause);
+}
+
 /** Whether a scheduled run is due (the daily job asks this every hour). */
 export async function dispositionDue(ctx: Context): Promise<boolean> {
+  if (await restoredPause(ctx.db)) return false;
   const withMax = await ctx.db.selectFrom('retention_policies').select('id').where('enabled', '=', 1).where('max', 'is not', null).limit(1).execute();
   if (withMax.length === 0) return false;
   const last = await lastCompletedRun(ctx.db);
@@ -462,8 +491,11 @@ export async function retentionStatus(ctx: Context): Promise<RetentionStatus> {
   const ranSinceMaxima = lastEnd !== undefined && lastEnd >= maximaSince;
   const overdue = withMax > 0 && (ranSinceMaxima ? now - lastEnd > OVERDUE_AFTER_MS : now - maximaSince > FIRST_RUN_GRACE_MS);
   const pending = await ctx.db.selectFrom('disposition_reviews').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'in', ['pending', 'proposed']).executeTakeFirstOrThrow();
+  const paused = await restoredPause(ctx.db);
   let alert: string | null = null;
-  if (overdue) {
+  if (paused) {
+    alert = `restored from backup ${paused.backupId} (snapshot ${new Date(paused.snapshotAt).toISOString()}): scheduled disposition waits. Enter again the holds, policy changes and privacy requests made after the snapshot, then run \`wekeep retention run\` once by hand`;
+  } else if (overdue) {
     alert = ranSinceMaxima
       ? `the last completed disposition run finished ${Math.floor((now - lastEnd) / 3_600_000)} h ago (more than 26 h)`
       : `no disposition run has completed ${lastEnd === undefined ? 'yet' : `since ${new Date(maximaSince).toISOString()}`} although ${withMax} enabled ${withMax === 1 ? 'policy sets' : 'policies set'} a maximum (for more than 2 h)`;
@@ -477,6 +509,7 @@ export async function retentionStatus(ctx: Context): Promise<RetentionStatus> {
     lastCompleted,
     running: runningRow && runView(runningRow).status === 'running' ? runView(runningRow) : null,
     nextRunDueAt: withMax === 0 ? null : new Date(lastEnd === undefined ? now : Math.max(now, lastEnd + RUN_INTERVAL_MS)).toISOString(),
+    pausedAfterRestore: paused ? { backupId: paused.backupId, snapshotAt: new Date(paused.snapshotAt).toISOString(), restoredAt: new Date(paused.restoredAt).toISOString() } : null,
     overdue,
     alert,
     pendingReviews: Number(pending.n),

@@ -54,7 +54,23 @@ export function FateText({ fate }: { fate: FateView }): ReactNode {
 
 /** The alert of a daily disposition run that did not happen (GET /retention/status: `overdue`). */
 export function OverdueAlert({ status, link }: { status: RetentionStatus | undefined; link?: boolean }): ReactNode {
-  const { t, num } = useI18n();
+  const { t, num, dateTime } = useI18n();
+  if (status?.pausedAfterRestore) {
+    return (
+      <div className="notice-box critical" role="alert" data-testid="disposition-paused">
+        <p>{t('disposition.pausedAfterRestore', { backup: status.pausedAfterRestore.backupId, time: dateTime(status.pausedAfterRestore.snapshotAt) })}</p>
+        <p className="overdue-hint">
+          {t('disposition.pausedHint')}
+          {link ? (
+            <>
+              {' '}
+              <a href={href(['disposition'])}>{t('disposition.open')}</a>
+            </>
+          ) : null}
+        </p>
+      </div>
+    );
+  }
   if (!status?.overdue) return null;
   const last = status.lastCompleted?.finishedAt ?? status.lastCompleted?.startedAt;
   return (

@@ -555,6 +555,8 @@ export interface RetentionStatus {
   lastCompleted: DispositionRun | null;
   running: DispositionRun | null;
   nextRunDueAt: string | null;
+  /** After a restore: scheduled disposition waits until a disposition is run by hand. */
+  pausedAfterRestore: { backupId: string; snapshotAt: string; restoredAt: string } | null;
   /** No daily run completed when one should have: an alert. */
   overdue: boolean;
   alert: string | null;

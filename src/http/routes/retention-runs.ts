@@ -66,6 +66,7 @@ export const retentionRunRoutes = [
     response: z.object({
       generatedAt: z.string(), worm: z.object({ enabled: z.boolean(), enabledAt: z.string().nullable(), enabledBy: z.string().nullable() }), enabledPolicies: z.number(),
       policiesWithMaximum: z.number(), lastRuns: z.array(runSchema), lastCompleted: runSchema.nullable(), running: runSchema.nullable(), nextRunDueAt: z.string().nullable(),
+      pausedAfterRestore: z.object({ backupId: z.string(), snapshotAt: z.string(), restoredAt: z.string() }).nullable(),
       overdue: z.boolean(), alert: z.string().nullable(), pendingReviews: z.number(),
     }),
     handler: async ({ req }) => retentionStatus(req.ctx),

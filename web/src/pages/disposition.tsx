@@ -23,7 +23,7 @@ function StatusPanel({ status }: { status: RetentionStatus }): ReactNode {
   return (
     <>
       <OverdueAlert status={status} />
-      {!status.overdue ? (
+      {!status.overdue && !status.pausedAfterRestore ? (
         <p className="ok-text" data-testid="disposition-on-time">
           {status.policiesWithMaximum === 0 ? t('disposition.nothingToRun') : t('disposition.onTime')}
         </p>
