@@ -4,6 +4,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createContext } from '../src/context.js';
+import { searchMessages } from '../src/services/search.js';
+import { collectStats } from '../src/services/stats.js';
 import { runCli, runCliJson, startCli, tempDir } from './support/cli.js';
 
 // kill -9 at arbitrary moments of an import, run the same import again, and the store must hold
@@ -99,5 +101,43 @@ describe('import survives kill -9 at any moment', () => {
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
     const again = runCliJson<{ imported: number; duplicates: number }>(['--data', data, 'import', file]);
     expect(again).toMatchObject({ imported: 0, duplicates: expected.records });
+  }, 300_000);
+
+  it('lets readers in while an import runs: every search and stats call answers, and the import completes', async () => {
+    // Readers write an audit event after reading; each transaction now begins IMMEDIATE, so a reader
+    // waits for the import's transaction instead of failing with "database is locked" (and making the
+    // import fail, whose open transaction had read before writing).
+    const other = join(tmp.path, 'readers');
+    expect(runCli(['--data', other, 'init']).status).toBe(0);
+    const importer = startCli(['--data', other, 'import', file, '--batch-size', '3000', '--json']);
+    let stdout = '';
+    importer.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exit = new Promise<number | null>((r) => importer.on('exit', (code) => r(code)));
+    let running = true;
+    void exit.then(() => (running = false));
+    const ctx = await createContext(loadConfig({ data: other }, { WEKEEP_ACTOR: 'reader' }));
+    let reads = 0;
+    const failures: string[] = [];
+    try {
+      while (running) {
+        await new Promise((r) => setImmediate(r)); // let the child's output and exit events in
+        try {
+          await searchMessages(ctx, { query: reads % 2 === 0 ? '合同' : 'type:image', limit: 5, offset: 0 });
+          if (reads % 5 === 0) await collectStats(ctx, { topPersons: 3 });
+          reads++;
+        } catch (e) {
+          failures.push((e as Error).message);
+          if (failures.length > 5) break;
+        }
+      }
+    } finally {
+      await ctx.close();
+    }
+    expect(failures).toEqual([]);
+    expect(await exit).toBe(0);
+    expect(reads).toBeGreaterThan(10);
+    const summary = JSON.parse(stdout) as { imported: number; quarantined: number };
+    expect(summary).toMatchObject({ imported: expected.records, quarantined: 0 });
+    expect(runCli(['--data', other, 'audit', 'verify']).status).toBe(0);
   }, 300_000);
 });

@@ -1,5 +1,5 @@
 import Sqlite from 'better-sqlite3-multiple-ciphers';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import { fatalError } from '../errors.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -79,7 +79,32 @@ export function wrapKysely(sqlite: SqliteHandle): Kysely<Database> {
       sqlite.close();
     },
   };
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+}
+
+/**
+ * Every Kysely transaction begins IMMEDIATE: it takes SQLite's write lock at BEGIN, waiting in the
+ * busy handler (busy_timeout) while another process writes. Nearly every transaction here writes
+ * (an audit event for each read of content), and one that began DEFERRED, read, then wrote after
+ * another connection had committed would fail at once with SQLITE_BUSY ("database is locked"): a
+ * search during an import failed, and made the import fail. The backup's consistent read runs on
+ * its own handle with a plain BEGIN (backup/backup.ts).
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
 }
 
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {

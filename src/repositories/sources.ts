@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { SqliteHandle } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
 import { runsOf } from '../domain/watermark.js';
 
@@ -32,41 +33,43 @@ export async function bumpSourceCounters(db: Kysely<Database>, sourceId: number,
 }
 
 /**
- * Merges newly archived seqs into the source's runs (adjacent or overlapping runs are joined).
- * Returns how many of them were taken already: by a record archived before, or by another new
- * record of the same batch. A source's seq is a cursor that names one record; a reused one means
- * the source (or an export) delivered two different records under one position.
+ * Merges newly archived seqs into the source's runs (adjacent or overlapping runs are joined), with
+ * statements prepared once per import. Returns how many of the seqs were taken already: by a record
+ * archived before, or by another new record of the same batch. A source's seq is a cursor that names
+ * one record; a reused one means the source (or an export) delivered two records under one position.
+ *
+ * Each run of the batch looks up only the runs that can touch it, by the primary key (source, lo):
+ * the last one starting before it, and those starting inside it or right after it. (Runs are
+ * disjoint, so no other can touch it.) Sparse seqs — every third, or a department's share of a
+ * WeCom export — make one stored run per record; a range condition on `lo` alone scanned every
+ * earlier run for each of them, which made such imports quadratic.
  */
-export async function recordSeqs(db: Kysely<Database>, sourceId: number, seqs: readonly number[]): Promise<number> {
-  const distinct = new Set(seqs);
-  let reused = seqs.length - distinct.size;
-  for (const [lo0, hi0] of runsOf(seqs)) {
-    let lo = lo0;
-    let hi = hi0;
-    const touching = await db
-      .selectFrom('source_seq_ranges')
-      .select(['lo', 'hi'])
-      .where('source_id', '=', sourceId)
-      .where('lo', '<=', hi + 1)
-      .where('hi', '>=', lo - 1)
-      .execute();
-    // A run is contiguous: its overlap with an archived run is that many taken seqs.
-    for (const t of touching) reused += Math.max(0, Math.min(hi0, t.hi) - Math.max(lo0, t.lo) + 1);
-    if (touching.length === 1 && touching[0]!.lo <= lo && touching[0]!.hi >= hi) continue;
-    for (const t of touching) {
-      lo = Math.min(lo, t.lo);
-      hi = Math.max(hi, t.hi);
+export function prepareSeqRecorder(sqlite: SqliteHandle): (sourceId: number, seqs: readonly number[]) => number {
+  const before = sqlite.prepare('SELECT lo, hi FROM source_seq_ranges WHERE source_id = ? AND lo < ? ORDER BY lo DESC LIMIT 1');
+  const within = sqlite.prepare('SELECT lo, hi FROM source_seq_ranges WHERE source_id = ? AND lo >= ? AND lo <= ? ORDER BY lo');
+  const remove = sqlite.prepare('DELETE FROM source_seq_ranges WHERE source_id = ? AND lo = ?');
+  const insert = sqlite.prepare('INSERT INTO source_seq_ranges (source_id, lo, hi) VALUES (?, ?, ?)');
+  return (sourceId, seqs) => {
+    let reused = seqs.length - new Set(seqs).size;
+    for (const [lo0, hi0] of runsOf(seqs)) {
+      const touching: { lo: number; hi: number }[] = [];
+      const prev = before.get(sourceId, lo0) as { lo: number; hi: number } | undefined;
+      if (prev && prev.hi >= lo0 - 1) touching.push(prev);
+      touching.push(...(within.all(sourceId, lo0, hi0 + 1) as { lo: number; hi: number }[]));
+      // A run is contiguous: its overlap with an archived run is that many taken seqs.
+      for (const t of touching) reused += Math.max(0, Math.min(hi0, t.hi) - Math.max(lo0, t.lo) + 1);
+      if (touching.length === 1 && touching[0]!.lo <= lo0 && touching[0]!.hi >= hi0) continue;
+      let lo = lo0;
+      let hi = hi0;
+      for (const t of touching) {
+        lo = Math.min(lo, t.lo);
+        hi = Math.max(hi, t.hi);
+        remove.run(sourceId, t.lo);
+      }
+      insert.run(sourceId, lo, hi);
     }
-    if (touching.length > 0) {
-      await db
-        .deleteFrom('source_seq_ranges')
-        .where('source_id', '=', sourceId)
-        .where('lo', 'in', touching.map((t) => t.lo))
-        .execute();
-    }
-    await db.insertInto('source_seq_ranges').values({ source_id: sourceId, lo, hi }).execute();
-  }
-  return reused;
+    return reused;
+  };
 }
 
 export interface SourceRow {

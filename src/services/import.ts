@@ -21,7 +21,7 @@ import {
   addPendingRecall, existingByExtIds, keysOfMillisecond, markRecalled, messagesByKeys, prepareMessageLookups, prepareMessageWriter, takePendingRecalls,
   type MessageLookups, type MessageWriter,
 } from '../repositories/messages.js';
-import { bumpSourceCounters, findSourceId, recordSeqs, resolveSource } from '../repositories/sources.js';
+import { bumpSourceCounters, findSourceId, prepareSeqRecorder, resolveSource } from '../repositories/sources.js';
 import { AWAITING_ERASURE, prepareArrivalRestrictions, prepareFrozenKeys, recordOutcomes, restrictMessages, type ArrivalRestriction } from '../repositories/privacy.js';
 import { prepareTombstoneLookup } from '../repositories/tombstones.js';
 import { META_RECALLED, META_RESTRICTED, type FtsRow } from '../search/fts-document.js';
@@ -128,6 +128,7 @@ interface ImportState {
   arrivalRestrictions: ReturnType<typeof prepareArrivalRestrictions>;
   index: (rows: readonly ({ id: number } & FtsRow)[]) => void;
   blobReferences: ReturnType<typeof prepareBlobReferences>;
+  recordSeqs: ReturnType<typeof prepareSeqRecorder>;
   sourceIds: Map<string, number>;
   persons: Map<string, { id: number; name: string | null }>;
   conversations: Map<string, { id: number; title: string | null }>;
@@ -239,7 +240,7 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
     recallsLinked: 0, recallsPending: 0, restrictedOnArrival: 0, seqReused: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
   };
   const state: ImportState = {
-    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite, (source, extId) => disposalDigest(ctx.keys.dedupKey, source, extId)), frozenKeys: prepareFrozenKeys(ctx.sqlite), arrivalRestrictions: prepareArrivalRestrictions(ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), blobReferences: prepareBlobReferences(ctx.db, ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), summary, perSource: new Map(),
+    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite, (source, extId) => disposalDigest(ctx.keys.dedupKey, source, extId)), frozenKeys: prepareFrozenKeys(ctx.sqlite), arrivalRestrictions: prepareArrivalRestrictions(ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), blobReferences: prepareBlobReferences(ctx.db, ctx.sqlite), recordSeqs: prepareSeqRecorder(ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), summary, perSource: new Map(),
   };
   const recordsPerCommit = options.recordsPerCommit ?? 0;
   // Grouped transactions get a larger page cache while the run lasts (limits.ts IMPORT_CACHE_MIB).
@@ -552,7 +553,7 @@ async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: Pr
       const mine = archived.filter((p) => p.record.source === source);
       if (mine.length === 0) continue;
       const seqs = mine.map((p) => p.record.seq).filter((s): s is number => s !== undefined);
-      const reused = seqs.length > 0 ? await recordSeqs(trx, sourceId, seqs) : 0;
+      const reused = seqs.length > 0 ? state.recordSeqs(sourceId, seqs) : 0;
       await bumpSourceCounters(trx, sourceId, mine.length, seqs.length > 0 ? Math.max(...seqs) : null, Math.max(...mine.map((p) => p.record.timeMs)));
       state.perSource.get(source)!.imported += mine.length;
       if (reused > 0) {
