@@ -10,6 +10,7 @@ import type { SqliteHandle } from '../db/connection.js';
 import { localDay } from '../domain/time-zone.js';
 import { fatalError, usageError } from '../errors.js';
 import { eventAt } from '../repositories/audit.js';
+import { fillPersonNameKeys } from '../repositories/directory.js';
 import { RESTORED_PAUSE_KEY, writeMeta } from '../repositories/meta.js';
 import { appendAudit, verifyAuditLog } from '../services/audit.js';
 import { rebuildIndex } from '../services/reindex.js';
@@ -332,6 +333,7 @@ async function restoreInto(
 
   // 4. What is derived from the records: memberships, usage rollups, source counts, the search index.
   rebuildDerived(h, ctx.config.timeZone);
+  await fillPersonNameKeys(ctx.db); // backups made before migration 0022 carry no name_key
   report.indexed = (await rebuildIndex(ctx)).messages;
 
   // 5. Verification.

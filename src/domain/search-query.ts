@@ -35,6 +35,11 @@ export interface TextTerm {
 export interface ValueFilter {
   kind: 'from' | 'to' | 'in' | 'source';
   value: string;
+  /**
+   * `from:`/`to:` only, filled in when the query runs (search/sqlite-fts5.ts resolvePersonNames): the
+   * ids of the persons whose stored name is `value`, whose messages match too.
+   */
+  personIds?: readonly string[];
 }
 export interface TypeFilter {
   kind: 'type';

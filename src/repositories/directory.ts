@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { filterValueKey } from '../search/fts-document.js';
 
 /** Persons and conversations: the archive's directory of who and where. */
 
@@ -9,6 +10,15 @@ export interface PersonRef {
 }
 
 const CHUNK = 500;
+
+/** persons.name_key of a name (migration 0022). */
+export const nameKeyOf = (name: string | null | undefined): string | null => (name ? filterValueKey(name) : null);
+
+/** Sets name_key where a name has none (rows restored from a backup made before migration 0022). */
+export async function fillPersonNameKeys(db: Kysely<Database>): Promise<void> {
+  const rows = await db.selectFrom('persons').select(['id', 'name']).where('name', 'is not', null).where('name_key', 'is', null).execute();
+  for (const r of rows) await db.updateTable('persons').set({ name_key: nameKeyOf(r.name) }).where('id', '=', r.id).execute();
+}
 
 function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];
@@ -37,7 +47,7 @@ export async function resolvePersons(db: Kysely<Database>, people: readonly Pers
   for (const part of chunks(missing)) {
     const inserted = await db
       .insertInto('persons')
-      .values(part.map((ext_id) => ({ ext_id, name: wanted.get(ext_id) ?? null })))
+      .values(part.map((ext_id) => ({ ext_id, name: wanted.get(ext_id) ?? null, name_key: nameKeyOf(wanted.get(ext_id)) })))
       .returning(['id', 'ext_id', 'name'])
       .execute();
     for (const r of inserted) cache.set(r.ext_id, { id: r.id, name: r.name });
@@ -45,7 +55,7 @@ export async function resolvePersons(db: Kysely<Database>, people: readonly Pers
   for (const [extId, name] of wanted) {
     const row = cache.get(extId);
     if (row && row.name === null && name) {
-      await db.updateTable('persons').set({ name }).where('id', '=', row.id).execute();
+      await db.updateTable('persons').set({ name, name_key: nameKeyOf(name) }).where('id', '=', row.id).execute();
       row.name = name;
     }
   }
@@ -160,13 +170,13 @@ export async function upsertDirectoryPersons(db: Kysely<Database>, people: reado
   let changed = 0;
   for (const p of people) {
     const values = {
-      name: p.name ?? null, kind: p.kind, departments: p.departments.length > 0 ? JSON.stringify(p.departments) : null, position: p.position ?? null,
+      name: p.name ?? null, name_key: nameKeyOf(p.name), kind: p.kind, departments: p.departments.length > 0 ? JSON.stringify(p.departments) : null, position: p.position ?? null,
       company: p.company ?? null, directory_updated_at: now,
     };
     const r = await db
       .insertInto('persons')
       .values({ ext_id: p.extId, ...values })
-      .onConflict((oc) => oc.column('ext_id').doUpdateSet({ ...values, name: p.name ?? null }))
+      .onConflict((oc) => oc.column('ext_id').doUpdateSet(values))
       .executeTakeFirst();
     changed += Number(r.numInsertedOrUpdatedRows ?? 0);
   }

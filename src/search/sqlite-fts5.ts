@@ -5,7 +5,7 @@ import { firstKeyOf } from '../domain/message-key.js';
 import { MAX_TIME_MS, MIN_TIME_MS } from '../domain/record.js';
 import type { SearchAtom, SearchClause, SearchQuery, TextTerm } from '../domain/search-query.js';
 import { segmentFolded } from '../domain/tokenizer.js';
-import { META_ALL_ROWS, META_HAS_ATTACHMENT, META_RECALLED, META_RESTRICTED, ftsRow, metaTypeToken, metaValueToken, type FtsDocument, type FtsRow } from './fts-document.js';
+import { META_ALL_ROWS, META_HAS_ATTACHMENT, META_RECALLED, META_RESTRICTED, filterValueKey, ftsRow, metaTypeToken, metaValueToken, type FtsDocument, type FtsRow } from './fts-document.js';
 
 /**
  * The SQLite FTS5 search driver (table `message_fts(body, meta)`, migration 0004).
@@ -83,9 +83,11 @@ function atomExpression(atom: SearchAtom): string {
       return `body : (${tokens.map(quote).join(' + ')}${prefix ? ' *' : ''})`;
     }
     case 'from':
-      return meta(metaValueToken('f', atom.value));
-    case 'to':
-      return meta(metaValueToken('t', atom.value));
+    case 'to': {
+      const ns = atom.kind === 'from' ? 'f' : 't';
+      const tokens = [...new Set([atom.value, ...(atom.personIds ?? [])].map((v) => metaValueToken(ns, v)))];
+      return tokens.length === 1 ? meta(tokens[0]!) : `(${tokens.map(meta).join(' OR ')})`;
+    }
     case 'in':
       return meta(metaValueToken('c', atom.value));
     case 'source':
@@ -157,9 +159,29 @@ function whereOf(c: CompiledSearchQuery): RawBuilder<unknown> {
   return sql.join(parts, sql` AND `);
 }
 
+/**
+ * The query with each `from:`/`to:` value also standing for the persons whose stored name it is
+ * (persons.name_key, migration 0022). The index holds a message's sender and recipient ids, and the
+ * names its line carried; a line that named nobody (or named someone otherwise) is found through the
+ * person's id. Run before compiling, by every search and every hold resolved through the index.
+ */
+export async function resolvePersonNames(db: Kysely<Database>, query: SearchQuery): Promise<SearchQuery> {
+  const atoms = query.clauses.flatMap((c) => (c.kind === 'any' ? c.atoms : [c.atom]));
+  const keys = [...new Set(atoms.flatMap((a) => (a.kind === 'from' || a.kind === 'to' ? [filterValueKey(a.value)] : [])))];
+  if (keys.length === 0) return query;
+  const rows = await db.selectFrom('persons').select(['name_key', 'ext_id']).where('name_key', 'in', keys).execute();
+  const byKey = new Map<string, string[]>();
+  for (const r of rows) byKey.set(r.name_key!, [...(byKey.get(r.name_key!) ?? []), r.ext_id]);
+  const resolve = (a: SearchAtom): SearchAtom => ((a.kind === 'from' || a.kind === 'to') && byKey.has(filterValueKey(a.value)) ? { ...a, personIds: byKey.get(filterValueKey(a.value))! } : a);
+  return {
+    ...query,
+    clauses: query.clauses.map((c): SearchClause => (c.kind === 'any' ? { kind: 'any', atoms: c.atoms.map(resolve) as [SearchAtom, ...SearchAtom[]] } : { kind: 'not', atom: resolve(c.atom) })),
+  };
+}
+
 /** The keys in [minKey, maxKey] that a query matches (legal holds with words, resolved per batch). */
 export async function matchingKeysInRange(db: Kysely<Database>, query: SearchQuery, minKey: number, maxKey: number): Promise<Set<number>> {
-  const c = compileSearchQuery(query);
+  const c = compileSearchQuery(await resolvePersonNames(db, query));
   const lo = Math.max(minKey, c.minRowid ?? minKey);
   const hi = Math.min(maxKey, c.maxRowid === undefined ? maxKey : c.maxRowid - 1);
   const rows = await sql<{ id: number }>`SELECT rowid AS id FROM message_fts WHERE message_fts MATCH ${c.match} AND rowid BETWEEN ${lo} AND ${hi}`.execute(db);
@@ -185,8 +207,8 @@ export async function searchMessageIds(
   page: { limit: number; offset: number },
   restriction?: ConversationRestriction,
 ): Promise<{ total: number; ids: number[] }> {
-  const base = compileSearchQuery(query);
   if (restriction && restriction.rowIds.length === 0) return { total: 0, ids: [] };
+  const base = compileSearchQuery(await resolvePersonNames(db, query));
   const limit = Math.max(0, Math.floor(page.limit));
   const offset = Math.max(0, Math.floor(page.offset));
   // Privacy requests (issue 5, services/privacy-requests.ts): RESTRICTED messages are never hits

@@ -20,6 +20,7 @@ import * as m0018 from './0018-quarantine-versions.js';
 import * as m0019 from './0019-backup-disposed-records.js';
 import * as m0020 from './0020-source-last-success.js';
 import * as m0021 from './0021-disposal-digests.js';
+import * as m0022 from './0022-person-name-key.js';
 
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -44,6 +45,7 @@ export const migrations: Record<string, Migration> = {
   '0019-backup-disposed-records': m0019,
   '0020-source-last-success': m0020,
   '0021-disposal-digests': m0021,
+  '0022-person-name-key': m0022,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -28,6 +28,8 @@ export interface PersonsTable {
   id: Generated<number>;
   ext_id: string;
   name: string | null;
+  /** filterValueKey(name), what `from:`/`to:` compare with (migration 0022); null when the name is. */
+  name_key: Generated<string | null>;
   /** From a directory sync (migration 0009): `member` of the corp or `external` contact. */
   kind: Generated<string | null>;
   /** JSON array of department names. */
