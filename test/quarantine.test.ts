@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { importNdjson } from '../src/services/import.js';
-import { listQuarantined, showQuarantined } from '../src/services/quarantine.js';
+import { listQuarantined, purgeQuarantined, showQuarantined } from '../src/services/quarantine.js';
+import { addPolicy } from '../src/services/policies.js';
+import { runDisposition } from '../src/services/disposition-run.js';
+import { listAuditEvents } from '../src/services/audit.js';
 import { initStore } from '../src/services/store.js';
 import { tempDir } from './support/cli.js';
 import { textRecord, toNdjson } from './support/records.js';
@@ -33,6 +36,40 @@ describe('quarantine', () => {
         [2, 'garbage line one'],
       ]);
       expect(all.entries[1]!.reason).toMatch(/time.*no such day/);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('deletes the quarantined lines of a record when it is disposed of; purges the others on request, audited', async () => {
+    const { ctx } = await initStore(loadConfig({ data: join(dir.path, 'data-dispose') }, {}));
+    try {
+      const old = Date.now() - 3 * 365 * 86_400_000;
+      const original = textRecord({ source: 'qd', id: 'secret-1', time: old, text: 'my home address is 12 Secret Road' });
+      const first = join(dir.path, 'first.ndjson');
+      writeFileSync(first, toNdjson([original]));
+      await importNdjson(ctx, { file: first });
+      // A conflicting re-send of it, and an invalid line naming a record never archived.
+      const second = join(dir.path, 'second.ndjson');
+      writeFileSync(second, toNdjson([{ ...original, text: 'my home address is 12 Secret Road, edited' }, textRecord({ source: 'qd', id: 'never', time: '2019-02-30T10:00:00+08:00', text: 'passport E12345678' })]));
+      expect(await importNdjson(ctx, { file: second })).toMatchObject({ conflicts: 1, quarantined: 2 });
+      const before = await listQuarantined(ctx, { limit: 10, offset: 0 });
+      expect(before.total).toBe(2);
+
+      await addPolicy(ctx, { name: 'qd-1y', scope: 'source:qd', max: '1y', action: 'delete', purpose: 'test', basis: 'test' });
+      const run = await runDisposition(ctx, { dryRun: false, trigger: 'cli' });
+      expect(run.counts?.disposed).toBe(1);
+      const after = await listQuarantined(ctx, { limit: 10, offset: 0 });
+      expect(after.entries.map((e) => e.reason)).toEqual([expect.stringMatching(/time/)]);
+      const disposed = (await listAuditEvents(ctx, { action: 'record.disposed', limit: 5 }))[0];
+      expect(disposed?.details).toMatchObject({ quarantinedLinesDeleted: 1 });
+
+      await expect(purgeQuarantined(ctx, { ids: [after.entries[0]!.id], reason: ' ' })).rejects.toMatchObject({ code: 'quarantine.reason_required' });
+      await expect(purgeQuarantined(ctx, { ids: [999], reason: 'erasure request 7' })).rejects.toMatchObject({ code: 'quarantine.not_found' });
+      expect(await purgeQuarantined(ctx, { ids: [after.entries[0]!.id], reason: 'erasure request 7' })).toEqual({ purged: 1, ids: [after.entries[0]!.id] });
+      expect((await listQuarantined(ctx, { limit: 10, offset: 0 })).total).toBe(0);
+      const purged = (await listAuditEvents(ctx, { action: 'quarantine.purged', limit: 5 }))[0];
+      expect(purged?.details).toEqual({ count: 1, ids: [after.entries[0]!.id], reason: 'erasure request 7' });
     } finally {
       await ctx.close();
     }

@@ -196,4 +196,24 @@ Running the same import again archives nothing twice; after a crash, run it agai
         printLine(e.content ?? '(content not kept: the line was unreadable)');
       });
     });
+  quarantine
+    .command('purge')
+    .description('delete quarantined lines and their content for good (audited, with the reason)')
+    .argument('[ids...]', 'quarantine entry ids')
+    .option('--import <id>', 'every line of this import', intOption('--import'))
+    .requiredOption('--reason <text>', 'why (kept in the audit log)')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', `
+A quarantined line that names a record (its source and id) is deleted with that record when it is
+disposed of (retention, review, erasure). Purge the others yourself: an invalid line that holds
+personal data after an erasure request, or the lines of an import whose file was fixed and imported again.`)
+    .action(async (ids: string[], opts: { import?: number; reason: string; json?: boolean }, cmd: Command) => {
+      const parse = intOption('<ids>');
+      const { purgeQuarantined } = await import('../services/quarantine.js');
+      await withContext(cmd, async (ctx) => {
+        const r = await purgeQuarantined(ctx, { ids: ids.map((id) => parse(id)), importId: opts.import, reason: opts.reason });
+        if (opts.json) return printJson(r);
+        printLine(`${r.purged} quarantined line(s) purged.`);
+      });
+    });
 }

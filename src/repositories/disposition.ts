@@ -191,6 +191,8 @@ export interface DisposalStatements {
   /** Deletes the messages, their attachment rows and index entries; returns the messages deleted. */
   deleteRows(keysJson: string): number;
   deletePendingRecalls(pairsJson: string): void;
+  /** Deletes the quarantined lines that name one of the records ([source id, ext id] pairs); returns how many. */
+  deleteQuarantined(pairsJson: string): number;
   /** Drops `n` references; at 0 the blob row goes and a purge of its file is queued. Returns its stored size when it went. */
   releaseBlob(id: string, n: number, now: number): number | undefined;
   subtractDaily(day: string, sourceId: number, type: string, d: UsageSubtraction): void;
@@ -214,6 +216,9 @@ export function disposalStatements(sqlite: SqliteHandle): DisposalStatements {
   const anyPending = sqlite.prepare('SELECT 1 FROM pending_recalls LIMIT 1').pluck();
   const delPending = sqlite.prepare(`DELETE FROM pending_recalls WHERE EXISTS (SELECT 1 FROM json_each(?) j
     WHERE json_extract(j.value, '$[0]') = pending_recalls.source_id AND json_extract(j.value, '$[1]') IN (pending_recalls.recall_ext_id, pending_recalls.target_ext_id))`);
+  const anyNamed = sqlite.prepare('SELECT 1 FROM quarantine WHERE record_source IS NOT NULL LIMIT 1').pluck();
+  const delQuarantined = sqlite.prepare(`DELETE FROM quarantine WHERE record_source IS NOT NULL AND (record_source, record_id) IN
+    (SELECT s.name, json_extract(j.value, '$[1]') FROM json_each(?) j JOIN sources s ON s.id = json_extract(j.value, '$[0]'))`);
   const release = sqlite.prepare('UPDATE blobs SET ref_count = max(ref_count - ?, 0) WHERE id = ?');
   const blobState = sqlite.prepare('SELECT ref_count, stored_size FROM blobs WHERE id = ?').raw();
   const delBlob = sqlite.prepare('DELETE FROM blobs WHERE id = ? AND ref_count = 0');
@@ -238,6 +243,9 @@ export function disposalStatements(sqlite: SqliteHandle): DisposalStatements {
     },
     deletePendingRecalls(json) {
       if (anyPending.get() !== undefined) delPending.run(json);
+    },
+    deleteQuarantined(json) {
+      return anyNamed.get() === undefined ? 0 : delQuarantined.run(json).changes;
     },
     releaseBlob(id, n, now) {
       release.run(n, id);

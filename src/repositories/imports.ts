@@ -38,13 +38,31 @@ export interface QuarantineInput {
   createdAt: number;
 }
 
+/**
+ * `source` and `id` of the record a quarantined line names, when it is a JSON object that names
+ * them (an invalid record, a conflicting re-send): its lines are deleted when that record is disposed of.
+ */
+export function recordNamedBy(content: string | null): { source: string; id: string } | undefined {
+  if (content === null || !content.trimStart().startsWith('{')) return undefined;
+  try {
+    const v = JSON.parse(content) as { source?: unknown; id?: unknown };
+    const id = typeof v.id === 'number' && Number.isSafeInteger(v.id) ? String(v.id) : v.id;
+    return typeof v.source === 'string' && typeof id === 'string' ? { source: v.source, id } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Quarantines bad lines; a line already quarantined (same file, line and content) is kept as it was. Returns how many are new. */
 export async function quarantineLines(db: Kysely<Database>, rows: readonly QuarantineInput[]): Promise<number> {
   let added = 0;
   for (const part of chunks(rows, 200)) {
     const res = await db
       .insertInto('quarantine')
-      .values(part.map((q) => ({ import_id: q.importId, file: q.file, line: q.line, reason: q.reason, content: q.content, content_mac: q.contentMac, created_at: q.createdAt })))
+      .values(part.map((q) => {
+        const named = recordNamedBy(q.content);
+        return { import_id: q.importId, file: q.file, line: q.line, reason: q.reason, content: q.content, content_mac: q.contentMac, created_at: q.createdAt, record_source: named?.source ?? null, record_id: named?.id ?? null };
+      }))
       .onConflict((oc) => oc.columns(['file', 'line', 'content_mac']).doNothing())
       .executeTakeFirst();
     added += Number(res.numInsertedOrUpdatedRows ?? 0);

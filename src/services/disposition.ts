@@ -159,7 +159,10 @@ export async function disposeRecords(ctx: Context, trx: Kysely<Database>, rows: 
   const presentJson = present.length === rows.length ? keysJson : JSON.stringify(present.map((r) => r.key));
   const deleted = st.deleteRows(presentJson);
   if (deleted !== present.length) throw new Error(`disposal deleted ${deleted} rows where ${present.length} were read`);
-  st.deletePendingRecalls(JSON.stringify(present.map((m) => [m.sourceId, m.id])));
+  const pairs = JSON.stringify(present.map((m) => [m.sourceId, m.id]));
+  st.deletePendingRecalls(pairs);
+  // A disposed record's quarantined lines (an invalid copy, a conflicting re-send) go with it.
+  const quarantinedLines = st.deleteQuarantined(pairs);
   let blobsDeleted = 0;
   let blobBytes = 0;
   for (const [id, n] of blobRefs) {
@@ -187,7 +190,7 @@ export async function disposeRecords(ctx: Context, trx: Kysely<Database>, rows: 
   await appendAudit(ctx, trx, {
     action: 'record.disposed',
     subject: how.runId === null ? undefined : `disposition-run:${how.runId}`,
-    details: { reason: how.reason, runId: how.runId, count: keys.length, firstKey: keys[0], lastKey: keys[keys.length - 1], byPolicy, blobsReleased: blobsDeleted },
+    details: { reason: how.reason, runId: how.runId, count: keys.length, firstKey: keys[0], lastKey: keys[keys.length - 1], byPolicy, blobsReleased: blobsDeleted, ...(quarantinedLines > 0 ? { quarantinedLinesDeleted: quarantinedLines } : {}) },
   });
   return { count: keys.length, bytesFreed: textBytes + blobBytes, blobsDeleted, keys, byPolicy, leafHashes: tombstones.map(tombstoneLeafHash) };
 }

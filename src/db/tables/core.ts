@@ -114,4 +114,7 @@ export interface QuarantineTable {
   /** HMAC of the line under the dedup key (migration 0018): one entry per file, line and content. */
   content_mac: string | null;
   created_at: number;
+  /** `source` and `id` of the record the line names, when it is a JSON object that does (migration 0023). */
+  record_source: Generated<string | null>;
+  record_id: Generated<string | null>;
 }
