@@ -262,7 +262,7 @@ describe('wekeep privacy: access, restriction, erasure of a data subject', () =>
         const subjectKeys = new Set(SUBJECT_RECORDS.map((id) => keyOf(ctx, id)));
         expect(await frozenMessageKeys(ctx.db, all)).toEqual(subjectKeys);
         const subjectPersons = (ctx.sqlite.prepare('SELECT id FROM persons WHERE ext_id IN (?, ?) ORDER BY id').pluck().all(SUBJECT_EXT, SUBJECT_PHONE_ID) as number[]);
-        expect([...prepareFrozenPersonIds(ctx.sqlite)()].sort((a, b) => a - b)).toEqual(subjectPersons);
+        expect([...prepareFrozenPersonIds(ctx.sqlite)().persons].sort((a, b) => a - b)).toEqual(subjectPersons);
         const reader = createFactsReader(ctx, { frozenKeys: prepareFrozenKeys(ctx.sqlite) });
         const facts = await reader.read(-1, 100);
         expect(new Set(facts.filter((f) => f.frozen).map((f) => f.key))).toEqual(subjectKeys);
@@ -373,6 +373,48 @@ describe('wekeep privacy: access, restriction, erasure of a data subject', () =>
       expect(verify.ok).toBe(true);
     }, CLI_TEST_TIMEOUT);
   });
+});
+
+describe('privacy: messages without a `to` list were received by the members of their conversation', () => {
+  const tmp = tempDir('privacy-no-to');
+  const data = join(tmp.path, 'data');
+  const json = <T>(args: string[], expectStatus = 0) => runCliJson<T>(['--data', data, ...args], { expectStatus });
+  // Personal WeChat group messages carry no `to`: the subject (bob) received carl's message in the group.
+  const group = { id: 'g-no-to', type: 'group' as const, title: '项目群' };
+  const bob = { id: 'bob1', name: 'Bob' };
+  const lines: TestRecord[] = [
+    { source: 'wechat:wxid_me', id: 'n1', time: at(2024, 1, 1), conversation: group, from: { id: 'alice1', name: 'Alice' }, to: [bob, { id: 'carl1', name: 'Carl' }], type: 'text', text: '大家好' },
+    { source: 'wechat:wxid_me', id: 'n2', time: at(2024, 1, 2), conversation: group, from: { id: 'carl1', name: 'Carl' }, type: 'text', text: 'Bob, your phone is 13800138000' },
+    { source: 'wechat:wxid_me', id: 'n3', time: at(2024, 1, 3), conversation: group, from: bob, type: 'text', text: '收到' },
+    { source: 'wechat:wxid_me', id: 'n4', time: at(2024, 1, 4), conversation: { id: 'dm-alice-carl', type: 'direct' }, from: { id: 'alice1', name: 'Alice' }, type: 'text', text: 'not bob' },
+  ];
+  beforeAll(async () => {
+    const file = join(tmp.path, 'chat.ndjson');
+    writeFileSync(file, toNdjson(lines));
+    const { ctx } = await initStore(loadConfig({ data }, cliEnv()));
+    try {
+      expect(await importNdjson(ctx, { file })).toMatchObject({ imported: lines.length });
+    } finally {
+      await ctx.close();
+    }
+  }, CLI_TEST_TIMEOUT);
+  afterAll(() => tmp.cleanup());
+
+  it('access and erasure cover them; a message in another chat is not the subject\'s', () => {
+    expect(json<{ records: number }>(['privacy', 'open', '--kind', 'access', '--subject', 'bob1', '--dry-run']).records).toBe(3);
+    const { request } = json<{ request: RequestJson }>(['privacy', 'open', '--kind', 'erasure', '--subject', 'bob1', '--requester', 'Bob, letter of 2024-06-01']);
+    expect(request.records).toEqual({ total: 3, sent: 1, received: 2, restricted: 0 });
+    expect(json<{ request: RequestJson }>(['privacy', 'execute', String(request.id)]).request.outcomes).toMatchObject({ erased: 3, restricted: 0 });
+    expect(json<{ hits: { id: string }[] }>(['search', 'source:wechat:wxid_me']).hits.map((h) => h.id)).toEqual(['n4']);
+    // A late arrival without `to` in the subject's group is theirs too: restricted on arrival, awaiting erasure.
+    const late = join(tmp.path, 'late.ndjson');
+    writeFileSync(late, toNdjson([
+      { source: 'wechat:wxid_me', id: 'n5', time: at(2024, 1, 5), conversation: group, from: { id: 'carl1' }, type: 'text', text: 'Bob 的地址' },
+      { source: 'wechat:wxid_me', id: 'n6', time: at(2024, 1, 6), conversation: { id: 'dm-alice-carl', type: 'direct' }, from: { id: 'carl1' }, type: 'text', text: 'still not bob' },
+    ]));
+    expect(json<{ imported: number; restrictedOnArrival: number }>(['import', late])).toMatchObject({ imported: 2, restrictedOnArrival: 1 });
+    expect(json<{ hits: { id: string }[] }>(['search', 'source:wechat:wxid_me']).hits.map((h) => h.id)).toEqual(['n6', 'n4']);
+  }, CLI_TEST_TIMEOUT);
 });
 
 describe('privacy requests over the API', () => {

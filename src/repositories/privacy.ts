@@ -131,9 +131,15 @@ export async function requestPersons(db: Kysely<Database>, requestId: number): P
 // ---------------------------------------------------------------------------------------------
 // The records of a subject
 
-/** SQL: message `m` was sent or received by one of the persons in the JSON array `persons`. */
+/**
+ * SQL: message `m` was sent or received by one of the persons in the JSON array `persons`. Received:
+ * named in its `to` list; or, when it has none (personal WeChat group messages never do, and a 1:1
+ * line may omit it), a member of its conversation (every sender and recipient the archive has seen
+ * there), who received it like everyone else in the chat.
+ */
 const sentOrReceived = (persons: string) => sql<boolean>`(m.from_person_id IN (SELECT value FROM json_each(${persons}))
-  OR EXISTS (SELECT 1 FROM json_each(m.to_person_ids) t WHERE t.value IN (SELECT value FROM json_each(${persons}))))`;
+  OR EXISTS (SELECT 1 FROM json_each(m.to_person_ids) t WHERE t.value IN (SELECT value FROM json_each(${persons})))
+  OR (m.to_person_ids IS NULL AND EXISTS (SELECT 1 FROM conversation_members cm WHERE cm.conversation_id = m.conversation_id AND cm.person_id IN (SELECT value FROM json_each(${persons})))))`;
 
 /**
  * Keys (ascending) of the messages the persons sent or received. Narrowed first to the conversations
@@ -210,8 +216,10 @@ export async function frozenMessageKeys(db: Kysely<Database>, keys: readonly num
 export function prepareFrozenKeys(sqlite: SqliteHandle): (keys: readonly number[]) => Set<number> {
   const open = sqlite.prepare(`SELECT DISTINCT rp.person_id FROM privacy_request_persons rp JOIN privacy_requests q ON q.id = rp.request_id
     WHERE q.kind = 'erasure' AND q.status IN ('open', 'in-progress')`).pluck();
+  // The condition of sentOrReceived, with the persons bound three times.
   const inRange = sqlite.prepare(`SELECT m.id FROM messages m WHERE m.id BETWEEN ? AND ?
-    AND (m.from_person_id IN (SELECT value FROM json_each(?)) OR EXISTS (SELECT 1 FROM json_each(m.to_person_ids) t WHERE t.value IN (SELECT value FROM json_each(?))))`).pluck();
+    AND (m.from_person_id IN (SELECT value FROM json_each(?)) OR EXISTS (SELECT 1 FROM json_each(m.to_person_ids) t WHERE t.value IN (SELECT value FROM json_each(?)))
+      OR (m.to_person_ids IS NULL AND EXISTS (SELECT 1 FROM conversation_members cm WHERE cm.conversation_id = m.conversation_id AND cm.person_id IN (SELECT value FROM json_each(?)))))`).pluck();
   return (keys) => {
     if (keys.length === 0) return new Set();
     const persons = open.all() as number[];
@@ -224,7 +232,7 @@ export function prepareFrozenKeys(sqlite: SqliteHandle): (keys: readonly number[
     }
     const wanted = new Set(keys);
     const list = JSON.stringify(persons);
-    return new Set((inRange.all(lo, hi, list, list) as number[]).map(Number).filter((k) => wanted.has(k)));
+    return new Set((inRange.all(lo, hi, list, list, list) as number[]).map(Number).filter((k) => wanted.has(k)));
   };
 }
 
@@ -233,10 +241,16 @@ export function prepareFrozenKeys(sqlite: SqliteHandle): (keys: readonly number[
  * recipients (FactsRow.fromPersonId / toPersonIds): a record is frozen when any of them is in the
  * returned set. Prepared once; one small query per call.
  */
-export function prepareFrozenPersonIds(sqlite: SqliteHandle): () => ReadonlySet<number> {
+export function prepareFrozenPersonIds(sqlite: SqliteHandle): () => { persons: ReadonlySet<number>; conversations: ReadonlySet<number> } {
   const open = sqlite.prepare(`SELECT DISTINCT rp.person_id FROM privacy_request_persons rp JOIN privacy_requests q ON q.id = rp.request_id
     WHERE q.kind = 'erasure' AND q.status IN ('open', 'in-progress')`).pluck();
-  return () => new Set((open.all() as number[]).map(Number));
+  const memberOf = sqlite.prepare('SELECT DISTINCT conversation_id FROM conversation_members WHERE person_id IN (SELECT value FROM json_each(?))').pluck();
+  return () => {
+    const persons = new Set((open.all() as number[]).map(Number));
+    // A record without a `to` list was received by every member of its conversation (sentOrReceived).
+    const conversations = persons.size === 0 ? new Set<number>() : new Set((memberOf.all(JSON.stringify([...persons])) as number[]).map(Number));
+    return { persons, conversations };
+  };
 }
 
 /** Ground recorded for a record restricted on arrival by an erasure request that was executed already. */

@@ -258,7 +258,7 @@ export function createFactsReader(
     },
     groups(cutKeys, beforeKey, visit) {
       if (options.metadataOnly !== true) throw new Error('groups() needs a metadataOnly reader');
-      const frozenPersons = frozenPersonIds();
+      const frozen = frozenPersonIds();
       // The end is one more cut; what lies after it is not counted.
       const cuts = [...cutKeys, beforeKey ?? Number.MAX_SAFE_INTEGER];
       const k = cutKeys.length;
@@ -314,7 +314,7 @@ export function createFactsReader(
           id: 0, source_id: conversationSource(conversationId), ext_id: '', time_ms: 0, conversation_id: conversationId, from_person_id: fromPersonId,
           to_person_ids: toPersonIds, type, recalled_at: recalledAt, attachment_count: attachmentCount, record_hash: emptyHash,
         }, false, []);
-        f.frozen = frozenPersons.size > 0 && (frozenPersons.has(f.fromPersonId) || f.toPersonIds.some((p) => frozenPersons.has(p)));
+        f.frozen = frozen.persons.size > 0 && (frozen.persons.has(f.fromPersonId) || f.toPersonIds.some((p) => frozen.persons.has(p)) || (toPersonIds === null && frozen.conversations.has(conversationId)));
         visit(f, counts, shape);
       }
       return total;

@@ -511,7 +511,8 @@ async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: Pr
     }
 
     // Privacy: records of a subject whose restriction (or executed erasure) is in force arrive restricted.
-    const restricted = restrictionsOnArrival(state.arrivalRestrictions(), rows);
+    const rules = state.arrivalRestrictions();
+    const restricted = restrictionsOnArrival(rules, rows, rules.size === 0 ? undefined : subjectMembers(ctx, rules, rows, newMembers));
     for (const [i, p] of archived.entries()) {
       const row = rows[i]!;
       let meta = row.recalled_at === null ? p.fts.meta : `${p.fts.meta} ${META_RECALLED}`;
@@ -600,13 +601,15 @@ async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: Pr
  */
 export function restrictionsOnArrival(
   rules: ReadonlyMap<number, readonly ArrivalRestriction[]>,
-  rows: readonly Pick<Insertable<MessagesTable>, 'id' | 'time_ms' | 'from_person_id' | 'to_person_ids'>[],
+  rows: readonly Pick<Insertable<MessagesTable>, 'id' | 'time_ms' | 'from_person_id' | 'to_person_ids' | 'conversation_id'>[],
+  /** The subjects among a conversation's members: they received its messages that have no `to` list. */
+  membersOf?: (conversationId: number) => Iterable<number>,
 ): { keys: Set<number>; byRequest: { requestId: number; kind: ArrivalRestriction['kind']; keys: number[] }[] } {
   const keys = new Set<number>();
   const byRequest = new Map<number, { requestId: number; kind: ArrivalRestriction['kind']; keys: number[] }>();
   if (rules.size === 0) return { keys, byRequest: [] };
   for (const row of rows) {
-    const persons = [row.from_person_id, ...(row.to_person_ids ? (JSON.parse(row.to_person_ids) as number[]) : [])];
+    const persons = [row.from_person_id, ...(row.to_person_ids ? (JSON.parse(row.to_person_ids) as number[]) : membersOf ? membersOf(row.conversation_id) : [])];
     for (const personId of new Set(persons)) {
       for (const rule of rules.get(personId) ?? []) {
         if (rule.untilTimeMs !== null && row.time_ms > rule.untilTimeMs) continue;
@@ -618,6 +621,29 @@ export function restrictionsOnArrival(
     }
   }
   return { keys, byRequest: [...byRequest.values()].sort((a, b) => a.requestId - b.requestId) };
+}
+
+/**
+ * For restrictionsOnArrival: which subjects of the rules are members of the conversations of the
+ * batch's messages without a `to` list — members archived before, or becoming members in this batch
+ * (repositories/privacy.ts sentOrReceived: such a message was received by every member).
+ */
+function subjectMembers(
+  ctx: Context,
+  rules: ReadonlyMap<number, readonly ArrivalRestriction[]>,
+  rows: readonly Pick<Insertable<MessagesTable>, 'to_person_ids' | 'conversation_id'>[],
+  newMembers: readonly { conversationId: number; personId: number }[],
+): (conversationId: number) => Iterable<number> {
+  const conversations = [...new Set(rows.filter((r) => !r.to_person_ids).map((r) => r.conversation_id))];
+  const members = new Map<number, Set<number>>();
+  const add = (c: number, p: number): void => void (members.get(c) ?? members.set(c, new Set()).get(c)!).add(p);
+  if (conversations.length > 0) {
+    const found = ctx.sqlite.prepare(`SELECT conversation_id, person_id FROM conversation_members
+      WHERE conversation_id IN (SELECT value FROM json_each(?)) AND person_id IN (SELECT value FROM json_each(?))`).raw().all(JSON.stringify(conversations), JSON.stringify([...rules.keys()])) as [number, number][];
+    for (const [c, p] of found) add(Number(c), Number(p));
+    for (const m of newMembers) if (rules.has(m.personId)) add(m.conversationId, m.personId);
+  }
+  return (c) => members.get(c) ?? [];
 }
 
 const SCAN_CONCURRENCY = 4;
