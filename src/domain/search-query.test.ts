@@ -79,6 +79,15 @@ describe('parseSearchQuery: operators', () => {
     expect(parse('from:a type:image').clauses).toEqual([any({ kind: 'from', value: 'a' }), any({ kind: 'type', value: 'image' })]);
   });
 
+  it('reads operators and filter names typed in full width (a Chinese input method) as their ASCII forms', () => {
+    expect(parse('合同 －发票').clauses).toEqual(parse('合同 -发票').clauses);
+    expect(parse('发票 ＯＲ 会议').clauses).toEqual(parse('发票 OR 会议').clauses);
+    expect(parse('合同 ＮＯＴ 发票 ＡＮＤ 会议').clauses).toEqual(parse('合同 NOT 发票 AND 会议').clauses);
+    expect(parse('ｆｒｏｍ：zhangsan －ｔｙｐｅ:image').clauses).toEqual(parse('from:zhangsan -type:image').clauses);
+    // Quoted, they are text.
+    expect(parse('"ＯＲ"').clauses).toEqual([any(text('ＯＲ', 'or', { quoted: true }))]);
+  });
+
   it('lets lower-case or/and/not and quoted "OR" be words', () => {
     expect(parse('a or b').clauses).toHaveLength(3);
     expect(parse('"OR"').clauses).toEqual([any(text('OR', 'or', { quoted: true }))]);

@@ -129,6 +129,13 @@ type Lexeme =
   | { kind: 'atom'; atom: SearchAtom; negated: boolean; start: number }
   | { kind: 'time'; bound: 'after' | 'before'; ms: number; negated: boolean; start: number; text: string };
 
+/**
+ * Full-width ASCII (U+FF01–U+FF5E, what a Chinese input method types: `－`, `ＯＲ`, `ｆｒｏｍ：`) as
+ * ASCII, one code unit for one, so positions stay the same: operators and filter names typed that
+ * way mean what their ASCII form means instead of being searched for as text.
+ */
+const halfWidth = (s: string): string => s.replace(/[\uFF01-\uFF5E]/gu, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+
 function lex(input: string, zone: () => ZoneClock): Lexeme[] {
   const out: Lexeme[] = [];
   const n = input.length;
@@ -138,11 +145,11 @@ function lex(input: string, zone: () => ZoneClock): Lexeme[] {
     if (i >= n) return out;
     const start = i;
     let negated = false;
-    if (input[i] === '-' && i + 1 < n && !isSpace(input[i + 1] ?? '')) {
+    if ((input[i] === '-' || input[i] === '－') && i + 1 < n && !isSpace(input[i + 1] ?? '')) {
       negated = true;
       i++;
     }
-    const key = /^([A-Za-z]+)[:：]/.exec(input.slice(i, i + 12));
+    const key = /^([A-Za-z]+):/.exec(halfWidth(input.slice(i, i + 12)));
     if (key && filterKeys.has((key[1] ?? '').toLowerCase())) {
       const name = (key[1] ?? '').toLowerCase() as FilterKey;
       const valueStart = i + key[0].length;
@@ -164,8 +171,9 @@ function lex(input: string, zone: () => ZoneClock): Lexeme[] {
     }
     const word = readWord(input, i);
     i = word.end;
-    if (!negated && !word.quoted && (word.text === 'OR' || word.text === 'AND' || word.text === 'NOT')) {
-      out.push({ kind: 'op', op: word.text, start });
+    const op = word.quoted ? '' : halfWidth(word.text);
+    if (!negated && (op === 'OR' || op === 'AND' || op === 'NOT')) {
+      out.push({ kind: 'op', op, start });
       continue;
     }
     out.push({ kind: 'atom', atom: textAtom(word, start), negated, start });
