@@ -49,12 +49,20 @@ export interface ContextOptions {
   clock?: Clock;
   log?: Log;
   scanner?: MalwareScanner;
+  /** The restore itself opens the store it is filling (backup/restore.ts), marker and all. */
+  restoring?: boolean;
 }
+
+/** Written by a restore into the data dir when it starts, removed when it has finished: while it is there the dir is no store. */
+export const RESTORE_MARKER = 'restore-in-progress';
 
 /** Opens an initialized data dir. A missing dir or wrong key fails with a clear error and changes nothing. */
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<Context> {
   if (!existsSync(join(config.dataDir, DB_FILE))) {
     throw fatalError('store.not_initialized', `no WeKeep data in ${config.dataDir} (run \`wekeep init\` or set --data / WEKEEP_DATA)`);
+  }
+  if (options.restoring !== true && existsSync(join(config.dataDir, RESTORE_MARKER))) {
+    throw fatalError('store.restore_incomplete', `${config.dataDir}: a restore into this directory did not finish (${RESTORE_MARKER}), so it is not a usable store; run the same \`wekeep restore\` again (it starts over)`);
   }
   const keys = loadKeyring(config.dataDir, config);
   return assemble(config, keys, false, options);

@@ -113,6 +113,23 @@ describe('wekeep backup / restore', () => {
       .toEqual([{ backupId: r.backupId, snapshotAt: r.snapshotAt, trigger: 'cli' }]);
   }, SLOW);
 
+  it('a restore that did not finish leaves no store that opens; the same restore again starts over', () => {
+    const target = join(tmp.path, 'restored-killed');
+    // What kill -9 in the middle leaves: the database, some files, and the marker of the running restore (of a dead process).
+    mkdirSync(target, { recursive: true });
+    expect(restore(target).ok).toBe(true);
+    writeFileSync(join(target, 'restore-in-progress'), 'pid 999999999 started 2026-11-25T00:00:00.000Z\n');
+    const opened = runCli(['--data', target, '--key-file', keyFile, 'stats', '--json']);
+    expect(opened.status).toBe(1);
+    expect(JSON.parse(opened.stdout)).toMatchObject({ error: { code: 'store.restore_incomplete' } });
+    const again = restore(target);
+    expect(again.ok).toBe(true);
+    expect(again.records.restored).toBe(10);
+    expect(runCli(['--data', target, '--key-file', keyFile, 'audit', 'verify']).status).toBe(0);
+    // A plain non-empty dir is still refused.
+    expect(runCli(['--data', target, '--key-file', keyFile, 'restore', '--from', backupDir, '--keys', keysFile]).status).toBe(1);
+  }, SLOW);
+
   it('backs up incrementally: only changed buckets are rewritten and only new attachments copied', () => {
     const more = [
       // a new record with a new attachment in the sales/February bucket

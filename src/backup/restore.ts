@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import type Sqlite from 'better-sqlite3-multiple-ciphers';
 import type { Config } from '../config.js';
 import type { BlobRef } from '../blobs/blob-store.js';
-import { BLOB_DIR, createContext, DB_FILE, type Context } from '../context.js';
+import { BLOB_DIR, createContext, DB_FILE, RESTORE_MARKER, type Context } from '../context.js';
+import { processAlive } from '../file-system.js';
 import { seal } from '../crypto/aead.js';
 import { KEYRING_FILE, loadKeyring, writeFileAtomic } from '../crypto/keyring.js';
 import type { SqliteHandle } from '../db/connection.js';
@@ -94,7 +95,14 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
   if (!existsSync(join(from, MANIFEST_FILE))) throw fatalError('backup.not_found', `no WeKeep backup in ${from} (${MANIFEST_FILE} is missing)`);
   if (isInside(dataDir, from) || isInside(from, dataDir)) throw usageError('restore.bad_target', 'restore into a data dir outside the backup directory');
   const existed = existsSync(dataDir);
-  const before = existed ? readdirSync(dataDir) : [];
+  const marker = join(dataDir, RESTORE_MARKER);
+  if (existed && existsSync(marker)) {
+    // An earlier restore into this dir was killed: what it left is no store, so it starts over.
+    const pid = Number((/^pid (\d+)/u.exec(readFileSync(marker, 'utf8')) ?? [])[1]);
+    if (pid > 0 && pid !== process.pid && processAlive(pid)) throw fatalError('restore.running', `a restore into ${dataDir} is running (pid ${pid})`);
+    for (const name of readdirSync(dataDir)) if (name !== 'master.key' && name !== RESTORE_MARKER) rmSync(join(dataDir, name), { recursive: true, force: true });
+  }
+  const before = existed ? readdirSync(dataDir).filter((n) => n !== RESTORE_MARKER) : [];
   if (before.some((n) => n !== 'master.key')) throw fatalError('restore.dir_not_empty', `${dataDir} is not empty: restore only into an empty or new directory; nothing was changed`);
   const keyringJson = readKeyStoreBackup(options.keysFile);
   const disposals = readKeyStoreDisposals(options.keysFile);
@@ -102,6 +110,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   let ctx: Context | undefined;
   try {
+    // First and last: until it is removed, nothing opens this dir as a store (context.ts createContext).
+    writeFileAtomic(marker, `pid ${process.pid} started ${new Date().toISOString()} from ${from}\n`, 0o600);
     writeFileAtomic(join(dataDir, KEYRING_FILE), keyringJson, 0o600);
     const keys = loadKeyring(dataDir, options.config);
     const manifest = readManifest(from, keys.auditPublicKey)!;
@@ -116,16 +126,17 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
     copyFileSync(join(from, body.db.file), join(dataDir, DB_FILE));
     chmodSync(join(dataDir, DB_FILE), 0o600);
 
-    ctx = await createContext(options.config);
+    ctx = await createContext(options.config, { restoring: true });
     const report = await restoreInto(ctx, from, body.backupId, body.snapshotAt, body.audit, segments, blobIndex, disposals, options.onProgress);
     await ctx.close();
     ctx = undefined;
+    rmSync(marker);
     return report;
   } catch (e) {
     await ctx?.close().catch(() => undefined);
     // Leave the target as it was: nothing half-restored that could be mistaken for a store.
     if (!existed) rmSync(dataDir, { recursive: true, force: true });
-    else for (const name of readdirSync(dataDir)) if (!before.includes(name)) rmSync(join(dataDir, name), { recursive: true, force: true });
+    else for (const name of readdirSync(dataDir)) if (!before.includes(name)) rmSync(join(dataDir, name), { recursive: true, force: true }); // the marker too
     throw e;
   }
 }
