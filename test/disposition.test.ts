@@ -264,8 +264,11 @@ describe('four-eyes review', () => {
     expect(again.counts?.retainedByReview).toBe(1);
     expect(again.counts?.queued).toBe(0);
     expect(again.counts?.alreadyQueued).toBe(4);
-    // A new policy version queues it again.
-    await updatePolicy(ctx, p.id, { purpose: 'revised purpose' });
+    // A new purpose is no new version: the settled review stays settled.
+    expect((await updatePolicy(ctx, p.id, { purpose: 'revised purpose' })).version).toBe(p.version);
+    expect((await runDisposition(ctx, { dryRun: false, now, trigger: 'cli' })).counts?.queued).toBe(0);
+    // A new floor is a new policy version (it decides fates): it queues the record again.
+    expect((await updatePolicy(ctx, p.id, { min: '1d' })).version).toBe(p.version + 1);
     const third = await runDisposition(ctx, { dryRun: false, now, trigger: 'cli' });
     expect(third.counts?.queued).toBe(1);
 

@@ -59,7 +59,7 @@ describe('import survives kill -9 at any moment', () => {
     first.kill('SIGKILL');
     await exited;
     expect(second.status).toBe(1);
-    expect(second.stderr).toMatch(/another wekeep process \(pid \d+\) is importing/);
+    expect(second.stderr).toMatch(/another wekeep process \(pid \d+\) is writing to this data dir/);
   }, 120_000);
 
   it('holds every record exactly once after repeated kills and a final run', async () => {

@@ -61,7 +61,7 @@ describe('wekeep policies, matters and holds', { timeout: 240_000 }, () => {
     expect(cli(['policies', 'add', '--name', 'x', '--max', '1 year', '--purpose', 'p', '--basis', 'b']).stderr).toMatch(/maximum "1 year" is not a duration/);
     const inverted = cli(['policies', 'add', '--name', 'x', '--min', '2y', '--max', '1y', '--purpose', 'p', '--basis', 'b']);
     expect(inverted.status).toBe(2);
-    expect(inverted.stderr).toMatch(/minimum \(2y\) can be longer than the maximum \(1y\).*\[retention\.min_above_max\]/);
+    expect(inverted.stderr).toMatch(/minimum \(2y\) cannot be longer than the maximum \(1y\).*\[retention\.min_above_max\]/);
     expect(cli(['policies', 'add', '--name', 'x', '--scope', '合同', '--max', '1y', '--purpose', 'p', '--basis', 'b']).stderr).toMatch(/filters only/);
     expect(cli(['policies', 'add', '--name', 'voice-2y', '--max', '1y', '--purpose', 'p', '--basis', 'b']).status).toBe(2);
   });
@@ -70,6 +70,13 @@ describe('wekeep policies, matters and holds', { timeout: 240_000 }, () => {
     const shorter = cli(['policies', 'update', 'finra', '--min', '5y']);
     expect(shorter.status).toBe(2);
     expect(shorter.stderr).toMatch(/locked: the minimum of a locked policy can only be extended/);
+    // A dry run of a refused change is refused the same way, not shown as if it could be saved.
+    const dry = cli(['policies', 'update', 'finra', '--min', '5y', '--dry-run']);
+    expect([dry.status, dry.stderr]).toEqual([2, expect.stringMatching(/locked: the minimum of a locked policy can only be extended/)]);
+    // A regulatory preset's floor cannot be shortened at creation either (it would carry the regulation's name and basis).
+    const below = cli(['policies', 'add', '--name', 'sec-short', '--preset', 'sec-17a-4', '--min', '1y']);
+    expect([below.status, below.stderr]).toEqual([2, expect.stringMatching(/preset sec-17a-4 keeps records at least 6y.*\[retention\.below_preset\]/)]);
+    expect(cli(['policies', 'add', '--name', 'mifid-short', '--preset', 'mifid-ii', '--min', '4y']).status).toBe(2);
     expect(cli(['policies', 'disable', 'finra']).stderr).toMatch(/cannot be disabled/);
     expect(cli(['policies', 'update', 'finra', '--scope', '']).stderr).toMatch(/scope of a locked policy/);
     expect(json<{ min: string; version: number }>(['policies', 'update', 'finra', '--min', '7y'])).toMatchObject({ min: '7y', version: 2 });
@@ -125,8 +132,14 @@ describe('wekeep policies, matters and holds', { timeout: 240_000 }, () => {
     json(['matters', 'add', 'case-8']);
     const typo = cli(['holds', 'add', '--matter', 'case-8', '--custodian', 'lsi', '--reason', 'custodian']);
     expect(typo.status).toBe(0); // a future custodian is legal
-    expect(typo.stderr).toMatch(/warning: no person "lsi" in the archive yet/);
+    expect(typo.stderr).toMatch(/warning: no person with the id "lsi" in the archive yet/);
     expect(cli(['holds', 'add', '--matter', 'case-8', '--custodian', 'lisi', '--reason', 'custodian']).stderr).not.toMatch(/warning/);
+    // A mistyped filter is searched as text and an unknown conversation covers nothing yet: both said.
+    const formTypo = cli(['holds', 'add', '--matter', 'case-8', '--scope', 'form:lisi 合同', '--conversation', 'no-such-room', '--reason', 'typos']);
+    expect(formTypo.status).toBe(0);
+    expect(formTypo.stderr).toMatch(/warning: "form:lisi" in --scope is not a filter/);
+    expect(formTypo.stderr).toMatch(/warning: no conversation with the id "no-such-room"/);
+    expect(cli(['holds', 'add', '--matter', 'case-8', '--scope', 'source:nowhere', '--reason', 'empty']).stderr).toMatch(/warning: the hold covers no archived record now/);
     const events = json<{ action: string }[]>(['audit', 'list', '--limit', '1000']).map((e) => e.action);
     expect(events).toEqual(expect.arrayContaining(['holds.matter_opened', 'holds.placed', 'holds.released', 'holds.matter_closed']));
     expect(cli(['audit', 'verify']).status).toBe(0);

@@ -87,13 +87,20 @@ export function registerHoldCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why (audited)')
     .option('--json', 'machine-readable output')
     .action(async (opts: { matter: string; scope?: string; custodian: string[]; conversation: string[]; after?: string; before?: string; reason: string }, cmd: Command) => {
-      const { placeHold, unknownPersons } = await import('../services/holds.js');
+      const { placeHold, unknownConversations, unknownFilterWords, unknownPersons } = await import('../services/holds.js');
       await withContext(cmd, async (ctx) => {
         const h = await placeHold(ctx, { matter: opts.matter, scope: opts.scope, custodians: opts.custodian, conversations: opts.conversation, after: opts.after, before: opts.before, reason: opts.reason });
         // A custodian id nobody in the archive has is legal (records may arrive later), but often a typo: say so.
         for (const id of await unknownPersons(ctx, h.custodians)) {
-          printWarning(`no person "${id}" in the archive yet; the hold covers their records once they are archived (check the id: wekeep search 'from:${id}')`);
+          printWarning(`no person with the id "${id}" in the archive yet; the hold covers their records once they are archived. --custodian takes a person id, not a name: \`wekeep search 'from:NAME' --json\` shows the ids (from.id)`);
         }
+        for (const id of await unknownConversations(ctx, h.conversations)) {
+          printWarning(`no conversation with the id "${id}" in the archive yet; the hold covers its records once they are archived (ids: wekeep search --json, conversation.id)`);
+        }
+        for (const word of unknownFilterWords(opts.scope)) {
+          printWarning(`"${word}" in --scope is not a filter (filters: from, to, in, source, type, has, is, after, before, kind, party, dept); it is searched for as text`);
+        }
+        if (h.coveredAtPlacement === 0) printWarning('the hold covers no archived record now: check its criteria (it will cover matching records archived later)');
         if (wantsJson(cmd)) return printJson(h);
         printLine(`placed ${describeHold(h)}`);
         printLine(`  covers ${h.coveredAtPlacement} archived record(s) now, and every matching record archived later`);

@@ -11,5 +11,5 @@ export const LOCK_FILE = 'writer.lock';
 export function acquireWriterLock(dataDir: string): () => void {
   return takePidLock(join(dataDir, LOCK_FILE), (holder) => holder === undefined
     ? fatalError('store.busy', 'could not take the writer lock')
-    : fatalError('store.busy', `another wekeep process (pid ${holder}) is importing into this data dir; try again when it has finished`));
+    : fatalError('store.busy', `another wekeep process (pid ${holder}) is writing to this data dir (an import, a WeCom sync or a disposition run); try again when it has finished`));
 }

@@ -76,7 +76,7 @@ export interface ParseSearchOptions {
 export const DEFAULT_SEARCH_TIME_ZONE = 'Asia/Shanghai';
 export const MAX_QUERY_LENGTH = 1000;
 
-const FILTER_KEYS = ['from', 'to', 'in', 'source', 'type', 'has', 'is', 'after', 'before'] as const;
+export const FILTER_KEYS = ['from', 'to', 'in', 'source', 'type', 'has', 'is', 'after', 'before'] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
 const filterKeys: ReadonlySet<string> = new Set(FILTER_KEYS);
 

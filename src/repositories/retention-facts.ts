@@ -143,7 +143,8 @@ export function createFactsReader(
     return p;
   };
   interface ConversationInfo { id: string; kind: 'direct' | 'group'; title: string | undefined; members: Set<number>; memberExtIds: string[]; external: boolean }
-  const isExternal = (p: PersonInfo, src: string): boolean => p.external ?? (WECOM_EXTERNAL_ID.test(p.extId) || src.startsWith('wechat:'));
+  // Personal WeChat (`wechat:<wxid>`, and the demo corpus's `demo:wechat-<name>` standing for it): customers' chats.
+  const isExternal = (p: PersonInfo, src: string): boolean => p.external ?? (WECOM_EXTERNAL_ID.test(p.extId) || src.startsWith('wechat:') || src.startsWith('demo:wechat-'));
   const conversation = (id: number, src: string): ConversationInfo => {
     let c = conversations.get(id);
     if (c === undefined) {

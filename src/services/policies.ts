@@ -86,9 +86,10 @@ export function draftPolicy(input: PolicyInput, timeZone: string): PolicyDraft {
   const min = minText === undefined || minText === '' ? undefined : parseDuration(minText, 'minimum');
   const max = maxText === undefined || maxText === '' ? undefined : parseDuration(maxText, 'maximum');
   if (min === undefined && max === undefined) throw usageError('retention.needs_duration', 'a policy needs a minimum (--min), a maximum (--max) or both');
+  assertMeetsPreset(preset, min);
   // Within one policy a floor past its own ceiling is a contradiction, not a conflict between policies.
   if (min !== undefined && max !== undefined && !isAtLeast(max, min)) {
-    throw usageError('retention.min_above_max', `the minimum (${formatDuration(min)}) can be longer than the maximum (${formatDuration(max)}) of the same policy; make the maximum at least the minimum`);
+    throw usageError('retention.min_above_max', `the minimum (${formatDuration(min)}) cannot be longer than the maximum (${formatDuration(max)}) of the same policy; make the maximum at least the minimum`);
   }
   const purpose = (input.purpose ?? preset?.purpose ?? '').trim();
   const basis = (input.basis ?? preset?.basis ?? '').trim();
@@ -152,6 +153,33 @@ export interface PolicyChanges {
   enabled?: boolean | undefined;
 }
 
+/** A regulatory preset's floor is the regulation's: shorter, the policy would carry its name and basis without meeting it. */
+function assertMeetsPreset(preset: RetentionPreset | undefined, min: RetentionDuration | undefined): void {
+  if (preset?.min !== undefined && (min === undefined || !isAtLeast(min, parseDuration(preset.min, 'minimum')))) {
+    throw usageError('retention.below_preset', `preset ${preset.name} keeps records at least ${preset.min} (${preset.basis}); a shorter minimum does not meet it — extend it, or write a policy of your own without --preset`);
+  }
+}
+
+/**
+ * Refuses a change that a locked policy, or WORM mode for a floor, does not allow (the same
+ * errors a save gets), so that a dry run of it says so instead of showing its effect.
+ */
+export async function assertChangeAllowed(db: Kysely<Database>, before: PolicyView, after: PolicyDraft & { enabled: boolean }): Promise<void> {
+  if (before.locked) {
+    const problem = lockedChangeProblem(
+      { min: before.min === null ? undefined : parseDuration(before.min), max: before.max === null ? undefined : parseDuration(before.max), action: before.action, enabled: before.enabled, scopeText: before.scope },
+      { min: after.min, max: after.max, action: after.action, enabled: after.enabled, locked: after.locked, scopeText: after.scope },
+    );
+    if (problem !== undefined) throw new AppError('retention.policy_locked', `policy ${before.name} is locked: ${problem}`, { exitCode: 2, status: 409, details: { policyId: before.id, name: before.name, problem } });
+  }
+  const floorBefore = { min: before.min === null ? undefined : parseDuration(before.min), enabled: before.enabled, scopeText: before.scope };
+  const wormProblem = wormFloorProblem(floorBefore, { min: after.min, enabled: after.enabled, scopeText: after.scope });
+  if (wormProblem !== undefined && (await wormState(db)).enabled) {
+    throw new AppError('worm.floor_locked', `policy ${before.name}: ${wormProblem}`, { exitCode: 2, status: 409, details: { policyId: before.id, name: before.name, problem: wormProblem } });
+  }
+  assertMeetsPreset(before.preset === null ? undefined : findPreset(before.preset), after.min);
+}
+
 /** The policy as it would be after `changes` (validated), without saving: what a dry run evaluates. */
 export function applyChanges(before: PolicyView, changes: PolicyChanges, timeZone: string): PolicyDraft & { enabled: boolean } {
   const pick = (v: string | null | undefined, old: string | null): string | undefined => (v === undefined ? (old ?? undefined) : (v ?? undefined));
@@ -187,21 +215,13 @@ async function applyUpdate(ctx: Context, ref: string | number, changes: PolicyCh
     await takeWriteLock(trx);
     const before = policyView(await findPolicyRow(trx, ref));
     const after = applyChanges(before, changes, ctx.config.timeZone);
-    if (before.locked) {
-      const problem = lockedChangeProblem(
-        { min: before.min === null ? undefined : parseDuration(before.min), max: before.max === null ? undefined : parseDuration(before.max), action: before.action, enabled: before.enabled, scopeText: before.scope },
-        { min: after.min, max: after.max, action: after.action, enabled: after.enabled, locked: after.locked, scopeText: after.scope },
-      );
-      if (problem !== undefined) throw new AppError('retention.policy_locked', `policy ${before.name} is locked: ${problem}`, { exitCode: 2, status: 409, details: { policyId: before.id, name: before.name, problem } });
-    }
-    const floorBefore = { min: before.min === null ? undefined : parseDuration(before.min), enabled: before.enabled, scopeText: before.scope };
-    const wormProblem = wormFloorProblem(floorBefore, { min: after.min, enabled: after.enabled, scopeText: after.scope });
-    if (wormProblem !== undefined && (await wormState(trx)).enabled) {
-      throw new AppError('worm.floor_locked', `policy ${before.name}: ${wormProblem}`, { exitCode: 2, status: 409, details: { policyId: before.id, name: before.name, problem: wormProblem } });
-    }
+    await assertChangeAllowed(trx, before, after);
+    // The version names what decides a record's fate (review items are kept per version): a new
+    // purpose, basis or lock alone does not make settled reviews open again.
+    const decisive = after.scope !== before.scope || fmt(after.min) !== before.min || fmt(after.max) !== before.max || after.action !== before.action || after.enabled !== before.enabled;
     const row = await trx.updateTable('retention_policies').set({
       scope: after.scope, min: fmt(after.min), max: fmt(after.max), action: after.action, purpose: after.purpose, basis: after.basis,
-      locked: after.locked ? 1 : 0, enabled: after.enabled ? 1 : 0, updated_at: now, updated_by: ctx.actor, version: before.version + 1,
+      locked: after.locked ? 1 : 0, enabled: after.enabled ? 1 : 0, updated_at: now, updated_by: ctx.actor, version: decisive ? before.version + 1 : before.version,
     }).where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
     await bumpRulesVersion(trx);
     const view = policyView(row);

@@ -4,7 +4,7 @@ import { decideRetention, type LegalHold, type RetentionDecision, type Retention
 import { retentionCuts } from '../domain/retention-cuts.js';
 import { parseRetentionScope, scopeMatches } from '../domain/retention-scope.js';
 import { appendAudit } from './audit.js';
-import { applyChanges, draftPolicy, showPolicy, type PolicyChanges, type PolicyInput } from './policies.js';
+import { applyChanges, assertChangeAllowed, draftPolicy, showPolicy, type PolicyChanges, type PolicyInput } from './policies.js';
 import { attachmentBytes, createFactsReader, type FactsReader, type FactsRow, type RecordShape } from '../repositories/retention-facts.js';
 import { loadRetentionRules, resolveHoldText } from './retention-rules.js';
 
@@ -334,6 +334,7 @@ export async function dryRunPolicy(
     const before = await showPolicy(ctx, what.ref);
     id = before.id;
     draft = applyChanges(before, what.changes, ctx.config.timeZone);
+    await assertChangeAllowed(ctx.db, before, draft); // a dry run of a refused change is refused too
   }
   const candidate: RetentionPolicy = {
     id, name: draft.name, scope: parseRetentionScope(draft.scope, { allowText: false, timeZone: ctx.config.timeZone }),
