@@ -104,6 +104,11 @@ describe('wekeep privacy: access, restriction, erasure of a data subject', () =>
     const byPhone = json<{ persons: { id: string; matchedBy: string[] }[]; records: number }>(['privacy', 'open', '--kind', 'access', '--subject', '+86 138-0013-8000', '--dry-run']);
     expect(byPhone.persons).toEqual([expect.objectContaining({ id: SUBJECT_PHONE_ID, matchedBy: ['+86 138-0013-8000'] })]);
     expect(byPhone.records).toBe(1);
+    // One identifier matching nobody beside one that matches: not an error, but said.
+    const partly = cli(['privacy', 'open', '--kind', 'access', '--subject', '李四', '--subject', 'nobody@corp.example', '--dry-run']);
+    expect(partly.status).toBe(0);
+    expect(partly.stderr).toMatch(/warning: --subject "nobody@corp.example" matches no person in the archive/);
+    expect(partly.stderr).not.toMatch(/"李四" matches no person/);
     expect(json<{ requests: unknown[] }>(['privacy', 'list']).requests).toEqual([]);
     const none = cli(['privacy', 'open', '--kind', 'access', '--subject', 'nobody-at-all', '--requester', 'x']);
     expect(none.status).toBe(2);

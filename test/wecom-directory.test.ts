@@ -9,6 +9,7 @@ import { addWeComSource } from '../src/services/connectors/wecom-source.js';
 import { syncWeComDirectory } from '../src/services/connectors/wecom-directory.js';
 import { conversationConsent } from '../src/services/conversations.js';
 import { importNdjson } from '../src/services/import.js';
+import { previewSubject } from '../src/services/privacy-requests.js';
 import { searchMessages } from '../src/services/search.js';
 import { initStore } from '../src/services/store.js';
 import { tempDir } from './support/cli.js';
@@ -71,6 +72,11 @@ describe('WeCom directory sync', () => {
     expect((await searchMessages(ctx, { query: 'from:杜博', limit: 5, offset: 0 })).total).toBe(1);
     expect((await searchMessages(ctx, { query: 'from:赵工', limit: 5, offset: 0 })).total).toBe(1);
     expect((await searchMessages(ctx, { query: '报价 -from:杜博', limit: 5, offset: 0 })).total).toBe(1);
+    // A privacy request may name its subject by the work e-mail or mobile number the directory gave.
+    const ids = async (subject: string): Promise<string[]> => (await previewSubject(ctx, [subject])).persons.map((p) => p.id);
+    expect(await ids('QinLei@spruce.example')).toEqual(['qinlei']);
+    expect(await ids('hanxue@spruce.example')).toEqual(['hanxue']); // biz_mail
+    expect(await ids('+86 139-0000-0103')).toEqual(['dubo']);
   });
 
   it('skips what a missing secret cannot fetch, and says so', async () => {

@@ -2,7 +2,13 @@ import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { MAX_DEADLINE_DAYS, PRIVACY_KINDS } from '../services/limits.js';
 import type * as privacy from '../services/privacy-requests.js';
-import { collect, intOption, printJson, printLine, withContext } from './common.js';
+import { collect, intOption, printJson, printLine, printWarning, withContext } from './common.js';
+
+/** An identifier that matched nobody is not an error while another matched: but the person may be missed (a typo, an address the archive does not know). */
+function warnUnmatched(given: readonly string[], persons: readonly { matchedBy: string[] }[]): void {
+  const matched = new Set(persons.flatMap((p) => p.matchedBy));
+  for (const id of given) if (!matched.has(id.trim())) printWarning(`--subject "${id}" matches no person in the archive (ids, names, work e-mail and mobile numbers from the WeCom directory are matched): check it`);
+}
 
 /**
  * `wekeep privacy …`: privacy requests of data subjects (access, erasure, restriction) under PIPL
@@ -90,6 +96,7 @@ Examples:
       await withContext(cmd, async (ctx) => {
         if (opts.dryRun) {
           const p = await requests.previewSubject(ctx, opts.subject);
+          warnUnmatched(opts.subject, p.persons);
           if (opts.json) return printJson(p);
           printPersons(p.persons);
           printLine(`records they sent or received: ${p.records}`);
@@ -97,6 +104,7 @@ Examples:
         }
         if (opts.requester === undefined) throw usageError('privacy.needs_requester', 'say who asked (--requester)');
         const v = await requests.openPrivacyRequest(ctx, { kind, subjects: opts.subject, requester: opts.requester, deadlineDays: opts.deadlineDays });
+        warnUnmatched(opts.subject, v.persons);
         if (opts.json) return printJson({ request: v });
         printLine(`opened privacy request #${v.id}`);
         printRequest(v);

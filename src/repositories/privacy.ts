@@ -98,6 +98,8 @@ export async function matchPersons(db: Kysely<Database>, identifiers: readonly s
         eb(eb.fn('lower', ['ext_id']), 'in', lower),
         eb('name', 'in', variants),
         eb(eb.fn('lower', ['name']), 'in', lower),
+        eb(eb.fn('lower', ['email']), 'in', lower),
+        eb('phone', 'in', variants),
       ]))
       .orderBy('id')
       .execute();

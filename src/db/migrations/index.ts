@@ -22,6 +22,7 @@ import * as m0020 from './0020-source-last-success.js';
 import * as m0021 from './0021-disposal-digests.js';
 import * as m0022 from './0022-person-name-key.js';
 import * as m0023 from './0023-quarantine-record.js';
+import * as m0024 from './0024-person-contact.js';
 
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -48,6 +49,7 @@ export const migrations: Record<string, Migration> = {
   '0021-disposal-digests': m0021,
   '0022-person-name-key': m0022,
   '0023-quarantine-record': m0023,
+  '0024-person-contact': m0024,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -38,6 +38,9 @@ export interface PersonsTable {
   /** An external contact's company. */
   company: Generated<string | null>;
   directory_updated_at: Generated<number | null>;
+  /** From a directory sync (migration 0024): work e-mail and mobile number, to identify a privacy request's subject. */
+  email: Generated<string | null>;
+  phone: Generated<string | null>;
 }
 
 export interface ConversationsTable {
