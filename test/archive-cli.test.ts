@@ -303,6 +303,21 @@ describe('wekeep CLI: the archive core end to end', () => {
     expect(help.status).toBe(0);
     for (const c of ['init', 'demo', 'import', 'search', 'show', 'stats', 'sources', 'quarantine', 'audit', 'keys']) expect(help.stdout).toContain(c);
   });
+
+  it('says what is wrong with a directory given as a file, and with a file in another encoding', () => {
+    expect(cli(['import', input]).stderr).toMatch(/it is a directory, not an NDJSON file \(a WeChat export folder: add --format auto\)/);
+    const keyDir = runCli(['--data', data, '--key-file', tmp.path, 'stats']);
+    expect([keyDir.status, keyDir.stderr]).toEqual([1, expect.stringMatching(/master key file .* is not a file .*\[keys\.master_unreadable\]/)]);
+    const odd = join(input, 'odd.ndjson');
+    writeFileSync(odd, Buffer.concat([
+      Buffer.from(`${JSON.stringify(textRecord({ id: 'dir-att', attachments: [{ name: 'x', path: 'media' }] }))}\n`),
+      Buffer.from([0xba, 0xcf, 0xcd, 0xac, 0x0a]), // 合同 in GBK
+    ]));
+    const r = json<{ quarantined: number }>(['import', odd], 3);
+    expect(r.quarantined).toBe(2);
+    const reasons = json<{ entries: { file: string; reason: string }[] }>(['quarantine', 'list', '--limit', '1000']).entries.filter((e) => e.file === odd).map((e) => e.reason);
+    expect(reasons).toEqual([expect.stringMatching(/attachments\.0\.path: not a file \(a directory\): media/), expect.stringMatching(/not valid UTF-8 \(the file must be UTF-8; a GBK\/GB18030 export/)]);
+  });
 });
 
 describe('wekeep import: a seq taken by another record of the source', () => {

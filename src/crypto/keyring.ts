@@ -104,7 +104,9 @@ export function readMasterKey(src: MasterKeySource): Buffer {
   }
   // Like ssh with a private key: a key file others can read is a key others may have. Warned, not refused
   // (a restore may have left it so); the warning names the file and its mode, never the key.
-  const mode = statSync(src.keyFile).mode & 0o777;
+  const st = statSync(src.keyFile);
+  if (!st.isFile()) throw fatalError('keys.master_unreadable', `the master key file ${src.keyFile} is not a file (a directory?): give the key file itself (--key-file, WEKEEP_KEY_FILE)`);
+  const mode = st.mode & 0o777;
   if ((mode & 0o077) !== 0) {
     process.stderr.write(`wekeep: WARNING: the master key file ${src.keyFile} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}); restrict it: chmod 600 ${src.keyFile}\n`);
   }

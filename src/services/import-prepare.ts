@@ -106,9 +106,10 @@ async function loadAttachment(att: AttachmentInput, index: number, options: Prep
   try {
     real = realpathSync(full);
     const st = statSync(real);
-    if (!st.isFile()) throw new Error('not a file');
+    if (!st.isFile()) throw new RecordProblem(`${field}: not a file (${st.isDirectory() ? 'a directory' : 'a special file'}): ${att.path}`);
     size = st.size;
-  } catch {
+  } catch (e) {
+    if (e instanceof RecordProblem) throw e;
     throw new RecordProblem(`${field}: file not found: ${att.path}`);
   }
   // Symbolic links are followed, so the file itself must be inside the folder, not just its name.

@@ -146,11 +146,14 @@ export function quarantineMac(dedupKey: Buffer, content: string | null, reason: 
 export async function importNdjson(ctx: Context, options: ImportOptions): Promise<ImportSummary> {
   const file = resolve(options.file);
   let totalBytes: number;
+  let isDir = false;
   try {
     const st = statSync(file);
+    isDir = st.isDirectory();
     if (!st.isFile()) throw new Error('not a file');
     totalBytes = st.size;
   } catch (cause) {
+    if (isDir) throw fatalError('import.file_unreadable', `cannot read ${options.file}: it is a directory, not an NDJSON file (a WeChat export folder: add --format auto)`, cause);
     throw fatalError('import.file_unreadable', `cannot read ${options.file}: not an existing, readable file`, cause);
   }
   const release = acquireWriterLock(ctx.config.dataDir);

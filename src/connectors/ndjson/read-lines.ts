@@ -1,5 +1,8 @@
 import { createReadStream } from 'node:fs';
 
+const GZIP_HINT = '(the file is gzip-compressed: gunzip it first)';
+const ENCODING_HINT = '(the file must be UTF-8; a GBK/GB18030 export: convert it first, e.g. iconv -f GB18030 -t UTF-8)';
+
 /** One physical line of an NDJSON file. */
 export interface NdjsonLine {
   /** 1-based line number. */
@@ -29,6 +32,7 @@ export async function* readLineChunks(path: string, options: { maxLineBytes?: nu
   let oversized = false;
   let lineNo = 0;
   let consumed = 0;
+  let gzipped = false;
 
   const emit = (parts: Buffer[], total: number): NdjsonLine => {
     lineNo++;
@@ -39,7 +43,8 @@ export async function* readLineChunks(path: string, options: { maxLineBytes?: nu
     try {
       return { line: lineNo, text: utf8.decode(buf), bytesRead: consumed };
     } catch {
-      return { line: lineNo, text: null, problem: 'line is not valid UTF-8', bytesRead: consumed };
+      if (lineNo === 1 && buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) gzipped = true;
+      return { line: lineNo, text: null, problem: `line is not valid UTF-8 ${gzipped ? GZIP_HINT : ENCODING_HINT}`, bytesRead: consumed };
     }
   };
 

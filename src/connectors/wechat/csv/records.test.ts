@@ -51,7 +51,7 @@ describe('readCsvRecords', () => {
 
   it('reports a line that is not UTF-8 and never quotes content in problems', async () => {
     const rs = await read(Buffer.concat([Buffer.from('h\n'), Buffer.from([0xff, 0xfe, 0x41, 0x0a]), Buffer.from('ok\n')]));
-    expect(summary(rs)).toEqual([[1, 'h'], [2, 'BAD: line is not valid UTF-8'], [3, 'ok']]);
+    expect(summary(rs)).toEqual([[1, 'h'], [2, 'BAD: line is not valid UTF-8 (the file must be UTF-8; a GBK/GB18030 export: convert it first, e.g. iconv -f GB18030 -t UTF-8)'], [3, 'ok']]);
     const secret = await read('h\n1,"机密"q\n');
     expect(secret[1]!.kind === 'bad' && secret[1]!.problem).not.toContain('机密');
   });
