@@ -7,7 +7,7 @@ import { collect, intOption, printJson, printLine, printWarning, withContext } f
 /** An identifier that matched nobody is not an error while another matched: but the person may be missed (a typo, an address the archive does not know). */
 function warnUnmatched(given: readonly string[], persons: readonly { matchedBy: string[] }[]): void {
   const matched = new Set(persons.flatMap((p) => p.matchedBy));
-  for (const id of given) if (!matched.has(id.trim())) printWarning(`--subject "${id}" matches no person in the archive (ids, names, work e-mail and mobile numbers from the WeCom directory are matched): check it`);
+  for (const id of given) if (!matched.has(id.trim())) printWarning(`--subject "${id}" matches no person in the archive (ids, names and the work e-mail from the WeCom directory are matched): check it`);
 }
 
 /**

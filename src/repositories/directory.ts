@@ -164,7 +164,6 @@ export interface DirectoryPerson {
   position: string | undefined;
   company: string | undefined;
   email?: string | undefined;
-  phone?: string | undefined;
 }
 
 /** Creates or updates persons from a directory sync (names become searchable on new messages; filters match ids and names). */
@@ -173,7 +172,7 @@ export async function upsertDirectoryPersons(db: Kysely<Database>, people: reado
   for (const p of people) {
     const values = {
       name: p.name ?? null, name_key: nameKeyOf(p.name), kind: p.kind, departments: p.departments.length > 0 ? JSON.stringify(p.departments) : null, position: p.position ?? null,
-      company: p.company ?? null, directory_updated_at: now, email: p.email ?? null, phone: p.phone ?? null,
+      company: p.company ?? null, directory_updated_at: now, email: p.email ?? null,
     };
     const r = await db
       .insertInto('persons')

@@ -99,7 +99,6 @@ export async function matchPersons(db: Kysely<Database>, identifiers: readonly s
         eb('name', 'in', variants),
         eb(eb.fn('lower', ['name']), 'in', lower),
         eb(eb.fn('lower', ['email']), 'in', lower),
-        eb('phone', 'in', variants),
       ]))
       .orderBy('id')
       .execute();

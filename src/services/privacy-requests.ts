@@ -579,7 +579,7 @@ async function executeErasure(ctx: Context, row: PrivacyRequestRow, personIds: r
       // Nothing they sent or received is kept: their directory data goes too. The person id and
       // their conversation memberships stay: later imports refer to the id, and memberships decide
       // which records a custodian hold on them covers (removing them could unprotect held records).
-      await trx.updateTable('persons').set({ name: null, name_key: null, departments: null, position: null, company: null, email: null, phone: null }).where('id', 'in', [...personIds]).execute();
+      await trx.updateTable('persons').set({ name: null, name_key: null, departments: null, position: null, company: null, email: null }).where('id', 'in', [...personIds]).execute();
       await appendAudit(ctx, trx, { action: 'privacy.person_data_erased', subject: `privacy:${row.id}`, details: { persons: [...personIds] } });
       personDataErased = true;
     }

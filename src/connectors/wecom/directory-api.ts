@@ -84,8 +84,6 @@ export interface DirectoryUser {
   position: string | undefined;
   /** Work e-mail (biz_mail preferred over email): a stable key for matching persons across sources. */
   email: string | undefined;
-  /** Given only to apps allowed to read it. */
-  mobile: string | undefined;
   status: DirectoryUserStatus;
   /** Service-provider-wide id, present for third-party apps. */
   openUserId: string | undefined;
@@ -259,7 +257,6 @@ const userSchema = z.object({
   position: z.string().optional(),
   email: z.string().optional(),
   biz_mail: z.string().optional(),
-  mobile: z.string().optional(),
   status: z.number().int().optional(),
   open_userid: z.string().optional(),
 });
@@ -367,7 +364,6 @@ function toDirectoryUser(u: z.infer<typeof userSchema>): DirectoryUser {
     mainDepartmentId: u.main_department,
     position: emptyToUndefined(u.position),
     email: emptyToUndefined(u.biz_mail) ?? emptyToUndefined(u.email),
-    mobile: emptyToUndefined(u.mobile),
     status: userStatus(u.status),
     openUserId: emptyToUndefined(u.open_userid),
   };

@@ -38,9 +38,8 @@ export interface PersonsTable {
   /** An external contact's company. */
   company: Generated<string | null>;
   directory_updated_at: Generated<number | null>;
-  /** From a directory sync (migration 0024): work e-mail and mobile number, to identify a privacy request's subject. */
+  /** From a directory sync (migration 0024): a member's work e-mail, to identify a privacy request's subject. */
   email: Generated<string | null>;
-  phone: Generated<string | null>;
 }
 
 export interface ConversationsTable {

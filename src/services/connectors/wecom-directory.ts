@@ -60,7 +60,7 @@ export async function syncWeComDirectory(ctx: Context, name: string, clientFor: 
         if (seen.has(u.userId)) continue;
         seen.add(u.userId);
         memberIds.push(u.userId);
-        people.push({ extId: u.userId, name: u.name, kind: 'member', departments: u.departmentIds.map((id) => departments.get(id) ?? String(id)), position: u.position, company: undefined, email: u.email, phone: u.mobile });
+        people.push({ extId: u.userId, name: u.name, kind: 'member', departments: u.departmentIds.map((id) => departments.get(id) ?? String(id)), position: u.position, company: undefined, email: u.email });
       }
     }
     summary.members = seen.size;
