@@ -183,6 +183,10 @@ describe('wekeep CLI: the archive core end to end', () => {
     expect(shown.exported).toHaveLength(1);
     expect(readFileSync(shown.exported[0]!.file)).toEqual(PDF_BYTES);
     expect(shown.exported[0]!.sha256).toBe(createHash('sha256').update(PDF_BYTES).digest('hex'));
+    // Again into the same folder: a second file, the first is not overwritten.
+    const twice = json<{ exported: { file: string }[] }>(['show', 'test/a3', '--attachments-to', out]);
+    expect(twice.exported[0]!.file).toBe(join(out, '1-合同 (2).pdf'));
+    expect(readFileSync(shown.exported[0]!.file)).toEqual(PDF_BYTES);
     expect(cli(['show', 'test/nope']).status).toBe(1);
     expect(cli(['show', 'no-slash']).status).toBe(2);
     // Never written back into the data dir, where nothing may be unencrypted.

@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Context } from '../context.js';
@@ -75,7 +75,17 @@ export interface ExportedAttachment {
   sha256: string;
 }
 
-/** Writes a message's attachments to `dir`, each verified against its SHA-256 before it appears. */
+/** `dir/name`, or `dir/stem (2).ext`, `(3)`, … when that is taken: an export never overwrites a file. */
+function freePath(dir: string, name: string): string {
+  const dot = name.lastIndexOf('.');
+  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+  for (let n = 1; ; n++) {
+    const file = join(dir, n === 1 ? name : `${stem} (${n})${ext}`);
+    if (!existsSync(file)) return file;
+  }
+}
+
+/** Writes a message's attachments to `dir`, each verified against its SHA-256 before it appears; an existing file is never overwritten. */
 export async function exportAttachments(ctx: Context, ref: MessageRef, dir: string, options: { legalPurpose?: string | undefined } = {}): Promise<ExportedAttachment[]> {
   assertOutsideDataDir(dir, ctx.config.dataDir, 'show.bad_target', 'the attachments directory (--attachments-to)');
   const key = await messageKeyOf(ctx.db, ref.source, ref.id);
@@ -95,7 +105,7 @@ export async function exportAttachments(ctx: Context, ref: MessageRef, dir: stri
   });
   const out: ExportedAttachment[] = [];
   for (const a of atts) {
-    const file = join(dir, safeFileName(a.name, a.ordinal));
+    const file = freePath(dir, safeFileName(a.name, a.ordinal));
     await ctx.blobs.writeTo({ id: a.blobId, sha256: a.sha256, size: a.size, compression: a.compression, bucket: a.bucket, wrappedDek: a.wrappedDek }, file);
     out.push({ name: a.name, file, size: a.size, sha256: a.sha256 });
   }
