@@ -316,11 +316,18 @@ describe('wekeep CLI: the archive core end to end', () => {
     writeFileSync(odd, Buffer.concat([
       Buffer.from(`${JSON.stringify(textRecord({ id: 'dir-att', attachments: [{ name: 'x', path: 'media' }] }))}\n`),
       Buffer.from([0xba, 0xcf, 0xcd, 0xac, 0x0a]), // 合同 in GBK
+      Buffer.from(`${JSON.stringify(textRecord({ id: 'lone' })).replace(/"text":"[^"]*"/, '"text":"lone \\ud800 half"')}\n`),
+      Buffer.from(`${JSON.stringify(textRecord({ id: 'pair', text: 'a pair \ud83d\ude00 is fine' })).replace('\ud83d\ude00', '\\ud83d\\ude00')}\n`),
     ]));
-    const r = json<{ quarantined: number }>(['import', odd], 3);
-    expect(r.quarantined).toBe(2);
+    const r = json<{ quarantined: number; imported: number }>(['import', odd], 3);
+    expect(r).toMatchObject({ quarantined: 3, imported: 1 });
+    expect(json<{ message: { text: string } }>(['show', 'test/pair']).message.text).toBe('a pair \ud83d\ude00 is fine');
     const reasons = json<{ entries: { file: string; reason: string }[] }>(['quarantine', 'list', '--limit', '1000']).entries.filter((e) => e.file === odd).map((e) => e.reason);
-    expect(reasons).toEqual([expect.stringMatching(/attachments\.0\.path: not a file \(a directory\): media/), expect.stringMatching(/not valid UTF-8 \(the file must be UTF-8; a GBK\/GB18030 export/)]);
+    expect(reasons).toEqual([
+      expect.stringMatching(/attachments\.0\.path: not a file \(a directory\): media/),
+      expect.stringMatching(/not valid UTF-8 \(the file must be UTF-8; a GBK\/GB18030 export/),
+      expect.stringMatching(/^invalid record: text: not valid Unicode \(an unpaired surrogate/),
+    ]);
   });
 });
 
