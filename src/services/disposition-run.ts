@@ -397,6 +397,10 @@ export async function runDisposition(ctx: Context, options: RunOptions): Promise
       if (s.counts.stoppedEarly && !s.dryRun) {
         await updateRun(trx, s.runId, { status: 'interrupted', finished_at: finishedAt, counts: JSON.stringify(s.counts), cursor: s.cursor < 0 ? null : s.cursor });
         await appendAudit(ctx, trx, { action: 'retention.run_paused', subject: `disposition-run:${s.runId}`, details: { runId: s.runId, cursor: s.cursor, disposed: s.counts.disposed } });
+        // What this invocation disposed is certified now (status `interrupted`, its decision time), not
+        // only once a later invocation completes the run: that may never come. The last certificate of
+        // a run covers all its tombstones; verify checks it.
+        certificate = await writeCertificate(ctx, trx, s.runId, { skipEmpty: true, worm });
         return;
       }
       await updateRun(trx, s.runId, { status: 'completed', finished_at: finishedAt, counts: JSON.stringify(s.counts), cursor: s.cursor < 0 ? null : s.cursor });
