@@ -76,6 +76,18 @@ describe('wekeep retention / settings', () => {
     const ok = as(bob, ['retention', 'reviews', 'approve', id, '--json'], totpCode(bob.secret, Date.now()));
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ status: 'approved', proposedBy: 'user:alice', decidedBy: 'user:bob' });
+    // A long queue: every pending item of a policy at once, then every proposal decided at once; still one person per step.
+    expect(cli(['retention', 'reviews', 'propose', '--all', '--retain', '--as', 'alice']).status).toBe(2); // --all needs --policy
+    const proposed = JSON.parse(as(alice, ['retention', 'reviews', 'propose', '--all', '--policy', 'voice-review', '--retain', '--json'], alice.recoveryCodes[3]!).stdout) as { done: number; failed: number };
+    expect(proposed).toMatchObject({ done: 11, failed: 0 });
+    expect(json<{ total: number }>(['retention', 'reviews', 'list', '--policy', 'voice-review', '--status', 'proposed']).total).toBe(11);
+    const selfBulk = as(alice, ['retention', 'reviews', 'approve', '--all', '--policy', 'voice-review', '--json'], alice.recoveryCodes[4]!);
+    expect(selfBulk.status).toBe(3);
+    expect(JSON.parse(selfBulk.stdout)).toMatchObject({ done: 0, failed: 11, results: expect.arrayContaining([expect.objectContaining({ ok: false, error: expect.stringMatching(/review\.same_person/) })]) });
+    const approved = JSON.parse(as(bob, ['retention', 'reviews', 'approve', '--all', '--policy', 'voice-review', '--json'], bob.recoveryCodes[0]!).stdout) as { done: number; failed: number };
+    expect(approved).toMatchObject({ done: 11, failed: 0 });
+    const page = json<{ total: number; items: { id: number }[] }>(['retention', 'reviews', 'list', '--status', 'approved', '--limit', '5', '--offset', '10']);
+    expect([page.total, page.items.length]).toEqual([12, 2]);
     // The runs with their triggers: the dry run and the sweep (the approved review retained its record: no run).
     const runs = json<{ id: number; trigger: string; status: string; dryRun: boolean }[]>(['retention', 'runs']);
     expect(runs.map((r) => [r.trigger, r.dryRun])).toEqual([['cli', false], ['cli', true]]);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseInstant } from '../domain/clock.js';
-import { usageError } from '../errors.js';
+import type { Context } from '../context.js';
+import { isAppError, usageError } from '../errors.js';
 import type { ReviewView } from '../services/disposition-reviews.js';
 import type { RunCounts, RunSummary, RunTrigger, RunView } from '../services/disposition-run.js';
 import { REVIEW_STATUSES } from '../services/limits.js';
@@ -174,57 +175,92 @@ export function registerRetentionCommands(program: Command): void {
     .command('list')
     .description('list review items (default: open ones)')
     .option('--status <statuses>', `comma-separated: ${REVIEW_STATUSES.join(', ')} (default pending,proposed)`)
+    .option('--policy <policy>', 'only the items of this policy (name or id)')
     .option('--limit <n>', 'how many (default 100)', intOption('--limit', 10_000))
+    .option('--offset <n>', 'skip this many (pages through a long queue)', intOption('--offset'))
     .option('--json', 'machine-readable output')
-    .action(async (opts: { status?: string; limit?: number; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { status?: string; policy?: string; limit?: number; offset?: number; json?: boolean }, cmd: Command) => {
       const status = opts.status?.split(',').map((s) => s.trim()).filter((s) => s !== '');
       for (const s of status ?? []) if (!REVIEW_STATUSES.includes(s as ReviewStatus)) throw usageError('cli.bad_option', `--status: "${s}" is not one of ${REVIEW_STATUSES.join(', ')}`);
       const { listReviews } = await import('../services/disposition-reviews.js');
       const { recordRefsOfKeys } = await import('../repositories/messages.js');
       const { list, refs } = await withContext(cmd, async (ctx) => {
-        const found = await listReviews(ctx, { status: status as ReviewStatus[] | undefined, limit: opts.limit });
+        const policyId = opts.policy === undefined ? undefined : (await (await import('../services/policies.js')).showPolicy(ctx, opts.policy)).id;
+        const found = await listReviews(ctx, { status: status as ReviewStatus[] | undefined, policyId, limit: opts.limit, offset: opts.offset });
         return { list: found, refs: await recordRefsOfKeys(ctx.db, found.items.map((r) => r.messageKey)) };
       });
       if (opts.json) return printJson({ ...list, items: list.items.map((r) => ({ ...r, record: refs.get(r.messageKey) ?? null })) });
       if (list.items.length === 0) return printLine('No review items.');
       printLine('Each record can be read with `wekeep show SOURCE/ID`.');
       for (const r of list.items) printReview(r, refs.get(r.messageKey));
-      if (list.total > list.items.length) printLine(`… ${list.total - list.items.length} more`);
+      const shown = (opts.offset ?? 0) + list.items.length;
+      if (list.total > shown) printLine(`… ${list.total - shown} more (--offset ${shown})`);
     });
 
   reviews
     .command('propose')
-    .description('propose to dispose of or retain a queued record (step one of two)')
-    .argument('<id>', 'review item id', intOption('id'))
+    .description('propose to dispose of or retain queued records (step one of two): one item, several, or every pending item of a policy')
+    .argument('[ids...]', 'review item ids')
+    .option('--all', 'every pending item of --policy')
+    .option('--policy <policy>', 'with --all: the policy (name or id)')
     .option('--dispose', 'propose disposal')
     .option('--retain', 'propose keeping the record')
     .option('--note <text>', 'why')
     .requiredOption('--as <username>', 'your WeKeep account (a compliance user): signed in with its password and second factor')
     .option('--code <code>', 'your TOTP code or a recovery code (default: asked on the terminal)')
     .option('--json', 'machine-readable output')
-    .addHelpText('after', SIGN_IN_HELP)
-    .action(async (id: number, opts: { dispose?: boolean; retain?: boolean; note?: string; as: string; code?: string; json?: boolean }, cmd: Command) => {
+    .addHelpText('after', `${SIGN_IN_HELP}
+With several ids or --all, each item is proposed on its own (audited one by one); one that cannot
+be (decided meanwhile) is reported and the others go on (exit 3). Output: { results: [{ id, ok, result | error }], done, failed }.`)
+    .action(async (ids: string[], opts: { all?: boolean; policy?: string; dispose?: boolean; retain?: boolean; note?: string; as: string; code?: string; json?: boolean }, cmd: Command) => {
       if (opts.dispose === opts.retain) throw usageError('cli.bad_option', 'give exactly one of --dispose or --retain');
       const { proposeReview } = await import('../services/disposition-reviews.js');
       const { asSignedInUser } = await import('./sign-in.js');
-      const r = await withContext(cmd, (ctx) => asSignedInUser(ctx, { username: opts.as, code: opts.code }, 'disposition.review', (user) => proposeReview(user, id, { proposal: opts.dispose ? 'dispose' : 'retain', note: opts.note })));
-      if (opts.json) return printJson(r);
-      printLine(`Review item ${id}: ${r.proposal ?? '?'} proposed; another compliance user must approve or reject it.`);
+      const proposal = opts.dispose ? 'dispose' : 'retain';
+      if (!opts.all && ids.length === 1) {
+        const id = intOption('<ids>')(ids[0]!);
+        const r = await withContext(cmd, (ctx) => asSignedInUser(ctx, { username: opts.as, code: opts.code }, 'disposition.review', (user) => proposeReview(user, id, { proposal, note: opts.note })));
+        if (opts.json) return printJson(r);
+        printLine(`Review item ${id}: ${r.proposal ?? '?'} proposed; another compliance user must approve or reject it.`);
+        return;
+      }
+      const bulk = await withContext(cmd, async (ctx) => {
+        const targets = await reviewTargets(ctx, ids, opts, 'pending');
+        return asSignedInUser(ctx, { username: opts.as, code: opts.code }, 'disposition.review', (user) => eachReview(targets, (id) => proposeReview(user, id, { proposal, note: opts.note })));
+      });
+      if (bulk.failed > 0) setExitStatus(3);
+      if (opts.json) return printJson(bulk);
+      printLine(`${bulk.done} item(s): ${proposal} proposed; another compliance user must approve or reject them.${bulk.failed > 0 ? ` ${bulk.failed} could not be:` : ''}`);
+      for (const r of bulk.results) if (!r.ok) printLine(`  #${r.id}: ${r.error}`);
     });
 
   for (const [name, approve] of [['approve', true], ['reject', false]] as const) {
     reviews
       .command(name)
-      .description(`${name} the proposal of a review item (step two; not by the user who proposed)`)
-      .argument('<id>', 'review item id', intOption('id'))
+      .description(`${name} the proposals of review items (step two; not by the user who proposed): one item, several, or every proposed item of a policy`)
+      .argument('[ids...]', 'review item ids')
+      .option('--all', 'every proposed item of --policy (those you proposed yourself are refused and reported)')
+      .option('--policy <policy>', 'with --all: the policy (name or id)')
       .option('--note <text>', 'why')
       .requiredOption('--as <username>', 'your WeKeep account (a compliance user other than the proposer): signed in with its password and second factor')
       .option('--code <code>', 'your TOTP code or a recovery code (default: asked on the terminal)')
       .option('--json', 'machine-readable output')
       .addHelpText('after', SIGN_IN_HELP)
-      .action(async (id: number, opts: { note?: string; as: string; code?: string; json?: boolean }, cmd: Command) => {
+      .action(async (ids: string[], opts: { all?: boolean; policy?: string; note?: string; as: string; code?: string; json?: boolean }, cmd: Command) => {
         const { decideReview } = await import('../services/disposition-reviews.js');
         const { asSignedInUser } = await import('./sign-in.js');
+        if (opts.all || ids.length !== 1) {
+          const bulk = await withContext(cmd, async (ctx) => {
+            const targets = await reviewTargets(ctx, ids, opts, 'proposed');
+            return asSignedInUser(ctx, { username: opts.as, code: opts.code }, 'disposition.review', (user) => eachReview(targets, (id) => decideReview(user, id, { approve, note: opts.note })));
+          });
+          if (bulk.failed > 0) setExitStatus(3);
+          if (opts.json) return printJson(bulk);
+          printLine(`${bulk.done} item(s) ${approve ? 'approved' : 'rejected'}.${bulk.failed > 0 ? ` ${bulk.failed} could not be:` : ''}`);
+          for (const r of bulk.results) if (!r.ok) printLine(`  #${r.id}: ${r.error}`);
+          return;
+        }
+        const id = intOption('<ids>')(ids[0]!);
         const r = await withContext(cmd, (ctx) => asSignedInUser(ctx, { username: opts.as, code: opts.code }, 'disposition.review', (user) => decideReview(user, id, { approve, note: opts.note })));
         if (opts.json) return printJson(r);
         if (r.status === 'void') printLine(`Review item ${id} is void: the record was not disposed (${r.voidReason ?? 'not disposable now'}).`);
@@ -232,4 +268,39 @@ export function registerRetentionCommands(program: Command): void {
         else printLine(`Review item ${id}: approved; ${r.disposed ? 'the record was disposed (tombstone kept)' : 'the record is retained'}.`);
       });
   }
+}
+
+/** The items a bulk review command acts on: the ids given, or with --all every item of --policy in `status`. */
+async function reviewTargets(ctx: Context, ids: readonly string[], opts: { all?: boolean; policy?: string }, status: 'pending' | 'proposed'): Promise<number[]> {
+  if (opts.all) {
+    if (ids.length > 0) throw usageError('cli.bad_option', 'give review item ids or --all --policy NAME, not both');
+    if (opts.policy === undefined) throw usageError('cli.bad_option', '--all needs --policy NAME (one policy at a time)');
+    const { showPolicy } = await import('../services/policies.js');
+    const { listReviews } = await import('../services/disposition-reviews.js');
+    const policyId = (await showPolicy(ctx, opts.policy)).id;
+    const out: number[] = [];
+    for (;;) {
+      const page = await listReviews(ctx, { status: [status], policyId, limit: 10_000, offset: out.length });
+      out.push(...page.items.map((r) => r.id));
+      if (page.items.length === 0 || out.length >= page.total) return out;
+    }
+  }
+  if (ids.length === 0) throw usageError('cli.bad_option', 'give review item ids, or --all --policy NAME');
+  const parse = intOption('<ids>');
+  return ids.map((id) => parse(id));
+}
+
+/** Acts on each item on its own; one that fails is reported and the others go on. */
+async function eachReview<T>(ids: readonly number[], act: (id: number) => Promise<T>): Promise<{ results: ({ id: number; ok: true; result: T } | { id: number; ok: false; error: string })[]; done: number; failed: number }> {
+  const results: ({ id: number; ok: true; result: T } | { id: number; ok: false; error: string })[] = [];
+  for (const id of ids) {
+    try {
+      results.push({ id, ok: true, result: await act(id) });
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+      results.push({ id, ok: false, error: `${e.message} [${e.code}]` });
+    }
+  }
+  const failed = results.filter((r) => !r.ok).length;
+  return { results, done: results.length - failed, failed };
 }

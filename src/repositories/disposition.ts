@@ -119,9 +119,10 @@ export async function findReview(db: Kysely<Database>, id: number): Promise<Revi
   return db.selectFrom('disposition_reviews').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function listReviewRows(db: Kysely<Database>, filter: { status?: ReviewStatus[] | undefined; limit: number; offset: number }): Promise<{ total: number; rows: ReviewRow[] }> {
+export async function listReviewRows(db: Kysely<Database>, filter: { status?: ReviewStatus[] | undefined; policyId?: number | undefined; limit: number; offset: number }): Promise<{ total: number; rows: ReviewRow[] }> {
   let q = db.selectFrom('disposition_reviews');
   if (filter.status && filter.status.length > 0) q = q.where('status', 'in', filter.status);
+  if (filter.policyId !== undefined) q = q.where('policy_id', '=', filter.policyId);
   const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await q.selectAll().orderBy('id').limit(filter.limit).offset(filter.offset).execute();
   return { total: Number(total.n), rows };

@@ -49,8 +49,8 @@ const viewOf = (r: ReviewRow): ReviewView => ({
 
 export { REVIEW_STATUSES } from './limits.js';
 
-export async function listReviews(ctx: Context, filter: { status?: ReviewStatus[] | undefined; limit?: number | undefined; offset?: number | undefined } = {}): Promise<{ total: number; items: ReviewView[] }> {
-  const { total, rows } = await listReviewRows(ctx.db, { status: filter.status ?? ['pending', 'proposed'], limit: filter.limit ?? 100, offset: filter.offset ?? 0 });
+export async function listReviews(ctx: Context, filter: { status?: ReviewStatus[] | undefined; policyId?: number | undefined; limit?: number | undefined; offset?: number | undefined } = {}): Promise<{ total: number; items: ReviewView[] }> {
+  const { total, rows } = await listReviewRows(ctx.db, { status: filter.status ?? ['pending', 'proposed'], policyId: filter.policyId, limit: filter.limit ?? 100, offset: filter.offset ?? 0 });
   return { total, items: rows.map(viewOf) };
 }
 
