@@ -9,6 +9,10 @@ describe('record time', () => {
     expect(parseRecordTime('2026-03-01T09:30:00+08:00')).toBe(Date.UTC(2026, 2, 1, 1, 30));
     expect(parseRecordTime('2026-03-01T01:30:00.250Z')).toBe(Date.UTC(2026, 2, 1, 1, 30, 0, 250));
     expect(parseRecordTime(1772328600000)).toBe(1772328600000);
+    // Offsets of hours only, and without a colon, as ISO 8601 allows.
+    expect(parseRecordTime('2026-03-01T09:30:00+08')).toBe(Date.UTC(2026, 2, 1, 1, 30));
+    expect(parseRecordTime('2026-03-01T09:30-05')).toBe(Date.UTC(2026, 2, 1, 14, 30));
+    expect(parseRecordTime('2026-03-01T09:30:00+0800')).toBe(Date.UTC(2026, 2, 1, 1, 30));
   });
 
   it('rejects times without an offset, garbage, fractions and out-of-range instants with a reason', () => {

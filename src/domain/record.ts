@@ -21,7 +21,9 @@ export const isRecordType = (t: string): t is RecordType => knownTypes.has(t);
 export const MIN_TIME_MS = Date.UTC(1980, 0, 1);
 export const MAX_TIME_MS = Date.UTC(2100, 0, 1);
 
-const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$/i;
+/** An offset of hours only (`+08`, ISO 8601 allows it; search's after:/before: accept it too), which Date.parse does not read. */
+const HOURS_ONLY_OFFSET = /[+-]\d{2}$/;
 
 /** Parses `time`: ISO 8601 with an explicit offset, or epoch milliseconds. */
 export function parseRecordTime(value: string | number): number | string {
@@ -31,7 +33,7 @@ export function parseRecordTime(value: string | number): number | string {
     ms = value;
   } else {
     if (!ISO_WITH_OFFSET.test(value)) return 'must be ISO 8601 with an offset (e.g. 2026-03-01T09:30:00+08:00) or epoch milliseconds';
-    ms = Date.parse(value);
+    ms = Date.parse(HOURS_ONLY_OFFSET.test(value) ? `${value}:00` : value);
     if (Number.isNaN(ms)) return 'is not a valid date';
     // Date.parse rolls an impossible day over (2026-02-30 → 03-02): an archive must not move a time.
     const day = Number(value.slice(8, 10));
