@@ -281,6 +281,9 @@ describe('wekeep CLI: the archive core end to end', () => {
     expect(json<{ total: number }>(['search', '合同']).total).toBe(2);
     expect(cli(['stats'], { WEKEEP_MASTER_KEY: oldKey }).status).toBe(1);
     expect(cli(['audit', 'verify']).status).toBe(0);
+    // Audited before (a rotation stopped midway still leaves a trace) and after.
+    const events = json<{ action: string; details: { oldKeyId: string; newKeyId?: string } }[]>(['audit', 'list', '--action', 'keys.*']);
+    expect(events.slice(0, 2).map((e) => [e.action, e.details.oldKeyId])).toEqual([['keys.rotated', r.oldKeyId], ['keys.rotation_started', r.oldKeyId]]);
   });
 
   it('reports usage errors with exit 2 and fatal errors with exit 1, without stack traces', () => {

@@ -44,8 +44,15 @@ export async function initStore(config: Config): Promise<{ ctx: Context; result:
   return { ctx, result };
 }
 
-/** Rotates the master key by re-wrapping the keyring (data untouched), then audits it. */
+/**
+ * Rotates the master key by re-wrapping the keyring (data untouched), audited before and after: the
+ * key files and the database cannot change in one transaction, so a rotation stopped in between
+ * (kill -9) still leaves `keys.rotation_started` with the key it replaced in the log.
+ */
 export async function rotateKeys(ctx: Context, outFile?: string): Promise<RotationResult> {
+  await ctx.db.transaction().execute(async (trx) => {
+    await appendAudit(ctx, trx, { action: 'keys.rotation_started', details: { oldKeyId: ctx.keys.masterKeyId } });
+  });
   const result = rotateMasterKey(ctx.config.dataDir, ctx.config, outFile);
   await ctx.db.transaction().execute(async (trx) => {
     await appendAudit(ctx, trx, { action: 'keys.rotated', details: { oldKeyId: result.oldKeyId, newKeyId: result.newKeyId, entries: result.entries } });
