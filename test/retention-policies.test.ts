@@ -63,6 +63,7 @@ describe('wekeep policies, matters and holds', { timeout: 240_000 }, () => {
     expect(inverted.status).toBe(2);
     expect(inverted.stderr).toMatch(/minimum \(2y\) cannot be longer than the maximum \(1y\).*\[retention\.min_above_max\]/);
     expect(cli(['policies', 'add', '--name', 'x', '--scope', '合同', '--max', '1y', '--purpose', 'p', '--basis', 'b']).stderr).toMatch(/filters only/);
+    expect(cli(['policies', 'add', '--name', 'x', '--scope', 'type:voice OR party:external', '--max', '1y', '--purpose', 'p', '--basis', 'b']).stderr).toMatch(/kind:, party: and dept: cannot be combined with OR/);
     expect(cli(['policies', 'add', '--name', 'voice-2y', '--max', '1y', '--purpose', 'p', '--basis', 'b']).status).toBe(2);
   });
 

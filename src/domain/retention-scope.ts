@@ -57,6 +57,11 @@ const EXTRA = /(^|\s)(-?)(kind|party|dept)[:：]("[^"]*"|\u201c[^\u201d]*\u201d|
 export function parseRetentionScope(input: string, options: { allowText: boolean; timeZone?: string; field?: string }): RetentionScope {
   const field = options.field ?? 'scope';
   const text = input.trim().replace(/\s+/gu, ' ');
+  // kind:, party: and dept: are each a condition of their own (ANDed), taken out before the search
+  // language reads the rest: next to OR they would leave it dangling and be misread.
+  const key = '(?:[kK][iI][nN][dD]|[pP][aA][rR][tT][yY]|[dD][eE][pP][tT])[:：]';
+  const nextToOr = new RegExp(`(?:^|\\s)OR\\s+-?${key}|(?:^|\\s)-?${key}(?:"[^"]*"|\u201c[^\u201d]*\u201d|\\S+)\\s+OR(?:\\s|$)`, 'u').exec(text);
+  if (nextToOr) throw usageError('retention.bad_scope', `${field}: kind:, party: and dept: cannot be combined with OR (each is a condition of its own, ANDed with the rest); write two policies or holds instead`);
   const extra: ExtraFilter[] = [];
   const rest = text.replace(EXTRA, (_m, lead: string, neg: string, key: string, rawValue: string) => {
     const value = rawValue.replace(/^["\u201c]|["\u201d]$/gu, '').trim();
