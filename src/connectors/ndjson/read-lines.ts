@@ -15,7 +15,11 @@ export interface NdjsonLine {
   bytesRead: number;
 }
 
-export const MAX_LINE_BYTES = 512 * 1024 * 1024;
+/**
+ * The longest line read (64 MiB): a line is parsed whole, and its attachment decoded, so a line costs
+ * several times its size in memory (~5× measured). Larger attachments belong in files (`path`).
+ */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -36,7 +40,7 @@ export async function* readLineChunks(path: string, options: { maxLineBytes?: nu
 
   const emit = (parts: Buffer[], total: number): NdjsonLine => {
     lineNo++;
-    if (oversized) return { line: lineNo, text: null, problem: `line is longer than ${maxLine} bytes`, bytesRead: consumed };
+    if (oversized) return { line: lineNo, text: null, problem: `line is longer than ${maxLine} bytes (${Math.round(maxLine / 1048576)} MiB): give large attachments as files (attachments[].path) instead of inline data`, bytesRead: consumed };
     let buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
     if (buf.length > 0 && buf[buf.length - 1] === 0x0d) buf = buf.subarray(0, buf.length - 1);
     if (lineNo === 1 && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
