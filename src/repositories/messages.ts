@@ -1,4 +1,4 @@
-import type { Insertable, Kysely } from 'kysely';
+import { sql, type Insertable, type Kysely } from 'kysely';
 import type { StoredBlob } from '../blobs/blob-store.js';
 import { prepareBulkInsert } from '../db/bulk-insert.js';
 import type { SqliteHandle } from '../db/connection.js';
@@ -7,6 +7,7 @@ import type { AttachmentsTable, MessagesTable } from '../db/tables/core.js';
 import type { ScanStatus } from '../db/tables/blobs.js';
 import { firstKeyOf, lastKeyOf } from '../domain/message-key.js';
 import { chunks } from './directory.js';
+import { SUBJECT_RESTRICTED } from './privacy.js';
 
 /** Messages, their attachments and pending recalls. */
 
@@ -323,6 +324,31 @@ export interface ConversationSummaryRow {
   title: string | null;
   messages: number;
   lastKey: number | null;
+}
+
+/** Members shown in a conversation's label (services/conversations.ts conversationLabel). */
+const LABEL_MEMBERS = 4;
+
+/**
+ * Per conversation, the members it is labelled with when it has no title: their names in the order
+ * they were first seen, or their ids. A person whose privacy restriction or erasure is in force is
+ * named by id only (their id is in a direct conversation's own id already).
+ */
+export async function conversationMemberLabels(db: Kysely<Database>, conversationIds: readonly number[]): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  if (conversationIds.length === 0) return out;
+  const rows = await sql<{ conversation_id: number; ext_id: string; name: string | null; hidden: number }>`
+    SELECT cm.conversation_id, p.ext_id, p.name,
+           p.id IN (SELECT rp.person_id FROM privacy_request_persons rp JOIN privacy_requests q ON q.id = rp.request_id WHERE ${sql.raw(SUBJECT_RESTRICTED)}) AS hidden
+    FROM conversation_members cm JOIN persons p ON p.id = cm.person_id
+    WHERE cm.conversation_id IN (SELECT value FROM json_each(${JSON.stringify(conversationIds)}))
+    ORDER BY cm.conversation_id, p.id`.execute(db);
+  for (const r of rows.rows) {
+    const list = out.get(Number(r.conversation_id)) ?? [];
+    if (list.length < LABEL_MEMBERS + 1) list.push(r.name && !r.hidden ? r.name : r.ext_id);
+    out.set(Number(r.conversation_id), list);
+  }
+  return out;
 }
 
 /** Conversations (all, or the given row ids), busiest first, with their message count and newest message. */

@@ -4,7 +4,7 @@ import type { ScanStatus } from '../db/tables/blobs.js';
 import { SLOTS_PER_MS } from '../domain/message-key.js';
 import { AppError, isAppError, notFound } from '../errors.js';
 import { MAX_VOICE_BYTES, voiceToWav } from '../media/voice.js';
-import { attachmentsOf, conversationByKey, conversationNeighbours, conversationPage, listConversations, messagesByKeys, type ConversationPosition, type ConversationSummaryRow } from '../repositories/messages.js';
+import { attachmentsOf, conversationByKey, conversationMemberLabels, conversationNeighbours, conversationPage, listConversations, messagesByKeys, type ConversationPosition, type ConversationSummaryRow } from '../repositories/messages.js';
 import { isRestricted } from '../repositories/privacy.js';
 import { consentOfConversation } from '../repositories/source-settings.js';
 import { appendAudit } from './audit.js';
@@ -67,8 +67,18 @@ export async function readMessage(ctx: Context, key: number, scope: ContentScope
   }));
 }
 
+/**
+ * What a conversation is called on screen: its title; else, for one without (a 1:1 chat, an unnamed
+ * group), its members (`张三 · 王经理`, at most four, then `…`); else its id.
+ */
+export function conversationLabel(c: { id: string; title: string | null }, members: readonly string[] | undefined): string {
+  if (c.title) return c.title;
+  if (!members || members.length === 0) return c.id;
+  return members.length > 4 ? `${members.slice(0, 4).join(' · ')} …` : members.join(' · ');
+}
+
 export interface ConversationPage {
-  conversation: { key: number; source: string; id: string; type: 'direct' | 'group'; title: string | null };
+  conversation: { key: number; source: string; id: string; type: 'direct' | 'group'; title: string | null; label: string };
   messages: MessageView[];
   hasBefore: boolean;
   hasAfter: boolean;
@@ -84,8 +94,9 @@ export async function readConversation(ctx: Context, conversationKey: number, sc
     if (!(await mayReadConversationRow(trx, scope, conversationKey))) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound(), 'out_of_scope');
     const page = await conversationPage(trx, conversationKey, position, limit);
     const { views } = await loadMessageViews(trx, page.keys);
+    const members = conv.title ? undefined : (await conversationMemberLabels(trx, [conversationKey])).get(conversationKey);
     await appendAudit(ctx, trx, { action: 'conversation.viewed', subject: `${conv.source}/${conv.id}`, details: { key: conversationKey, position: position.kind, messages: views.length } });
-    return { conversation: { key: conversationKey, ...conv }, messages: views, hasBefore: page.hasBefore, hasAfter: page.hasAfter };
+    return { conversation: { key: conversationKey, ...conv, label: conversationLabel(conv, members) }, messages: views, hasBefore: page.hasBefore, hasAfter: page.hasAfter };
   }));
 }
 
@@ -141,6 +152,8 @@ async function* failureAudited(ctx: Context, body: AsyncIterable<Buffer>, ref: A
 
 export interface ConversationSummary extends Omit<ConversationSummaryRow, 'lastKey'> {
   lastTime: string | null;
+  /** conversationLabel: the title, else the members, else the id. */
+  label: string;
 }
 
 /** The conversations a reader may open, busiest first (titles are content-adjacent: audited as a read). */
@@ -149,10 +162,11 @@ export async function listReadableConversations(ctx: Context, scope: ContentScop
     const resolved = await resolveScope(trx, scope);
     const only = resolved.kind === 'all' ? undefined : resolved.kind === 'none' ? [] : resolved.rowIds;
     const r = await listConversations(trx, only, page);
+    const members = await conversationMemberLabels(trx, r.rows.filter((c) => !c.title).map((c) => c.key));
     await appendAudit(ctx, trx, { action: 'conversations.listed', details: { total: r.total, returned: r.rows.length, offset: page.offset } });
     return {
       total: r.total,
-      conversations: r.rows.map(({ lastKey, ...c }) => ({ ...c, lastTime: lastKey === null ? null : new Date(Math.floor(lastKey / SLOTS_PER_MS)).toISOString() })),
+      conversations: r.rows.map(({ lastKey, ...c }) => ({ ...c, label: conversationLabel(c, members.get(c.key)), lastTime: lastKey === null ? null : new Date(Math.floor(lastKey / SLOTS_PER_MS)).toISOString() })),
     };
   });
 }

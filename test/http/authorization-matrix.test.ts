@@ -196,6 +196,11 @@ describe('own and other data', () => {
     const mine = await emp.get('/conversations');
     expect(mine.json.total).toBe(2);
     expect((mine.json.conversations as { id: string }[]).map((c) => c.id).sort()).toEqual(['dm-zhangsan-lisi', 'room-sales']);
+    // Labels: a group's title; a 1:1 chat without one by its members' names.
+    const labels = Object.fromEntries((mine.json.conversations as { id: string; label: string }[]).map((c) => [c.id, c.label]));
+    expect(labels).toEqual({ 'dm-zhangsan-lisi': '张三 · 李四', 'room-sales': '销售群' });
+    const dm = (mine.json.conversations as { id: string; key: string }[]).find((c) => c.id === 'dm-zhangsan-lisi')!;
+    expect((await emp.get(`/conversations/${dm.key}/messages`)).json.conversation).toMatchObject({ title: null, label: '张三 · 李四' });
     expect((await officer.get('/conversations')).json.total).toBe(3);
   });
 

@@ -123,7 +123,8 @@ export interface MessageResult {
 }
 
 export interface ConversationPage {
-  conversation: { key: string; source: string; id: string; type: 'direct' | 'group'; title: string | null };
+  /** `label`: the title, else the members (a 1:1 chat: `张三 · 王经理`), else the id. */
+  conversation: { key: string; source: string; id: string; type: 'direct' | 'group'; title: string | null; label: string };
   messages: Hit[];
   hasBefore: boolean;
   hasAfter: boolean;
@@ -328,6 +329,8 @@ export interface ConversationSummary {
   id: string;
   type: 'direct' | 'group';
   title: string | null;
+  /** The title, else the members (a 1:1 chat: `张三 · 王经理`), else the id. */
+  label: string;
   messages: number;
   lastTime: string | null;
 }

@@ -77,7 +77,7 @@ export const archiveRoutes = [
     query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).default(0) }),
     response: z.object({
       total: z.number(),
-      conversations: z.array(z.object({ key: z.string(), source: z.string(), id: z.string(), type: z.enum(['direct', 'group']), title: z.string().nullable(), messages: z.number(), lastTime: z.string().nullable() })),
+      conversations: z.array(z.object({ key: z.string(), source: z.string(), id: z.string(), type: z.enum(['direct', 'group']), title: z.string().nullable(), label: z.string(), messages: z.number(), lastTime: z.string().nullable() })),
     }),
     handler: async ({ query, req }) => {
       const r = await listReadableConversations(req.ctx, contentScope(principalOf(req)), query);
@@ -89,7 +89,7 @@ export const archiveRoutes = [
     params: z.object({ key: keyParam }),
     query: pageQuery,
     response: z.object({
-      conversation: z.object({ key: z.string(), source: z.string(), id: z.string(), type: z.enum(['direct', 'group']), title: z.string().nullable() }),
+      conversation: z.object({ key: z.string(), source: z.string(), id: z.string(), type: z.enum(['direct', 'group']), title: z.string().nullable(), label: z.string() }),
       messages: z.array(hitSchema),
       hasBefore: z.boolean(),
       hasAfter: z.boolean(),

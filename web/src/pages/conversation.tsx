@@ -137,7 +137,7 @@ export function ConversationPage({ conversationKey }: { conversationKey: string 
         <button type="button" className="link-button" onClick={() => window.history.back()}>
           ← {t('common.back')}
         </button>
-        <h1 data-testid="conversation-title">{conversation?.title ?? conversation?.id ?? ''}</h1>
+        <h1 data-testid="conversation-title" title={conversation?.id}>{conversation?.label ?? ''}</h1>
         <span className="badge">{group ? t('conv.group') : t('conv.direct')}</span>
         {conversation ? <span className="muted conv-source">{conversation.source}</span> : null}
         {around ? (

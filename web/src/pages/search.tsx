@@ -133,7 +133,7 @@ function Conversations({ page, onPage }: { page: number; onPage: (p: number) => 
             <li key={c.key}>
               <a className="hit conversation-row" href={href(['c', c.key])} data-testid="conversation-row">
                 <div className="hit-meta">
-                  <span className="hit-conv">{c.title ?? c.id}</span>
+                  <span className="hit-conv" title={c.id}>{c.label}</span>
                   <span className="badge">{c.type === 'group' ? t('conv.group') : t('conv.direct')}</span>
                   <span>{c.source}</span>
                   {c.lastTime ? <time dateTime={c.lastTime}>{dateTime(c.lastTime)}</time> : null}
