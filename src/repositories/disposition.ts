@@ -9,15 +9,6 @@ export type RunRow = Selectable<Database['disposition_runs']>;
 export type ReviewRow = Selectable<Database['disposition_reviews']>;
 export type ReviewStatus = ReviewRow['status'];
 
-/**
- * Takes SQLite's write lock at the start of a transaction (a write that matches no row). A
- * transaction that read first and wrote later would fail with SQLITE_BUSY when another writer (a
- * sweep batch) committed in between; one that writes first waits in the busy handler instead.
- */
-export async function takeWriteLock(db: Kysely<Database>): Promise<void> {
-  await sql`UPDATE disposition_runs SET id = id WHERE id = -1`.execute(db);
-}
-
 export async function createRun(db: Kysely<Database>, row: { startedAt: number; dryRun: boolean; actor: string; trigger: string; nowMs: number; cursor: number | null; pid: number }): Promise<number> {
   const r = await db
     .insertInto('disposition_runs')

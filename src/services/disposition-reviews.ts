@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
 import { decideRetention } from '../domain/retention.js';
 import { AppError, conflict, notFound, usageError } from '../errors.js';
-import { findReview, listReviewRows, takeWriteLock, updateReview, type ReviewRow, type ReviewStatus } from '../repositories/disposition.js';
+import { findReview, listReviewRows, updateReview, type ReviewRow, type ReviewStatus } from '../repositories/disposition.js';
 import { appendAudit } from './audit.js';
 import { afterDisposal } from './disposition.js';
 import { certifiedDisposal } from './disposition-certificates.js';
@@ -66,7 +66,6 @@ export async function proposeReview(ctx: Context, id: number, input: { proposal:
   if (input.proposal !== 'dispose' && input.proposal !== 'retain') throw usageError('review.bad_proposal', 'the proposal is "dispose" or "retain"');
   const note = checkNote(input.note);
   return ctx.db.transaction().execute(async (trx) => {
-    await takeWriteLock(trx);
     const item = await findReview(trx, id);
     if (!item) throw notFound('review.not_found', `no review item ${id}`);
     if (item.status !== 'pending') throw conflict('review.not_pending', `review item ${id} is ${item.status}; only a pending item takes a proposal`);
@@ -81,8 +80,6 @@ export async function proposeReview(ctx: Context, id: number, input: { proposal:
 export async function decideReview(ctx: Context, id: number, input: { approve: boolean; note?: string | undefined }): Promise<ReviewView & { disposed: boolean }> {
   const note = checkNote(input.note);
   const result = await ctx.db.transaction().execute(async (trx) => {
-    // First statement writes: the decision sees every hold committed before it.
-    await takeWriteLock(trx);
     const item = await findReview(trx, id);
     if (!item) throw notFound('review.not_found', `no review item ${id}`);
     if (item.status !== 'proposed') throw conflict('review.not_proposed', `review item ${id} is ${item.status}; only a proposed item can be decided`);

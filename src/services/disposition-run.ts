@@ -10,7 +10,7 @@ import { subtractDuration } from '../domain/retention-duration.js';
 import { decideRetention, type RetentionDecision } from '../domain/retention.js';
 import { AppError, isAppError, usageError } from '../errors.js';
 import {
-  createRun, findRun, lastCompletedRun, takeWriteLock, listRuns, type SWEEP_TRIGGERS, queueReviews, resumableRun, reviewStateInRange, runningDryRuns, runningRealRuns, updateRun, type RunRow,
+  createRun, findRun, lastCompletedRun, listRuns, type SWEEP_TRIGGERS, queueReviews, resumableRun, reviewStateInRange, runningDryRuns, runningRealRuns, updateRun, type RunRow,
 } from '../repositories/disposition.js';
 import { appendAudit } from './audit.js';
 import { writeCertificate } from './disposition-certificates.js';
@@ -320,7 +320,6 @@ export async function runDisposition(ctx: Context, options: RunOptions): Promise
   try {
     if (!options.dryRun) await purgeDisposedBlobs(ctx, { lockHeld: true }); // leftovers of an interrupted run
     const start = await ctx.db.transaction().execute(async (trx) => {
-      await takeWriteLock(trx);
       for (const d of await runningDryRuns(trx)) {
         if (d.pid === null || !processAlive(d.pid)) await updateRun(trx, d.id, { status: 'interrupted', error: 'the process running it stopped' });
       }

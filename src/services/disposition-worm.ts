@@ -3,7 +3,6 @@ import { z } from 'zod';
 import type { Context } from '../context.js';
 import type { Database } from '../db/schema.js';
 import { usageError } from '../errors.js';
-import { takeWriteLock } from '../repositories/disposition.js';
 import { readMeta, writeMeta } from '../repositories/meta.js';
 import { appendAudit } from './audit.js';
 
@@ -41,7 +40,6 @@ export async function enableWorm(ctx: Context, options: { confirm: boolean }): P
     throw usageError('worm.confirm', 'WORM mode cannot be turned off again: no record can then be deleted before its retention floor, by anyone. Repeat with --yes to enable it');
   }
   return ctx.db.transaction().execute(async (trx) => {
-    await takeWriteLock(trx);
     const current = await wormState(trx);
     if (current.enabled) return { ...current, changed: false };
     const at = ctx.clock.now();

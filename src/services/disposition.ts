@@ -6,7 +6,7 @@ import type { Database } from '../db/schema.js';
 import { decideRetention, type RetentionDecision } from '../domain/retention.js';
 import { localDay } from '../domain/time-zone.js';
 import { AppError, isAppError } from '../errors.js';
-import { blobRowsExisting, deleteBlobPurges, disposalStatements, markIndexPurgePending, pendingBlobPurges, purgeIndexTokens, takeWriteLock, type UsageSubtraction } from '../repositories/disposition.js';
+import { blobRowsExisting, deleteBlobPurges, disposalStatements, markIndexPurgePending, pendingBlobPurges, purgeIndexTokens, type UsageSubtraction } from '../repositories/disposition.js';
 import { prepareTombstoneWriter, tombstoneLeafHash, type Tombstone } from '../repositories/tombstones.js';
 import { appendAudit } from './audit.js';
 import { wormState } from './disposition-worm.js';
@@ -214,7 +214,6 @@ function tombstoneWriter(ctx: Context): ReturnType<typeof prepareTombstoneWriter
  */
 export async function purgeIndexNow(ctx: Context, subject: string, details: Record<string, unknown> = {}): Promise<boolean> {
   return ctx.db.transaction().execute(async (trx) => {
-    await takeWriteLock(trx);
     if (!(await purgeIndexTokens(trx))) return false;
     await appendAudit(ctx, trx, { action: 'search.index_purged', subject, details });
     return true;

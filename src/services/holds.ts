@@ -7,7 +7,6 @@ import { parseRetentionScope } from '../domain/retention-scope.js';
 import { FILTER_KEYS, parseSearchQuery } from '../domain/search-query.js';
 import { conflict, isAppError, notFound, usageError } from '../errors.js';
 import { existingPersonExtIds } from '../repositories/directory.js';
-import { takeWriteLock } from '../repositories/disposition.js';
 import { appendAudit } from './audit.js';
 import { jsonArray } from '../repositories/retention-facts.js';
 import { countHoldCoverage } from './retention-forecast.js';
@@ -87,8 +86,6 @@ export async function addMatter(ctx: Context, input: { name: string; description
   if ((input.description?.length ?? 0) > 4000) throw usageError('holds.too_long', 'the description is at most 4000 characters');
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
-    // Write first: a sweep batch committing between a read and a write here would make it fail (SQLITE_BUSY).
-    await takeWriteLock(trx);
     if (await trx.selectFrom('matters').select('id').where('name', '=', name).executeTakeFirst()) throw conflict('holds.matter_exists', `a matter named "${name}" exists already`);
     const row = await trx.insertInto('matters').values({ name, description: input.description?.trim() || null, status: 'open', created_at: now, created_by: ctx.actor })
       .returningAll().executeTakeFirstOrThrow();
@@ -113,8 +110,6 @@ export async function closeMatter(ctx: Context, ref: string | number, reason: st
   if (reason.trim() === '') throw usageError('holds.needs_reason', 'closing a matter needs a reason (--reason)');
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
-    // Write first: a sweep batch committing between a read and a write here would make it fail (SQLITE_BUSY).
-    await takeWriteLock(trx);
     const m = await findMatter(trx, ref);
     if (m.status === 'closed') throw conflict('holds.matter_closed', `matter ${m.name} is closed already`);
     const released = await trx.updateTable('legal_holds').set({ released_at: now, released_by: ctx.actor, release_reason: `matter closed: ${reason.trim()}` })
@@ -199,8 +194,6 @@ export async function placeHold(ctx: Context, input: HoldInput): Promise<HoldVie
   }
   const now = ctx.clock.now();
   const placed = await ctx.db.transaction().execute(async (trx) => {
-    // Write first: a sweep batch committing between a read and a write here would make it fail (SQLITE_BUSY).
-    await takeWriteLock(trx);
     const m = await findMatter(trx, input.matter);
     if (m.status === 'closed') throw conflict('holds.matter_closed', `matter ${m.name} is closed: holds cannot be placed on it`);
     const row = await trx.insertInto('legal_holds').values({
@@ -252,8 +245,6 @@ export async function releaseHold(ctx: Context, id: number, reason: string): Pro
   if (reason.trim() === '') throw usageError('holds.needs_reason', 'releasing a hold needs a reason (--reason)');
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
-    // Write first: a sweep batch committing between a read and a write here would make it fail (SQLITE_BUSY).
-    await takeWriteLock(trx);
     const h = await findHold(trx, id);
     if (h.status === 'released') throw conflict('hold.already_released', `hold #${id} was released already (${new Date(h.releasedAt ?? 0).toISOString()} by ${h.releasedBy ?? '?'})`);
     await trx.updateTable('legal_holds').set({ released_at: now, released_by: ctx.actor, release_reason: reason.trim() }).where('id', '=', id).execute();

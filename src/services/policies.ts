@@ -7,7 +7,6 @@ import { findPreset, RETENTION_PRESETS, type RetentionPreset } from '../domain/r
 import { parseRetentionScope } from '../domain/retention-scope.js';
 import { lockedChangeProblem, wormFloorProblem, type RetentionAction } from '../domain/retention.js';
 import { AppError, conflict, notFound, usageError } from '../errors.js';
-import { takeWriteLock } from '../repositories/disposition.js';
 import { appendAudit } from './audit.js';
 import { wormState } from './disposition-worm.js';
 import { bumpRulesVersion } from './retention-rules.js';
@@ -118,8 +117,6 @@ export async function addPolicy(ctx: Context, input: PolicyInput): Promise<Polic
   const d = draftPolicy(input, ctx.config.timeZone);
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
-    // Write first: a sweep batch committing between a read and a write here would make it fail (SQLITE_BUSY).
-    await takeWriteLock(trx);
     const existing = await trx.selectFrom('retention_policies').select('id').where('name', '=', d.name).executeTakeFirst();
     if (existing !== undefined) throw conflict('retention.policy_exists', `a retention policy named "${d.name}" exists already`);
     const row = await trx.insertInto('retention_policies').values({
@@ -211,8 +208,6 @@ export async function updatePolicy(ctx: Context, ref: string | number, changes: 
 async function applyUpdate(ctx: Context, ref: string | number, changes: PolicyChanges): Promise<PolicyView> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
-    // Write first: a sweep batch committing between a read and a write here would make it fail (SQLITE_BUSY).
-    await takeWriteLock(trx);
     const before = policyView(await findPolicyRow(trx, ref));
     const after = applyChanges(before, changes, ctx.config.timeZone);
     await assertChangeAllowed(trx, before, after);
