@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createContext } from '../../src/context.js';
+import { deleteMeta, RESTORED_PAUSE_KEY, writeMeta } from '../../src/repositories/meta.js';
 import { addPolicy } from '../../src/services/policies.js';
 import { ROOT, tempDir } from '../support/cli.js';
 import { toNdjson } from '../support/records.js';
@@ -253,6 +254,17 @@ describe.skipIf(!HAVE_CHROMIUM)('retention, legal holds and disposition in Chrom
       expect(await page.getByTestId('run-real').count()).toBe(0);
       expect(await page.getByTestId('run-dry').count()).toBe(0);
       expect(await page.getByTestId('four-eyes-explain').count()).toBe(0);
+      // After a restore, scheduled disposition is paused: the page says so (set in-process, as a restore would).
+      const store = await createContext(loadConfig({ data }, {}));
+      try {
+        await writeMeta(store.db, RESTORED_PAUSE_KEY, JSON.stringify({ backupId: 'bk-e2e-restored', snapshotAt: Date.now() - 86_400_000, restoredAt: Date.now() }));
+        await page.reload();
+        await poll(() => page.getByTestId('disposition-paused').textContent()).toContain('bk-e2e-restored');
+        expect(await page.getByTestId('disposition-on-time').count()).toBe(0);
+      } finally {
+        await deleteMeta(store.db, RESTORED_PAUSE_KEY);
+        await store.close();
+      }
       await page.goto(`${base}/#/holds`);
       await page.getByTestId('not-allowed').waitFor();
       await page.context().close();

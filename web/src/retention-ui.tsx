@@ -52,36 +52,14 @@ export function FateText({ fate }: { fate: FateView }): ReactNode {
   );
 }
 
-/** The alert of a daily disposition run that did not happen (GET /retention/status: `overdue`). */
-export function OverdueAlert({ status, link }: { status: RetentionStatus | undefined; link?: boolean }): ReactNode {
-  const { t, num, dateTime } = useI18n();
-  if (status?.pausedAfterRestore) {
-    return (
-      <div className="notice-box critical" role="alert" data-testid="disposition-paused">
-        <p>{t('disposition.pausedAfterRestore', { backup: status.pausedAfterRestore.backupId, time: dateTime(status.pausedAfterRestore.snapshotAt) })}</p>
-        <p className="overdue-hint">
-          {t('disposition.pausedHint')}
-          {link ? (
-            <>
-              {' '}
-              <a href={href(['disposition'])}>{t('disposition.open')}</a>
-            </>
-          ) : null}
-        </p>
-      </div>
-    );
-  }
-  if (!status?.overdue) return null;
-  const last = status.lastCompleted?.finishedAt ?? status.lastCompleted?.startedAt;
+/** A critical notice about scheduled disposition, with a hint and, on other pages, a link to the disposition page. */
+function DispositionNotice({ testId, message, hint, link }: { testId: string; message: string; hint: string; link: boolean | undefined }): ReactNode {
+  const { t } = useI18n();
   return (
-    <div className="notice-box critical" role="alert" data-testid="disposition-overdue">
-      <p>
-        {last
-          ? t('disposition.overdueSince', { h: num(hoursSince(last, Date.parse(status.generatedAt))) })
-          : t('disposition.overdueNever', { n: status.policiesWithMaximum })}
-      </p>
+    <div className="notice-box critical" role="alert" data-testid={testId}>
+      <p>{message}</p>
       <p className="overdue-hint">
-        {t('disposition.overdueHint')}
+        {hint}
         {link ? (
           <>
             {' '}
@@ -91,4 +69,23 @@ export function OverdueAlert({ status, link }: { status: RetentionStatus | undef
       </p>
     </div>
   );
+}
+
+/**
+ * The alert of a daily disposition run that did not happen (GET /retention/status: `overdue`), or
+ * of scheduled disposition paused after a restore (`pausedAfterRestore`).
+ */
+export function OverdueAlert({ status, link }: { status: RetentionStatus | undefined; link?: boolean }): ReactNode {
+  const { t, num, dateTime } = useI18n();
+  const paused = status?.pausedAfterRestore;
+  if (paused) {
+    const message = t('disposition.pausedAfterRestore', { backup: paused.backupId, time: dateTime(paused.snapshotAt) });
+    return <DispositionNotice testId="disposition-paused" message={message} hint={t('disposition.pausedHint')} link={link} />;
+  }
+  if (!status?.overdue) return null;
+  const last = status.lastCompleted?.finishedAt ?? status.lastCompleted?.startedAt;
+  const message = last
+    ? t('disposition.overdueSince', { h: num(hoursSince(last, Date.parse(status.generatedAt))) })
+    : t('disposition.overdueNever', { n: status.policiesWithMaximum });
+  return <DispositionNotice testId="disposition-overdue" message={message} hint={t('disposition.overdueHint')} link={link} />;
 }
