@@ -87,7 +87,8 @@ export function registerHoldCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why (audited)')
     .option('--json', 'machine-readable output')
     .action(async (opts: { matter: string; scope?: string; custodian: string[]; conversation: string[]; after?: string; before?: string; reason: string }, cmd: Command) => {
-      const { placeHold, unknownConversations, unknownFilterWords, unknownPersons } = await import('../services/holds.js');
+      const { placeHold, unknownConversations, unknownPersons } = await import('../services/holds.js');
+      const { unknownFilterWords } = await import('../domain/retention-scope.js');
       await withContext(cmd, async (ctx) => {
         const h = await placeHold(ctx, { matter: opts.matter, scope: opts.scope, custodians: opts.custodian, conversations: opts.conversation, after: opts.after, before: opts.before, reason: opts.reason });
         // A custodian id nobody in the archive has is legal (records may arrive later), but often a typo: say so.
@@ -97,7 +98,7 @@ export function registerHoldCommands(program: Command): void {
         for (const id of await unknownConversations(ctx, h.conversations)) {
           printWarning(`no conversation with the id "${id}" in the archive yet; the hold covers its records once they are archived (ids: wekeep search --json, conversation.id)`);
         }
-        for (const word of unknownFilterWords(opts.scope)) {
+        for (const word of unknownFilterWords(opts.scope ?? '')) {
           printWarning(`"${word}" in --scope is not a filter (filters: from, to, in, source, type, has, is, after, before, kind, party, dept); it is searched for as text`);
         }
         if (h.coveredAtPlacement === 0) printWarning('the hold covers no archived record now: check its criteria (it will cover matching records archived later)');

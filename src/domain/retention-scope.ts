@@ -1,5 +1,5 @@
 import { usageError } from '../errors.js';
-import { parseSearchQuery, type SearchAtom, type SearchQuery } from './search-query.js';
+import { FILTER_KEYS, halfWidth, parseSearchQuery, type SearchAtom, type SearchQuery } from './search-query.js';
 
 /**
  * The scope of a retention policy or a legal hold, written in the search query language
@@ -54,6 +54,18 @@ export interface RetentionScope {
 
 const EXTRA = /(^|\s)(-?)(kind|party|dept)[:：]("[^"]*"|\u201c[^\u201d]*\u201d|\S+)/giu;
 
+const SCOPE_KEYS: ReadonlySet<string> = new Set([...FILTER_KEYS, 'kind', 'party', 'dept']);
+
+/**
+ * Words of a scope that look like a filter but name none (`form:wanglei`, `typo:x`; full-width keys
+ * read as ASCII): the search language takes them for text. A policy scope refuses them (naming the
+ * first), a hold's scope is searched with them and warns.
+ */
+export function unknownFilterWords(text: string): string[] {
+  const words = text.match(/(?:^|\s)-?[A-Za-z\uFF21-\uFF3A\uFF41-\uFF5A]+[:：]\S*/gu) ?? [];
+  return words.map((w) => w.trim()).filter((w) => !SCOPE_KEYS.has(halfWidth(w.replace(/^-/u, '')).split(':')[0]!.toLowerCase()));
+}
+
 export function parseRetentionScope(input: string, options: { allowText: boolean; timeZone?: string; field?: string }): RetentionScope {
   const field = options.field ?? 'scope';
   const text = input.trim().replace(/\s+/gu, ' ');
@@ -93,8 +105,7 @@ export function parseRetentionScope(input: string, options: { allowText: boolean
   const hasText = query?.clauses.some((c) => (c.kind === 'any' ? c.atoms : [c.atom]).some((a) => a.kind === 'text')) ?? false;
   if (hasText && !options.allowText) {
     // `typo:voice` reads as text to the search language: name the unknown filter rather than "words".
-    const known = new Set(['source', 'type', 'in', 'from', 'to', 'has', 'is', 'after', 'before', 'kind', 'party', 'dept']);
-    const unknown = [...rest.matchAll(/(?:^|\s)-?([A-Za-z]+)[:：]/gu)].map((m) => m[1]!).find((k) => !known.has(k.toLowerCase()));
+    const unknown = unknownFilterWords(rest)[0]?.replace(/^-/u, '').split(/[:：]/u)[0];
     const hint = unknown ? `"${unknown}:" is not a filter; ` : '';
     throw usageError('retention.bad_scope', `${field}: ${hint}a policy scope takes filters only (source:, type:, in:, from:, to:, has:, is:, after:, before:, kind:, party:, dept:), not words to search for`);
   }

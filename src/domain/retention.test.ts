@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addDuration, isAtLeast, parseDuration, subtractDuration, type RetentionDuration } from './retention-duration.js';
-import { parseRetentionScope, scopeMatches, type RecordFacts } from './retention-scope.js';
+import { parseRetentionScope, unknownFilterWords, scopeMatches, type RecordFacts } from './retention-scope.js';
 import { decideRetention, holdMatches, lockedChangeProblem, type LegalHold, type RetentionPolicy } from './retention.js';
 
 const DAY = 86_400_000;
@@ -77,6 +77,8 @@ describe('scopes', () => {
   it('refuses words in a policy scope and bad filter values, naming the field', () => {
     expect(() => parseRetentionScope('合同 type:text', { allowText: false, field: 'scope' })).toThrow(/scope: a policy scope takes filters only/);
     expect(() => parseRetentionScope('typo:voice', { allowText: false, field: 'scope' })).toThrow(/scope: "typo:" is not a filter; a policy scope takes filters only/);
+    // The same words a hold's scope warns about; full-width keys read as ASCII.
+    expect(unknownFilterWords('form:wanglei 合同 ｔｙｐｅ：voice -typo:x kind:direct')).toEqual(['form:wanglei', '-typo:x']);
     expect(() => parseRetentionScope('kind:room', { allowText: false })).toThrow(/kind: takes "direct" or "group"/);
     expect(() => parseRetentionScope('type:nonsense', { allowText: false })).toThrow(/unknown message type/);
     expect(parseRetentionScope('合同', { allowText: true }).hasText).toBe(true);

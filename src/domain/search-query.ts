@@ -134,7 +134,7 @@ type Lexeme =
  * ASCII, one code unit for one, so positions stay the same: operators and filter names typed that
  * way mean what their ASCII form means instead of being searched for as text.
  */
-const halfWidth = (s: string): string => s.replace(/[\uFF01-\uFF5E]/gu, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+export const halfWidth = (s: string): string => s.replace(/[\uFF01-\uFF5E]/gu, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
 
 function lex(input: string, zone: () => ZoneClock): Lexeme[] {
   const out: Lexeme[] = [];

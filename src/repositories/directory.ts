@@ -230,6 +230,15 @@ export async function personIdsByNames(db: Kysely<Database>, names: readonly str
 }
 
 /** Which of these person ids exist in the archive. */
+/** Of these conversation ids (any source), those some archived conversation has. */
+export async function existingConversationExtIds(db: Kysely<Database>, extIds: readonly string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const part of chunks([...new Set(extIds)])) {
+    for (const r of await db.selectFrom('conversations').select('ext_id').where('ext_id', 'in', part).execute()) out.add(r.ext_id);
+  }
+  return out;
+}
+
 export async function existingPersonExtIds(db: Kysely<Database>, extIds: readonly string[]): Promise<Set<string>> {
   const out = new Set<string>();
   for (const part of chunks([...new Set(extIds)])) {

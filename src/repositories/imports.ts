@@ -90,6 +90,17 @@ export async function listQuarantine(db: Kysely<Database>, filter: { importId?: 
   };
 }
 
+/** Ids of quarantined lines: of these ids, or every line of an import; ascending. */
+export async function quarantineIds(db: Kysely<Database>, which: { ids: readonly number[] } | { importId: number }): Promise<number[]> {
+  let q = db.selectFrom('quarantine').select('id');
+  q = 'importId' in which ? q.where('import_id', '=', which.importId) : q.where('id', 'in', [...which.ids]);
+  return (await q.orderBy('id').execute()).map((r) => r.id);
+}
+
+export async function deleteQuarantined(db: Kysely<Database>, ids: readonly number[]): Promise<void> {
+  for (const part of chunks(ids, 500)) await db.deleteFrom('quarantine').where('id', 'in', part).execute();
+}
+
 export async function quarantineEntry(db: Kysely<Database>, id: number): Promise<(QuarantineEntry & { content: string | null }) | undefined> {
   const r = await db.selectFrom('quarantine').selectAll().where('id', '=', id).executeTakeFirst();
   return r && { id: r.id, importId: r.import_id, file: r.file, line: r.line, reason: r.reason, createdAt: r.created_at, content: r.content };

@@ -254,6 +254,13 @@ export function prepareFrozenPersonIds(sqlite: SqliteHandle): () => { persons: R
   };
 }
 
+/** [conversation, person] pairs of these persons' memberships in these conversations (restriction on arrival of messages without a `to` list). */
+export function membersAmong(sqlite: SqliteHandle, conversationIds: readonly number[], personIds: readonly number[]): [number, number][] {
+  const rows = sqlite.prepare(`SELECT conversation_id, person_id FROM conversation_members
+    WHERE conversation_id IN (SELECT value FROM json_each(?)) AND person_id IN (SELECT value FROM json_each(?))`).raw().all(JSON.stringify(conversationIds), JSON.stringify(personIds)) as [number, number][];
+  return rows.map(([c, p]) => [Number(c), Number(p)]);
+}
+
 /** Ground recorded for a record restricted on arrival by an erasure request that was executed already. */
 export const AWAITING_ERASURE = 'awaiting-erasure';
 

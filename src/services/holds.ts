@@ -4,9 +4,9 @@ import type { Database } from '../db/schema.js';
 import type { LegalHoldsTable, MattersTable } from '../db/tables/retention.js';
 import { holdHasCriteria, type LegalHold } from '../domain/retention.js';
 import { parseRetentionScope } from '../domain/retention-scope.js';
-import { FILTER_KEYS, parseSearchQuery } from '../domain/search-query.js';
+import { parseSearchQuery } from '../domain/search-query.js';
 import { conflict, isAppError, notFound, usageError } from '../errors.js';
-import { existingPersonExtIds } from '../repositories/directory.js';
+import { existingConversationExtIds, existingPersonExtIds } from '../repositories/directory.js';
 import { appendAudit } from './audit.js';
 import { jsonArray } from '../repositories/retention-facts.js';
 import { countHoldCoverage } from './retention-forecast.js';
@@ -156,24 +156,10 @@ export async function unknownPersons(ctx: Context, personIds: readonly string[])
   return personIds.filter((p) => !known.has(p));
 }
 
-/**
- * Words of a hold's scope that look like a filter but name none (`form:wanglei`, `typo:x`): they
- * are searched as text, so the hold likely covers far less than meant. The CLI warns.
- */
-export function unknownFilterWords(scope: string | undefined): string[] {
-  const known = new Set<string>([...FILTER_KEYS, 'kind', 'party', 'dept']);
-  const words = (scope ?? '').match(/(?:^|\s)-?[A-Za-z\uFF21-\uFF3A\uFF41-\uFF5A]+[:：]\S*/gu) ?? [];
-  return words.map((w) => w.trim()).filter((w) => {
-    const key = w.replace(/^-/u, '').replace(/[\uFF01-\uFF5E]/gu, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).split(':')[0]!.toLowerCase();
-    return !known.has(key);
-  });
-}
-
 /** Of these conversation ids, those no archived conversation has (a hold on them covers records that arrive later only). */
 export async function unknownConversations(ctx: Context, ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) return [];
-  const rows = await ctx.db.selectFrom('conversations').select('ext_id').where('ext_id', 'in', [...ids]).execute();
-  const known = new Set(rows.map((r) => r.ext_id));
+  const known = await existingConversationExtIds(ctx.db, ids);
   return ids.filter((id) => !known.has(id));
 }
 

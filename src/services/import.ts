@@ -22,7 +22,7 @@ import {
   type MessageLookups, type MessageWriter,
 } from '../repositories/messages.js';
 import { bumpSourceCounters, findSourceId, prepareSeqRecorder, resolveSource } from '../repositories/sources.js';
-import { AWAITING_ERASURE, prepareArrivalRestrictions, prepareFrozenKeys, recordOutcomes, restrictMessages, type ArrivalRestriction } from '../repositories/privacy.js';
+import { AWAITING_ERASURE, membersAmong, prepareArrivalRestrictions, prepareFrozenKeys, recordOutcomes, restrictMessages, type ArrivalRestriction } from '../repositories/privacy.js';
 import { prepareTombstoneLookup } from '../repositories/tombstones.js';
 import { META_RECALLED, META_RESTRICTED, type FtsRow } from '../search/fts-document.js';
 import { indexMessages, prepareIndexWriter, unindexMessages } from '../search/sqlite-fts5.js';
@@ -641,9 +641,7 @@ function subjectMembers(
   const members = new Map<number, Set<number>>();
   const add = (c: number, p: number): void => void (members.get(c) ?? members.set(c, new Set()).get(c)!).add(p);
   if (conversations.length > 0) {
-    const found = ctx.sqlite.prepare(`SELECT conversation_id, person_id FROM conversation_members
-      WHERE conversation_id IN (SELECT value FROM json_each(?)) AND person_id IN (SELECT value FROM json_each(?))`).raw().all(JSON.stringify(conversations), JSON.stringify([...rules.keys()])) as [number, number][];
-    for (const [c, p] of found) add(Number(c), Number(p));
+    for (const [c, p] of membersAmong(ctx.sqlite, conversations, [...rules.keys()])) add(c, p);
     for (const m of newMembers) if (rules.has(m.personId)) add(m.conversationId, m.personId);
   }
   return (c) => members.get(c) ?? [];

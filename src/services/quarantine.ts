@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { notFound, usageError } from '../errors.js';
-import { listQuarantine, quarantineEntry, type QuarantineEntry } from '../repositories/imports.js';
+import { deleteQuarantined, listQuarantine, quarantineEntry, quarantineIds, type QuarantineEntry } from '../repositories/imports.js';
 import { appendAudit } from './audit.js';
 
 export async function listQuarantined(ctx: Context, filter: { importId?: number | undefined; limit: number; offset: number }): Promise<{ total: number; entries: QuarantineEntry[] }> {
@@ -17,12 +17,10 @@ export async function purgeQuarantined(ctx: Context, input: { ids?: readonly num
   if (input.reason.trim() === '') throw usageError('quarantine.reason_required', 'give a reason (--reason): it is kept in the audit log');
   if ((input.ids === undefined || input.ids.length === 0) === (input.importId === undefined)) throw usageError('quarantine.bad_selection', 'give either entry ids or --import ID');
   return ctx.db.transaction().execute(async (trx) => {
-    let q = trx.selectFrom('quarantine').select('id');
-    q = input.importId !== undefined ? q.where('import_id', '=', input.importId) : q.where('id', 'in', [...input.ids!]);
-    const ids = (await q.orderBy('id').execute()).map((r) => r.id);
+    const ids = await quarantineIds(trx, input.importId !== undefined ? { importId: input.importId } : { ids: input.ids! });
     const missing = (input.ids ?? []).filter((id) => !ids.includes(id));
     if (missing.length > 0) throw notFound('quarantine.not_found', `no quarantine entry ${missing.join(', ')}`);
-    if (ids.length > 0) await trx.deleteFrom('quarantine').where('id', 'in', ids).execute();
+    await deleteQuarantined(trx, ids);
     await appendAudit(ctx, trx, { action: 'quarantine.purged', subject: input.importId !== undefined ? `import:${input.importId}` : undefined, details: { count: ids.length, ids: ids.slice(0, 1000), reason: input.reason.trim() } });
     return { purged: ids.length, ids };
   });
