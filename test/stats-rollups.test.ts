@@ -57,6 +57,11 @@ describe('usage rollups', () => {
     expect(byKey(s.byDay)).toEqual(byKey(await scan(sql`strftime('%Y-%m-%d', (m.time_ms + 28800000) / 1000, 'unixepoch')`)));
     expect(byKey(s.byPerson)).toEqual(byKey(await scan(sql`p.ext_id`, sql`JOIN persons p ON p.id = m.from_person_id`)));
     expect(byKey(s.byConversation)).toEqual(byKey(await scan(sql`c.ext_id`, sql`JOIN conversations c ON c.id = m.conversation_id`)));
+    // A conversation without a title is labelled by its members, as on its own page.
+    const untitled = s.byConversation.filter((c) => !c.title);
+    expect(untitled.length).toBeGreaterThan(0);
+    for (const c of untitled) expect(c.label).toMatch(/ · /u);
+    for (const c of s.byConversation.filter((x) => x.title)) expect(c.label).toBe(c.title);
     expect(s.byDayType.reduce((n, r) => n + r.count, 0)).toBe(3500);
     expect(s.attachments.references).toBe(s.byType.reduce((n, r) => n + r.attachments, 0));
   });

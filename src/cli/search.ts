@@ -12,7 +12,7 @@ const oneLine = (s: string | null, max = 120): string => {
 
 function hitLine(h: HitView, timeZone: string): string {
   const flags = [h.recalled ? '[recalled]' : '', h.attachments.length > 0 ? `[${h.attachments.length} attachment(s)]` : ''].filter(Boolean).join(' ');
-  const where = h.conversation.title ?? h.conversation.id;
+  const where = h.conversation.label;
   const ts = formatInZone(Date.parse(h.time), timeZone);
   return `${ts}  ${h.source}/${h.id}  ${where}  ${h.from.name ?? h.from.id} (${h.type})${flags ? ` ${flags}` : ''}\n    ${oneLine(h.text)}`;
 }
@@ -104,7 +104,7 @@ Examples:
         const m = shown.message;
         for (const h of shown.context.before) printLine(`  ${hitLine(h, tz)}`);
         printLine(`▶ ${formatInZone(m.timeMs, tz)}  ${m.source}/${m.id}${m.seq !== null ? ` (seq ${m.seq})` : ''}`);
-        printLine(`  conversation: ${m.conversation.title ?? m.conversation.id} [${m.conversation.type}, ${m.conversation.id}]`);
+        printLine(`  conversation: ${m.conversation.label} [${m.conversation.type}, ${m.conversation.id}]`);
         printLine(`  from: ${m.from.name ?? ''} <${m.from.id}>`);
         if (m.to.length > 0) printLine(`  to: ${m.to.slice(0, 10).map((t) => `${t.name ?? ''} <${t.id}>`).join(', ')}${m.to.length > 10 ? ` … (${m.to.length})` : ''}`);
         printLine(`  type: ${m.type}${m.recalled ? `  RECALLED at ${m.recalledAt} by ${m.recalledBy}` : ''}`);

@@ -326,7 +326,7 @@ export interface ConversationSummaryRow {
   lastKey: number | null;
 }
 
-/** Members shown in a conversation's label (services/conversations.ts conversationLabel). */
+/** Members shown in a conversation's label (services/message-views.ts conversationLabel). */
 const LABEL_MEMBERS = 4;
 
 /**

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
-import { conversationLabel, listReadableConversations } from './conversations.js';
+import { listReadableConversations } from './conversations.js';
+import { conversationLabel } from './message-views.js';
 import { importNdjson } from './import.js';
 import { executePrivacyRequest, openPrivacyRequest } from './privacy-requests.js';
+import { searchMessages } from './search.js';
 import { initStore } from './store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wekeep-labels-'));
@@ -30,6 +32,9 @@ describe('conversationLabel', () => {
       await importNdjson(ctx, { file });
       const labels = async (): Promise<string[]> => (await listReadableConversations(ctx, { kind: 'all' }, { limit: 10, offset: 0 })).conversations.map((c) => c.label);
       expect(await labels()).toEqual(['张三 · 李四 · 王五']);
+      // Search hits carry the same label (the console shows it instead of the id).
+      const hits = await searchMessages(ctx, { query: 'hi', limit: 10, offset: 0 });
+      expect(hits.hits.map((m) => m.conversation.label)).toEqual(['张三 · 李四 · 王五', '张三 · 李四 · 王五']);
       const request = await openPrivacyRequest(ctx, { kind: 'restriction', subjects: ['ww'], requester: 'Wang Wu' });
       await executePrivacyRequest(ctx, request.id);
       expect(await labels()).toEqual(['张三 · 李四 · ww']);

@@ -9,7 +9,7 @@ import { isRestricted } from '../repositories/privacy.js';
 import { consentOfConversation } from '../repositories/source-settings.js';
 import { appendAudit } from './audit.js';
 import { mayReadConversationRow, resolveScope } from './content-access.js';
-import { loadMessageViews, type MessageView } from './message-views.js';
+import { conversationLabel, loadMessageViews, type MessageView } from './message-views.js';
 
 /**
  * Reading archived content by key (the API): one message with its context, a page of a
@@ -65,16 +65,6 @@ export async function readMessage(ctx: Context, key: number, scope: ContentScope
     await appendAudit(ctx, trx, { action: 'message.viewed', subject: `${row.source}/${row.extId}`, details: { key, context: before.length + after.length } });
     return { message: { ...views[0]!, recordHash: row.recordHash, archivedAt: new Date(row.archivedAt).toISOString() }, context: { before, after } };
   }));
-}
-
-/**
- * What a conversation is called on screen: its title; else, for one without (a 1:1 chat, an unnamed
- * group), its members (`张三 · 王经理`, at most four, then `…`); else its id.
- */
-export function conversationLabel(c: { id: string; title: string | null }, members: readonly string[] | undefined): string {
-  if (c.title) return c.title;
-  if (!members || members.length === 0) return c.id;
-  return members.length > 4 ? `${members.slice(0, 4).join(' · ')} …` : members.join(' · ');
 }
 
 export interface ConversationPage {

@@ -1,10 +1,14 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
 import type { Context } from '../context.js';
+import type { Database } from '../db/schema.js';
 import { blobStats } from '../repositories/blobs.js';
+import { conversationMemberLabels } from '../repositories/messages.js';
 import { directoryCounts, type GroupRow } from '../repositories/stats.js';
 import { topConversations, topPersons, usageBy, usageByDayAndType, usageTotals, type DayTypeRow } from '../repositories/usage.js';
 import { appendAudit } from './audit.js';
+import { conversationLabel } from './message-views.js';
 
 export interface Stats {
   generatedAt: string;
@@ -29,7 +33,8 @@ export interface Stats {
   /** Per day and type (the dashboard's stacked series). */
   byDayType: DayTypeRow[];
   /** The busiest conversations. */
-  byConversation: (GroupRow & { conversationKey: number; source: string; title: string | null; kind: string })[];
+  /** `label`: the title, else the members' names, else the id (conversationLabel). */
+  byConversation: (GroupRow & { conversationKey: number; source: string; title: string | null; label: string; kind: string })[];
 }
 
 /**
@@ -63,11 +68,16 @@ export async function collectStats(ctx: Context, options: { topPersons: number; 
       byPerson: options.topPersons > 0 ? await topPersons(trx, options.topPersons) : [],
       byDay: await usageBy(trx, 'day'),
       byDayType: await usageByDayAndType(trx, {}),
-      byConversation: (options.topConversations ?? 0) > 0 ? await topConversations(trx, options.topConversations ?? 0) : [],
+      byConversation: (options.topConversations ?? 0) > 0 ? await labelled(trx, await topConversations(trx, options.topConversations ?? 0)) : [],
     };
     await appendAudit(ctx, trx, { action: 'stats.viewed', details: { messages: usage.messages } });
     return stats;
   });
+}
+
+async function labelled<T extends { key: string; conversationKey: number; title: string | null }>(db: Kysely<Database>, rows: T[]): Promise<(T & { label: string })[]> {
+  const members = await conversationMemberLabels(db, rows.filter((r) => !r.title).map((r) => r.conversationKey));
+  return rows.map((r) => ({ ...r, label: conversationLabel({ id: r.key, title: r.title }, members.get(r.conversationKey)) }));
 }
 
 /** Small files directly in the data dir (keyring, master key, TLS), not the database or blobs. */

@@ -86,6 +86,8 @@ export interface ConversationRef {
   id: string;
   type: 'direct' | 'group';
   title: string | null;
+  /** The title, else the members' names (a 1:1 chat, an unnamed group), else the id. */
+  label: string;
 }
 
 export interface Hit {
@@ -174,7 +176,7 @@ export interface Stats {
   /** Per day and message type. */
   byDayType?: (GroupRow & { day: string; type: string })[];
   /** Top conversations by volume (omitted for admin, like byPerson). */
-  byConversation?: (GroupRow & { conversationKey?: number | string; source?: string; title?: string | null; kind?: string })[];
+  byConversation?: (GroupRow & { conversationKey?: number | string; source?: string; title?: string | null; label?: string; kind?: string })[];
 }
 
 export interface SourceGap {

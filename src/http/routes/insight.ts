@@ -26,7 +26,7 @@ const statsSchema = z.object({
   byPerson: z.array(group.extend({ name: z.string().nullable() })).optional(),
   byDay: z.array(group),
   byDayType: z.array(group.extend({ day: z.string(), type: z.string() })),
-  byConversation: z.array(group.extend({ conversationKey: z.number(), source: z.string(), title: z.string().nullable(), kind: z.string() })).optional(),
+  byConversation: z.array(group.extend({ conversationKey: z.number(), source: z.string(), title: z.string().nullable(), label: z.string(), kind: z.string() })).optional(),
 });
 
 export const insightRoutes = [

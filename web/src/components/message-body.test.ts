@@ -13,7 +13,7 @@ function render(type: string, mime: string, scan: ScanStatus | undefined): strin
     source: 's',
     id: 'm1',
     time: '2026-01-01T00:00:00Z',
-    conversation: { id: 'c', type: 'direct', title: null },
+    conversation: { id: 'c', type: 'direct', title: null, label: 'c' },
     from: { id: 'p', name: null },
     type,
     text: null,

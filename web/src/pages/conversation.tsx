@@ -229,7 +229,7 @@ export function MessagePage({ messageKey }: { messageKey: string }): ReactNode {
         <button type="button" className="link-button" onClick={() => window.history.back()}>
           ← {t('common.back')}
         </button>
-        <h1 data-testid="conversation-title">{c.title ?? c.id}</h1>
+        <h1 data-testid="conversation-title">{c.label}</h1>
         <span className="badge">{group ? t('conv.group') : t('conv.direct')}</span>
       </header>
       <p className="hint">{t('conv.contextOnly')}</p>

@@ -331,7 +331,7 @@ export function DashboardPage(): ReactNode {
   const typeLabel = useMemo(() => (r: GroupRow) => t(typeLabelKey(r.key)), [t]);
   const plainLabel = useMemo(() => (r: GroupRow) => r.key, []);
   const personLabel = useMemo(() => (r: GroupRow & { name?: string | null }) => (r.name ? `${r.name} (${r.key})` : r.key), []);
-  const convLabel = useMemo(() => (r: GroupRow & { title?: string | null }) => r.title ?? r.key, []);
+  const convLabel = useMemo(() => (r: GroupRow & { title?: string | null; label?: string }) => r.label ?? r.title ?? r.key, []);
 
   if (stats.isPending) return <Loading />;
   if (stats.error) return <ErrorMessage error={stats.error} />;

@@ -81,7 +81,7 @@ function HitRow({ hit, terms }: { hit: Hit; terms: readonly string[] }): ReactNo
     <li>
       <a className="hit" href={hitHref(hit)} data-testid="search-hit" data-key={hit.key}>
         <div className="hit-meta">
-          <span className="hit-conv">{hit.conversation.title ?? hit.conversation.id}</span>
+          <span className="hit-conv">{hit.conversation.label}</span>
           <span className={`badge badge-type type-${hit.type}`}>{t(typeLabelKey(hit.type))}</span>
           {hit.recalled ? <span className="badge badge-recalled">{t('msg.recalledBadge')}</span> : null}
           <time dateTime={hit.time}>{dateTime(hit.time)}</time>
