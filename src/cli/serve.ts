@@ -2,22 +2,36 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
+import { writeFileAtomic } from '../crypto/keyring.js';
 import { configOf, intOption, printLine } from './common.js';
 import { createProgressBar } from './progress.js';
 
 /**
  * `wekeep serve`: the API and the console. With --demo, a data dir that does not exist yet is
  * first initialized with the demo corpus. When no account exists, an `admin` account is created
- * (and with --demo a `demo` compliance account) and their one-time setup links are printed.
+ * (and with --demo a `demo` compliance account) and their one-time setup links are shown: printed
+ * on a terminal, or, when standard output goes anywhere else (a service manager's journal, a log
+ * file), written to SETUP_LINKS_FILE in the data dir (mode 0600) and only that file's path printed,
+ * so that no log ever holds a link that takes over an account.
  */
+
+export const SETUP_LINKS_FILE = 'setup-links.txt';
 
 async function bootstrapAccounts(ctx: Context, baseUrl: string, demo: boolean): Promise<void> {
   const { addUser, listUserViews, setupLinkOf } = await import('../services/users.js');
   if ((await listUserViews(ctx)).length > 0) return;
   const created = [await addUser(ctx, { username: 'admin', role: 'admin' })];
   if (demo) created.push(await addUser(ctx, { username: 'demo', role: 'compliance' }));
-  printLine('No accounts yet. One-time setup links (valid 24 h; each sets a password and an authenticator app):');
-  for (const c of created) printLine(`  ${c.user.username.padEnd(6)} (${c.user.role}): ${setupLinkOf(baseUrl, c.setupToken)}`);
+  const heading = 'No accounts yet. One-time setup links (valid 24 h; each sets a password and an authenticator app):';
+  const links = created.map((c) => `  ${c.user.username.padEnd(6)} (${c.user.role}): ${setupLinkOf(baseUrl, c.setupToken)}`);
+  if (process.stdout.isTTY) {
+    printLine(heading);
+    for (const l of links) printLine(l);
+  } else {
+    const file = join(ctx.config.dataDir, SETUP_LINKS_FILE);
+    writeFileAtomic(file, `${heading}\n${links.join('\n')}\n`, 0o600);
+    printLine(`No accounts yet. Their one-time setup links (valid 24 h) are in ${file} (mode 0600), not in this output; delete the file once they are used.`);
+  }
   printLine('More accounts: wekeep users add --username NAME --role ROLE [--person ID]');
 }
 

@@ -28,6 +28,14 @@ export const openSecret = (keyring: Keyring, sealed: Buffer, aad: string): strin
 export const recoveryCodeHash = (keyring: Keyring, userId: number, code: string): string =>
   createHmac('sha256', keysOf(keyring).mac).update(`${userId}\0${code.replace(/[\s-]/gu, '').toLowerCase()}`).digest('hex');
 
+/**
+ * A keyed tag of a user name that names no account (`auth.login.failed`): repeated tries of one
+ * name can be told apart and counted, but the name, often a password typed into the wrong field,
+ * never enters the audit log.
+ */
+export const unknownNameTag = (keyring: Keyring, name: string): string =>
+  createHmac('sha256', keysOf(keyring).mac).update(`unknown-user-name\0${name}`).digest('hex').slice(0, 16);
+
 /** A new random token (256 bits, base64url). */
 export const newToken = (): string => randomBytes(32).toString('base64url');
 

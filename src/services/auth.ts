@@ -3,7 +3,7 @@ import * as OTPAuth from 'otpauth';
 import QRCode from 'qrcode';
 import type { Kysely } from 'kysely';
 import { actingAs, type Context } from '../context.js';
-import { newRecoveryCode, newToken, openSecret, recoveryCodeHash, sealSecret, tokenHash } from '../crypto/account-secrets.js';
+import { newRecoveryCode, newToken, openSecret, recoveryCodeHash, sealSecret, tokenHash, unknownNameTag } from '../crypto/account-secrets.js';
 import type { Database } from '../db/schema.js';
 import type { SessionState } from '../db/tables/accounts.js';
 import { can, isRole, mfaRequired, type Permission, type Principal, type Role } from '../domain/authorization.js';
@@ -223,7 +223,10 @@ export async function failAttempt(ctx: Context, user: accounts.UserRow | undefin
       await accounts.updateUser(trx, user.id, { failed_logins: failures, ...(lock ? { locked_at: now } : {}) });
       if (lock) details.locked = true;
     }
-    await appendAudit(ctx, trx, { action, actor: user ? `user:${user.username}` : 'anonymous', subject: `user:${attempted}`, details });
+    // A name that is no account's is audited by a keyed tag only (it may be a mistyped password).
+    const known = user !== undefined || (await accounts.findUserByName(trx, attempted)) !== undefined;
+    if (!known) details.nameTag = unknownNameTag(ctx.keys, attempted);
+    await appendAudit(ctx, trx, { action, actor: user ? `user:${user.username}` : 'anonymous', subject: known ? `user:${attempted}` : 'user:(unknown)', details });
   });
 }
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as OTPAuth from 'otpauth';
@@ -41,7 +41,7 @@ export function run(child: ChildProcess, what: string, ok: readonly number[] = [
 
 /**
  * `wekeep serve --demo` on a new data dir: creates the store with the demo corpus, creates the
- * `admin` and `demo` (compliance) accounts and prints their setup links, then the console's address.
+ * `admin` and `demo` (compliance) accounts and writes their setup links to a file (its path printed), then the console's address.
  */
 export function waitForServer(child: ChildProcess, timeoutMs: number): Promise<{ url: string; links: Map<string, string> }> {
   return new Promise((resolve, reject) => {
@@ -51,7 +51,10 @@ export function waitForServer(child: ChildProcess, timeoutMs: number): Promise<{
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       const url = /WeKeep console: (https?:\/\/[^\s/]+)\//u.exec(out)?.[1];
-      const links = new Map([...out.matchAll(/^\s+(\S+)\s+\([a-z]+\): (\S+#\/setup\/\S+)$/gmu)].map((m) => [m[1] as string, m[2] as string]));
+      // Not a terminal: serve writes the links to a 0600 file and prints its path.
+      const file = / are in (\S+) \(mode 0600\)/u.exec(out)?.[1];
+      const written = file && existsSync(file) ? readFileSync(file, 'utf8') : '';
+      const links = new Map([...written.matchAll(/^\s+(\S+)\s+\([a-z]+\): (\S+#\/setup\/\S+)$/gmu)].map((m) => [m[1] as string, m[2] as string]));
       if (url && links.has('admin') && links.has('demo')) {
         clearTimeout(timer);
         resolve({ url, links });

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, runCliJson, startCli, tempDir } from '../support/cli.js';
@@ -41,14 +42,18 @@ async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ url
 }
 
 describe('wekeep serve', () => {
-  it('serves the API on loopback over HTTP and prints setup links for the first accounts', async () => {
+  it('serves the API on loopback over HTTP and writes setup links for the first accounts to a 0600 file', async () => {
     const data = newStore();
     const s = await serve(['--data', data]);
     expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/u);
     const health = await fetch(`${s.url}/api/v1/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok' });
-    expect(s.output()).toMatch(/admin\s+\(admin\): http:\/\/127\.0\.0\.1:\d+\/#\/setup\/[A-Za-z0-9_-]{43}/u);
+    // Not a terminal: the setup link goes to a 0600 file in the data dir, never into the output (a log).
+    expect(s.output()).not.toMatch(/#\/setup\//u);
+    expect(s.output()).toContain(join(data, 'setup-links.txt'));
+    expect(statSync(join(data, 'setup-links.txt')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(data, 'setup-links.txt'), 'utf8')).toMatch(/admin\s+\(admin\): http:\/\/127\.0\.0\.1:\d+\/#\/setup\/[A-Za-z0-9_-]{43}/u);
     const session = await fetch(`${s.url}/api/v1/auth/session`);
     expect(session.headers.get('set-cookie')).toMatch(/wekeep_session=.*HttpOnly.*SameSite=Strict/u);
     // The access log carries the route pattern, never the URL with its query.
