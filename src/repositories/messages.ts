@@ -272,14 +272,24 @@ export async function countArchivedMessages(db: Kysely<Database>): Promise<numbe
 }
 
 /** A conversation by its row id, with its source's name. */
-export async function conversationByKey(db: Kysely<Database>, key: number): Promise<{ source: string; id: string; type: 'direct' | 'group'; title: string | null } | undefined> {
+/**
+ * A conversation by its key. `restrictedOnly`: it has messages and every one of them is privacy-
+ * restricted — as good as absent to every reader (it is not listed either).
+ */
+export async function conversationByKey(db: Kysely<Database>, key: number): Promise<{ source: string; id: string; type: 'direct' | 'group'; title: string | null; restrictedOnly: boolean } | undefined> {
   const r = await db
     .selectFrom('conversations as c')
     .innerJoin('sources as s', 's.id', 'c.source_id')
-    .select(['s.name', 'c.ext_id', 'c.kind', 'c.title'])
+    .select(({ exists, not, and, selectFrom }) => [
+      's.name', 'c.ext_id', 'c.kind', 'c.title',
+      and([
+        exists(selectFrom('messages as m').select('m.id').whereRef('m.conversation_id', '=', 'c.id').where('m.restricted_at', 'is not', null)),
+        not(exists(selectFrom('messages as m').select('m.id').whereRef('m.conversation_id', '=', 'c.id').where('m.restricted_at', 'is', null))),
+      ]).as('restricted_only'),
+    ])
     .where('c.id', '=', key)
     .executeTakeFirst();
-  return r && { source: r.name, id: r.ext_id, type: r.kind, title: r.title };
+  return r && { source: r.name, id: r.ext_id, type: r.kind, title: r.title, restrictedOnly: Number(r.restricted_only) === 1 };
 }
 
 export type ConversationPosition = { kind: 'newest' } | { kind: 'before'; key: number } | { kind: 'after'; key: number } | { kind: 'around'; key: number };

@@ -87,10 +87,13 @@ export async function topPersons(db: Kysely<Database>, limit: number): Promise<(
   return rows.rows.map((r) => ({ ...toGroup(r), name: r.name }));
 }
 
+/** The busiest conversations (not those whose every message is restricted, nor emptied ones). */
 export async function topConversations(db: Kysely<Database>, limit: number): Promise<(GroupRow & { conversationKey: number; source: string; title: string | null; kind: string })[]> {
   const rows = await sql<Raw & { id: number; source: string; title: string | null; kind: string }>`
     SELECT c.ext_id AS key, c.id AS id, s.name AS source, c.title AS title, c.kind AS kind, u.messages, u.text_bytes, u.attachments, u.attachment_bytes
     FROM usage_conversation u JOIN conversations c ON c.id = u.conversation_id JOIN sources s ON s.id = c.source_id
+    -- As the conversation list: not one whose every message is privacy-restricted (its id may name the subject).
+    WHERE EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.restricted_at IS NULL)
     ORDER BY u.messages DESC, c.id LIMIT ${limit}`.execute(db);
   return rows.rows.map((r) => ({ ...toGroup(r), conversationKey: Number(r.id), source: r.source, title: r.title, kind: r.kind }));
 }

@@ -28,7 +28,7 @@ const conversationNotFound = (): Error => notFound('conversation.not_found', 'no
  * rollback. Both cases are audited, so that the answer's timing does not tell them apart either.
  */
 class OutOfScope extends Error {
-  constructor(readonly subject: string, readonly answer: Error, readonly reason: 'out_of_scope' | 'not_found') {
+  constructor(readonly subject: string, readonly answer: Error, readonly reason: 'out_of_scope' | 'not_found' | 'restricted') {
     super(answer.message);
   }
 }
@@ -79,9 +79,12 @@ export type PagePosition = ConversationPosition;
 /** A page of a conversation, oldest first. */
 export async function readConversation(ctx: Context, conversationKey: number, scope: ContentScope, position: PagePosition, limit: number): Promise<ConversationPage> {
   return scopedRead(ctx, () => ctx.db.transaction().execute(async (trx) => {
-    const conv = await conversationByKey(trx, conversationKey);
-    if (!conv) throw missing(scope, `conversation:${conversationKey}`, conversationNotFound());
+    const found = await conversationByKey(trx, conversationKey);
+    if (!found) throw missing(scope, `conversation:${conversationKey}`, conversationNotFound());
     if (!(await mayReadConversationRow(trx, scope, conversationKey))) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound(), 'out_of_scope');
+    // Every message of it restricted by a privacy request: "not found", as it is not listed either.
+    const { restrictedOnly, ...conv } = found;
+    if (restrictedOnly) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound(), 'restricted');
     const page = await conversationPage(trx, conversationKey, position, limit);
     const { views } = await loadMessageViews(trx, page.keys);
     const members = conv.title ? undefined : (await conversationMemberLabels(trx, [conversationKey])).get(conversationKey);
@@ -209,9 +212,12 @@ const CONSENT_EVENTS_READ = 500;
  */
 export async function conversationConsent(ctx: Context, conversationKey: number, scope: ContentScope): Promise<{ conversation: { key: number; source: string; id: string }; parties: ConsentParty[] }> {
   return scopedRead(ctx, () => ctx.db.transaction().execute(async (trx) => {
-    const conv = await conversationByKey(trx, conversationKey);
-    if (!conv) throw missing(scope, `conversation:${conversationKey}`, conversationNotFound());
+    const found = await conversationByKey(trx, conversationKey);
+    if (!found) throw missing(scope, `conversation:${conversationKey}`, conversationNotFound());
     if (!(await mayReadConversationRow(trx, scope, conversationKey))) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound(), 'out_of_scope');
+    // Every message of it restricted by a privacy request: "not found", as it is not listed either.
+    const { restrictedOnly, ...conv } = found;
+    if (restrictedOnly) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound(), 'restricted');
     const rows = await consentOfConversation(trx, conversationKey, CONSENT_EVENTS_READ);
     const parties = new Map<string, ConsentParty>();
     for (const r of rows) {

@@ -294,10 +294,10 @@ describe('audit of sign-in and reads', () => {
     for (let i = 0; i < 2; i += 1) await new ApiClient(server.app, '198.51.100.10').start().then((c) => c.post('/auth/login', { username: 'Tr0ub4dor&3-horse', password: 'x' }));
     await alice.client.get('/search?q=合同 from:zhangsan');
     const events = await listAuditEvents(server.ctx, { limit: 100 });
-    const unknown = events.filter((e) => e.action === 'auth.login.failed' && e.details.reason === 'unknown_user');
+    const unknown = events.filter((e) => e.action === 'auth.login.failed' && (e.details as { reason?: string }).reason === 'unknown_user');
     expect(unknown).toHaveLength(2);
     expect(unknown[0]).toMatchObject({ actor: 'anonymous', subject: 'user:(unknown)', details: { nameTag: expect.stringMatching(/^[0-9a-f]{16}$/u) as unknown } });
-    expect(unknown[1]!.details.nameTag).toBe(unknown[0]!.details.nameTag);
+    expect((unknown[1]!.details as { nameTag: string }).nameTag).toBe((unknown[0]!.details as { nameTag: string }).nameTag);
     expect(JSON.stringify(events).toLowerCase()).not.toContain('tr0ub4dor');
     const failed = events.find((e) => e.action === 'auth.login.failed' && e.subject === 'user:alice');
     expect(failed).toMatchObject({ actor: 'user:alice', subject: 'user:alice', details: { reason: 'wrong_password', address: '198.51.100.9' } });
