@@ -478,15 +478,27 @@ describe('privacy requests over the API', () => {
     expect((await officer.get('/search?q=合同')).json.total).toBe(1);
     expect((await officer.get(`/messages/${g2.key}`)).status).toBe(404);
     expect((await officer.get(`/messages/${v1.key}/attachments/0`)).status).toBe(404);
-    // room-sales holds g1, g2 and v1 only: all restricted, the page is empty.
-    expect((await officer.get(`/conversations/${g2.conversation.key}/messages`)).json).toMatchObject({ messages: [], hasBefore: false, hasAfter: false });
+    // room-sales holds g1, g2 and v1 only: all restricted, so the conversation is "not found" by key.
+    const page = await officer.get(`/conversations/${g2.conversation.key}/messages`);
+    expect(page.status).toBe(404);
+    expect(page.json.error.code).toBe('conversation.not_found');
+    expect((await officer.get(`/conversations/${g2.conversation.key}/consent`)).status).toBe(404);
     // …and the conversation is not listed: nothing in it may be opened.
     const listed = async (): Promise<string[]> => ((await officer.get('/conversations?limit=500')).json.conversations as { key: string }[]).map((c) => c.key);
     expect(await listed()).not.toContain(g2.conversation.key);
+    // One URL per object: ids are digits only; a lift needs its reason.
+    for (const alias of [`%20${id}`, `${id}e0`, `0x${id.toString(16)}`, `${id}.0`, `+${id}`]) {
+      const r = await officer.post(`/privacy/requests/${alias}/lift`, { reason: 'x' });
+      expect(r.status, alias).toBe(400);
+      expect(r.json.error.code, alias).toBe('http.invalid_input');
+    }
+    expect((await officer.post(`/privacy/requests/${id}/lift`, {})).status).toBe(400);
+    expect((await officer.post(`/privacy/requests/${id}/lift`, { reason: '   ' })).json.error.code).toBe('privacy.reason_required');
     const lifted = await officer.post(`/privacy/requests/${id}/lift`, { reason: 'objection withdrawn' });
     expect(lifted.json).toMatchObject({ lifted: 3, stillRestricted: 0 });
     expect((await employee.get('/search?q=合同')).json.total).toBe(3);
     expect((await officer.get(`/messages/${g2.key}`)).status).toBe(200);
     expect(await listed()).toContain(g2.conversation.key);
+    expect((await officer.get(`/conversations/${g2.conversation.key}/messages`)).status).toBe(200);
   });
 });

@@ -178,9 +178,9 @@ Examples:
   group
     .command('lift <id>')
     .description('lift the restriction of an executed restriction request')
-    .option('--reason <text>', 'why the restriction ends')
+    .requiredOption('--reason <text>', 'why the restriction ends (kept in the audit log; tell the subject first: GDPR Art. 18(3))')
     .option('--json', 'machine-readable output')
-    .action(async (id: string, opts: { reason?: string; json?: boolean }, cmd: Command) => {
+    .action(async (id: string, opts: { reason: string; json?: boolean }, cmd: Command) => {
       const requests = await import('../services/privacy-requests.js');
       await withContext(cmd, async (ctx) => {
         const r = await requests.liftRestriction(ctx, requestId(id), opts.reason);

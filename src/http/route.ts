@@ -102,7 +102,15 @@ export function sessionOf(req: RequestState): LoadedSession {
   return req.session;
 }
 
+/**
+ * A decimal number in a path or query string, written one way only: digits, no sign, space,
+ * exponent, `0x` or fraction (`z.coerce.number()` took ` 1`, `1e0`, `0x1` and `1.0` as 1, so one
+ * object had many URLs).
+ */
+export const decimal = (min: number, max: number = Number.MAX_SAFE_INTEGER) =>
+  z.string().regex(/^\d{1,16}$/u, 'must be a decimal number (digits only)').transform(Number).pipe(z.number().int().min(min).max(max));
+
 /** Decimal key in a path (`/messages/:key`). */
-export const keyParam = z.string().regex(/^\d{1,18}$/u, 'must be a decimal key').transform(Number);
+export const keyParam = z.string().regex(/^\d{1,16}$/u, 'must be a decimal key').transform(Number).pipe(z.number().int().max(Number.MAX_SAFE_INTEGER, 'is too large'));
 
 export const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }) });

@@ -724,8 +724,10 @@ async function executeRestriction(ctx: Context, row: PrivacyRequestRow, personId
 }
 
 /** Ends a restriction: its records leave the restricted state unless another request still restricts them. */
-export async function liftRestriction(ctx: Context, id: number, reason: string | undefined): Promise<PrivacyRequestView & { lifted: number; stillRestricted: number }> {
-  const why = reason?.trim() ?? '';
+export async function liftRestriction(ctx: Context, id: number, reason: string): Promise<PrivacyRequestView & { lifted: number; stillRestricted: number }> {
+  const why = reason.trim();
+  // Lifting puts the records back into processing: the audit trail says why (GDPR Art. 18(3) also asks that the subject be told first).
+  if (why === '') throw usageError('privacy.reason_required', 'lifting a restriction needs a reason (--reason): it is kept in the audit log');
   if (why.length > 4000) throw usageError('privacy.too_long', 'the reason is at most 4000 characters');
   const row = await findRequest(ctx.db, id);
   if (row.kind !== 'restriction') throw conflict('privacy.not_restriction', `privacy request ${id} is an ${row.kind} request: only a restriction can be lifted`);

@@ -830,5 +830,5 @@ export interface ApiRequests {
   'POST /privacy/requests': PrivacyRequestInput;
   'POST /privacy/subjects/preview': { subjects: string[] };
   'POST /privacy/requests/:id/reject': { reason: string };
-  'POST /privacy/requests/:id/lift': { reason?: string };
+  'POST /privacy/requests/:id/lift': { reason: string };
 }

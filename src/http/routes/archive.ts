@@ -4,7 +4,7 @@ import { contentScope } from '../../domain/authorization.js';
 import { conversationConsent, listReadableConversations, readAttachment, readConversation, readMessage, readVoiceAsWav } from '../../services/conversations.js';
 import { searchMessages } from '../../services/search.js';
 import { hitSchema, messageSchema, presentHit, presentMessage } from '../presenters/messages.js';
-import { keyParam, principalOf, route } from '../route.js';
+import { decimal, keyParam, principalOf, route } from '../route.js';
 
 /** Search and reading of archived content, always within the reader's content scope. */
 
@@ -15,7 +15,7 @@ const pageQuery = z.object({
   before: keyParam.optional(),
   after: keyParam.optional(),
   around: keyParam.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: decimal(1, 500).default(50),
 });
 
 /** RFC 6266 / 5987 Content-Disposition with a safe ASCII fallback. */
@@ -27,7 +27,7 @@ function contentDisposition(kind: 'inline' | 'attachment', name: string): string
 export const archiveRoutes = [
   route({
     method: 'GET', url: '/search', summary: 'Full-text search with the query language; exact total, newest first', tags: ['archive'], access: 'content.read',
-    query: z.object({ q: z.string().max(2000), limit: z.coerce.number().int().min(0).max(MAX_API_SEARCH_LIMIT).default(50), offset: z.coerce.number().int().min(0).max(10_000_000).default(0) }),
+    query: z.object({ q: z.string().max(2000), limit: decimal(0, MAX_API_SEARCH_LIMIT).default(50), offset: decimal(0, 10_000_000).default(0) }),
     response: z.object({ total: z.number(), hits: z.array(hitSchema) }),
     handler: async ({ query, req }) => {
       const r = await searchMessages(req.ctx, { query: query.q, limit: query.limit, offset: query.offset }, contentScope(principalOf(req)));
@@ -37,7 +37,7 @@ export const archiveRoutes = [
   route({
     method: 'GET', url: '/messages/:key', summary: 'One message with its conversation context', tags: ['archive'], access: 'content.read',
     params: z.object({ key: keyParam }),
-    query: z.object({ context: z.coerce.number().int().min(0).max(100).default(5) }),
+    query: z.object({ context: decimal(0, 100).default(5) }),
     response: z.object({ message: messageSchema, context: z.object({ before: z.array(hitSchema), after: z.array(hitSchema) }) }),
     handler: async ({ params, query, req }) => {
       const r = await readMessage(req.ctx, params.key, contentScope(principalOf(req)), { context: query.context });
@@ -46,7 +46,7 @@ export const archiveRoutes = [
   }),
   route({
     method: 'GET', url: '/messages/:key/attachments/:ordinal', summary: "An attachment's bytes (verified while streaming); ?as=wav decodes an AMR or SILK voice note for playback", tags: ['archive'], access: 'content.read',
-    params: z.object({ key: keyParam, ordinal: z.coerce.number().int().min(0).max(10_000) }),
+    params: z.object({ key: keyParam, ordinal: decimal(0, 10_000) }),
     query: z.object({ inline: z.enum(['0', '1']).optional(), as: z.enum(['wav']).optional() }),
     produces: 'application/octet-stream',
     handler: async ({ params, query, req }) => {
@@ -74,7 +74,7 @@ export const archiveRoutes = [
   }),
   route({
     method: 'GET', url: '/conversations', summary: 'The conversations I may read, busiest first', tags: ['archive'], access: 'content.read',
-    query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).default(0) }),
+    query: z.object({ limit: decimal(1, 500).default(50), offset: decimal(0).default(0) }),
     response: z.object({
       total: z.number(),
       conversations: z.array(z.object({ key: z.string(), source: z.string(), id: z.string(), type: z.enum(['direct', 'group']), title: z.string().nullable(), label: z.string(), messages: z.number(), lastTime: z.string().nullable() })),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { currentHead, headJsonSchema, inclusionProof, listAuditEvents, verifyAuditLog } from '../../services/audit.js';
 import { appendAudit } from '../../services/audit.js';
-import { route } from '../route.js';
+import { decimal, route } from '../route.js';
 
 /** The audit log for auditors: events, the signed tree head, verification and inclusion proofs. */
 
@@ -11,8 +11,8 @@ export const auditRoutes = [
   route({
     method: 'GET', url: '/audit/events', summary: 'Audit events, newest first (page backwards with beforeSeq)', tags: ['audit'], access: 'audit.read',
     query: z.object({
-      limit: z.coerce.number().int().min(1).max(1000).default(50),
-      beforeSeq: z.coerce.number().int().min(0).optional(),
+      limit: decimal(1, 1000).default(50),
+      beforeSeq: decimal(0).optional(),
       action: z.string().max(200).optional(),
       actor: z.string().max(200).optional(),
     }),
@@ -42,7 +42,7 @@ export const auditRoutes = [
   }),
   route({
     method: 'GET', url: '/audit/proof/:seq', summary: 'Inclusion proof of one event in the current tree', tags: ['audit'], access: 'audit.read',
-    params: z.object({ seq: z.coerce.number().int().min(0) }),
+    params: z.object({ seq: decimal(0) }),
     response: z.object({ index: z.number(), size: z.number(), leafHash: z.string(), proof: z.array(z.string()), rootHash: z.string(), head: headJsonSchema.nullable() }),
     handler: async ({ params, req }) => {
       const p = await inclusionProof(req.ctx, params.seq);

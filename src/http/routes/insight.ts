@@ -7,7 +7,7 @@ import { AppError } from '../../errors.js';
 import { scanReport } from '../../services/scanning.js';
 import { reportSources } from '../../services/sources.js';
 import { collectStats } from '../../services/stats.js';
-import { principalOf, route } from '../route.js';
+import { decimal, principalOf, route } from '../route.js';
 
 /** Usage statistics and the sources overview (no message content). */
 
@@ -32,7 +32,7 @@ const statsSchema = z.object({
 export const insightRoutes = [
   route({
     method: 'GET', url: '/stats', summary: 'Data usage: totals, by type, source, day (and person, for roles that may see it)', tags: ['statistics'], access: 'stats.view',
-    query: z.object({ topPersons: z.coerce.number().int().min(0).max(1000).default(20) }),
+    query: z.object({ topPersons: decimal(0, 1000).default(20) }),
     response: statsSchema,
     handler: async ({ query, req }) => {
       const maySeePersons = can(principalOf(req), 'stats.view_persons');

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import {
   executePrivacyRequest, liftRestriction, listPrivacyRequests, MAX_DEADLINE_DAYS, openPrivacyRequest, previewSubject, PRIVACY_KINDS, rejectPrivacyRequest, showPrivacyRequest,
 } from '../../services/privacy-requests.js';
-import { route } from '../route.js';
+import { decimal, route } from '../route.js';
 
 /**
  * Privacy requests of data subjects (access, erasure, restriction). An access request's export is
@@ -47,7 +47,7 @@ const request = summary.extend({
   awaitingExecution: z.number(),
   response: response.nullable(),
 });
-const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
+const idParam = z.object({ id: decimal(1) });
 
 export const privacyRoutes = [
   route({
@@ -102,7 +102,7 @@ export const privacyRoutes = [
   route({
     method: 'POST', url: '/privacy/requests/:id/lift', summary: 'Lift the restriction of an executed restriction request', tags: ['privacy'], access: 'privacy.manage',
     params: idParam,
-    body: z.object({ reason: z.string().max(4000).optional() }),
+    body: z.object({ reason: z.string().min(1).max(4000) }),
     response: z.object({ request, lifted: z.number(), stillRestricted: z.number() }),
     handler: async ({ params, body, req }) => {
       const r = await liftRestriction(req.ctx, params.id, body.reason);

@@ -4,7 +4,7 @@ import { usageError } from '../../errors.js';
 import { listCertificates, verifyCertificate } from '../../services/disposition-certificates.js';
 import { decideReview, listReviews, proposeReview, REVIEW_STATUSES } from '../../services/disposition-reviews.js';
 import { listDispositionRuns, retentionStatus, runDisposition } from '../../services/disposition-run.js';
-import { keyParam, route } from '../route.js';
+import { decimal, keyParam, route } from '../route.js';
 
 /**
  * Disposition over the API: runs (dry or real), status with the overdue alert, certificates and
@@ -43,7 +43,7 @@ const API_RUN_MAX_SECONDS = 600;
 export const retentionRunRoutes = [
   route({
     method: 'GET', url: '/retention/runs', summary: 'Disposition runs, newest first, with their counts per policy', tags: ['retention'], access: 'retention.view',
-    query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
+    query: z.object({ limit: decimal(1, 500).default(50) }),
     response: z.object({ runs: z.array(runSchema) }),
     handler: async ({ query, req }) => ({ runs: await listDispositionRuns(req.ctx, { limit: query.limit }) }),
   }),
@@ -73,7 +73,7 @@ export const retentionRunRoutes = [
   }),
   route({
     method: 'GET', url: '/retention/certificates', summary: 'Disposition certificates in the audit log, newest first', tags: ['retention'], access: 'retention.view',
-    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+    query: z.object({ limit: decimal(1, 1000).default(100) }),
     response: z.object({ certificates: z.array(certificateSchema) }),
     handler: async ({ query, req }) => ({ certificates: await listCertificates(req.ctx, { limit: query.limit }) }),
   }),
@@ -90,8 +90,8 @@ export const retentionRunRoutes = [
     method: 'GET', url: '/retention/reviews', summary: 'The disposition review queue (default: open items)', tags: ['retention'], access: 'disposition.review',
     query: z.object({
       status: z.string().max(100).optional(),
-      limit: z.coerce.number().int().min(1).max(1000).default(100),
-      offset: z.coerce.number().int().min(0).default(0),
+      limit: decimal(1, 1000).default(100),
+      offset: decimal(0).default(0),
     }),
     response: z.object({ total: z.number(), items: z.array(reviewSchema) }),
     handler: async ({ query, req }) => {

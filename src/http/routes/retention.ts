@@ -3,7 +3,7 @@ import { RETENTION_PRESETS } from '../../domain/retention-presets.js';
 import { addMatter, closeMatter, listHolds, listMatters, placeHold, releaseHold, showHold, showMatter } from '../../services/holds.js';
 import { addPolicy, listPolicies, showPolicy, updatePolicy } from '../../services/policies.js';
 import { dryRunPolicy, forecastRetention } from '../../services/retention-forecast.js';
-import { route } from '../route.js';
+import { decimal, route } from '../route.js';
 
 /** Retention policies (with forecast and dry run), matters and legal holds. No message content. */
 
@@ -57,10 +57,10 @@ const hold = z.object({
   afterMs: z.number().nullable(), beforeMs: z.number().nullable(), reason: z.string(), placedAt: z.number(), placedBy: z.string(),
   status: z.enum(['active', 'released']), releasedAt: z.number().nullable(), releasedBy: z.string().nullable(), releaseReason: z.string().nullable(),
 });
-const idParam = z.object({ id: z.coerce.number().int().positive() });
+const idParam = z.object({ id: decimal(1) });
 const refParam = z.object({ ref: z.string().min(1).max(100) });
 const reasonBody = z.object({ reason: z.string().min(1).max(4000) });
-const nowQuery = z.object({ now: z.coerce.number().int().optional() });
+const nowQuery = z.object({ now: decimal(0).optional() });
 
 export const retentionRoutes = [
   route({

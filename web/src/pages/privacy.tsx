@@ -528,8 +528,8 @@ function ResponseView({ response }: { response: PrivacyResponse }): ReactNode {
 
 type Pending = 'execute' | 'reject' | 'lift' | null;
 
-/** Confirmation of an action, with a reason where it takes one (required to reject, optional to lift). */
-function ConfirmForm({ explain, reason, submitLabel, pending, error, onSubmit, onCancel, testId }: { explain: string; reason: 'required' | 'optional' | 'none'; submitLabel: string; pending: boolean; error: unknown; onSubmit: (reason: string) => void; onCancel: () => void; testId: string }): ReactNode {
+/** Confirmation of an action, with a reason where it takes one (required to reject and to lift). */
+function ConfirmForm({ explain, reason, submitLabel, pending, error, onSubmit, onCancel, testId }: { explain: string; reason: 'required' | 'none'; submitLabel: string; pending: boolean; error: unknown; onSubmit: (reason: string) => void; onCancel: () => void; testId: string }): ReactNode {
   const { t } = useI18n();
   const [text, setText] = useState('');
   const ok = reason !== 'required' || text.trim() !== '';
@@ -545,7 +545,7 @@ function ConfirmForm({ explain, reason, submitLabel, pending, error, onSubmit, o
       <p>{explain}</p>
       {reason !== 'none' ? (
         <label>
-          {reason === 'required' ? t('privacy.reason') : t('privacy.reasonOptional')}
+          {t('privacy.reason')}
           <textarea value={text} onChange={(e) => setText(e.target.value)} required={reason === 'required'} rows={3} maxLength={4000} data-testid={`${testId}-reason`} />
         </label>
       ) : null}
@@ -589,7 +589,7 @@ function RequestView({ id }: { id: number }): ReactNode {
     },
   });
   const lift = useMutation({
-    mutationFn: (reason: string) => api.post<'POST /privacy/requests/:id/lift'>(`/privacy/requests/${id}/lift`, reason === '' ? {} : { reason }),
+    mutationFn: (reason: string) => api.post<'POST /privacy/requests/:id/lift'>(`/privacy/requests/${id}/lift`, { reason }),
     onSuccess: (r) => {
       settle(r.request);
       setDone({ kind: 'lift', result: r });
@@ -804,7 +804,7 @@ function RequestView({ id }: { id: number }): ReactNode {
         {pending === 'lift' ? (
           <ConfirmForm
             explain={t('privacy.liftExplain', { n: num(r.records.restricted) })}
-            reason="optional"
+            reason="required"
             submitLabel={t('privacy.lift')}
             pending={lift.isPending}
             error={lift.error}
