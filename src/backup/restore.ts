@@ -19,6 +19,7 @@ import { blobPath, restoreBlobCopy } from './blob-copies.js';
 import { parseBucket } from './buckets.js';
 import { ioPool, isInside, sha256Hex } from './files.js';
 import { disposalDigest, digestSet } from './disposal-digests.js';
+import { recomputeExternalSince } from '../repositories/external-since.js';
 import { readKeyStoreBackup, readKeyStoreDisposals } from './key-store.js';
 import { blobEntrySchema, MANIFEST_FILE, readIndex, readManifest, segmentEntrySchema, type BlobEntry, type SegmentEntry } from './manifest.js';
 import {
@@ -425,6 +426,7 @@ function rebuildDerived(h: SqliteHandle, timeZone: string): void {
     h.exec('INSERT OR IGNORE INTO main.conversation_members (conversation_id, person_id) SELECT DISTINCT conversation_id, from_person_id FROM main.messages');
     h.exec(`INSERT OR IGNORE INTO main.conversation_members (conversation_id, person_id)
             SELECT DISTINCT m.conversation_id, j.value FROM main.messages m, json_each(m.to_person_ids) j WHERE m.to_person_ids IS NOT NULL`);
+    recomputeExternalSince(h);
     const perMessage = `
       SELECT m.id, m.source_id, m.type, m.from_person_id, m.conversation_id, wekeep_local_day(m.time_ms) AS day,
              coalesce(length(CAST(m.text AS BLOB)), 0) + coalesce(length(CAST(m.raw AS BLOB)), 0) AS text_bytes,

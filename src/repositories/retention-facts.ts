@@ -29,7 +29,6 @@ export interface FactsRow extends RecordFacts {
 interface PersonInfo {
   extId: string;
   name: string | undefined;
-  external: boolean | undefined;
   departments: string[];
 }
 
@@ -66,7 +65,7 @@ export interface FactsReader {
    * FactsRow per shape (its `key`, `timeMs` and `id` are not set: the caller sets them). Returns the
    * number of records counted.
    */
-  groups(cutKeys: readonly number[], beforeKey: number | undefined, visit: (facts: FactsRow, counts: readonly number[], shape: RecordShape) => void): number;
+  groups(cutKeys: readonly number[], beforeKey: number | undefined, visit: (facts: FactsRow, counts: readonly number[], shape: RecordShape, keys: KeyBounds) => void): number;
   /** Attachment bytes of the records of one shape with keys in [loKey, hiKey). */
   shapeBytes(shape: RecordShape, loKey: number, hiKey: number): number;
   /** Up to `limit` keys of the records of one shape with keys in [loKey, hiKey), ascending. */
@@ -79,6 +78,13 @@ export interface FactsReader {
    */
   keyRange(afterKey: number, beforeKey: number | undefined, limit?: number): { lo: number; hi: number } | undefined;
 }
+
+/**
+ * The keys a visited group's records lie in besides its shape: all of them, or — in a conversation an
+ * external party joined midway — those before or from its external_since_key.
+ */
+export interface KeyBounds { lo: number; hi: number }
+const ALL_KEYS: KeyBounds = { lo: 0, hi: Number.MAX_SAFE_INTEGER };
 
 /** The columns that make a record's shape, as stored (the leading columns of messages_shape). */
 export type RecordShape = readonly [conversationId: number, fromPersonId: number, type: string, attachmentCount: number, recalledAt: number | null, toPersonIds: string | null];
@@ -97,8 +103,6 @@ const SHAPE_BUCKET_KEYS = 30 * 86_400_000 * SLOTS_PER_MS;
 const SHAPE_BUCKET = `(id / ${SHAPE_BUCKET_KEYS})`;
 const SHAPE_COLUMNS = 'conversation_id, from_person_id, type, attachment_count, recalled_at, to_person_ids';
 
-/** WeCom external contacts' userids start with wm/wo. */
-const WECOM_EXTERNAL_ID = /^w[mo][A-Za-z0-9_-]{6,}$/;
 
 /**
  * Reads RecordFacts in key order. Persons, conversations, sources and memberships are cached for
@@ -120,8 +124,8 @@ export function createFactsReader(
       FROM messages WHERE id > ? AND id < ? ORDER BY id LIMIT ?`)
     : sqlite.prepare(`SELECT id, source_id, ext_id, time_ms, conversation_id, from_person_id, to_person_ids, type, recalled_at, attachment_count, record_hash
       FROM messages WHERE id > ? AND id < ? ORDER BY id LIMIT ?`);
-  const personStmt = sqlite.prepare('SELECT ext_id, name, kind, departments FROM persons WHERE id = ?');
-  const convStmt = sqlite.prepare('SELECT c.ext_id, c.kind, c.title, s.name AS source FROM conversations c JOIN sources s ON s.id = c.source_id WHERE c.id = ?');
+  const personStmt = sqlite.prepare('SELECT ext_id, name, departments FROM persons WHERE id = ?');
+  const convStmt = sqlite.prepare('SELECT c.ext_id, c.kind, c.title, c.external_since_key, s.name AS source FROM conversations c JOIN sources s ON s.id = c.source_id WHERE c.id = ?');
   const membersStmt = sqlite.prepare('SELECT person_id FROM conversation_members WHERE conversation_id = ?').pluck();
   const sourceStmt = sqlite.prepare('SELECT name FROM sources WHERE id = ?').pluck();
   const persons = new Map<number, PersonInfo>();
@@ -131,27 +135,30 @@ export function createFactsReader(
   const person = (id: number): PersonInfo => {
     let p = persons.get(id);
     if (p === undefined) {
-      const r = personStmt.get(id) as { ext_id: string; name: string | null; kind: string | null; departments: string | null } | undefined;
+      const r = personStmt.get(id) as { ext_id: string; name: string | null; departments: string | null } | undefined;
       p = {
         extId: r?.ext_id ?? `#${id}`,
         name: r?.name ?? undefined,
-        external: r?.kind === 'external' ? true : r?.kind === 'member' ? false : undefined,
         departments: r?.departments ? jsonArray(r.departments) : [],
       };
       persons.set(id, p);
     }
     return p;
   };
-  interface ConversationInfo { id: string; kind: 'direct' | 'group'; title: string | undefined; members: Set<number>; memberExtIds: string[]; external: boolean }
-  // Personal WeChat (`wechat:<wxid>`, and the demo corpus's `demo:wechat-<name>` standing for it): customers' chats.
-  const isExternal = (p: PersonInfo, src: string): boolean => p.external ?? (WECOM_EXTERNAL_ID.test(p.extId) || src.startsWith('wechat:') || src.startsWith('demo:wechat-'));
-  const conversation = (id: number, src: string): ConversationInfo => {
+  /**
+   * `externalSince`: the key from which an external party takes part (repositories/external-since.ts),
+   * Infinity when none ever did. A record at or after it is external; one before it stays internal
+   * whatever joins the conversation later (a `party:internal` hold or floor never loses it).
+   */
+  interface ConversationInfo { id: string; kind: 'direct' | 'group'; title: string | undefined; members: Set<number>; memberExtIds: string[]; externalSince: number }
+  const conversation = (id: number): ConversationInfo => {
     let c = conversations.get(id);
     if (c === undefined) {
-      const r = convStmt.get(id) as { ext_id: string; kind: 'direct' | 'group'; title: string | null } | undefined;
+      const r = convStmt.get(id) as { ext_id: string; kind: 'direct' | 'group'; title: string | null; external_since_key: number | null } | undefined;
       const members = (membersStmt.all(id) as number[]).map(Number);
       const infos = members.map(person);
-      c = { id: r?.ext_id ?? `#${id}`, kind: r?.kind ?? 'direct', title: r?.title ?? undefined, members: new Set(members), memberExtIds: infos.map((p) => p.extId), external: infos.some((p) => isExternal(p, src)) };
+      const since = r?.external_since_key ?? null;
+      c = { id: r?.ext_id ?? `#${id}`, kind: r?.kind ?? 'direct', title: r?.title ?? undefined, members: new Set(members), memberExtIds: infos.map((p) => p.extId), externalSince: since === null ? Infinity : Number(since) };
       conversations.set(id, c);
     }
     return c;
@@ -167,7 +174,8 @@ export function createFactsReader(
   const visitShared = (batch: RawRow[], visit: (f: FactsRow) => void): void => {
     const frozen = frozenKeys(batch.map((r) => r[0]));
     for (const r of batch) {
-      const shape = `${r[1]}|${r[2]}|${r[4]}|${r[5] > 0 ? 1 : 0}${r[6] === null ? 0 : 1}|${r[3] ?? ''}`;
+      const external = r[0] >= conversation(r[1]).externalSince ? 1 : 0;
+      const shape = `${r[1]}|${r[2]}|${r[4]}|${r[5] > 0 ? 1 : 0}${r[6] === null ? 0 : 1}${external}|${r[3] ?? ''}`;
       let f = shapes.get(shape);
       if (f === undefined) {
         f = factsOf({
@@ -304,6 +312,32 @@ export function createFactsReader(
           add(row, first + inside.length, Number(row[7]) - below);
         }
       }
+      // A conversation an external party joined midway: its records before external_since_key are
+      // internal, the rest external. Per such conversation, one query counts each shape's records
+      // before that key per interval (cumulative sums below each cut).
+      const before = new Map<string, number[]>();
+      const shapeKey = (x: RecordShape): string => `${x[0]}|${x[1]}|${x[2]}|${x[3]}|${x[4]}|${x[5]}`;
+      const splitDone = new Set<number>();
+      const cumulative = cuts.map(() => ', sum(id < ?)').join('');
+      const splitStatement = sqlite.prepare(`SELECT ${SHAPE_COLUMNS}${cumulative} FROM messages INDEXED BY messages_conversation
+        WHERE conversation_id = ? AND id < ? GROUP BY ${SHAPE_COLUMNS}`).raw(true);
+      const countsBefore = (shape: RecordShape, since: number): number[] => {
+        const conversationId = shape[0];
+        if (!splitDone.has(conversationId)) {
+          splitDone.add(conversationId);
+          for (const row of splitStatement.iterate([...cuts, conversationId, since]) as Iterable<unknown[]>) {
+            const pre: number[] = [];
+            let below = 0;
+            for (let i = 0; i < cuts.length; i++) {
+              const n = Number(row[6 + i]);
+              pre.push(n - below);
+              below = n;
+            }
+            before.set(shapeKey(row as unknown as RecordShape), pre);
+          }
+        }
+        return before.get(shapeKey(shape)) ?? new Array<number>(k + 1).fill(0);
+      };
       let total = 0;
       for (const { shape, counts } of byShape.values()) {
         counts.length = k + 1; // drop what lies after the end
@@ -316,7 +350,15 @@ export function createFactsReader(
           to_person_ids: toPersonIds, type, recalled_at: recalledAt, attachment_count: attachmentCount, record_hash: emptyHash,
         }, false, []);
         f.frozen = frozen.persons.size > 0 && (frozen.persons.has(f.fromPersonId) || f.toPersonIds.some((p) => frozen.persons.has(p)) || (toPersonIds === null && frozen.conversations.has(conversationId)));
-        visit(f, counts, shape);
+        const since = conversation(conversationId).externalSince;
+        if (since === Infinity) {
+          visit({ ...f, external: false }, counts, shape, ALL_KEYS);
+          continue;
+        }
+        const internal = countsBefore(shape, since);
+        const external = counts.map((c, i) => c - (internal[i] ?? 0));
+        if (internal.some((c) => c > 0)) visit({ ...f, external: false }, internal, shape, { lo: 0, hi: since });
+        if (external.some((c) => c > 0)) visit({ ...f, external: true }, external, shape, { lo: since, hi: Number.MAX_SAFE_INTEGER });
       }
       return total;
     },
@@ -339,14 +381,16 @@ export function createFactsReader(
 
   function factsOf(r: MessageRow, isFrozen: boolean, attachments: FactsRow['attachments']): FactsRow {
     const src = source(r.source_id);
-    const conv = conversation(r.conversation_id, src);
+    const conv = conversation(r.conversation_id);
     const from = person(r.from_person_id);
     const toIds = recipients(r.to_person_ids);
     const to = toIds.map(person);
     // Everyone who took part: the conversation's members plus sender and recipients not (yet) listed as members.
     const outsiders = [r.from_person_id, ...toIds].filter((pid) => !conv.members.has(pid));
     const participants = outsiders.length === 0 ? conv.memberExtIds : [...conv.memberExtIds, ...new Set(outsiders.map((pid) => person(pid).extId))];
-    const external = conv.external || outsiders.some((pid) => isExternal(person(pid), src));
+    // External from the conversation's external_since_key on, fixed when the records were archived:
+    // neither a later message nor a directory change turns an internal record external.
+    const external = r.id >= conv.externalSince;
     const departments = to.length === 0 ? from.departments : [...new Set([from, ...to].flatMap((p) => p.departments))];
     return {
       key: r.id,

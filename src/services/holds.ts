@@ -49,6 +49,8 @@ export interface HoldView {
   releasedAt: number | null;
   releasedBy: string | null;
   releaseReason: string | null;
+  /** The zone its scope's dates (`after:`, `before:`) are read in: the one it was placed in. */
+  timeZone: string | null;
 }
 
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._#:-]{0,99}$/u;
@@ -58,6 +60,7 @@ const holdView = (h: Selectable<LegalHoldsTable>, matter: string): HoldView => (
   id: h.id, matterId: h.matter_id, matter, scope: h.scope, custodians: jsonArray(h.custodians), conversations: jsonArray(h.conversations),
   afterMs: h.after_ms, beforeMs: h.before_ms, reason: h.reason, placedAt: h.placed_at, placedBy: h.placed_by,
   status: h.released_at === null ? 'active' : 'released', releasedAt: h.released_at, releasedBy: h.released_by, releaseReason: h.release_reason,
+  timeZone: h.time_zone,
 });
 
 async function matterView(db: Kysely<Database>, m: Selectable<MattersTable>): Promise<MatterView> {
@@ -184,7 +187,7 @@ export async function placeHold(ctx: Context, input: HoldInput): Promise<HoldVie
     if (m.status === 'closed') throw conflict('holds.matter_closed', `matter ${m.name} is closed: holds cannot be placed on it`);
     const row = await trx.insertInto('legal_holds').values({
       matter_id: m.id, scope: scope?.text ?? null, custodians: JSON.stringify(custodians), conversations: JSON.stringify(conversations),
-      after_ms: afterMs ?? null, before_ms: beforeMs ?? null, reason, placed_at: now, placed_by: ctx.actor,
+      after_ms: afterMs ?? null, before_ms: beforeMs ?? null, reason, placed_at: now, placed_by: ctx.actor, time_zone: ctx.config.timeZone,
     }).returningAll().executeTakeFirstOrThrow();
     await bumpRulesVersion(trx);
     await appendAudit(ctx, trx, {
@@ -199,7 +202,7 @@ export async function placeHold(ctx: Context, input: HoldInput): Promise<HoldVie
 const toDomain = (h: HoldView, timeZone: string): LegalHold => ({
   id: h.id, matterId: h.matterId, active: true, custodians: h.custodians, conversations: h.conversations,
   afterMs: h.afterMs ?? undefined, beforeMs: h.beforeMs ?? undefined,
-  scope: h.scope === null ? undefined : parseRetentionScope(h.scope, { allowText: true, timeZone, field: 'scope' }),
+  scope: h.scope === null ? undefined : parseRetentionScope(h.scope, { allowText: true, timeZone: h.timeZone ?? timeZone, field: 'scope' }),
 });
 
 /** How many archived records a hold covers (one grouped pass over the records' metadata). */

@@ -14,6 +14,7 @@ import { findBlobs, prepareBlobReferences, recordScan } from '../repositories/bl
 import type { ScanStatus } from '../db/tables/blobs.js';
 import { createReadStream } from 'node:fs';
 import { addConversationMembers, conversationCacheKey, resolveConversations, resolvePersons } from '../repositories/directory.js';
+import { prepareExternalSince } from '../repositories/external-since.js';
 import { addUsage, emptyUsageBatch, type UsageBatch, type UsageDelta } from '../repositories/usage.js';
 import { localDay } from '../domain/time-zone.js';
 import { createImport, finishImport, markInterruptedImports, quarantineLines, type QuarantineInput } from '../repositories/imports.js';
@@ -129,6 +130,8 @@ interface ImportState {
   index: (rows: readonly ({ id: number } & FtsRow)[]) => void;
   blobReferences: ReturnType<typeof prepareBlobReferences>;
   recordSeqs: ReturnType<typeof prepareSeqRecorder>;
+  /** Moves conversations' external_since_key down to new records that involve an external party. */
+  externalSince: ReturnType<typeof prepareExternalSince>;
   sourceIds: Map<string, number>;
   persons: Map<string, { id: number; name: string | null }>;
   conversations: Map<string, { id: number; title: string | null }>;
@@ -243,7 +246,7 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
     recallsLinked: 0, recallsPending: 0, restrictedOnArrival: 0, seqReused: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
   };
   const state: ImportState = {
-    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite, (source, extId) => disposalDigest(ctx.keys.dedupKey, source, extId)), frozenKeys: prepareFrozenKeys(ctx.sqlite), arrivalRestrictions: prepareArrivalRestrictions(ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), blobReferences: prepareBlobReferences(ctx.db, ctx.sqlite), recordSeqs: prepareSeqRecorder(ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), summary, perSource: new Map(),
+    ctx, importId, file: run.file, writer: prepareMessageWriter(ctx.db, ctx.sqlite), lookups: prepareMessageLookups(ctx.db, ctx.sqlite), tombstones: prepareTombstoneLookup(ctx.db, ctx.sqlite, (source, extId) => disposalDigest(ctx.keys.dedupKey, source, extId)), frozenKeys: prepareFrozenKeys(ctx.sqlite), arrivalRestrictions: prepareArrivalRestrictions(ctx.sqlite), index: prepareIndexWriter(ctx.db, ctx.sqlite), blobReferences: prepareBlobReferences(ctx.db, ctx.sqlite), recordSeqs: prepareSeqRecorder(ctx.sqlite), externalSince: prepareExternalSince(ctx.sqlite), sourceIds: new Map(), persons: new Map(), conversations: new Map(), members: new Set(), summary, perSource: new Map(),
   };
   const recordsPerCommit = options.recordsPerCommit ?? 0;
   // Grouped transactions get a larger page cache while the run lasts (limits.ts IMPORT_CACHE_MIB).
@@ -568,6 +571,7 @@ async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: Pr
     }
 
     await addConversationMembers(trx, newMembers);
+    state.externalSince(rows.map((r) => r.id));
     await addUsage(trx, usage);
     await quarantineLines(trx, quarantine);
     const events = [];

@@ -34,12 +34,14 @@ export interface PolicyView {
   updatedAt: number;
   updatedBy: string;
   version: number;
+  /** The zone its scope's dates (`after:`, `before:`) are read in: the one it was written in. */
+  timeZone: string | null;
 }
 
 export const policyView = (p: Selectable<RetentionPoliciesTable>): PolicyView => ({
   id: p.id, name: p.name, scope: p.scope, min: p.min, max: p.max, action: p.action, purpose: p.purpose, basis: p.basis,
   locked: p.locked === 1, enabled: p.enabled === 1, preset: p.preset, createdAt: p.created_at, createdBy: p.created_by,
-  updatedAt: p.updated_at, updatedBy: p.updated_by, version: p.version,
+  updatedAt: p.updated_at, updatedBy: p.updated_by, version: p.version, timeZone: p.time_zone,
 });
 
 export interface PolicyInput {
@@ -122,6 +124,7 @@ export async function addPolicy(ctx: Context, input: PolicyInput): Promise<Polic
     const row = await trx.insertInto('retention_policies').values({
       name: d.name, scope: d.scope, min: fmt(d.min), max: fmt(d.max), action: d.action, purpose: d.purpose, basis: d.basis,
       locked: d.locked ? 1 : 0, enabled: 1, preset: d.preset, created_at: now, created_by: ctx.actor, updated_at: now, updated_by: ctx.actor, version: 1,
+      time_zone: ctx.config.timeZone,
     }).returningAll().executeTakeFirstOrThrow();
     await bumpRulesVersion(trx);
     const view = policyView(row);
@@ -209,7 +212,9 @@ async function applyUpdate(ctx: Context, ref: string | number, changes: PolicyCh
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
     const before = policyView(await findPolicyRow(trx, ref));
-    const after = applyChanges(before, changes, ctx.config.timeZone);
+    // The scope's dates keep the zone they were written in unless the scope itself is rewritten.
+    const zone = changes.scope !== undefined && changes.scope.trim() !== before.scope ? ctx.config.timeZone : (before.timeZone ?? ctx.config.timeZone);
+    const after = applyChanges(before, changes, zone);
     await assertChangeAllowed(trx, before, after);
     // The version names what decides a record's fate (review items are kept per version): a new
     // purpose, basis or lock alone does not make settled reviews open again.
@@ -217,6 +222,7 @@ async function applyUpdate(ctx: Context, ref: string | number, changes: PolicyCh
     const row = await trx.updateTable('retention_policies').set({
       scope: after.scope, min: fmt(after.min), max: fmt(after.max), action: after.action, purpose: after.purpose, basis: after.basis,
       locked: after.locked ? 1 : 0, enabled: after.enabled ? 1 : 0, updated_at: now, updated_by: ctx.actor, version: decisive ? before.version + 1 : before.version,
+      time_zone: zone,
     }).where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
     await bumpRulesVersion(trx);
     const view = policyView(row);

@@ -95,15 +95,17 @@ async function forEachGroup(
   // Outside the records a text hold matches, it matches nothing: the groups are decided with empty matches.
   const none = new Set<number>();
   const groupHolds = rules.holds.map((h) => (textHolds.includes(h) ? { ...h, textMatches: none } : h));
-  const total = reader.groups(cutKeys, endKey, (facts, counts, shape) => {
+  const total = reader.groups(cutKeys, endKey, (facts, counts, shape, keys) => {
     const decide = decider(facts, groupHolds);
     for (let i = 0; i < counts.length; i++) {
       const n = counts[i]!;
       if (n === 0) continue;
-      const lo = i === 0 ? minKey : cutKeys[i - 1]!;
+      // The interval, narrowed to the group's keys (a conversation an external party joined midway).
+      const lo = Math.max(i === 0 ? minKey : cutKeys[i - 1]!, keys.lo);
+      const hi = Math.min(i === cutKeys.length ? endKey : cutKeys[i]!, keys.hi);
       facts.key = lo;
       facts.timeMs = timeOfKey(lo);
-      visit(facts, n, { shape, lo, hi: i === cutKeys.length ? endKey : cutKeys[i]! }, decide);
+      visit(facts, n, { shape, lo, hi }, decide);
     }
   });
   if (textHolds.length > 0) {

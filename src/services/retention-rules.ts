@@ -40,7 +40,7 @@ export async function loadRetentionRules(db: Kysely<Database>, timeZone: string)
   const policies: RetentionPolicy[] = policyRows.map((p) => ({
     id: p.id,
     name: p.name,
-    scope: parseRetentionScope(p.scope, { allowText: false, timeZone, field: `policy ${p.name} scope` }),
+    scope: parseRetentionScope(p.scope, { allowText: false, timeZone: p.time_zone ?? timeZone, field: `policy ${p.name} scope` }),
     min: p.min === null ? undefined : parseDuration(p.min, `policy ${p.name} minimum`),
     max: p.max === null ? undefined : parseDuration(p.max, `policy ${p.name} maximum`),
     action: p.action,
@@ -56,7 +56,7 @@ export async function loadRetentionRules(db: Kysely<Database>, timeZone: string)
     conversations: jsonArray(h.conversations),
     afterMs: h.after_ms ?? undefined,
     beforeMs: h.before_ms ?? undefined,
-    scope: h.scope === null ? undefined : parseRetentionScope(h.scope, { allowText: true, timeZone, field: `hold ${h.id} scope` }),
+    scope: h.scope === null ? undefined : parseRetentionScope(h.scope, { allowText: true, timeZone: h.time_zone ?? timeZone, field: `hold ${h.id} scope` }),
   }));
   return { policies, holds, version };
 }

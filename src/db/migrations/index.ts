@@ -23,6 +23,8 @@ import * as m0021 from './0021-disposal-digests.js';
 import * as m0022 from './0022-person-name-key.js';
 import * as m0023 from './0023-quarantine-record.js';
 import * as m0024 from './0024-person-contact.js';
+import * as m0025 from './0025-conversation-external-since.js';
+import * as m0026 from './0026-scope-time-zone.js';
 
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -50,6 +52,8 @@ export const migrations: Record<string, Migration> = {
   '0022-person-name-key': m0022,
   '0023-quarantine-record': m0023,
   '0024-person-contact': m0024,
+  '0025-conversation-external-since': m0025,
+  '0026-scope-time-zone': m0026,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

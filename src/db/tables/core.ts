@@ -48,6 +48,8 @@ export interface ConversationsTable {
   ext_id: string;
   kind: 'direct' | 'group';
   title: string | null;
+  /** The key of its first message sent by or addressed to an external party (migration 0025; repositories/external-since.ts). */
+  external_since_key: Generated<number | null>;
 }
 
 export interface MessagesTable {

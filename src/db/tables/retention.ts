@@ -21,6 +21,8 @@ export interface RetentionPoliciesTable {
   updated_at: number;
   updated_by: string;
   version: number;
+  /** The zone its scope's dates were written in (migration 0026); NULL: the process's zone. */
+  time_zone: Generated<string | null>;
 }
 
 export interface MattersTable {
@@ -52,6 +54,8 @@ export interface LegalHoldsTable {
   released_at: number | null;
   released_by: string | null;
   release_reason: string | null;
+  /** The zone its scope's dates were written in (migration 0026); NULL: the process's zone. */
+  time_zone: Generated<string | null>;
 }
 
 export interface DispositionRunsTable {

@@ -10,7 +10,7 @@ import { decimal, route } from '../route.js';
 const action = z.enum(['delete', 'review']);
 const policy = z.object({
   id: z.number(), name: z.string(), scope: z.string(), min: z.string().nullable(), max: z.string().nullable(), action, purpose: z.string(), basis: z.string(),
-  locked: z.boolean(), enabled: z.boolean(), preset: z.string().nullable(), createdAt: z.number(), createdBy: z.string(), updatedAt: z.number(), updatedBy: z.string(), version: z.number(),
+  locked: z.boolean(), enabled: z.boolean(), preset: z.string().nullable(), createdAt: z.number(), createdBy: z.string(), updatedAt: z.number(), updatedBy: z.string(), version: z.number(), timeZone: z.string().nullable(),
 });
 const policyInput = z.object({
   name: z.string().min(1).max(100),
@@ -55,7 +55,7 @@ const matter = z.object({
 const hold = z.object({
   id: z.number(), matterId: z.number(), matter: z.string(), scope: z.string().nullable(), custodians: z.array(z.string()), conversations: z.array(z.string()),
   afterMs: z.number().nullable(), beforeMs: z.number().nullable(), reason: z.string(), placedAt: z.number(), placedBy: z.string(),
-  status: z.enum(['active', 'released']), releasedAt: z.number().nullable(), releasedBy: z.string().nullable(), releaseReason: z.string().nullable(),
+  status: z.enum(['active', 'released']), releasedAt: z.number().nullable(), releasedBy: z.string().nullable(), releaseReason: z.string().nullable(), timeZone: z.string().nullable(),
 });
 const idParam = z.object({ id: decimal(1) });
 const refParam = z.object({ ref: z.string().min(1).max(100) });
