@@ -284,6 +284,27 @@ describe('wekeep CLI: the archive core end to end', () => {
     // Audited before (a rotation stopped midway still leaves a trace) and after.
     const events = json<{ action: string; details: { oldKeyId: string; newKeyId?: string } }[]>(['audit', 'list', '--action', 'keys.*']);
     expect(events.slice(0, 2).map((e) => [e.action, e.details.oldKeyId])).toEqual([['keys.rotated', r.oldKeyId], ['keys.rotation_started', r.oldKeyId]]);
+
+    // --out never replaces a file (the keyring, the database, anything): refused before anything changes.
+    const keyring = readFileSync(join(data, 'keyring.json'));
+    for (const target of [join(data, 'keyring.json'), join(data, 'wekeep.db'), file]) {
+      const refused = cli(['keys', 'rotate', '--out', target]);
+      expect(refused.status, target).toBe(2);
+      expect(refused.stderr).toMatch(/exists already/u);
+    }
+    expect(readFileSync(join(data, 'keyring.json')).equals(keyring)).toBe(true);
+    expect(json<{ total: number }>(['search', '合同']).total).toBe(2);
+    // To a new file: written there (0600), the keyring re-wrapped; the old key file is stale.
+    const out = join(tmp.path, 'next.key');
+    const moved = json<{ keyFile: string }>(['keys', 'rotate', '--out', out]);
+    expect(moved.keyFile).toBe(out);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(cli(['stats'], { WEKEEP_MASTER_KEY: readFileSync(out, 'utf8').trim() }).status).toBe(0);
+    expect(cli(['stats']).status).toBe(1);
+    // With the key in the environment, --out is required (a usage error).
+    expect(cli(['keys', 'rotate'], { WEKEEP_MASTER_KEY: readFileSync(out, 'utf8').trim() }).status).toBe(2);
+    writeFileSync(join(data, 'master.key'), readFileSync(out));
+    expect(cli(['stats']).status).toBe(0);
   });
 
   it('reports usage errors with exit 2 and fatal errors with exit 1, without stack traces', () => {

@@ -28,7 +28,7 @@ export function registerKeysCommands(program: Command): void {
   keys
     .command('rotate')
     .description('rotate the master key: generate a new one and re-wrap every key it protects (data is not rewritten)')
-    .option('--out <file>', 'where to write the new master key (required when it comes from WEKEEP_MASTER_KEY; default: the key file)')
+    .option('--out <file>', 'a new file (it must not exist) for the new master key; required when it comes from WEKEEP_MASTER_KEY; default: the key file, replaced in place')
     .option('--json', 'machine-readable output')
     .action(async (opts: { out?: string; json?: boolean }, cmd: Command) => {
       const { rotateKeys } = await import('../services/store.js');

@@ -1,8 +1,8 @@
 import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { AppError, fatalError } from '../errors.js';
+import { AppError, fatalError, usageError } from '../errors.js';
 import { open, seal } from './aead.js';
 import { processAlive } from '../file-system.js';
 
@@ -114,6 +114,17 @@ export function readMasterKey(src: MasterKeySource): Buffer {
 }
 
 /** Writes a file atomically (temp + fsync + rename) with the given mode. */
+/** Writes a file that must not exist yet (mode 0600, synced); fails with EEXIST instead of replacing one. */
+function writeNewFile(path: string, data: string): void {
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
@@ -479,10 +490,11 @@ export interface RotationResult {
 }
 
 /**
- * Rotates the master key by re-wrapping every keyring entry. Crash-safe: the new key is written to
- * `<keyFile>.new` first, then the keyring is replaced, then the key file; `loadKeyring` completes
- * an interrupted rotation. With WEKEEP_MASTER_KEY, the new key goes to `outFile` and the operator
- * must update the environment.
+ * Rotates the master key by re-wrapping every keyring entry. Crash-safe: in place, the new key is
+ * written to `<keyFile>.new` first, then the keyring is replaced, then the key file; `loadKeyring`
+ * completes an interrupted rotation. To another file (`outFile`; required with WEKEEP_MASTER_KEY,
+ * and the operator must then switch to it), the new key is written first to a file that must not
+ * exist yet, then the keyring is replaced: an interruption leaves the old key valid.
  */
 export function rotateMasterKey(dataDir: string, src: MasterKeySource, outFile?: string): RotationResult {
   const path = join(dataDir, KEYRING_FILE);
@@ -490,10 +502,16 @@ export function rotateMasterKey(dataDir: string, src: MasterKeySource, outFile?:
   const oldMaster = readMasterKey(src);
   unwrapAll(oldMaster, file, path); // proves the key before anything is written
   const newMaster = randomBytes(32);
-  const target = src.masterKeyHex ? outFile : (outFile ?? src.keyFile);
-  if (!target) throw fatalError('keys.rotate_needs_out', 'the master key comes from WEKEEP_MASTER_KEY: give --out FILE for the new key');
-  const pending = `${target}.new`;
-  writeFileAtomic(pending, formatMasterKey(newMaster));
+  const inPlace = !src.masterKeyHex && (outFile === undefined || resolve(outFile) === resolve(src.keyFile));
+  const target = inPlace ? src.keyFile : outFile;
+  if (!target) throw usageError('keys.rotate_needs_out', 'the master key comes from WEKEEP_MASTER_KEY: give --out FILE for the new key');
+  if (inPlace) {
+    writeFileAtomic(`${target}.new`, formatMasterKey(newMaster));
+  } else {
+    // A new file only, created exclusively: --out never replaces anything (the keyring, the database, another key).
+    if (existsSync(target)) throw usageError('keys.out_exists', `${target} exists already: --out takes the path of a new file for the new master key (nothing was changed)`);
+    writeNewFile(target, formatMasterKey(newMaster));
+  }
   // Under the keyring lock, from the file as it is now: keys created or destroyed meanwhile by another process are kept.
   const entries = withKeyringLock(path, () => {
     const now = readKeyringFile(path);
@@ -501,6 +519,6 @@ export function rotateMasterKey(dataDir: string, src: MasterKeySource, outFile?:
     writeFileAtomic(path, JSON.stringify(wrapAll(newMaster, current, now), null, 2));
     return current.size;
   });
-  renameSync(pending, target);
+  if (inPlace) renameSync(`${target}.new`, target);
   return { oldKeyId: file.masterKeyId, newKeyId: masterKeyId(newMaster), entries, keyFile: target };
 }
