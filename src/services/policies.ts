@@ -80,6 +80,12 @@ export function draftPolicy(input: PolicyInput, timeZone: string): PolicyDraft {
   }
   const name = input.name.trim();
   if (!NAME.test(name)) throw usageError('retention.bad_name', `policy name "${input.name}" must start with a letter or digit and use letters, digits, ".", "_" or "-" (at most 100)`);
+  // Commands name a policy by id or name: a name of digits only would be taken for an id.
+  if (/^\d+$/u.test(name)) throw usageError('retention.bad_name', `policy name "${name}" is only digits: commands would take it for a policy id; add a letter`);
+  // A locked preset (sec-17a-4) is locked by its regulation: saved unlocked, it would carry the rule's name and basis without its protection.
+  if (preset?.locked === true && input.locked === false) {
+    throw usageError('retention.preset_locked', `preset ${preset.name} is locked (compliance mode, as the regulation requires) and cannot be saved unlocked; write a policy without --preset for an unlocked one`);
+  }
   const scope = parseRetentionScope(input.scope ?? preset?.scope ?? '', { allowText: false, timeZone, field: 'scope' }).text;
   const minText = input.min ?? preset?.min;
   const maxText = input.max ?? preset?.max;
