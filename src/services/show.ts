@@ -62,10 +62,27 @@ export async function showMessage(ctx: Context, ref: MessageRef, options: { cont
   });
 }
 
-/** A file name safe to create in a directory: no separators, control characters or dot-only names. */
+/** Bytes a name may take: file systems allow 255, and an export adds a temporary prefix and ` (N)`. */
+const NAME_BYTES = 180;
+
+/**
+ * A file name safe to create in a directory: no separators, control characters or dot-only names,
+ * and at most NAME_BYTES of UTF-8 (a long Chinese name was ENAMETOOLONG): shortened in its stem,
+ * whole characters only, keeping a short extension.
+ */
 export function safeFileName(name: string, ordinal: number): string {
-  const cleaned = name.replace(/[/\\\p{Cc}]/gu, '_').replace(/^\.+$/, '_').slice(0, 200);
-  return `${ordinal + 1}-${cleaned || 'attachment'}`;
+  const cleaned = `${ordinal + 1}-${name.replace(/[/\\\p{Cc}]/gu, '_').replace(/^\.+$/, '_') || 'attachment'}`;
+  if (Buffer.byteLength(cleaned) <= NAME_BYTES) return cleaned;
+  const dot = cleaned.lastIndexOf('.');
+  const ext = dot > 0 && cleaned.length - dot <= 16 ? cleaned.slice(dot) : '';
+  let stem = '';
+  let bytes = Buffer.byteLength(ext) + 3; // '…' is 3 bytes
+  for (const ch of cleaned.slice(0, cleaned.length - ext.length)) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > NAME_BYTES) break;
+    stem += ch;
+  }
+  return `${stem}…${ext}`;
 }
 
 export interface ExportedAttachment {
