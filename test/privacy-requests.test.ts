@@ -207,6 +207,19 @@ describe('wekeep privacy: access, restriction, erasure of a data subject', () =>
     const lines = readFileSync(join(out, 'records.ndjson'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { restricted: boolean });
     expect(lines.every((l) => l.restricted)).toBe(true);
 
+    // Another subject's access request (王五 wrote o1 to 赵六): o1 is listed without its content, since
+    // 赵六's restriction stands; 王五's own, unrestricted records are exported in full.
+    const other = json<{ request: RequestJson }>(['privacy', 'open', '--kind', 'access', '--subject', 'wangwu', '--requester', 'Wang Wu']).request;
+    const otherOut = join(tmp.path, 'access-wangwu');
+    const otherDone = json<{ response: { records: number; restricted: number; withheldRestricted: number } }>(['privacy', 'execute', String(other.id), '--out', otherOut]).response;
+    expect(otherDone).toMatchObject({ restricted: 0, withheldRestricted: 2 }); // o1 and o2, between 王五 and 赵六
+    const otherLines = readFileSync(join(otherOut, 'records.ndjson'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { id: string; text?: string; withheld?: string });
+    const o1 = otherLines.find((l) => l.id === 'o1');
+    expect(o1).toMatchObject({ withheld: 'restricted-for-another-subject' });
+    expect(o1?.text).toBeUndefined();
+    expect(readFileSync(join(otherOut, 'records.ndjson'), 'utf8')).not.toContain('价格表');
+    expect(otherLines.filter((l) => l.withheld === undefined).every((l) => typeof l.text === 'string' || l.text === null)).toBe(true);
+
     // A rebuild of the index keeps them out of search.
     expect(cli(['reindex']).status).toBe(0);
     expect(searchTotal('价格表')).toBe(0);

@@ -42,7 +42,7 @@ function printPersons(persons: readonly privacy.SubjectPersonView[]): void {
 function printResponse(r: privacy.PrivacyResponse): void {
   switch (r.kind) {
     case 'access':
-      printLine(`exported ${r.records} record(s) (${r.restricted} restricted), ${r.attachments} attachment(s)${r.withheldAttachments > 0 ? `, ${r.withheldAttachments} withheld (malware scan)` : ''}; manifest sha256 ${r.manifestSha256}`);
+      printLine(`exported ${r.records} record(s) (${r.restricted} restricted), ${r.attachments} attachment(s)${r.withheldAttachments > 0 ? `, ${r.withheldAttachments} withheld (malware scan)` : ''}${r.withheldRestricted > 0 ? `; ${r.withheldRestricted} record(s) listed without content (restricted at another subject's request)` : ''}; manifest sha256 ${r.manifestSha256}`);
       break;
     case 'restriction':
       printLine(`restricted ${r.restricted} record(s) (${r.alreadyRestricted} were restricted already)`);

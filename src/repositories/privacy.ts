@@ -274,6 +274,24 @@ export const RESTRICTION_IN_FORCE = "q.kind = 'restriction' AND q.status IN ('in
  */
 export const SUBJECT_RESTRICTED = `(${RESTRICTION_IN_FORCE}) OR (q.kind = 'erasure' AND q.status IN ('in-progress', 'completed'))`;
 
+/**
+ * Of these keys, the records restricted only by requests of other data subjects (none of these
+ * persons is a subject of a request that restricts them): an access export withholds their content.
+ */
+export async function restrictedForOthersOnly(db: Kysely<Database>, keys: readonly number[], personIds: readonly number[]): Promise<Set<number>> {
+  if (keys.length === 0) return new Set();
+  const rows = await sql<{ id: number }>`
+    SELECT m.id FROM messages m
+    WHERE m.id IN (SELECT value FROM json_each(${JSON.stringify(keys)})) AND m.restricted_at IS NOT NULL
+      AND NOT EXISTS (
+        SELECT 1 FROM privacy_request_records r
+        JOIN privacy_requests q ON q.id = r.request_id
+        JOIN privacy_request_persons rp ON rp.request_id = q.id
+        WHERE r.message_key = m.id AND r.outcome = 'restricted' AND (${sql.raw(SUBJECT_RESTRICTED)})
+          AND rp.person_id IN (SELECT value FROM json_each(${JSON.stringify(personIds)})))`.execute(db);
+  return new Set(rows.rows.map((r) => Number(r.id)));
+}
+
 /** Records an erasure request restricted on arrival that wait for its next execution. */
 export async function awaitingErasureCount(db: Kysely<Database>, requestId: number): Promise<number> {
   const r = await db.selectFrom('privacy_request_records').select((eb) => eb.fn.countAll<number>().as('n'))

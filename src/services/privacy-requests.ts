@@ -15,7 +15,7 @@ import { attachmentsOf, messagesByKeys } from '../repositories/messages.js';
 import { readMeta, writeMeta } from '../repositories/meta.js';
 import {
   consentEventsOf, freezingRequests, keysWithOutcome, listRequestRows, matchPersons, membershipsOf, outcomeCounts, recordOutcomes, requestById, requestPersons,
-  restrictMessages, subjectMessageKeys, AWAITING_ERASURE, awaitingErasureCount, restrictedOfCompletedErasures, restrictionsInForce, subjectRecordCounts, unrestrictUnclaimed, type PersonMatch, type PrivacyRequestRow, type RecordOutcomeRow,
+  restrictMessages, restrictedForOthersOnly, subjectMessageKeys, AWAITING_ERASURE, awaitingErasureCount, restrictedOfCompletedErasures, restrictionsInForce, subjectRecordCounts, unrestrictUnclaimed, type PersonMatch, type PrivacyRequestRow, type RecordOutcomeRow,
 } from '../repositories/privacy.js';
 import { indexMessages } from '../search/sqlite-fts5.js';
 import { appendAudit } from './audit.js';
@@ -117,11 +117,13 @@ export interface ErasureResponse {
 export interface AccessResponse {
   kind: 'access';
   records: number;
-  /** Of these, records in the RESTRICTED state (included: the subject's own data). */
+  /** Of these, records in the RESTRICTED state by the subject's own request (included, flagged). */
   restricted: number;
   attachments: number;
   /** Attachments not exported: waiting for the malware scan, or found infected. */
   withheldAttachments: number;
+  /** Records listed without their content: restricted at another data subject's request. */
+  withheldRestricted: number;
   files: number;
   /** SHA-256 of manifest.json. */
   manifestSha256: string;
@@ -767,7 +769,7 @@ async function executeAccess(ctx: Context, row: PrivacyRequestRow, persons: read
   });
   mkdirSync(join(out, 'attachments'), { recursive: true, mode: 0o700 });
   const files: ManifestFile[] = [];
-  const counts = { records: 0, restricted: 0, attachments: 0, withheldAttachments: 0 };
+  const counts = { records: 0, restricted: 0, attachments: 0, withheldAttachments: 0, withheldRestricted: 0 };
 
   const recordsPath = join(out, 'records.ndjson');
   const handle = await open(recordsPath, 'wx', 0o600);
@@ -778,10 +780,23 @@ async function executeAccess(ctx: Context, row: PrivacyRequestRow, persons: read
       const { rows, views } = await loadMessageViews(ctx.db, part);
       const state = new Map((await ctx.db.selectFrom('messages').select(['id', 'from_person_id', 'restricted_at']).where('id', 'in', part).execute()).map((r) => [r.id, r]));
       const blobsOf = await attachmentsOf(ctx.db, part);
+      // Restricted at another data subject's request (not the requester's own): their restriction
+      // stands, so only that such a record exists is reported, without its content.
+      const othersRestricted = await restrictedForOthersOnly(ctx.db, part, [...personIds]);
       let text = '';
       for (let i = 0; i < views.length; i++) {
         const v = views[i]!;
         const r = rows[i]!;
+        if (othersRestricted.has(v.key)) {
+          counts.withheldRestricted++;
+          counts.records++;
+          text += `${canonicalJson({
+            key: String(v.key), source: v.source, id: v.id, time: v.time, timeMs: v.timeMs,
+            subjectRole: personIds.has(state.get(v.key)?.from_person_id ?? -1) ? 'sender' : 'recipient',
+            restricted: true, withheld: 'restricted-for-another-subject',
+          })}\n`;
+          continue;
+        }
         const attachments = [];
         for (const a of v.attachments) {
           const servable = a.scan === 'clean' || a.scan === 'not_scanned';
@@ -834,13 +849,13 @@ async function executeAccess(ctx: Context, row: PrivacyRequestRow, persons: read
       conversations: memberships.filter((m) => m.personId === p.personId).map((m) => ({ source: m.source, id: m.id, type: m.kind, title: m.title })),
     })),
     consentEvents: (await consentEventsOf(ctx.db, persons.map((p) => p.extId))).map((e) => ({ source: e.source, messageId: e.messageId, party: e.party, action: e.action, time: iso(e.timeMs) })),
-    records: { total: counts.records, restricted: counts.restricted },
+    records: { total: counts.records, restricted: counts.restricted, withheldRestricted: counts.withheldRestricted },
   };
   files.push(writeJsonFile(out, 'subject.json', subject));
   files.sort((a, b) => a.path.localeCompare(b.path));
   const manifest = {
     format: ACCESS_EXPORT_FORMAT, requestId: row.id, generatedAt: iso(ctx.clock.now()), generatedBy: ctx.actor, algorithm: 'sha256',
-    counts: { records: counts.records, restricted: counts.restricted, attachments: counts.attachments, withheldAttachments: counts.withheldAttachments },
+    counts: { records: counts.records, restricted: counts.restricted, withheldRestricted: counts.withheldRestricted, attachments: counts.attachments, withheldAttachments: counts.withheldAttachments },
     files,
   };
   const manifestFile = writeJsonFile(out, 'manifest.json', manifest);

@@ -645,7 +645,7 @@ export interface PrivacyGround {
 }
 
 export type PrivacyResponse =
-  | { kind: 'access'; records: number; restricted: number; attachments: number; withheldAttachments: number; files: number; manifestSha256: string }
+  | { kind: 'access'; records: number; restricted: number; attachments: number; withheldAttachments: number; withheldRestricted: number; files: number; manifestSha256: string }
   | {
       kind: 'erasure';
       erased: number;

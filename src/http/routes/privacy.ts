@@ -21,7 +21,7 @@ const ground = z.object({
   records: z.number(), until: z.string().nullable(), law,
 });
 const response = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('access'), records: z.number(), restricted: z.number(), attachments: z.number(), withheldAttachments: z.number(), files: z.number(), manifestSha256: z.string() }),
+  z.object({ kind: z.literal('access'), records: z.number(), restricted: z.number(), attachments: z.number(), withheldAttachments: z.number(), withheldRestricted: z.number(), files: z.number(), manifestSha256: z.string() }),
   z.object({
     kind: z.literal('erasure'), erased: z.number(), restricted: z.number(), grounds: z.array(ground), restrictedUntil: z.string().nullable(), personDataErased: z.boolean(),
     notice: z.object({ en: z.string(), zh: z.string() }),
