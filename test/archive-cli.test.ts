@@ -58,6 +58,7 @@ describe('wekeep CLI: the archive core end to end', () => {
     expect(existsSync(join(data, 'keyring.json'))).toBe(true);
     expect(statSync(join(data, 'master.key')).mode & 0o777).toBe(0o600);
     expect(statSync(data).mode & 0o777).toBe(0o700);
+    expect(statSync(join(data, 'wekeep.db')).mode & 0o777).toBe(0o600);
     // A key file others can read is warned about (the key itself is never printed).
     chmodSync(join(data, 'master.key'), 0o644);
     const warned = cli(['sources']);

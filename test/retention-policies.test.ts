@@ -80,6 +80,8 @@ describe('wekeep policies, matters and holds', { timeout: 240_000 }, () => {
     expect(cli(['policies', 'add', '--name', 'mifid-short', '--preset', 'mifid-ii', '--min', '4y']).status).toBe(2);
     expect(cli(['policies', 'disable', 'finra']).stderr).toMatch(/cannot be disabled/);
     expect(cli(['policies', 'update', 'finra', '--scope', '']).stderr).toMatch(/scope of a locked policy/);
+    // Removing its floor is a refused change too (not "needs a duration").
+    expect(cli(['policies', 'update', 'finra', '--min', '']).stderr).toMatch(/locked: its minimum cannot be removed.*\[retention\.policy_locked\]/);
     expect(json<{ min: string; version: number }>(['policies', 'update', 'finra', '--min', '7y'])).toMatchObject({ min: '7y', version: 2 });
     const events = json<{ action: string }[]>(['audit', 'list', '--limit', '1000']).map((e) => e.action);
     expect(events).toEqual(expect.arrayContaining(['retention.policy_added', 'retention.policy_updated', 'retention.policy_change_refused']));

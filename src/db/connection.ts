@@ -1,4 +1,5 @@
 import Sqlite from 'better-sqlite3-multiple-ciphers';
+import { chmodSync, closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { CompiledQuery, Kysely, Migrator, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import { fatalError } from '../errors.js';
 import { migrationProvider } from './migrations/index.js';
@@ -21,6 +22,9 @@ export interface OpenedDb {
 export function openSqlite(path: string, key: Buffer, cipher: string, options: { create: boolean }): SqliteHandle {
   let handle: SqliteHandle;
   try {
+    // Owner-only, like every other file of the store (SQLite gives its -wal and -shm files the database file's mode).
+    if (options.create && !existsSync(path)) closeSync(openSync(path, 'wx', 0o600));
+    else if (existsSync(path) && (statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
     handle = new Sqlite(path, { fileMustExist: !options.create });
   } catch (cause) {
     throw fatalError('store.db_missing', `cannot open the database ${path}`, cause);

@@ -188,6 +188,11 @@ export async function assertChangeAllowed(db: Kysely<Database>, before: PolicyVi
 
 /** The policy as it would be after `changes` (validated), without saving: what a dry run evaluates. */
 export function applyChanges(before: PolicyView, changes: PolicyChanges, timeZone: string): PolicyDraft & { enabled: boolean } {
+  // Checked before the draft: removing a locked floor is a refused (audited) change, not a missing duration.
+  if (before.locked && before.min !== null && changes.min === null) {
+    const problem = 'its minimum cannot be removed';
+    throw new AppError('retention.policy_locked', `policy ${before.name} is locked: ${problem}`, { exitCode: 2, status: 409, details: { policyId: before.id, name: before.name, problem } });
+  }
   const pick = (v: string | null | undefined, old: string | null): string | undefined => (v === undefined ? (old ?? undefined) : (v ?? undefined));
   const draft = draftPolicy({
     name: before.name,
