@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,11 @@ describe('import survives kill -9 at any moment', () => {
       expect(await count(sql`SELECT count(*) AS n FROM attachments`)).toBe(expected.attachments);
       expect(await count(sql`SELECT coalesce(sum(ref_count), 0) AS n FROM blobs`)).toBe(expected.attachments);
       expect(await count(sql`SELECT count(*) AS n FROM attachments a LEFT JOIN blobs b ON b.id = a.blob_id WHERE b.id IS NULL`)).toBe(0);
+      // no attachment object on disk without its row: the objects a killed run wrote and never
+      // committed were removed when the next run started (audited blobs.orphans_deleted)
+      const onDisk: string[] = [];
+      for await (const id of ctx.blobs.ids()) onDisk.push(id);
+      expect(onDisk.length).toBe(await count(sql`SELECT count(*) AS n FROM blobs`));
       // the source counters agree with the rows
       expect(await count(sql`SELECT coalesce(sum(record_count), 0) AS n FROM sources`)).toBe(expected.records);
       expect(await count(sql`SELECT count(*) AS n FROM imports WHERE status = 'running'`)).toBe(0);
@@ -140,4 +145,36 @@ describe('import survives kill -9 at any moment', () => {
     expect(summary).toMatchObject({ imported: expected.records, quarantined: 0 });
     expect(runCli(['--data', other, 'audit', 'verify']).status).toBe(0);
   }, 300_000);
+
+  it('removes attachment objects that a killed import wrote but never committed, when the next import starts', async () => {
+    const dir = tempDir('orphans');
+    try {
+      const d = join(dir.path, 'data');
+      expect(runCli(['init', '--data', d]).status).toBe(0);
+      // What a kill between writing an object and committing its row leaves: the object, no row, an import still `running`.
+      const ctx = await createContext(loadConfig({ data: d }));
+      let orphan: string;
+      try {
+        orphan = (await ctx.blobs.put(Buffer.from('never committed: 机密附件'))).id;
+        await sql`INSERT INTO imports (file, format, actor, started_at, finished_at, status, summary) VALUES ('x.ndjson', 'ndjson', 'test', 1, NULL, 'running', NULL)`.execute(ctx.db);
+        expect(await ctx.blobs.exists(orphan)).toBe(true);
+      } finally {
+        await ctx.close();
+      }
+      const other = join(dir.path, 'other.ndjson');
+      writeFileSync(other, `${JSON.stringify({ source: 's', id: 'o1', time: 1_700_000_000_000, conversation: { id: 'c', type: 'direct' }, from: { id: 'a' }, type: 'text', text: 'hi' })}\n`);
+      expect(runCliJson<{ imported: number }>(['--data', d, 'import', other]).imported).toBe(1);
+      const after = await createContext(loadConfig({ data: d }));
+      try {
+        expect(await after.blobs.exists(orphan)).toBe(false);
+        const events = (await sql<{ action: string; details: string }>`SELECT action, details FROM audit_events WHERE action = 'blobs.orphans_deleted'`.execute(after.db)).rows;
+        expect(events).toHaveLength(1);
+        expect(JSON.parse(events[0]!.details)).toMatchObject({ objects: 1 });
+      } finally {
+        await after.close();
+      }
+    } finally {
+      dir.cleanup();
+    }
+  }, 120_000);
 });

@@ -56,6 +56,8 @@ export interface BlobStore {
   exists(id: string): Promise<boolean>;
   /** Removes the object; a missing object is not an error. */
   delete(id: string): Promise<void>;
+  /** The ids of every object in the store (for removing those no database row names). */
+  ids(): AsyncIterable<string>;
   /**
    * Runs `fn` with per-object fsyncs deferred, then makes everything it wrote durable with one
    * file-system sync before returning (bulk imports: one sync per batch, before the database commit).

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
-import { createReadStream, readdirSync, unlinkSync } from 'node:fs';
-import { access, link, mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { createReadStream, readdirSync, unlinkSync, type Dirent } from 'node:fs';
+import { access, link, mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import { promisify } from 'node:util';
@@ -906,6 +906,27 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
     }
   }
 
+  /** Every object on disk, by id (the two levels of directories; temporary files and the spool are skipped). */
+  async function* ids(): AsyncGenerator<string> {
+    const entries = async (path: string): Promise<Dirent[]> => {
+      try {
+        return await readdir(path, { withFileTypes: true });
+      } catch (e) {
+        if (errorCode(e) === 'ENOENT') return [];
+        throw e;
+      }
+    };
+    for (const a of await entries(dir)) {
+      if (!a.isDirectory() || a.name.length !== 2) continue;
+      for (const b of await entries(join(dir, a.name))) {
+        if (!b.isDirectory() || b.name.length !== 2) continue;
+        for (const f of await entries(join(dir, a.name, b.name))) {
+          if (f.isFile() && ID_PATTERN.test(f.name) && f.name.startsWith(a.name + b.name)) yield f.name;
+        }
+      }
+    }
+  }
+
   async function remove(id: string): Promise<void> {
     const path = objectPath(id);
     try {
@@ -927,5 +948,6 @@ export function createLocalBlobStore(dir: string, keys: Keyring): BlobStore {
     read,
     exists,
     delete: remove,
+    ids,
   };
 }

@@ -15,6 +15,7 @@ import type { ScanStatus } from '../db/tables/blobs.js';
 import { createReadStream } from 'node:fs';
 import { addConversationMembers, conversationCacheKey, resolveConversations, resolvePersons } from '../repositories/directory.js';
 import { prepareExternalSince } from '../repositories/external-since.js';
+import { purgeOrphanBlobs } from './blob-orphans.js';
 import { addUsage, emptyUsageBatch, type UsageBatch, type UsageDelta } from '../repositories/usage.js';
 import { localDay } from '../domain/time-zone.js';
 import { createImport, finishImport, markInterruptedImports, quarantineLines, type QuarantineInput } from '../repositories/imports.js';
@@ -235,12 +236,17 @@ export async function openArchiveWriter(ctx: Context, run: { file: string; forma
   const started = ctx.clock.now();
   // Records indexed by an outdated tokenizer would be found differently from the rest.
   await assertIndexCurrent(ctx);
-  const importId = await ctx.db.transaction().execute(async (trx) => {
+  const { importId, interrupted } = await ctx.db.transaction().execute(async (trx) => {
     const interrupted = await markInterruptedImports(trx, started);
     const id = await createImport(trx, { file: run.file, format: run.format, actor: ctx.actor, startedAt: started });
     await appendAudit(ctx, trx, { action: 'import.started', subject: `import:${id}`, details: { format: run.format, ...run.details, ...(interrupted.length > 0 ? { interruptedImports: interrupted } : {}) } });
-    return id;
+    return { importId: id, interrupted };
   });
+  // A writer that died may have left attachment objects it never committed: removed (we hold the writer lock).
+  if (interrupted.length > 0) {
+    const orphans = await purgeOrphanBlobs(ctx);
+    if (orphans > 0) await appendAudit(ctx, ctx.db, { action: 'blobs.orphans_deleted', details: { objects: orphans, interruptedImports: interrupted } });
+  }
   const summary: ImportSummary = {
     importId, file: run.file, status: 'completed', lines: 0, blankLines: 0, imported: 0, duplicates: 0, conflicts: 0, disposed: 0, quarantined: 0,
     recallsLinked: 0, recallsPending: 0, restrictedOnArrival: 0, seqReused: 0, attachments: { total: 0, stored: 0, deduplicated: 0, bytes: 0 }, sources: [], durationMs: 0, recordsPerSecond: 0,
