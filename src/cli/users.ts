@@ -12,7 +12,7 @@ import { printJson, printLine, withContext } from './common.js';
 export const publicUrl = (): string => process.env.WEKEEP_PUBLIC_URL || 'http://127.0.0.1:8080';
 
 function printUser(u: users.UserView): void {
-  const flags = [u.status, u.locked ? 'LOCKED' : '', u.mfa.totp ? 'totp' : 'no-mfa', u.mfa.required ? 'mfa-required' : ''].filter(Boolean).join(', ');
+  const flags = [u.status, u.approval ? `APPROVAL PENDING (asked by ${u.approval.requestedBy})` : '', u.locked ? 'LOCKED' : '', u.mfa.totp ? 'totp' : 'no-mfa', u.mfa.required ? 'mfa-required' : ''].filter(Boolean).join(', ');
   printLine(`${u.username.padEnd(20)} ${u.role.padEnd(11)} ${(u.person ?? '-').padEnd(16)} ${flags}${u.lastLoginAt ? `  last sign-in ${u.lastLoginAt}` : ''}`);
 }
 
@@ -74,6 +74,7 @@ export function registerUsersCommands(program: Command): void {
   simple('disable', 'disable an account and end its sessions', (s) => s.disableUser);
   simple('enable', 'enable a disabled account', (s) => s.enableUser);
   simple('unlock', 'lift a sign-in lockout', (s) => s.unlockUser);
+  simple('approve', "approve an account's access to archived content that an admin gave it in the console or API (it cannot sign in before)", (s) => s.approveUserAccess);
 
   group
     .command('reset <username>')

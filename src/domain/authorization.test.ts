@@ -5,7 +5,7 @@ describe('authorization', () => {
   it('grants each role exactly its duties', () => {
     const expected: Record<Role, Permission[]> = {
       admin: ['users.manage', 'sources.view', 'sources.manage', 'stats.view', 'system.health'],
-      compliance: ['content.read', 'sources.view', 'stats.view', 'stats.view_persons', 'retention.view', 'retention.manage', 'holds.manage', 'disposition.review', 'privacy.manage'],
+      compliance: ['content.read', 'users.approve', 'sources.view', 'stats.view', 'stats.view_persons', 'retention.view', 'retention.manage', 'holds.manage', 'disposition.review', 'privacy.manage'],
       reviewer: [],
       auditor: ['audit.read', 'stats.view', 'stats.view_persons', 'retention.view'],
       employee: ['content.read'],

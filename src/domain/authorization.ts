@@ -22,6 +22,8 @@ export interface Principal {
 export const PERMISSIONS = [
   /** Create, disable, reset and re-role accounts; lift lockouts. */
   'users.manage',
+  /** Approve the access to archived content that an admin gave an account (four eyes: the admin cannot read content). */
+  'users.approve',
   /** The sources overview: counts, watermarks, gaps, quarantine counts (no content). */
   'sources.view',
   /** Operate connector sources (sync now). Adding sources and secrets stays on the server's shell. */
@@ -51,7 +53,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
   admin: ['users.manage', 'sources.view', 'sources.manage', 'stats.view', 'system.health'],
-  compliance: ['content.read', 'sources.view', 'stats.view', 'stats.view_persons', 'retention.view', 'retention.manage', 'holds.manage', 'disposition.review', 'privacy.manage'],
+  compliance: ['content.read', 'users.approve', 'sources.view', 'stats.view', 'stats.view_persons', 'retention.view', 'retention.manage', 'holds.manage', 'disposition.review', 'privacy.manage'],
   // Reads only the items assigned to their review queue; the queue arrives with a later issue.
   reviewer: [],
   auditor: ['audit.read', 'stats.view', 'stats.view_persons', 'retention.view'],

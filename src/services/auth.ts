@@ -93,7 +93,8 @@ function loaded(row: sessions.SessionRow, user: accounts.UserRow | undefined): L
     state: row.state,
     csrfToken: row.csrf_token,
     user,
-    principal: row.state === 'signed_in' && user ? principalOf(user) : undefined,
+    // An account waiting for a compliance user's approval (services/users.ts) has no principal: it reaches nothing.
+    principal: row.state === 'signed_in' && user && user.access_requested_by === null ? principalOf(user) : undefined,
     expiresAt: row.expires_at,
     authenticatedAt: row.created_at,
   };
@@ -275,6 +276,11 @@ export async function signIn(
     const reason = !user ? 'unknown_user' : user.status !== 'active' ? `status_${user.status}` : user.locked_at !== null ? 'locked' : 'wrong_password';
     await failAttempt(ctx, usable ? user : undefined, username, origin, 'auth.login.failed', reason);
     throw invalidCredentials();
+  }
+  if (user.access_requested_by !== null) {
+    // The right password, so saying why reveals nothing to a stranger.
+    await appendAudit(ctx, ctx.db, { action: 'auth.login.refused', actor: `user:${user.username}`, subject: `user:${user.username}`, details: { reason: 'approval_pending' } });
+    throw approvalPending();
   }
   const methods = await factorsOf(ctx.db, user);
   const status: SignInStatus = methods.length > 0 ? 'mfa_required' : needsMfa(user) ? 'enroll_mfa' : 'signed_in';
@@ -520,13 +526,18 @@ export async function changePassword(ctx: Context, session: LoadedSession, input
   });
 }
 
+/** Refusal of an account that waits for a compliance user's approval (services/users.ts). */
+export const approvalPending = (): Error =>
+  forbidden('auth.approval_pending', 'this account can sign in once a compliance officer approves its access to archived content (an admin created, reset or re-roled it)');
+
 /** What `GET /auth/session` reports. */
 export async function describeSession(ctx: Context, session: LoadedSession): Promise<{ authenticated: boolean; status: SessionState; user: UserView | undefined }> {
   return {
-    authenticated: session.state === 'signed_in',
-    status: session.state,
+    authenticated: session.principal !== undefined,
+    // Signed in but waiting for a compliance user's approval: as good as signed out (sign-in says why).
+    status: session.state === 'signed_in' && session.principal === undefined ? 'anonymous' : session.state,
     // Not before the second factor: a password alone does not reveal the account's role, person or factors.
-    user: session.user && (session.state === 'signed_in' || session.state === 'enroll_mfa') ? await viewOf(ctx, session.user) : undefined,
+    user: session.user && ((session.state === 'signed_in' && session.principal !== undefined) || session.state === 'enroll_mfa') ? await viewOf(ctx, session.user) : undefined,
   };
 }
 

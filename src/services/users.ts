@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
 import { newToken, tokenHash } from '../crypto/account-secrets.js';
 import type { UserStatus } from '../db/tables/accounts.js';
-import { isRole, mfaRequired, ROLES, type Role } from '../domain/authorization.js';
+import { can, isRole, mfaRequired, ROLES, type Role } from '../domain/authorization.js';
 import { conflict, forbidden, notFound, usageError } from '../errors.js';
 import * as accounts from '../repositories/accounts.js';
 import { countPasskeys, deletePasskeysOfUser } from '../repositories/passkeys.js';
@@ -26,6 +26,8 @@ export interface UserView {
   mfa: { totp: boolean; passkeys: number; required: boolean; recoveryCodesLeft: number };
   createdAt: string;
   lastLoginAt: string | null;
+  /** Waiting for a compliance user's approval of its access to archived content (see requestsContentAccess), or null. */
+  approval: { requestedBy: string; requestedAt: string } | null;
 }
 
 export interface SetupLink {
@@ -59,8 +61,23 @@ export async function viewOf(ctx: Pick<Context, 'db'>, row: accounts.UserRow): P
     mfa: { totp: row.totp_secret !== null, passkeys: await countPasskeys(ctx.db, row.id), required: mfaRequired(role, row.require_mfa === 1), recoveryCodesLeft: await accounts.countRecoveryCodesLeft(ctx.db, row.id) },
     createdAt: new Date(row.created_at).toISOString(),
     lastLoginAt: iso(row.last_login_at),
+    approval: row.access_requested_by === null ? null : { requestedBy: row.access_requested_by, requestedAt: new Date(row.access_requested_at ?? 0).toISOString() },
   };
 }
+
+/**
+ * Whether a change by this actor that gives `role` its access (a new account, a reset, a new role
+ * or person) must wait for a compliance user's approval: when an admin makes it in the console or
+ * API and the role reads archived content. An admin cannot read content (issue 3); without this, it
+ * could create or take over an account that can. The CLI on the server is not asked: its operator
+ * holds the keys.
+ */
+function requestsContentAccess(ctx: Context, role: Role): boolean {
+  return ctx.actor.startsWith('user:') && can({ role }, 'content.read');
+}
+
+const approvalFields = (ctx: Context, role: Role, now: number): { access_requested_by: string | null; access_requested_at: number | null } =>
+  (requestsContentAccess(ctx, role) ? { access_requested_by: ctx.actor, access_requested_at: now } : { access_requested_by: null, access_requested_at: null });
 
 async function mustFind(ctx: Context, username: string): Promise<accounts.UserRow> {
   const row = await accounts.findUserByName(ctx.db, normalizeUsername(username));
@@ -93,9 +110,10 @@ export async function addUser(ctx: Context, input: AddUserInput): Promise<SetupL
     const id = await accounts.insertUser(trx, {
       username, role, person_ext_id: person, status: 'pending_setup', password_hash: null, require_mfa: input.requireMfa ? 1 : 0,
       totp_secret: null, totp_last_step: null, failed_logins: 0, locked_at: null, created_at: now, updated_at: now, last_login_at: null,
+      ...approvalFields(ctx, role, now),
     });
     await accounts.insertSetupToken(trx, { tokenHash: tokenHash(token), userId: id, createdAt: now, expiresAt: now + SETUP_TOKEN_TTL_MS });
-    await appendAudit(ctx, trx, { action: 'user.created', subject: `user:${username}`, details: { role, person, requireMfa: input.requireMfa === true } });
+    await appendAudit(ctx, trx, { action: 'user.created', subject: `user:${username}`, details: { role, person, requireMfa: input.requireMfa === true, approvalRequired: requestsContentAccess(ctx, role) } });
     const row = (await accounts.findUserById(trx, id))!;
     return { user: await viewOf({ db: trx }, row), setupToken: token, expiresAt: new Date(now + SETUP_TOKEN_TTL_MS).toISOString() };
   });
@@ -131,9 +149,11 @@ export async function setUserRole(ctx: Context, username: string, roleText: stri
     await guardAccountChange(ctx, trx, row, { removesAdmin: role !== 'admin', what: 'change the role of' });
     const personId = person?.trim() || row.person_ext_id;
     if (role === 'employee' && !personId) throw usageError('user.person_required', 'an employee account must be linked to a person (--person ID)');
-    await accounts.updateUser(trx, row.id, { role, person_ext_id: personId, updated_at: now });
+    const approval = approvalFields(ctx, role, now);
+    // A role that does not read content needs no approval; one that does keeps a pending approval pending.
+    await accounts.updateUser(trx, row.id, { role, person_ext_id: personId, updated_at: now, ...(approval.access_requested_by !== null || !can({ role }, 'content.read') ? approval : {}) });
     // New duties start with a new sign-in.
-    return { from: row.role, to: role, sessionsEnded: await deleteSessionsOfUser(trx, row.id) };
+    return { from: row.role, to: role, person: personId, sessionsEnded: await deleteSessionsOfUser(trx, row.id), approvalRequired: approval.access_requested_by !== null };
   });
 }
 
@@ -143,13 +163,37 @@ export async function resetUser(ctx: Context, username: string): Promise<SetupLi
   const now = ctx.clock.now();
   const view = await change(ctx, username, 'user.reset', async (trx, row) => {
     await guardAccountChange(ctx, trx, row, { removesAdmin: false, what: 'reset' });
-    await accounts.updateUser(trx, row.id, { password_hash: null, totp_secret: null, totp_last_step: null, status: row.status === 'disabled' ? 'disabled' : 'pending_setup', locked_at: null, failed_logins: 0, updated_at: now });
+    const approval = isRole(row.role) ? approvalFields(ctx, row.role, now) : { access_requested_by: null, access_requested_at: null };
+    await accounts.updateUser(trx, row.id, {
+      password_hash: null, totp_secret: null, totp_last_step: null, status: row.status === 'disabled' ? 'disabled' : 'pending_setup', locked_at: null, failed_logins: 0, updated_at: now,
+      // The admin holds the new setup link: whoever completes it waits for a compliance user's approval.
+      ...(approval.access_requested_by !== null ? approval : {}),
+    });
     await accounts.replaceRecoveryCodes(trx, row.id, [], now);
     await deletePasskeysOfUser(trx, row.id);
     await accounts.insertSetupToken(trx, { tokenHash: tokenHash(token), userId: row.id, createdAt: now, expiresAt: now + SETUP_TOKEN_TTL_MS });
     return { sessionsEnded: await deleteSessionsOfUser(trx, row.id) };
   });
   return { user: view, setupToken: token, expiresAt: new Date(now + SETUP_TOKEN_TTL_MS).toISOString() };
+}
+
+/** The accounts waiting for a compliance user's approval of their access to archived content. */
+export async function listPendingApprovals(ctx: Context): Promise<UserView[]> {
+  return (await listUserViews(ctx)).filter((u) => u.approval !== null);
+}
+
+/**
+ * A compliance user (or the CLI operator) approves an account's access to archived content. Not
+ * the one who asked for it, and not the account itself.
+ */
+export async function approveUserAccess(ctx: Context, username: string): Promise<UserView> {
+  return change(ctx, username, 'user.access_approved', async (trx, row, now) => {
+    if (row.access_requested_by === null) throw conflict('user.not_pending', `"${row.username}" does not wait for an approval`);
+    if (ctx.actor === `user:${row.username}`) throw forbidden('user.self_change', 'you cannot approve your own account: another compliance user must do it');
+    if (ctx.actor === row.access_requested_by) throw forbidden('user.approval_same_person', `you asked for this account's access (${row.access_requested_by}): another compliance user must approve it`);
+    await accounts.updateUser(trx, row.id, { access_requested_by: null, access_requested_at: null, updated_at: now });
+    return { role: row.role, person: row.person_ext_id, requestedBy: row.access_requested_by, requestedAt: row.access_requested_at };
+  });
 }
 
 /**

@@ -110,6 +110,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in Chromium', () => {
     accounts.audit = await add('auditor1', 'auditor');
     await page.keyboard.press('Escape');
     accounts.zhang = await add('zhangwei', 'employee', EMPLOYEE_PERSON);
+    await poll(() => page.locator('[data-testid="user-row"][data-username="zhangwei"] [data-testid="user-approval-pending"]').count()).toBe(1);
     await page.screenshot({ path: join(SHOTS, 'users-setup-link.png') });
     await page.keyboard.press('Escape');
     // A reset gives a new setup link; disabling and enabling change the row's status.
@@ -164,6 +165,14 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in Chromium', () => {
     // Compliance may search, read, see statistics and sources, and manage retention, holds, disposition and privacy requests; not users or the audit log.
     const nav = await navIds(page);
     expect(nav).toEqual(['nav-search', 'nav-dashboard', 'nav-sources', 'nav-retention', 'nav-holds', 'nav-disposition', 'nav-privacy', 'nav-account']);
+
+    // The employee account the admin created reads content: it waits for a compliance user's approval (the auditor does not).
+    await page.getByTestId('nav-dashboard').click();
+    await page.getByTestId('account-approvals').waitFor();
+    expect(await page.getByTestId('account-approval').evaluateAll((els) => els.map((e) => e.getAttribute('data-username')))).toEqual(['zhangwei']);
+    await page.getByTestId('account-approve').click();
+    await poll(() => page.getByTestId('account-approvals').count()).toBe(0);
+    await page.getByTestId('nav-search').click();
 
     // Chinese search over the demo corpus: exact total, matches highlighted, permalink in the hash.
     await page.getByTestId('search-input').fill('合同');

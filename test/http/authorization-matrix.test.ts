@@ -76,6 +76,8 @@ const cases = (): Case[] => [
   { method: 'POST', route: '/users/:username/unlock', allowed: ['admin'], request: () => ({ url: '/users/dummy/unlock' }) },
   { method: 'POST', route: '/users/:username/reset', allowed: ['admin'], request: () => ({ url: '/users/dummy/reset' }) },
   { method: 'PUT', route: '/users/:username/role', allowed: ['admin'], request: () => ({ url: '/users/dummy/role', body: { role: 'auditor' } }) },
+  { method: 'GET', route: '/user-approvals', allowed: ['compliance'], request: () => ({ url: '/user-approvals' }) },
+  { method: 'POST', route: '/user-approvals/:username', allowed: ['compliance'], request: () => ({ url: '/user-approvals/dummy' }) },
   { method: 'GET', route: '/search', allowed: ['compliance', 'employee'], request: () => ({ url: '/search?q=合同' }) },
   { method: 'GET', route: '/messages/:key', allowed: ['compliance', 'employee'], request: () => ({ url: `/messages/${keys.g1}` }) },
   { method: 'GET', route: '/messages/:key/attachments/:ordinal', allowed: ['compliance', 'employee'], request: () => ({ url: `/messages/${keys.d1}/attachments/0` }) },
@@ -297,6 +299,47 @@ describe('own and other data', () => {
 });
 
 describe('separation of duties for accounts', () => {
+  it('an account an admin gives access to content signs in only once a compliance user approves it', async () => {
+    const admin = await signIn(server, users.get('admin')!);
+    const officer = await signIn(server, users.get('compliance')!);
+    // The admin creates a compliance account and holds its setup link: it could set it up itself…
+    const created = await admin.post('/users', { username: 'shadow', role: 'compliance' });
+    expect(created.json.user.approval).toMatchObject({ requestedBy: 'user:root' });
+    const token = /#\/setup\/(\S+)$/u.exec(created.json.setupLink as string)![1]!;
+    const shadow = await new ApiClient(server.app).start();
+    expect((await shadow.post(`/auth/setup/${token}`, { password: 'Tea-garden 7 lanterns 合同' })).json.status).toBe('enroll_mfa');
+    const secret = (await shadow.post('/auth/totp/enroll')).json.secret as string;
+    const { totpCode } = await import('../support/http.js');
+    // …but enrolling ends in "waits for approval", not a session that reads content.
+    const enrolled = await shadow.post('/auth/totp/confirm', { code: totpCode(secret, server.clock.now()) });
+    expect([enrolled.status, enrolled.json.error.code]).toEqual([403, 'auth.approval_pending']);
+    expect((await shadow.get('/search?q=合同')).status).toBe(401);
+    expect((await shadow.get('/auth/session')).json).toMatchObject({ authenticated: false, status: 'anonymous' });
+    const login = await new ApiClient(server.app).start().then((c) => c.post('/auth/login', { username: 'shadow', password: 'Tea-garden 7 lanterns 合同' }));
+    expect([login.status, login.json.error.code]).toEqual([403, 'auth.approval_pending']);
+    // The admin cannot approve it; a compliance user sees it and does.
+    expect((await admin.post('/user-approvals/shadow')).status).toBe(403);
+    expect((await officer.get('/user-approvals')).json.users.map((u: { username: string }) => u.username)).toContain('shadow');
+    const approved = await officer.post('/user-approvals/shadow');
+    expect(approved.json.user.approval).toBeNull();
+    expect((await officer.post('/user-approvals/shadow')).json.error.code).toBe('user.not_pending');
+    server.clock.advance(30_000);
+    const again = await new ApiClient(server.app).start();
+    expect((await again.post('/auth/login', { username: 'shadow', password: 'Tea-garden 7 lanterns 合同' })).json.status).toBe('mfa_required');
+    expect((await again.post('/auth/mfa/totp', { code: totpCode(secret, server.clock.now()) })).status).toBe(200);
+    expect((await again.get('/search?q=合同')).status).toBe(200);
+
+    // A reset by the admin (who gets the new link) and a new content role wait for approval again; an auditor role does not.
+    expect((await admin.post('/users/shadow/reset')).json.user.approval).toMatchObject({ requestedBy: 'user:root' });
+    expect((await admin.request('PUT', '/users/shadow/role', { role: 'auditor' })).json.user.approval).toBeNull();
+    expect((await admin.request('PUT', '/users/shadow/role', { role: 'employee', person: 'zhangsan' })).json.user.approval).toMatchObject({ requestedBy: 'user:root' });
+    const events = (await listAuditEvents(server.ctx, { limit: 200 })).map((e) => e.action);
+    expect(events).toEqual(expect.arrayContaining(['user.access_approved', 'auth.login.refused']));
+    // The CLI operator (who holds the keys) is not asked.
+    const { user } = await addUser(actingAs(server.ctx, 'cli:ops'), { username: 'direct', role: 'compliance' });
+    expect(user.approval).toBeNull();
+  });
+
   it('nobody changes their own role, disables or resets themselves; the last enabled admin stays', async () => {
     const admin = await signIn(server, users.get('admin')!);
     const promote = await admin.request('PUT', '/users/root/role', { role: 'compliance' });

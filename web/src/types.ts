@@ -302,6 +302,8 @@ export interface UserRow {
   mfa: MfaState | boolean | null;
   lastLoginAt: string | null;
   createdAt: string;
+  /** Waiting for a compliance user's approval of its access to archived content. */
+  approval?: { requestedBy: string; requestedAt: string } | null;
 }
 
 export interface SetupLink {
@@ -758,6 +760,8 @@ export interface ApiResponses {
   'POST /users/:username/disable': { user: UserRow };
   'POST /users/:username/enable': { user: UserRow };
   'POST /users/:username/unlock': { user: UserRow };
+  'GET /user-approvals': { users: UserRow[] };
+  'POST /user-approvals/:username': { user: UserRow };
   'POST /users/:username/reset': SetupLink & { user: UserRow };
   'GET /search': SearchResult;
   'GET /messages/:key': MessageResult;

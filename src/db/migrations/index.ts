@@ -25,6 +25,7 @@ import * as m0023 from './0023-quarantine-record.js';
 import * as m0024 from './0024-person-contact.js';
 import * as m0025 from './0025-conversation-external-since.js';
 import * as m0026 from './0026-scope-time-zone.js';
+import * as m0027 from './0027-account-approval.js';
 
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -54,6 +55,7 @@ export const migrations: Record<string, Migration> = {
   '0024-person-contact': m0024,
   '0025-conversation-external-since': m0025,
   '0026-scope-time-zone': m0026,
+  '0027-account-approval': m0027,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

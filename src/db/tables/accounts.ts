@@ -25,6 +25,9 @@ export interface UsersTable {
   created_at: number;
   updated_at: number;
   last_login_at: number | null;
+  /** Who (an admin in the console or API) created, reset or re-roled it into reading content; it signs in once a compliance user approves (migration 0027). */
+  access_requested_by: Generated<string | null>;
+  access_requested_at: Generated<number | null>;
 }
 
 export interface SetupTokensTable {

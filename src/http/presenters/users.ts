@@ -11,6 +11,8 @@ export const userSchema = z.object({
   mfa: z.object({ totp: z.boolean(), passkeys: z.number(), required: z.boolean(), recoveryCodesLeft: z.number() }),
   createdAt: z.string(),
   lastLoginAt: z.string().nullable(),
+  /** Waiting for a compliance user's approval of its access to archived content (an admin created, reset or re-roled it). */
+  approval: z.object({ requestedBy: z.string(), requestedAt: z.string() }).nullable(),
 });
 
 export const presentUser = (u: UserView): z.input<typeof userSchema> => ({
@@ -22,4 +24,5 @@ export const presentUser = (u: UserView): z.input<typeof userSchema> => ({
   mfa: { totp: u.mfa.totp, passkeys: u.mfa.passkeys, required: u.mfa.required, recoveryCodesLeft: u.mfa.recoveryCodesLeft },
   createdAt: u.createdAt,
   lastLoginAt: u.lastLoginAt,
+  approval: u.approval && { requestedBy: u.approval.requestedBy, requestedAt: u.approval.requestedAt },
 });

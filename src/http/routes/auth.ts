@@ -17,6 +17,8 @@ const signedInResponse = sessionResponse.extend({ status: z.literal('signed_in')
 async function sessionJson(req: RequestState, change?: { token: string; session: auth.LoadedSession }): Promise<z.input<typeof sessionResponse>> {
   if (change && change.token) req.setSession(change.token, change.session);
   const session = change?.session ?? sessionOf(req);
+  // A step that completed (password set, authenticator enrolled) on an account waiting for approval: saved, but not signed in.
+  if (change && session.state === 'signed_in' && session.principal === undefined && session.user?.access_requested_by != null) throw auth.approvalPending();
   const d = await auth.describeSession(req.ctx, session);
   return { authenticated: d.authenticated, status: d.status, csrfToken: session.csrfToken, ...(d.user ? { user: presentUser(d.user) } : {}) };
 }

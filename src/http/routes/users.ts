@@ -57,4 +57,16 @@ export const userRoutes = [
     response: z.object({ user: userSchema }),
     handler: async ({ params, body, req }) => ({ user: presentUser(await users.setUserRole(req.ctx, params.username, body.role, body.person)) }),
   }),
+  // Four eyes on access to content: what an admin grants, a compliance user approves.
+  route({
+    method: 'GET', url: '/user-approvals', summary: 'Accounts waiting for approval of their access to archived content', tags: ['users'], access: 'users.approve',
+    response: z.object({ users: z.array(userSchema) }),
+    handler: async ({ req }) => ({ users: (await users.listPendingApprovals(req.ctx)).map(presentUser) }),
+  }),
+  route({
+    method: 'POST', url: '/user-approvals/:username', summary: "Approve an account's access to archived content (not the one who asked for it)", tags: ['users'], access: 'users.approve',
+    params: usernameParam,
+    response: z.object({ user: userSchema }),
+    handler: async ({ params, req }) => ({ user: presentUser(await users.approveUserAccess(req.ctx, params.username)) }),
+  }),
 ];

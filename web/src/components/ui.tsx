@@ -45,6 +45,7 @@ export function ErrorMessage({ error, notFound }: { error: unknown; notFound?: s
     if (error.status === 429) text = retry > 0 ? t('error.throttledWait', { s: retry }) : t('error.throttledNow');
     else if (error.code === 'auth.recent_sign_in_required') text = t('error.recentSignIn');
     else if (error.code === 'user.self_change') text = t('error.selfChange');
+    else if (error.code === 'auth.approval_pending') text = t('error.approvalPending');
     else if (error.status === 403) text = t('error.forbidden');
     else if (error.status === 404) text = notFound ?? t('error.notFound');
     else if (error.status === 0) text = t('error.network');

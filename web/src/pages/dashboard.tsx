@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState, type ReactNode } from 'react';
+import { AccountApprovals } from '../components/account-approvals';
 import { ChartCard, type Column } from '../components/chart-card';
 import type { EChartsOption } from '../components/echarts';
 import { ErrorMessage, Loading } from '../components/ui';
@@ -346,6 +347,7 @@ export function DashboardPage(): ReactNode {
           {t('common.refresh')}
         </button>
       </header>
+      {user?.role === 'compliance' ? <AccountApprovals /> : null}
       <div className="kpis">
         <Kpi label={t('dash.kpiMessages')} value={i18n.num(s.totals.messages)} sub={t('dash.kpiRecalled', { n: s.totals.recalled })} testId="kpi-messages" />
         <Kpi label={t('dash.kpiPersons')} value={i18n.num(s.totals.persons)} />

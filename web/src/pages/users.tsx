@@ -144,6 +144,11 @@ export function UsersPage(): ReactNode {
                   <td>
                     <span className={`badge status-${u.status}`}>{t(`users.status_${u.status}`)}</span>
                     {u.locked ? <span className="badge badge-warn">{t('users.locked')}</span> : null}
+                    {u.approval ? (
+                      <span className="badge badge-warn" data-testid="user-approval-pending" title={u.approval.requestedBy}>
+                        {t('users.approvalPending')}
+                      </span>
+                    ) : null}
                   </td>
                   <td>{mfaText(t, u.mfa)}</td>
                   <td>{u.lastLoginAt ? dateTime(u.lastLoginAt) : '—'}</td>
