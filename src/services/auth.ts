@@ -294,6 +294,11 @@ export async function signIn(
 }
 
 export async function completeSignIn(ctx: Context, trx: Kysely<Database>, user: accounts.UserRow, now: number, method: string): Promise<void> {
+  // Setup or enrollment finished on an account that waits for approval: saved, but no sign-in.
+  if (user.access_requested_by !== null) {
+    await appendAudit(ctx, trx, { action: 'auth.login.refused', actor: `user:${user.username}`, subject: `user:${user.username}`, details: { reason: 'approval_pending', method } });
+    return;
+  }
   await accounts.updateUser(trx, user.id, { last_login_at: now, failed_logins: 0 });
   await accounts.clearThrottle(trx, `user:${user.username}`);
   await appendAudit(ctx, trx, { action: 'auth.login.succeeded', actor: `user:${user.username}`, subject: `user:${user.username}`, details: { method } });

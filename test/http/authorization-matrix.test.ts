@@ -335,6 +335,10 @@ describe('separation of duties for accounts', () => {
     expect((await admin.request('PUT', '/users/shadow/role', { role: 'employee', person: 'zhangsan' })).json.user.approval).toMatchObject({ requestedBy: 'user:root' });
     const events = (await listAuditEvents(server.ctx, { limit: 200 })).map((e) => e.action);
     expect(events).toEqual(expect.arrayContaining(['user.access_approved', 'auth.login.refused']));
+    // Before the approval, finishing the setup was not recorded as a sign-in.
+    const shadowEvents = (await listAuditEvents(server.ctx, { limit: 200 })).filter((e) => e.subject === 'user:shadow');
+    const approvedAt = shadowEvents.findIndex((e) => e.action === 'user.access_approved');
+    expect(shadowEvents.slice(approvedAt + 1).some((e) => e.action === 'auth.login.succeeded')).toBe(false);
     // The CLI operator (who holds the keys) is not asked.
     const { user } = await addUser(actingAs(server.ctx, 'cli:ops'), { username: 'direct', role: 'compliance' });
     expect(user.approval).toBeNull();
