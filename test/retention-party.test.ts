@@ -7,7 +7,7 @@ import { runDisposition } from '../src/services/disposition-run.js';
 import { addMatter, placeHold, showHold } from '../src/services/holds.js';
 import { importNdjson } from '../src/services/import.js';
 import { addPolicy } from '../src/services/policies.js';
-import { forecastRetention } from '../src/services/retention-forecast.js';
+import { dryRunPolicy, forecastRetention } from '../src/services/retention-forecast.js';
 import { initStore } from '../src/services/store.js';
 import { tempDir } from './support/cli.js';
 
@@ -83,6 +83,9 @@ describe('party: scope over time', () => {
     try {
       const run = await runDisposition(utc, { dryRun: true, now: Date.parse('2026-11-25T00:00:00Z'), trigger: 'cli' });
       expect(run.counts).toMatchObject({ disposed: 0, conflicts: 2, keptByHold: 0 });
+      // A dry run of a change that keeps the scope reads it in the same saved zone: nothing changes fate.
+      const dry = await dryRunPolicy(utc, { ref: 'floor2020', changes: { purpose: 'records of the 2020 audit' } }, { now: Date.parse('2026-11-25T00:00:00Z') });
+      expect(dry.changedNow).toBe(0);
     } finally {
       await utc.close();
     }

@@ -113,7 +113,6 @@ export function readMasterKey(src: MasterKeySource): Buffer {
   return parseMasterKey(readFileSync(src.keyFile, 'utf8'), `key file ${src.keyFile}`);
 }
 
-/** Writes a file atomically (temp + fsync + rename) with the given mode. */
 /** Writes a file that must not exist yet (mode 0600, synced); fails with EEXIST instead of replacing one. */
 function writeNewFile(path: string, data: string): void {
   const fd = openSync(path, 'wx', 0o600);
@@ -125,6 +124,7 @@ function writeNewFile(path: string, data: string): void {
   }
 }
 
+/** Writes a file atomically (temp + fsync + rename) with the given mode. */
 export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;

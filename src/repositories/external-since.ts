@@ -3,9 +3,9 @@ import type { SqliteHandle } from '../db/connection.js';
 /**
  * Since when an external party takes part in a conversation (migration 0025): the lowest key of
  * its messages sent by or addressed to an external person. A person is external when the directory
- * says so (`persons.kind`), else by the same rule as retention-facts.ts: a WeCom external userid
- * (`wm…`/`wo…`), or any non-member of a personal WeChat source (`wechat:…`, the demo's
- * `demo:wechat-…`).
+ * says so (`persons.kind`), else when they have a WeCom external userid (`wm…`/`wo…`) or are not a
+ * member in a personal WeChat source (`wechat:…`, the demo's `demo:wechat-…`). Retention scopes
+ * (`party:`, repositories/retention-facts.ts) read only the key this fixes at archiving time.
  */
 const EXTERNAL_PERSON = (person: string, source: string): string => `(SELECT p.kind = 'external' OR (coalesce(p.kind, '') <> 'member' AND (
     (p.ext_id GLOB 'w[mo]??????*' AND p.ext_id NOT GLOB '*[^A-Za-z0-9_-]*')

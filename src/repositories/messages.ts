@@ -271,9 +271,8 @@ export async function countArchivedMessages(db: Kysely<Database>): Promise<numbe
   return Number(r.n);
 }
 
-/** A conversation by its row id, with its source's name. */
 /**
- * A conversation by its key. `restrictedOnly`: it has messages and every one of them is privacy-
+ * A conversation by its row id, with its source's name. `restrictedOnly`: it has messages and every one of them is privacy-
  * restricted — as good as absent to every reader (it is not listed either).
  */
 export async function conversationByKey(db: Kysely<Database>, key: number): Promise<{ source: string; id: string; type: 'direct' | 'group'; title: string | null; restrictedOnly: boolean } | undefined> {

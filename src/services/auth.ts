@@ -279,7 +279,7 @@ export async function signIn(
   }
   if (user.access_requested_by !== null) {
     // The right password, so saying why reveals nothing to a stranger.
-    await appendAudit(ctx, ctx.db, { action: 'auth.login.refused', actor: `user:${user.username}`, subject: `user:${user.username}`, details: { reason: 'approval_pending' } });
+    await auditApprovalPending(ctx, ctx.db, user, 'password');
     throw approvalPending();
   }
   const methods = await factorsOf(ctx.db, user);
@@ -295,10 +295,7 @@ export async function signIn(
 
 export async function completeSignIn(ctx: Context, trx: Kysely<Database>, user: accounts.UserRow, now: number, method: string): Promise<void> {
   // Setup or enrollment finished on an account that waits for approval: saved, but no sign-in.
-  if (user.access_requested_by !== null) {
-    await appendAudit(ctx, trx, { action: 'auth.login.refused', actor: `user:${user.username}`, subject: `user:${user.username}`, details: { reason: 'approval_pending', method } });
-    return;
-  }
+  if (user.access_requested_by !== null) return auditApprovalPending(ctx, trx, user, method);
   await accounts.updateUser(trx, user.id, { last_login_at: now, failed_logins: 0 });
   await accounts.clearThrottle(trx, `user:${user.username}`);
   await appendAudit(ctx, trx, { action: 'auth.login.succeeded', actor: `user:${user.username}`, subject: `user:${user.username}`, details: { method } });
@@ -529,6 +526,10 @@ export async function changePassword(ctx: Context, session: LoadedSession, input
     const ended = await sessions.deleteSessionsOfUser(trx, user.id, session.id);
     await appendAudit(ctx, trx, { action: 'auth.password.changed', subject: `user:${user.username}`, details: { otherSessionsEnded: ended } });
   });
+}
+
+async function auditApprovalPending(ctx: Context, db: Kysely<Database>, user: accounts.UserRow, method: string): Promise<void> {
+  await appendAudit(ctx, db, { action: 'auth.login.refused', actor: `user:${user.username}`, subject: `user:${user.username}`, details: { reason: 'approval_pending', method } });
 }
 
 /** Refusal of an account that waits for a compliance user's approval (services/users.ts). */

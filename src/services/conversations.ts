@@ -67,6 +67,19 @@ export async function readMessage(ctx: Context, key: number, scope: ContentScope
   }));
 }
 
+/**
+ * A conversation the scope may open, or "not found" (audited by scopedRead): missing, another
+ * person's (an employee), or one whose every message is privacy-restricted (it is not listed either).
+ */
+async function readableConversation(trx: Context['db'], scope: ContentScope, conversationKey: number): Promise<{ source: string; id: string; type: 'direct' | 'group'; title: string | null }> {
+  const found = await conversationByKey(trx, conversationKey);
+  if (!found) throw missing(scope, `conversation:${conversationKey}`, conversationNotFound());
+  if (!(await mayReadConversationRow(trx, scope, conversationKey))) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound(), 'out_of_scope');
+  const { restrictedOnly, ...conv } = found;
+  if (restrictedOnly) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound(), 'restricted');
+  return conv;
+}
+
 export interface ConversationPage {
   conversation: { key: number; source: string; id: string; type: 'direct' | 'group'; title: string | null; label: string };
   messages: MessageView[];
@@ -79,12 +92,7 @@ export type PagePosition = ConversationPosition;
 /** A page of a conversation, oldest first. */
 export async function readConversation(ctx: Context, conversationKey: number, scope: ContentScope, position: PagePosition, limit: number): Promise<ConversationPage> {
   return scopedRead(ctx, () => ctx.db.transaction().execute(async (trx) => {
-    const found = await conversationByKey(trx, conversationKey);
-    if (!found) throw missing(scope, `conversation:${conversationKey}`, conversationNotFound());
-    if (!(await mayReadConversationRow(trx, scope, conversationKey))) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound(), 'out_of_scope');
-    // Every message of it restricted by a privacy request: "not found", as it is not listed either.
-    const { restrictedOnly, ...conv } = found;
-    if (restrictedOnly) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound(), 'restricted');
+    const conv = await readableConversation(trx, scope, conversationKey);
     const page = await conversationPage(trx, conversationKey, position, limit);
     const { views } = await loadMessageViews(trx, page.keys);
     const members = conv.title ? undefined : (await conversationMemberLabels(trx, [conversationKey])).get(conversationKey);
@@ -212,12 +220,7 @@ const CONSENT_EVENTS_READ = 500;
  */
 export async function conversationConsent(ctx: Context, conversationKey: number, scope: ContentScope): Promise<{ conversation: { key: number; source: string; id: string }; parties: ConsentParty[] }> {
   return scopedRead(ctx, () => ctx.db.transaction().execute(async (trx) => {
-    const found = await conversationByKey(trx, conversationKey);
-    if (!found) throw missing(scope, `conversation:${conversationKey}`, conversationNotFound());
-    if (!(await mayReadConversationRow(trx, scope, conversationKey))) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound(), 'out_of_scope');
-    // Every message of it restricted by a privacy request: "not found", as it is not listed either.
-    const { restrictedOnly, ...conv } = found;
-    if (restrictedOnly) throw new OutOfScope(`conversation:${conversationKey}`, conversationNotFound(), 'restricted');
+    const conv = await readableConversation(trx, scope, conversationKey);
     const rows = await consentOfConversation(trx, conversationKey, CONSENT_EVENTS_READ);
     const parties = new Map<string, ConsentParty>();
     for (const r of rows) {

@@ -63,7 +63,6 @@ export function conversationLabel(c: { id: string; title: string | null }, membe
   return members.length > 4 ? `${members.slice(0, 4).join(' · ')} …` : members.join(' · ');
 }
 
-
 const attachmentView = (a: AttachmentRow): AttachmentView => ({ ordinal: a.ordinal, name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, scan: a.scanStatus });
 
 export async function loadMessageViews(db: Kysely<Database>, keys: readonly number[]): Promise<{ rows: MessageRow[]; views: MessageView[] }> {

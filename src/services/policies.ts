@@ -186,6 +186,10 @@ export async function assertChangeAllowed(db: Kysely<Database>, before: PolicyVi
   assertMeetsPreset(before.preset === null ? undefined : findPreset(before.preset), after.min);
 }
 
+/** The zone a changed policy's scope dates are read in: the one it was written in, unless the scope itself is rewritten. */
+export const scopeZone = (before: PolicyView, changes: PolicyChanges, currentZone: string): string =>
+  (changes.scope !== undefined && changes.scope.trim() !== before.scope ? currentZone : (before.timeZone ?? currentZone));
+
 /** The policy as it would be after `changes` (validated), without saving: what a dry run evaluates. */
 export function applyChanges(before: PolicyView, changes: PolicyChanges, timeZone: string): PolicyDraft & { enabled: boolean } {
   // Checked before the draft: removing a locked floor is a refused (audited) change, not a missing duration.
@@ -223,8 +227,7 @@ async function applyUpdate(ctx: Context, ref: string | number, changes: PolicyCh
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
     const before = policyView(await findPolicyRow(trx, ref));
-    // The scope's dates keep the zone they were written in unless the scope itself is rewritten.
-    const zone = changes.scope !== undefined && changes.scope.trim() !== before.scope ? ctx.config.timeZone : (before.timeZone ?? ctx.config.timeZone);
+    const zone = scopeZone(before, changes, ctx.config.timeZone);
     const after = applyChanges(before, changes, zone);
     await assertChangeAllowed(trx, before, after);
     // The version names what decides a record's fate (review items are kept per version): a new

@@ -770,6 +770,8 @@ async function executeAccess(ctx: Context, row: PrivacyRequestRow, persons: read
   mkdirSync(join(out, 'attachments'), { recursive: true, mode: 0o700 });
   const files: ManifestFile[] = [];
   const counts = { records: 0, restricted: 0, attachments: 0, withheldAttachments: 0, withheldRestricted: 0 };
+  /** Listed without content (restricted at another subject's request): not recorded as exported. */
+  const withheld = new Set<number>();
 
   const recordsPath = join(out, 'records.ndjson');
   const handle = await open(recordsPath, 'wx', 0o600);
@@ -787,14 +789,12 @@ async function executeAccess(ctx: Context, row: PrivacyRequestRow, persons: read
       for (let i = 0; i < views.length; i++) {
         const v = views[i]!;
         const r = rows[i]!;
+        const subjectRole = personIds.has(state.get(v.key)?.from_person_id ?? -1) ? 'sender' : 'recipient';
         if (othersRestricted.has(v.key)) {
           counts.withheldRestricted++;
           counts.records++;
-          text += `${canonicalJson({
-            key: String(v.key), source: v.source, id: v.id, time: v.time, timeMs: v.timeMs,
-            subjectRole: personIds.has(state.get(v.key)?.from_person_id ?? -1) ? 'sender' : 'recipient',
-            restricted: true, withheld: 'restricted-for-another-subject',
-          })}\n`;
+          withheld.add(v.key);
+          text += `${canonicalJson({ key: String(v.key), source: v.source, id: v.id, time: v.time, timeMs: v.timeMs, subjectRole, restricted: true, withheld: 'restricted-for-another-subject' })}\n`;
           continue;
         }
         const attachments = [];
@@ -822,7 +822,7 @@ async function executeAccess(ctx: Context, row: PrivacyRequestRow, persons: read
           raw: r.raw === null ? null : (JSON.parse(r.raw) as unknown),
           recalled: v.recalled, recalledAt: v.recalledAt, recalledBy: v.recalledBy, attachments,
           recordHash: r.recordHash, archivedAt: iso(r.archivedAt),
-          subjectRole: personIds.has(state.get(v.key)?.from_person_id ?? -1) ? 'sender' : 'recipient',
+          subjectRole,
           restricted: isRestricted,
         };
         text += `${canonicalJson(record)}\n`;
@@ -860,7 +860,7 @@ async function executeAccess(ctx: Context, row: PrivacyRequestRow, persons: read
   };
   const manifestFile = writeJsonFile(out, 'manifest.json', manifest);
   await ctx.db.transaction().execute(async (trx) => {
-    await recordOutcomes(trx, row.id, keys.map((key): RecordOutcomeRow => ({ key, outcome: 'exported', grounds: null, untilMs: null })), ctx.clock.now());
+    await recordOutcomes(trx, row.id, keys.filter((key) => !withheld.has(key)).map((key): RecordOutcomeRow => ({ key, outcome: 'exported', grounds: null, untilMs: null })), ctx.clock.now());
   });
   return { kind: 'access', ...counts, files: files.length + 1, manifestSha256: manifestFile.sha256 };
 }

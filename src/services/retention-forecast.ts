@@ -4,7 +4,7 @@ import { decideRetention, type LegalHold, type RetentionDecision, type Retention
 import { retentionCuts } from '../domain/retention-cuts.js';
 import { parseRetentionScope, scopeMatches } from '../domain/retention-scope.js';
 import { appendAudit } from './audit.js';
-import { applyChanges, assertChangeAllowed, draftPolicy, showPolicy, type PolicyChanges, type PolicyInput } from './policies.js';
+import { applyChanges, assertChangeAllowed, draftPolicy, scopeZone, showPolicy, type PolicyChanges, type PolicyInput } from './policies.js';
 import { attachmentBytes, createFactsReader, type FactsReader, type FactsRow, type RecordShape } from '../repositories/retention-facts.js';
 import { loadRetentionRules, resolveHoldText } from './retention-rules.js';
 
@@ -330,16 +330,19 @@ export async function dryRunPolicy(
   const rules = await loadRetentionRules(ctx.db, ctx.config.timeZone);
   let id = 0;
   let draft: ReturnType<typeof applyChanges>;
+  // The zone its scope's dates would be saved with (policies.ts scopeZone).
+  let zone = ctx.config.timeZone;
   if ('input' in what) {
-    draft = { ...draftPolicy(what.input, ctx.config.timeZone), enabled: true };
+    draft = { ...draftPolicy(what.input, zone), enabled: true };
   } else {
     const before = await showPolicy(ctx, what.ref);
     id = before.id;
-    draft = applyChanges(before, what.changes, ctx.config.timeZone);
+    zone = scopeZone(before, what.changes, zone);
+    draft = applyChanges(before, what.changes, zone);
     await assertChangeAllowed(ctx.db, before, draft); // a dry run of a refused change is refused too
   }
   const candidate: RetentionPolicy = {
-    id, name: draft.name, scope: parseRetentionScope(draft.scope, { allowText: false, timeZone: ctx.config.timeZone }),
+    id, name: draft.name, scope: parseRetentionScope(draft.scope, { allowText: false, timeZone: zone }),
     min: draft.min, max: draft.max, action: draft.action, enabled: draft.enabled, locked: draft.locked,
   };
   const afterPolicies = id === 0 ? [...rules.policies, candidate] : rules.policies.map((p) => (p.id === id ? candidate : p));
