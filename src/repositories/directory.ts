@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { parseDepartmentHistory, recordDepartmentChange } from '../domain/department-history.js';
 import { filterValueKey } from '../search/fts-document.js';
+import { jsonArray } from './json-columns.js';
 
 /** Persons and conversations: the archive's directory of who and where. */
 
@@ -166,13 +168,22 @@ export interface DirectoryPerson {
   email?: string | undefined;
 }
 
-/** Creates or updates persons from a directory sync (names become searchable on new messages; filters match ids and names). */
+/**
+ * Creates or updates persons from a directory sync (names become searchable on new messages; filters
+ * match ids and names). A changed set of departments keeps the old one in `department_history` with
+ * the sync's time, so that retention's `dept:` reads the department a record was made in.
+ */
 export async function upsertDirectoryPersons(db: Kysely<Database>, people: readonly DirectoryPerson[], now: number): Promise<number> {
   let changed = 0;
   for (const p of people) {
+    const before = await db.selectFrom('persons').select(['departments', 'department_history', 'directory_updated_at']).where('ext_id', '=', p.extId).executeTakeFirst();
+    // Departments were known only if an earlier directory sync saw the person.
+    const previous = before?.directory_updated_at === null || before === undefined ? undefined : jsonArray(before.departments);
+    const history = recordDepartmentChange(parseDepartmentHistory(before?.department_history), previous, p.departments, now);
     const values = {
       name: p.name ?? null, name_key: nameKeyOf(p.name), kind: p.kind, departments: p.departments.length > 0 ? JSON.stringify(p.departments) : null, position: p.position ?? null,
       company: p.company ?? null, directory_updated_at: now, email: p.email ?? null,
+      department_history: history.length > 0 ? JSON.stringify(history) : null,
     };
     const r = await db
       .insertInto('persons')
@@ -229,7 +240,6 @@ export async function personIdsByNames(db: Kysely<Database>, names: readonly str
   return out;
 }
 
-/** Which of these person ids exist in the archive. */
 /** Of these conversation ids (any source), those some archived conversation has. */
 export async function existingConversationExtIds(db: Kysely<Database>, extIds: readonly string[]): Promise<Set<string>> {
   const out = new Set<string>();
@@ -239,6 +249,7 @@ export async function existingConversationExtIds(db: Kysely<Database>, extIds: r
   return out;
 }
 
+/** Which of these person ids exist in the archive. */
 export async function existingPersonExtIds(db: Kysely<Database>, extIds: readonly string[]): Promise<Set<string>> {
   const out = new Set<string>();
   for (const part of chunks([...new Set(extIds)])) {

@@ -3,6 +3,8 @@ import type { SqliteHandle } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
 import type { PrivacyRecordOutcome, PrivacyRequestsTable } from '../db/tables/privacy.js';
 import { chunks } from './directory.js';
+import { parseDepartmentHistory, type DepartmentHistory } from '../domain/department-history.js';
+import { jsonArray } from './json-columns.js';
 
 /**
  * Privacy requests (migration 0013): requests, the persons they cover, what they did to each
@@ -39,6 +41,8 @@ export interface PersonMatch {
   name: string | null;
   kind: string | null;
   departments: string[];
+  /** The departments before each change a directory sync saw. */
+  departmentHistory: DepartmentHistory;
   position: string | null;
   company: string | null;
   directoryUpdatedAt: number | null;
@@ -73,11 +77,6 @@ export function identifierVariants(identifier: string): string[] {
   return [...out].filter((v) => v !== '');
 }
 
-const jsonList = (text: string | null): string[] => {
-  if (text === null || text === '') return [];
-  const v: unknown = JSON.parse(text);
-  return Array.isArray(v) ? v.map(String) : [];
-};
 
 /**
  * Persons an identifier names: its person id exactly (a WeCom userid, an external userid `wm…`, a
@@ -92,7 +91,7 @@ export async function matchPersons(db: Kysely<Database>, identifiers: readonly s
     const lower = variants.map((v) => v.toLowerCase());
     const rows = await db
       .selectFrom('persons')
-      .select(['id', 'ext_id', 'name', 'kind', 'departments', 'position', 'company', 'directory_updated_at'])
+      .select(['id', 'ext_id', 'name', 'kind', 'departments', 'department_history', 'position', 'company', 'directory_updated_at'])
       .where((eb) => eb.or([
         eb('ext_id', 'in', variants),
         eb(eb.fn('lower', ['ext_id']), 'in', lower),
@@ -104,7 +103,7 @@ export async function matchPersons(db: Kysely<Database>, identifiers: readonly s
       .execute();
     for (const r of rows) {
       const m = byPerson.get(r.id) ?? {
-        personId: r.id, extId: r.ext_id, name: r.name, kind: r.kind, departments: jsonList(r.departments), position: r.position, company: r.company,
+        personId: r.id, extId: r.ext_id, name: r.name, kind: r.kind, departments: jsonArray(r.departments), departmentHistory: parseDepartmentHistory(r.department_history), position: r.position, company: r.company,
         directoryUpdatedAt: r.directory_updated_at, matchedBy: [],
       };
       if (!m.matchedBy.includes(given)) m.matchedBy.push(given);
@@ -119,13 +118,13 @@ export async function requestPersons(db: Kysely<Database>, requestId: number): P
   const rows = await db
     .selectFrom('privacy_request_persons as rp')
     .innerJoin('persons as p', 'p.id', 'rp.person_id')
-    .select(['p.id', 'p.ext_id', 'p.name', 'p.kind', 'p.departments', 'p.position', 'p.company', 'p.directory_updated_at', 'rp.matched_by'])
+    .select(['p.id', 'p.ext_id', 'p.name', 'p.kind', 'p.departments', 'p.department_history', 'p.position', 'p.company', 'p.directory_updated_at', 'rp.matched_by'])
     .where('rp.request_id', '=', requestId)
     .orderBy('p.id')
     .execute();
   return rows.map((r) => ({
-    personId: r.id, extId: r.ext_id, name: r.name, kind: r.kind, departments: jsonList(r.departments), position: r.position, company: r.company,
-    directoryUpdatedAt: r.directory_updated_at, matchedBy: jsonList(r.matched_by),
+    personId: r.id, extId: r.ext_id, name: r.name, kind: r.kind, departments: jsonArray(r.departments), departmentHistory: parseDepartmentHistory(r.department_history), position: r.position, company: r.company,
+    directoryUpdatedAt: r.directory_updated_at, matchedBy: jsonArray(r.matched_by),
   }));
 }
 

@@ -1,6 +1,8 @@
 import type { Context } from '../context.js';
+import { departmentPeriod, departmentsAt, parseDepartmentHistory, type DepartmentHistory } from '../domain/department-history.js';
 import { SLOTS_PER_MS } from '../domain/message-key.js';
 import type { RecordFacts } from '../domain/retention-scope.js';
+import { jsonArray } from './json-columns.js';
 import { prepareFrozenKeys, prepareFrozenPersonIds } from './privacy.js';
 
 /**
@@ -9,12 +11,6 @@ import { prepareFrozenKeys, prepareFrozenPersonIds } from './privacy.js';
  * reader's life.
  */
 
-/** A JSON array column (person ids, departments) as strings. */
-export const jsonArray = (text: string | null): string[] => {
-  if (text === null || text === '') return [];
-  const v: unknown = JSON.parse(text);
-  return Array.isArray(v) ? v.map(String) : [];
-};
 
 /** RecordFacts plus what disposing of the record needs. */
 export interface FactsRow extends RecordFacts {
@@ -29,7 +25,10 @@ export interface FactsRow extends RecordFacts {
 interface PersonInfo {
   extId: string;
   name: string | undefined;
+  /** Now. */
   departments: string[];
+  /** Before each change a directory sync saw (domain/department-history.ts); mostly empty. */
+  history: DepartmentHistory;
 }
 
 interface MessageRow {
@@ -124,7 +123,9 @@ export function createFactsReader(
       FROM messages WHERE id > ? AND id < ? ORDER BY id LIMIT ?`)
     : sqlite.prepare(`SELECT id, source_id, ext_id, time_ms, conversation_id, from_person_id, to_person_ids, type, recalled_at, attachment_count, record_hash
       FROM messages WHERE id > ? AND id < ? ORDER BY id LIMIT ?`);
-  const personStmt = sqlite.prepare('SELECT ext_id, name, departments FROM persons WHERE id = ?');
+  const personStmt = sqlite.prepare('SELECT ext_id, name, departments, department_history FROM persons WHERE id = ?');
+  // Persons whose departments changed: their records' `dept:` depends on the record's time.
+  const moved = new Set((sqlite.prepare('SELECT id FROM persons WHERE department_history IS NOT NULL').pluck().all() as number[]).map(Number));
   const convStmt = sqlite.prepare('SELECT c.ext_id, c.kind, c.title, c.external_since_key, s.name AS source FROM conversations c JOIN sources s ON s.id = c.source_id WHERE c.id = ?');
   const membersStmt = sqlite.prepare('SELECT person_id FROM conversation_members WHERE conversation_id = ?').pluck();
   const sourceStmt = sqlite.prepare('SELECT name FROM sources WHERE id = ?').pluck();
@@ -135,11 +136,12 @@ export function createFactsReader(
   const person = (id: number): PersonInfo => {
     let p = persons.get(id);
     if (p === undefined) {
-      const r = personStmt.get(id) as { ext_id: string; name: string | null; departments: string | null } | undefined;
+      const r = personStmt.get(id) as { ext_id: string; name: string | null; departments: string | null; department_history: string | null } | undefined;
       p = {
         extId: r?.ext_id ?? `#${id}`,
         name: r?.name ?? undefined,
-        departments: r?.departments ? jsonArray(r.departments) : [],
+        departments: jsonArray(r?.departments),
+        history: parseDepartmentHistory(r?.department_history),
       };
       persons.set(id, p);
     }
@@ -175,7 +177,9 @@ export function createFactsReader(
     const frozen = frozenKeys(batch.map((r) => r[0]));
     for (const r of batch) {
       const external = r[0] >= conversation(r[1]).externalSince ? 1 : 0;
-      const shape = `${r[1]}|${r[2]}|${r[4]}|${r[5] > 0 ? 1 : 0}${r[6] === null ? 0 : 1}${external}|${r[3] ?? ''}`;
+      let shape = `${r[1]}|${r[2]}|${r[4]}|${r[5] > 0 ? 1 : 0}${r[6] === null ? 0 : 1}${external}|${r[3] ?? ''}`;
+      // A sender or recipient who changed department: the record's departments depend on its time.
+      if (moved.size > 0) shape += departmentPeriods(r[2], recipients(r[3]), Math.floor(r[0] / SLOTS_PER_MS));
       let f = shapes.get(shape);
       if (f === undefined) {
         f = factsOf({
@@ -191,6 +195,17 @@ export function createFactsReader(
     }
   };
   const emptyHash = Buffer.alloc(0);
+  /** Which period of their department history the moved persons among sender and recipients were in. */
+  const departmentPeriods = (fromId: number, toIds: readonly number[], timeMs: number): string => {
+    let out = '';
+    for (const pid of [fromId, ...toIds]) if (moved.has(pid)) out += `|${pid}@${departmentPeriod(person(pid).history, timeMs)}`;
+    return out;
+  };
+  /** Departments of the sender and recipients at a time. */
+  const departmentsOf = (from: PersonInfo, to: readonly PersonInfo[], timeMs: number): readonly string[] => {
+    if (to.length === 0) return from.history.length === 0 ? from.departments : departmentsAt(from.departments, from.history, timeMs);
+    return [...new Set([from, ...to].flatMap((p) => (p.history.length === 0 ? p.departments : departmentsAt(p.departments, p.history, timeMs))))];
+  };
   const toCache = new Map<string, number[]>();
   const none: number[] = [];
   const recipients = (json: string | null): number[] => {
@@ -312,19 +327,21 @@ export function createFactsReader(
           add(row, first + inside.length, Number(row[7]) - below);
         }
       }
-      // A conversation an external party joined midway: its records before external_since_key are
-      // internal, the rest external. Per such conversation, one query counts each shape's records
-      // before that key per interval (cumulative sums below each cut).
+      // A conversation an external party joined midway (its records before external_since_key are
+      // internal, the rest external), or a sender or recipient who changed department (the record's
+      // departments are those at its time): such a shape is split at those keys. Per conversation
+      // and split key, one query counts each shape's records below it per interval (cumulative sums
+      // below each cut).
       const before = new Map<string, number[]>();
       const shapeKey = (x: RecordShape): string => `${x[0]}|${x[1]}|${x[2]}|${x[3]}|${x[4]}|${x[5]}`;
-      const splitDone = new Set<number>();
+      const splitDone = new Set<string>();
       const cumulative = cuts.map(() => ', sum(id < ?)').join('');
       const splitStatement = sqlite.prepare(`SELECT ${SHAPE_COLUMNS}${cumulative} FROM messages INDEXED BY messages_conversation
         WHERE conversation_id = ? AND id < ? GROUP BY ${SHAPE_COLUMNS}`).raw(true);
       const countsBefore = (shape: RecordShape, since: number): number[] => {
         const conversationId = shape[0];
-        if (!splitDone.has(conversationId)) {
-          splitDone.add(conversationId);
+        if (!splitDone.has(`${since}|${conversationId}`)) {
+          splitDone.add(`${since}|${conversationId}`);
           for (const row of splitStatement.iterate([...cuts, conversationId, since]) as Iterable<unknown[]>) {
             const pre: number[] = [];
             let below = 0;
@@ -333,10 +350,10 @@ export function createFactsReader(
               pre.push(n - below);
               below = n;
             }
-            before.set(shapeKey(row as unknown as RecordShape), pre);
+            before.set(`${since}|${shapeKey(row as unknown as RecordShape)}`, pre);
           }
         }
-        return before.get(shapeKey(shape)) ?? new Array<number>(k + 1).fill(0);
+        return before.get(`${since}|${shapeKey(shape)}`) ?? new Array<number>(k + 1).fill(0);
       };
       let total = 0;
       for (const { shape, counts } of byShape.values()) {
@@ -351,14 +368,24 @@ export function createFactsReader(
         }, false, []);
         f.frozen = frozen.persons.size > 0 && (frozen.persons.has(f.fromPersonId) || f.toPersonIds.some((p) => frozen.persons.has(p)) || (toPersonIds === null && frozen.conversations.has(conversationId)));
         const since = conversation(conversationId).externalSince;
-        if (since === Infinity) {
+        const splits = new Set<number>();
+        if (since !== Infinity) splits.add(since);
+        for (const pid of [fromPersonId, ...f.toPersonIds]) if (moved.has(pid)) for (const [until] of person(pid).history) splits.add(until * SLOTS_PER_MS);
+        if (splits.size === 0) {
           visit({ ...f, external: false }, counts, shape, ALL_KEYS);
           continue;
         }
-        const internal = countsBefore(shape, since);
-        const external = counts.map((c, i) => c - (internal[i] ?? 0));
-        if (internal.some((c) => c > 0)) visit({ ...f, external: false }, internal, shape, { lo: 0, hi: since });
-        if (external.some((c) => c > 0)) visit({ ...f, external: true }, external, shape, { lo: since, hi: Number.MAX_SAFE_INTEGER });
+        const from = person(fromPersonId);
+        const to = f.toPersonIds.map(person);
+        let lo = 0;
+        let below = new Array<number>(k + 1).fill(0);
+        for (const hi of [...[...splits].sort((a, b) => a - b), Number.MAX_SAFE_INTEGER]) {
+          const upTo = hi === Number.MAX_SAFE_INTEGER ? counts : countsBefore(shape, hi);
+          const piece = upTo.map((c, i) => c - below[i]!);
+          if (piece.some((c) => c > 0)) visit({ ...f, external: lo >= since, departments: departmentsOf(from, to, Math.floor(lo / SLOTS_PER_MS)) }, piece, shape, { lo, hi });
+          below = upTo;
+          lo = hi;
+        }
       }
       return total;
     },
@@ -391,7 +418,8 @@ export function createFactsReader(
     // External from the conversation's external_since_key on, fixed when the records were archived:
     // neither a later message nor a directory change turns an internal record external.
     const external = r.id >= conv.externalSince;
-    const departments = to.length === 0 ? from.departments : [...new Set([from, ...to].flatMap((p) => p.departments))];
+    // Departments at the record's time: a later move does not change what a `dept:` scope covers.
+    const departments = departmentsOf(from, to, r.time_ms);
     return {
       key: r.id,
       source: src,

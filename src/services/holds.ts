@@ -8,7 +8,7 @@ import { parseSearchQuery } from '../domain/search-query.js';
 import { conflict, isAppError, notFound, usageError } from '../errors.js';
 import { existingConversationExtIds, existingPersonExtIds } from '../repositories/directory.js';
 import { appendAudit } from './audit.js';
-import { jsonArray } from '../repositories/retention-facts.js';
+import { jsonArray } from '../repositories/json-columns.js';
 import { countHoldCoverage } from './retention-forecast.js';
 import { bumpRulesVersion } from './retention-rules.js';
 

@@ -581,7 +581,7 @@ async function executeErasure(ctx: Context, row: PrivacyRequestRow, personIds: r
       // Nothing they sent or received is kept: their directory data goes too. The person id and
       // their conversation memberships stay: later imports refer to the id, and memberships decide
       // which records a custodian hold on them covers (removing them could unprotect held records).
-      await trx.updateTable('persons').set({ name: null, name_key: null, departments: null, position: null, company: null, email: null }).where('id', 'in', [...personIds]).execute();
+      await trx.updateTable('persons').set({ name: null, name_key: null, departments: null, department_history: null, position: null, company: null, email: null }).where('id', 'in', [...personIds]).execute();
       await appendAudit(ctx, trx, { action: 'privacy.person_data_erased', subject: `privacy:${row.id}`, details: { persons: [...personIds] } });
       personDataErased = true;
     }
@@ -844,8 +844,9 @@ async function executeAccess(ctx: Context, row: PrivacyRequestRow, persons: read
     format: ACCESS_EXPORT_FORMAT,
     request: { id: row.id, kind: row.kind, subjects: JSON.parse(row.subjects) as string[], requester: row.requester, openedAt: iso(row.opened_at), deadline: iso(row.deadline_at) },
     persons: persons.map((p) => ({
-      id: p.extId, name: p.name, kind: p.kind, departments: p.departments, position: p.position, company: p.company,
-      directoryUpdatedAt: isoOrNull(p.directoryUpdatedAt), matchedBy: p.matchedBy,
+      id: p.extId, name: p.name, kind: p.kind, departments: p.departments,
+      departmentHistory: p.departmentHistory.map(([until, departments]) => ({ until: iso(until), departments })),
+      position: p.position, company: p.company, directoryUpdatedAt: isoOrNull(p.directoryUpdatedAt), matchedBy: p.matchedBy,
       conversations: memberships.filter((m) => m.personId === p.personId).map((m) => ({ source: m.source, id: m.id, type: m.kind, title: m.title })),
     })),
     consentEvents: (await consentEventsOf(ctx.db, persons.map((p) => p.extId))).map((e) => ({ source: e.source, messageId: e.messageId, party: e.party, action: e.action, time: iso(e.timeMs) })),

@@ -5,7 +5,7 @@ import { parseRetentionScope } from '../domain/retention-scope.js';
 import type { LegalHold, RetentionPolicy } from '../domain/retention.js';
 import { readMeta, writeMeta } from '../repositories/meta.js';
 import { matchingKeysInRange } from '../search/sqlite-fts5.js';
-import { jsonArray } from '../repositories/retention-facts.js';
+import { jsonArray } from '../repositories/json-columns.js';
 
 /**
  * What retention decides with: the policies and active holds as domain objects, and a version that

@@ -26,6 +26,7 @@ import * as m0024 from './0024-person-contact.js';
 import * as m0025 from './0025-conversation-external-since.js';
 import * as m0026 from './0026-scope-time-zone.js';
 import * as m0027 from './0027-account-approval.js';
+import * as m0028 from './0028-department-history.js';
 
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -56,6 +57,7 @@ export const migrations: Record<string, Migration> = {
   '0025-conversation-external-since': m0025,
   '0026-scope-time-zone': m0026,
   '0027-account-approval': m0027,
+  '0028-department-history': m0028,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

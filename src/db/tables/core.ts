@@ -32,8 +32,10 @@ export interface PersonsTable {
   name_key: Generated<string | null>;
   /** From a directory sync (migration 0009): `member` of the corp or `external` contact. */
   kind: Generated<string | null>;
-  /** JSON array of department names. */
+  /** JSON array of department names (now). */
   departments: Generated<string | null>;
+  /** JSON `[[untilMs, [names…]], …]`: the departments before each change a directory sync saw (migration 0028, domain/department-history.ts). */
+  department_history: Generated<string | null>;
   position: Generated<string | null>;
   /** An external contact's company. */
   company: Generated<string | null>;
