@@ -136,7 +136,14 @@ describe('wekeep policies, matters and holds', { timeout: 240_000 }, () => {
     const typo = cli(['holds', 'add', '--matter', 'case-8', '--custodian', 'lsi', '--reason', 'custodian']);
     expect(typo.status).toBe(0); // a future custodian is legal
     expect(typo.stderr).toMatch(/warning: no person with the id "lsi" in the archive yet/);
-    expect(cli(['holds', 'add', '--matter', 'case-8', '--custodian', 'lisi', '--reason', 'custodian']).stderr).not.toMatch(/warning/);
+    const exact = cli(['holds', 'add', '--matter', 'case-8', '--custodian', 'lisi', '--reason', 'custodian', '--json']);
+    expect(exact.stderr).not.toMatch(/warning/);
+    const covered = (JSON.parse(exact.stdout) as { coveredAtPlacement: number }).coveredAtPlacement;
+    expect(covered).toBeGreaterThan(0);
+    // A custodian id with other capitals covers the same records (like from:; WeCom userids ignore case).
+    const capitals = cli(['holds', 'add', '--matter', 'case-8', '--custodian', 'LiSi', '--reason', 'custodian', '--json']);
+    expect(capitals.stderr).not.toMatch(/warning/);
+    expect(JSON.parse(capitals.stdout)).toMatchObject({ custodians: ['LiSi'], coveredAtPlacement: covered });
     // A mistyped filter is searched as text and an unknown conversation covers nothing yet: both said.
     const formTypo = cli(['holds', 'add', '--matter', 'case-8', '--scope', 'form:lisi 合同', '--conversation', 'no-such-room', '--reason', 'typos']);
     expect(formTypo.status).toBe(0);

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { parseDepartmentHistory, recordDepartmentChange } from '../domain/department-history.js';
 import { filterValueKey } from '../search/fts-document.js';
@@ -249,11 +249,14 @@ export async function existingConversationExtIds(db: Kysely<Database>, extIds: r
   return out;
 }
 
-/** Which of these person ids exist in the archive. */
-export async function existingPersonExtIds(db: Kysely<Database>, extIds: readonly string[]): Promise<Set<string>> {
+/** Latin letters folded to lower case (what SQLite's lower() does without ICU). */
+export const asciiLower = (s: string): string => s.replace(/[A-Z]+/gu, (m) => m.toLowerCase());
+
+/** The archived person ids equal to one of these ids ignoring the case of Latin letters (WeCom userids ignore case). */
+export async function personExtIdsIgnoringCase(db: Kysely<Database>, extIds: readonly string[]): Promise<string[]> {
   const out = new Set<string>();
-  for (const part of chunks([...new Set(extIds)])) {
-    for (const r of await db.selectFrom('persons').select('ext_id').where('ext_id', 'in', part).execute()) out.add(r.ext_id);
+  for (const part of chunks([...new Set(extIds.map(asciiLower))])) {
+    for (const r of await db.selectFrom('persons').select('ext_id').where(sql<string>`lower(ext_id)`, 'in', part).execute()) out.add(r.ext_id);
   }
-  return out;
+  return [...out];
 }

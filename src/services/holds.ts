@@ -6,11 +6,11 @@ import { holdHasCriteria, type LegalHold } from '../domain/retention.js';
 import { parseRetentionScope } from '../domain/retention-scope.js';
 import { parseSearchQuery } from '../domain/search-query.js';
 import { conflict, isAppError, notFound, usageError } from '../errors.js';
-import { existingConversationExtIds, existingPersonExtIds } from '../repositories/directory.js';
-import { appendAudit } from './audit.js';
+import { asciiLower, existingConversationExtIds, personExtIdsIgnoringCase } from '../repositories/directory.js';
 import { jsonArray } from '../repositories/json-columns.js';
+import { appendAudit } from './audit.js';
 import { countHoldCoverage } from './retention-forecast.js';
-import { bumpRulesVersion } from './retention-rules.js';
+import { bumpRulesVersion, custodianIds } from './retention-rules.js';
 
 /**
  * Matters (cases) and their legal holds. A record matching any active hold is never disposed and
@@ -155,8 +155,8 @@ function timeBound(value: string | number | undefined, kind: 'after' | 'before',
 /** The ids among `personIds` that no person in the archive has (yet): a custodian hold on them covers records only once they arrive. */
 export async function unknownPersons(ctx: Context, personIds: readonly string[]): Promise<string[]> {
   if (personIds.length === 0) return [];
-  const known = await existingPersonExtIds(ctx.db, personIds);
-  return personIds.filter((p) => !known.has(p));
+  const archived = new Set((await personExtIdsIgnoringCase(ctx.db, personIds)).map(asciiLower));
+  return personIds.filter((p) => !archived.has(asciiLower(p)));
 }
 
 /** Of these conversation ids, those no archived conversation has (a hold on them covers records that arrive later only). */
@@ -207,7 +207,8 @@ const toDomain = (h: HoldView, timeZone: string): LegalHold => ({
 
 /** How many archived records a hold covers (one grouped pass over the records' metadata). */
 export async function countCovered(ctx: Context, hold: HoldView): Promise<number> {
-  return countHoldCoverage(ctx, toDomain(hold, ctx.config.timeZone));
+  const domain = toDomain(hold, ctx.config.timeZone);
+  return countHoldCoverage(ctx, { ...domain, custodians: await custodianIds(ctx.db, domain.custodians) });
 }
 
 async function findHold(db: Kysely<Database>, id: number): Promise<HoldView> {

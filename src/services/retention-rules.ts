@@ -5,6 +5,7 @@ import { parseRetentionScope } from '../domain/retention-scope.js';
 import type { LegalHold, RetentionPolicy } from '../domain/retention.js';
 import { readMeta, writeMeta } from '../repositories/meta.js';
 import { matchingKeysInRange } from '../search/sqlite-fts5.js';
+import { personExtIdsIgnoringCase } from '../repositories/directory.js';
 import { jsonArray } from '../repositories/json-columns.js';
 
 /**
@@ -48,17 +49,26 @@ export async function loadRetentionRules(db: Kysely<Database>, timeZone: string)
     locked: p.locked === 1,
   }));
   const holdRows = await db.selectFrom('legal_holds').selectAll().where('released_at', 'is', null).orderBy('id').execute();
-  const holds: LegalHold[] = holdRows.map((h) => ({
+  const holds: LegalHold[] = await Promise.all(holdRows.map(async (h) => ({
     id: h.id,
     matterId: h.matter_id,
     active: true,
-    custodians: jsonArray(h.custodians),
+    custodians: await custodianIds(db, jsonArray(h.custodians)),
     conversations: jsonArray(h.conversations),
     afterMs: h.after_ms ?? undefined,
     beforeMs: h.before_ms ?? undefined,
     scope: h.scope === null ? undefined : parseRetentionScope(h.scope, { allowText: true, timeZone: h.time_zone ?? timeZone, field: `hold ${h.id} scope` }),
-  }));
+  })));
   return { policies, holds, version };
+}
+
+/**
+ * A hold's custodians as the person ids it covers: each as written plus the archived ids equal to
+ * it ignoring the case of Latin letters (like `from:`), since a hold that misses a custodian's
+ * records over a capital letter would let them be disposed.
+ */
+export async function custodianIds(db: Kysely<Database>, custodians: readonly string[]): Promise<string[]> {
+  return custodians.length === 0 ? [] : [...new Set([...custodians, ...(await personExtIdsIgnoringCase(db, custodians))])];
 }
 
 /** For holds whose scope has words to search for: the keys in [minKey, maxKey] that their query matches. */
