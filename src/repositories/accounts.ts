@@ -66,6 +66,12 @@ export async function spendSetupToken(db: Kysely<Database>, tokenHash: string, n
   return Number(r.numUpdatedRows) === 1;
 }
 
+/** Moves the expiry of a user's unused setup link to `expiresAt` if it is earlier; true when there was one. */
+export async function extendSetupToken(db: Kysely<Database>, userId: number, expiresAt: number): Promise<boolean> {
+  const r = await db.updateTable('setup_tokens').set({ expires_at: expiresAt }).where('user_id', '=', userId).where('used_at', 'is', null).where('expires_at', '<', expiresAt).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
 export async function spendSetupTokensOf(db: Kysely<Database>, userId: number, now: number): Promise<void> {
   await db.updateTable('setup_tokens').set({ used_at: now }).where('user_id', '=', userId).where('used_at', 'is', null).execute();
 }

@@ -184,7 +184,9 @@ export async function listPendingApprovals(ctx: Context): Promise<UserView[]> {
 
 /**
  * A compliance user (or the CLI operator) approves an account's access to archived content. Not
- * the one who asked for it, and not the account itself.
+ * the one who asked for it, and not the account itself. A setup link not used yet is valid for
+ * another day from the approval (an approval that came after a day would otherwise leave the account
+ * waiting for another reset, and that reset for another approval).
  */
 export async function approveUserAccess(ctx: Context, username: string): Promise<UserView> {
   return change(ctx, username, 'user.access_approved', async (trx, row, now) => {
@@ -192,7 +194,11 @@ export async function approveUserAccess(ctx: Context, username: string): Promise
     if (ctx.actor === `user:${row.username}`) throw forbidden('user.self_change', 'you cannot approve your own account: another compliance user must do it');
     if (ctx.actor === row.access_requested_by) throw forbidden('user.approval_same_person', `you asked for this account's access (${row.access_requested_by}): another compliance user must approve it`);
     await accounts.updateUser(trx, row.id, { access_requested_by: null, access_requested_at: null, updated_at: now });
-    return { role: row.role, person: row.person_ext_id, requestedBy: row.access_requested_by, requestedAt: row.access_requested_at };
+    const extended = await accounts.extendSetupToken(trx, row.id, now + SETUP_TOKEN_TTL_MS);
+    return {
+      role: row.role, person: row.person_ext_id, requestedBy: row.access_requested_by, requestedAt: row.access_requested_at,
+      ...(extended ? { setupLinkValidUntil: new Date(now + SETUP_TOKEN_TTL_MS).toISOString() } : {}),
+    };
   });
 }
 

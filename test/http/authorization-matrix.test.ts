@@ -330,7 +330,8 @@ describe('separation of duties for accounts', () => {
     expect((await again.get('/search?q=合同')).status).toBe(200);
 
     // A reset by the admin (who gets the new link) and a new content role wait for approval again; an auditor role does not.
-    expect((await admin.post('/users/shadow/reset')).json.user.approval).toMatchObject({ requestedBy: 'user:root' });
+    const reset = await admin.post('/users/shadow/reset');
+    expect(reset.json.user.approval).toMatchObject({ requestedBy: 'user:root' });
     expect((await admin.request('PUT', '/users/shadow/role', { role: 'auditor' })).json.user.approval).toBeNull();
     expect((await admin.request('PUT', '/users/shadow/role', { role: 'employee', person: 'zhangsan' })).json.user.approval).toMatchObject({ requestedBy: 'user:root' });
     const events = (await listAuditEvents(server.ctx, { limit: 200 })).map((e) => e.action);
@@ -339,6 +340,15 @@ describe('separation of duties for accounts', () => {
     const shadowEvents = (await listAuditEvents(server.ctx, { limit: 200 })).filter((e) => e.subject === 'user:shadow');
     const approvedAt = shadowEvents.findIndex((e) => e.action === 'user.access_approved');
     expect(shadowEvents.slice(approvedAt + 1).some((e) => e.action === 'auth.login.succeeded')).toBe(false);
+    // An approval that comes after the link's day makes the unused link valid for another day.
+    const resetToken = /#\/setup\/(\S+)$/u.exec(reset.json.setupLink as string)![1]!;
+    server.clock.advance(25 * 3600_000);
+    expect((await new ApiClient(server.app).start().then((c) => c.get(`/auth/setup/${resetToken}`))).status).toBe(404);
+    const officerLater = await signIn(server, users.get('compliance')!);
+    expect((await officerLater.post('/user-approvals/shadow')).json.user.approval).toBeNull();
+    expect((await new ApiClient(server.app).start().then((c) => c.get(`/auth/setup/${resetToken}`))).status).toBe(200);
+    const approvals = (await listAuditEvents(server.ctx, { limit: 500 })).filter((e) => e.action === 'user.access_approved');
+    expect(approvals.map((e) => (e.details as { setupLinkValidUntil?: string }).setupLinkValidUntil)).toContain(new Date(server.clock.now() + 24 * 3600_000).toISOString());
     // The CLI operator (who holds the keys) is not asked.
     const { user } = await addUser(actingAs(server.ctx, 'cli:ops'), { username: 'direct', role: 'compliance' });
     expect(user.approval).toBeNull();
