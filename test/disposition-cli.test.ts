@@ -28,8 +28,12 @@ describe('wekeep retention / settings', () => {
 
     // Under WORM, deciding in the future is refused (usage error).
     expect(cli(['retention', 'run', '--now', '2100-01-01T00:00:00Z']).status).toBe(2);
-    const dry = json<{ dryRun: boolean; counts: { disposed: number; queued: number } }>(['retention', 'run', '--dry-run']);
+    const dry = json<{ id: number; dryRun: boolean; counts: { disposed: number; queued: number } }>(['retention', 'run', '--dry-run']);
     expect(dry.dryRun).toBe(true);
+    // A dry run has no certificate: said as such, not as a failed verification.
+    const dryVerify = cli(['retention', 'verify', String(dry.id)]);
+    expect(dryVerify.status).toBe(1);
+    expect(dryVerify.stderr).toMatch(/was a dry run: it disposed of nothing, so it has no certificate to verify \[retention\.dry_run\]/);
     const run = json<{ id: number; status: string; counts: { disposed: number; queued: number }; certificate: { tombstones: number } }>(['retention', 'run']);
     expect(run).toMatchObject({ status: 'completed', counts: { disposed: dry.counts.disposed, queued: dry.counts.queued } });
     expect(run.counts.disposed).toBe(48);

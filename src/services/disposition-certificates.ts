@@ -138,8 +138,11 @@ export async function verifyCertificate(ctx: Context, runId: number): Promise<Ce
     runId, ok: false, auditSeq: null, merkleRoot: { certified: null, recomputed: recomputed.root }, tombstones: { certified: null, recomputed: recomputed.count }, treeSize: null, worm: null, problems,
   };
   if (events.length === 0) {
-    // No run, no tombstone, no certificate: a mistyped id, not a failed verification.
-    if (!(await findRun(ctx.db, runId)) && recomputed.count === 0) throw notFound('retention.run_not_found', `there is no disposition run ${runId}`);
+    // No run, no tombstone, no certificate: a mistyped id, not a failed verification. A dry run
+    // changed nothing and is certified by nothing: also not a failed verification.
+    const run = await findRun(ctx.db, runId);
+    if (!run && recomputed.count === 0) throw notFound('retention.run_not_found', `there is no disposition run ${runId}`);
+    if (run?.dry_run === 1 && recomputed.count === 0) throw notFound('retention.dry_run', `run ${runId} was a dry run: it disposed of nothing, so it has no certificate to verify`);
     problems.push(`run ${runId} has no certificate in the audit log`);
     return out;
   }
