@@ -318,6 +318,8 @@ describe('wekeep privacy: access, restriction, erasure of a data subject', () =>
 
     it('erases the free records (tombstones), restricts the held and floor-protected ones, and answers with the legal grounds', async () => {
       expect(searchTotal('合同')).toBe(2);
+      // A second hold of the same matter on the same records: the notice still counts them once.
+      const second = json<{ id: number }>(['holds', 'add', '--matter', 'deal-dispute', '--conversation', 'room-deal', '--after', '2020-01-01', '--reason', 'the buyer\'s counterclaim']).id;
       const r = json<{ request: RequestJson; response: ErasureJson }>(['privacy', 'execute', String(erasureId)]);
       expect(r.request).toMatchObject({ status: 'completed', freezes: false });
       const resp = r.response;
@@ -332,6 +334,10 @@ describe('wekeep privacy: access, restriction, erasure of a data subject', () =>
       expect(resp.notice.en).toMatch(/GDPR Art\. 17\(3\)\(e\)/);
       expect(resp.notice.en).toMatch(/until 2034-05-01/);
       expect(resp.notice.zh).toMatch(/第四十七条/);
+      expect(resp.grounds.filter((g) => g.type === 'legal-hold').map((g) => g.records)).toEqual([2, 2]);
+      expect(resp.notice.en.split('\n').filter((l) => l.includes('legal hold'))).toEqual(['- 2 record(s) are preserved for the establishment, exercise or defence of legal claims (legal hold in matter "deal-dispute"; GDPR Art. 17(3)(e)) until the hold is released.']);
+      expect(resp.notice.zh.split('\n').filter((l) => l.includes('诉讼保全'))).toHaveLength(1);
+      expect(cli(['holds', 'release', String(second), '--reason', 'counterclaim withdrawn']).status).toBe(0);
 
       // Free records are gone, with an erasure tombstone each; the shared image survives for o3.
       for (const id of ['a1', 'a2']) expect(cli(['show', `${W}/${id}`]).status).toBe(1);

@@ -655,15 +655,27 @@ async function erasureResponse(db: Kysely<Database>, requestId: number, personDa
     .filter((r) => existing.has(Number(r.message_key)) && r.grounds !== JSON.stringify([AWAITING_ERASURE]));
   const erased = rows.filter((r) => r.outcome === 'erased').length + (restrictedKeys.length - existing.size);
   const byGround = new Map<string, { records: number; until: number | null }>();
+  const rowGrounds = restrictedRows.map((r) => JSON.parse(r.grounds ?? '[]') as string[]);
   let latest: number | null = null;
-  for (const r of restrictedRows) {
-    for (const g of JSON.parse(r.grounds ?? '[]') as string[]) {
+  restrictedRows.forEach((r, i) => {
+    for (const g of rowGrounds[i]!) {
       const cur = byGround.get(g) ?? { records: 0, until: null };
       cur.records++;
       if (g.startsWith('policy:') && r.until_ms !== null) cur.until = Math.max(cur.until ?? 0, r.until_ms);
       byGround.set(g, cur);
     }
     if (r.until_ms !== null) latest = Math.max(latest ?? 0, r.until_ms);
+  });
+  const matterOfHold = new Map<string, { id: number; name: string } | undefined>();
+  for (const g of byGround.keys()) {
+    if (!g.startsWith('hold:')) continue;
+    const h = await db.selectFrom('legal_holds as h').innerJoin('matters as m', 'm.id', 'h.matter_id').select(['m.id', 'm.name']).where('h.id', '=', Number(g.slice(5))).executeTakeFirst();
+    matterOfHold.set(g, h);
+  }
+  // The notice counts each record once per matter, however many of the matter's holds cover it.
+  const heldByMatter = new Map<string, number>();
+  for (const gs of rowGrounds) {
+    for (const matter of new Set(gs.filter((g) => g.startsWith('hold:')).map((g) => matterOfHold.get(g)?.name ?? ''))) heldByMatter.set(matter, (heldByMatter.get(matter) ?? 0) + 1);
   }
   const grounds: LegalGround[] = [];
   for (const [g, v] of [...byGround].sort(([a], [b]) => a.localeCompare(b))) {
@@ -672,30 +684,34 @@ async function erasureResponse(db: Kysely<Database>, requestId: number, personDa
     if (type === 'restriction') {
       grounds.push({ type: 'other-restriction', requestId: id, records: v.records, until: null, law: [GDPR_RESTRICTION] });
     } else if (type === 'hold') {
-      const h = await db.selectFrom('legal_holds as h').innerJoin('matters as m', 'm.id', 'h.matter_id').select(['h.id', 'm.id as matter_id', 'm.name']).where('h.id', '=', id).executeTakeFirst();
-      grounds.push({ type: 'legal-hold', holdId: id, matterId: h?.matter_id, matter: h?.name, records: v.records, until: null, law: [PIPL_47, GDPR_HOLD] });
+      const m = matterOfHold.get(g);
+      grounds.push({ type: 'legal-hold', holdId: id, matterId: m?.id, matter: m?.name, records: v.records, until: null, law: [PIPL_47, GDPR_HOLD] });
     } else {
       const p = await db.selectFrom('retention_policies').select(['name', 'basis']).where('id', '=', id).executeTakeFirst();
       grounds.push({ type: 'retention-floor', policyId: id, policy: p?.name, basis: p?.basis, records: v.records, until: v.until === null ? null : iso(v.until), law: [PIPL_47, GDPR_FLOOR] });
     }
   }
   const restricted = restrictedRows.length;
-  return { kind: 'erasure', erased, restricted, grounds, restrictedUntil: latest === null ? null : iso(latest), personDataErased, notice: erasureNotice(erased, restricted, grounds) };
+  return { kind: 'erasure', erased, restricted, grounds, restrictedUntil: latest === null ? null : iso(latest), personDataErased, notice: erasureNotice(erased, restricted, grounds, heldByMatter) };
 }
 
-function erasureNotice(erased: number, restricted: number, grounds: readonly LegalGround[]): { en: string; zh: string } {
+/** `heldByMatter`: records under a legal hold per matter name ('' when unknown), each counted once per matter. */
+function erasureNotice(erased: number, restricted: number, grounds: readonly LegalGround[], heldByMatter: ReadonlyMap<string, number>): { en: string; zh: string } {
   const en = [`We have erased ${erased} record(s) of your personal information.`];
   const zh = [`我们已删除您的 ${erased} 条个人信息记录。`];
   if (restricted > 0) {
     en.push(`${restricted} record(s) cannot be erased yet. They are kept in storage only, with security measures, and are not otherwise processed (PIPL Art. 47 para. 2; GDPR Art. 17(3)):`);
     zh.push(`另有 ${restricted} 条记录暂不能删除。依据《个人信息保护法》第四十七条第二款，我们仅对其进行存储和采取必要的安全保护措施，停止除此之外的处理：`);
+    for (const [matter, records] of [...heldByMatter].sort(([a], [b]) => a.localeCompare(b))) {
+      en.push(`- ${records} record(s) are preserved for the establishment, exercise or defence of legal claims (legal hold${matter ? ` in matter "${matter}"` : ''}; GDPR Art. 17(3)(e)) until the hold is released.`);
+      zh.push(`- ${records} 条记录因法律程序需要（诉讼保全${matter ? `，案件"${matter}"` : ''}）予以保存，直至保全解除。`);
+    }
     for (const g of grounds) {
       if (g.type === 'other-restriction') {
         en.push(`- ${g.records} record(s) also concern another person who asked for them to be restricted (GDPR Art. 18(2)); they are kept until that restriction ends.`);
         zh.push(`- ${g.records} 条记录同时涉及另一位个人，其已要求限制处理，须保存至该限制解除。`);
       } else if (g.type === 'legal-hold') {
-        en.push(`- ${g.records} record(s) are preserved for the establishment, exercise or defence of legal claims (legal hold${g.matter ? ` in matter "${g.matter}"` : ''}; GDPR Art. 17(3)(e)) until the hold is released.`);
-        zh.push(`- ${g.records} 条记录因法律程序需要（诉讼保全${g.matter ? `，案件"${g.matter}"` : ''}）予以保存，直至保全解除。`);
+        continue; // said per matter above
       } else {
         en.push(`- ${g.records} record(s) must be kept to comply with a legal obligation (${g.basis ?? `retention policy ${g.policy ?? g.policyId}`}; GDPR Art. 17(3)(b)) until ${g.until ?? 'the retention period ends'}.`);
         zh.push(`- ${g.records} 条记录因法律、行政法规规定的保存期限未届满（${g.basis ?? `保留策略 ${g.policy ?? g.policyId}`}）须保存至 ${g.until ?? '保存期限届满'}。`);
