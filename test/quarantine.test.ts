@@ -41,6 +41,26 @@ describe('quarantine', () => {
     }
   });
 
+  it('quarantines a record that calls an archived group a 1:1 chat (or the reverse), in the same batch or a later one', async () => {
+    const { ctx } = await initStore(loadConfig({ data: join(dir.path, 'data-kind') }, {}));
+    try {
+      const room = { id: 'wrRoom01', type: 'group' as const, title: '项目群' };
+      const first = join(dir.path, 'kind-1.ndjson');
+      writeFileSync(first, toNdjson([textRecord({ id: 'k1', conversation: room }), textRecord({ id: 'k2', conversation: { ...room, type: 'direct' } })]));
+      expect(await importNdjson(ctx, { file: first })).toMatchObject({ imported: 1, quarantined: 1 });
+      const second = join(dir.path, 'kind-2.ndjson');
+      writeFileSync(second, toNdjson([textRecord({ id: 'k3', conversation: { id: 'wrRoom01', type: 'direct' } }), textRecord({ id: 'k4', conversation: room })]));
+      expect(await importNdjson(ctx, { file: second })).toMatchObject({ imported: 1, quarantined: 1 });
+      const entries = (await listQuarantined(ctx, { limit: 10, offset: 0 })).entries;
+      expect(entries.map((e) => [e.file.endsWith('kind-1.ndjson') ? 1 : 2, e.line, e.reason]).sort()).toEqual([
+        [1, 2, 'invalid record: conversation.type: "direct", but conversation "wrRoom01" of source "test" is archived as "group"'],
+        [2, 1, 'invalid record: conversation.type: "direct", but conversation "wrRoom01" of source "test" is archived as "group"'],
+      ]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('deletes the quarantined lines of a record when it is disposed of; purges the others on request, audited', async () => {
     const { ctx } = await initStore(loadConfig({ data: join(dir.path, 'data-dispose') }, {}));
     try {

@@ -76,14 +76,17 @@ export const conversationCacheKey = (sourceId: number, extId: string): string =>
 export async function resolveConversations(
   db: Kysely<Database>,
   refs: readonly ConversationRef[],
-  cache: Map<string, { id: number; title: string | null }>,
+  cache: Map<string, { id: number; title: string | null; kind: 'direct' | 'group' }>,
 ): Promise<void> {
   const wanted = new Map<string, ConversationRef>();
   for (const r of refs) {
     const key = conversationCacheKey(r.sourceId, r.id);
     const cached = cache.get(key);
     if (cached && (!r.title || cached.title === r.title)) continue;
-    wanted.set(key, r);
+    // The first record of a new conversation decides its kind (a later one that differs is refused
+    // by the import); the latest title wins.
+    const first = wanted.get(key);
+    wanted.set(key, first ? { ...r, kind: first.kind, title: r.title ?? first.title } : r);
   }
   for (const ref of wanted.values()) {
     const key = conversationCacheKey(ref.sourceId, ref.id);
@@ -91,22 +94,22 @@ export async function resolveConversations(
     if (!row) {
       const found = await db
         .selectFrom('conversations')
-        .select(['id', 'title'])
+        .select(['id', 'title', 'kind'])
         .where('source_id', '=', ref.sourceId)
         .where('ext_id', '=', ref.id)
         .executeTakeFirst();
-      if (found) row = { id: found.id, title: found.title };
+      if (found) row = { id: found.id, title: found.title, kind: found.kind };
     }
     if (!row) {
       const inserted = await db
         .insertInto('conversations')
         .values({ source_id: ref.sourceId, ext_id: ref.id, kind: ref.kind, title: ref.title ?? null })
-        .returning(['id', 'title'])
+        .returning(['id', 'title', 'kind'])
         .executeTakeFirstOrThrow();
-      row = { id: inserted.id, title: inserted.title };
+      row = { id: inserted.id, title: inserted.title, kind: inserted.kind };
     } else if (ref.title && row.title !== ref.title) {
       await db.updateTable('conversations').set({ title: ref.title }).where('id', '=', row.id).execute();
-      row = { id: row.id, title: ref.title };
+      row = { ...row, title: ref.title };
     }
     cache.set(key, row);
   }

@@ -135,7 +135,7 @@ interface ImportState {
   externalSince: ReturnType<typeof prepareExternalSince>;
   sourceIds: Map<string, number>;
   persons: Map<string, { id: number; name: string | null }>;
-  conversations: Map<string, { id: number; title: string | null }>;
+  conversations: Map<string, { id: number; title: string | null; kind: 'direct' | 'group' }>;
   /** (conversation, person) pairs known to be in conversation_members. */
   members: Set<string>;
   summary: ImportSummary;
@@ -440,6 +440,13 @@ async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: Pr
       }
       const r = p.record;
       const sourceId = state.sourceIds.get(r.source)!;
+      // A record that calls a group a 1:1 chat (or the reverse) contradicts what is archived: it would
+      // be shown, searched (kind:) and kept (retention) as the other kind.
+      const kind = state.conversations.get(conversationCacheKey(sourceId, r.conversation.id))!.kind;
+      if (kind !== r.conversation.type) {
+        reject(p, `invalid record: conversation.type: "${r.conversation.type}", but conversation ${JSON.stringify(r.conversation.id)} of source ${JSON.stringify(r.source)} is archived as "${kind}"`);
+        continue;
+      }
       const fields: Record<string, unknown> = { ...(r.fields ?? {}) };
       if (r.call) fields.call = r.call;
       if (r.recalls !== undefined) fields.recalls = r.recalls;
