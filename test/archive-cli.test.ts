@@ -347,7 +347,14 @@ describe('wekeep CLI: the archive core end to end', () => {
     const r = json<{ quarantined: number; imported: number }>(['import', odd], 3);
     expect(r).toMatchObject({ quarantined: 3, imported: 1 });
     expect(json<{ message: { text: string } }>(['show', 'test/pair']).message.text).toBe('a pair \ud83d\ude00 is fine');
-    const reasons = json<{ entries: { file: string; reason: string }[] }>(['quarantine', 'list', '--limit', '1000']).entries.filter((e) => e.file === odd).map((e) => e.reason);
+    const entries = json<{ entries: { id: number; file: string; reason: string }[] }>(['quarantine', 'list', '--limit', '1000']).entries.filter((e) => e.file === odd);
+    // The GBK line's bytes are kept, exactly, as evidence of what arrived.
+    const gbk = json<{ content: string; contentEncoding: string | null }>(['quarantine', 'show', String(entries[1]!.id)]);
+    expect(gbk.contentEncoding).toBe('base64');
+    expect(Buffer.from(gbk.content, 'base64').equals(Buffer.from([0xba, 0xcf, 0xcd, 0xac]))).toBe(true);
+    expect(cli(['quarantine', 'show', String(entries[1]!.id)]).stdout).toContain(`(not valid UTF-8: the line's bytes in base64; decode with base64 -d)\nus/NrA==`);
+    expect(json<{ contentEncoding: string | null }>(['quarantine', 'show', String(entries[0]!.id)]).contentEncoding).toBeNull();
+    const reasons = entries.map((e) => e.reason);
     expect(reasons).toEqual([
       expect.stringMatching(/attachments\.0\.path: not a file \(a directory\): media/),
       expect.stringMatching(/not valid UTF-8 \(the file must be UTF-8; a GBK\/GB18030 export/),

@@ -193,7 +193,8 @@ Running the same import again archives nothing twice; after a crash, run it agai
         if (opts.json) return printJson(e);
         printLine(`#${e.id}  ${e.file}:${e.line}`);
         printLine(`reason: ${e.reason}`);
-        printLine(e.content ?? '(content not kept: the line was unreadable)');
+        if (e.contentEncoding === 'base64') printLine(`(not valid UTF-8: the line's bytes in base64; decode with base64 -d)\n${e.content ?? ''}`);
+        else printLine(e.content ?? '(content not kept: the line was unreadable)');
       });
     });
   quarantine

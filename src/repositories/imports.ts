@@ -33,6 +33,8 @@ export interface QuarantineInput {
   line: number;
   reason: string;
   content: string | null;
+  /** `base64`: `content` is the line's bytes, which were not valid UTF-8. */
+  contentEncoding?: 'base64' | undefined;
   /** Keyed digest of the line (services/import.ts quarantineMac): the same bad line is quarantined once. */
   contentMac: string;
   createdAt: number;
@@ -60,8 +62,11 @@ export async function quarantineLines(db: Kysely<Database>, rows: readonly Quara
     const res = await db
       .insertInto('quarantine')
       .values(part.map((q) => {
-        const named = recordNamedBy(q.content);
-        return { import_id: q.importId, file: q.file, line: q.line, reason: q.reason, content: q.content, content_mac: q.contentMac, created_at: q.createdAt, record_source: named?.source ?? null, record_id: named?.id ?? null };
+        const named = q.contentEncoding === undefined ? recordNamedBy(q.content) : undefined;
+        return {
+          import_id: q.importId, file: q.file, line: q.line, reason: q.reason, content: q.content, content_encoding: q.contentEncoding ?? null, content_mac: q.contentMac, created_at: q.createdAt,
+          record_source: named?.source ?? null, record_id: named?.id ?? null,
+        };
       }))
       .onConflict((oc) => oc.columns(['file', 'line', 'content_mac']).doNothing())
       .executeTakeFirst();
@@ -101,7 +106,7 @@ export async function deleteQuarantined(db: Kysely<Database>, ids: readonly numb
   for (const part of chunks(ids, 500)) await db.deleteFrom('quarantine').where('id', 'in', part).execute();
 }
 
-export async function quarantineEntry(db: Kysely<Database>, id: number): Promise<(QuarantineEntry & { content: string | null }) | undefined> {
+export async function quarantineEntry(db: Kysely<Database>, id: number): Promise<(QuarantineEntry & { content: string | null; contentEncoding: 'base64' | null }) | undefined> {
   const r = await db.selectFrom('quarantine').selectAll().where('id', '=', id).executeTakeFirst();
-  return r && { id: r.id, importId: r.import_id, file: r.file, line: r.line, reason: r.reason, createdAt: r.created_at, content: r.content };
+  return r && { id: r.id, importId: r.import_id, file: r.file, line: r.line, reason: r.reason, createdAt: r.created_at, content: r.content, contentEncoding: r.content_encoding };
 }

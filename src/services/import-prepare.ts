@@ -45,6 +45,8 @@ export interface BadLine {
   line: number;
   reason: string;
   content: string | null;
+  /** `base64`: `content` is the line's bytes (not valid UTF-8). */
+  encoding?: 'base64' | undefined;
 }
 
 export interface PreparedBatch {
@@ -171,7 +173,7 @@ export async function* prepareBatches(options: PrepareOptions): AsyncGenerator<P
     batch.lines = line.line;
     batch.bytesRead = line.bytesRead;
     if (line.text === null) {
-      batch.bad.push({ line: line.line, reason: line.problem ?? 'unreadable line', content: null });
+      batch.bad.push({ line: line.line, reason: line.problem ?? 'unreadable line', content: line.bytes?.toString('base64') ?? null, encoding: line.bytes ? 'base64' : undefined });
     } else if (line.text.trim() === '') {
       batch.blankLines++;
     } else {

@@ -343,7 +343,7 @@ async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: Pr
   const { ctx, summary } = state;
   const now = ctx.clock.now();
   const mac = (content: string | null, reason: string): string => quarantineMac(state.ctx.keys.dedupKey, content, reason);
-  const quarantine: QuarantineInput[] = batch.bad.map((b) => ({ importId: state.importId, file: state.file, line: b.line, reason: b.reason, content: b.content, contentMac: mac(b.content, b.reason), createdAt: now }));
+  const quarantine: QuarantineInput[] = batch.bad.map((b) => ({ importId: state.importId, file: state.file, line: b.line, reason: b.reason, content: b.content, contentEncoding: b.encoding, contentMac: mac(b.content, b.reason), createdAt: now }));
   const reject = (p: PreparedRecord, reason: string): void => {
     quarantine.push({ importId: state.importId, file: state.file, line: p.line, reason, content: p.text, contentMac: mac(p.text, reason), createdAt: now });
   };

@@ -27,7 +27,7 @@ export async function purgeQuarantined(ctx: Context, input: { ids?: readonly num
 }
 
 /** One quarantined line with its content (archived input, so the read is audited). */
-export async function showQuarantined(ctx: Context, id: number): Promise<QuarantineEntry & { content: string | null }> {
+export async function showQuarantined(ctx: Context, id: number): Promise<QuarantineEntry & { content: string | null; contentEncoding: 'base64' | null }> {
   return ctx.db.transaction().execute(async (trx) => {
     const entry = await quarantineEntry(trx, id);
     if (!entry) throw notFound('quarantine.not_found', `no quarantine entry ${id}`);

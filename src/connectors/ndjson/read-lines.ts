@@ -11,6 +11,8 @@ export interface NdjsonLine {
   text: string | null;
   /** Why `text` is null. */
   problem?: string;
+  /** The line's bytes when they were not valid UTF-8 (kept as evidence; not for an oversized line). */
+  bytes?: Buffer;
   /** Bytes of the file consumed so far (for progress). */
   bytesRead: number;
 }
@@ -48,7 +50,7 @@ export async function* readLineChunks(path: string, options: { maxLineBytes?: nu
       return { line: lineNo, text: utf8.decode(buf), bytesRead: consumed };
     } catch {
       if (lineNo === 1 && buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) gzipped = true;
-      return { line: lineNo, text: null, problem: `line is not valid UTF-8 ${gzipped ? GZIP_HINT : ENCODING_HINT}`, bytesRead: consumed };
+      return { line: lineNo, text: null, problem: `line is not valid UTF-8 ${gzipped ? GZIP_HINT : ENCODING_HINT}`, bytes: Buffer.from(buf), bytesRead: consumed };
     }
   };
 

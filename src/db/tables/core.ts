@@ -117,6 +117,8 @@ export interface QuarantineTable {
   reason: string;
   /** The offending input line (encrypted with the DB). */
   content: string | null;
+  /** NULL: `content` is text; `base64`: the line's bytes, which were not valid UTF-8 (migration 0029). */
+  content_encoding: Generated<'base64' | null>;
   /** HMAC of the line under the dedup key (migration 0018): one entry per file, line and content. */
   content_mac: string | null;
   created_at: number;
