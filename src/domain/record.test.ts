@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { firstKeyOf, lastKeyOf, preferredSlot, SLOTS_PER_MS, timeOfKey } from './message-key.js';
-import { describeIssues, parseRecordTime, recordInputSchema, toArchiveRecord } from './record.js';
+import { describeIssues, parseRecordInput, parseRecordTime, recordInputSchema, toArchiveRecord } from './record.js';
 
 const base = { source: 'demo', id: 'm1', time: '2026-03-01T09:30:00+08:00', conversation: { id: 'c1', type: 'direct' }, from: { id: 'zhangsan' }, type: 'text', text: '你好' };
 
@@ -60,6 +60,15 @@ describe('the NDJSON record schema', () => {
     expect(recordInputSchema.safeParse({ ...base, type: 'call' }).success).toBe(false);
     expect(recordInputSchema.safeParse({ ...base, attachments: [{ name: 'a', data: 'not base64!' }] }).success).toBe(false);
     expect(recordInputSchema.safeParse({ ...base, type: 'call', call: { media: 'video', durationSeconds: 12 } }).success).toBe(true);
+  });
+
+  it('refuses an attachment given both inline and as a file, by the schema and the fast path alike', () => {
+    const both = { ...base, attachments: [{ name: 'a.pdf', data: 'AAAA', path: 'a.pdf' }] };
+    const r = parseRecordInput(both);
+    expect(r.success).toBe(false);
+    if (!r.success) expect(describeIssues(r.issues)).toBe('attachments.0: give either data or path, not both');
+    expect(recordInputSchema.safeParse(both).success).toBe(false);
+    expect(parseRecordInput({ ...base, attachments: [{ name: 'a.pdf', data: 'AAAA', path: undefined }] }).success).toBe(true);
   });
 });
 

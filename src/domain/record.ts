@@ -62,7 +62,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** A source name: no "/" (it separates source and id in `<source>/<id>`) and no whitespace. */
 const SOURCE_NAME = /^[^/\s]+$/;
 
-export const attachmentInputSchema = z.union([
+const attachmentVariants = z.union([
   z.object({
     name: z.string().min(1).max(1024),
     mime: z.string().max(255).optional(),
@@ -74,6 +74,13 @@ export const attachmentInputSchema = z.union([
     path: z.string().min(1).max(4096),
   }),
 ]);
+/** An attachment is given inline (`data`) or as a file (`path`); with both, which one is the evidence is unclear: refused. */
+export const attachmentInputSchema = z.preprocess((v, ctx) => {
+  if (typeof v === 'object' && v !== null && (v as { data?: unknown }).data !== undefined && (v as { path?: unknown }).path !== undefined) {
+    ctx.issues.push({ code: 'custom', message: 'give either data or path, not both', input: v });
+  }
+  return v;
+}, attachmentVariants);
 export type AttachmentInput = z.infer<typeof attachmentInputSchema>;
 
 export const callSchema = z.object({
@@ -148,7 +155,7 @@ function fastPerson(v: unknown): Person | undefined {
 function fastAttachment(v: unknown): AttachmentInput | undefined {
   if (!isPlain(v) || !isText(v.name, 1, 1024) || !optional(v, 'mime', (m) => isText(m, 0, 255))) return undefined;
   const head = 'mime' in v ? { name: v.name, mime: v.mime as string | undefined } : { name: v.name };
-  if (typeof v.data === 'string') return v.data.length % 4 === 0 && BASE64.test(v.data) ? { ...head, data: v.data } : undefined;
+  if (typeof v.data === 'string') return v.data.length % 4 === 0 && BASE64.test(v.data) && v.path === undefined ? { ...head, data: v.data } : undefined;
   if (v.data === undefined && isText(v.path, 1, 4096)) return { ...head, path: v.path };
   return undefined;
 }
