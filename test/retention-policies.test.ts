@@ -119,6 +119,8 @@ describe('wekeep policies, matters and holds', { timeout: 240_000 }, () => {
     const text = json<{ coveredAtPlacement: number }>(['holds', 'add', '--matter', 'case-7', '--scope', '合同', '--reason', 'contract documents']);
     expect(text.coveredAtPlacement).toBe(1);
     expect(json<{ covered: number }>(['holds', 'show', String(h.id)]).covered).toBe(1);
+    // People read the hold's range in the zone it was placed in (Asia/Shanghai by default), not in UTC.
+    expect(cli(['holds', 'show', String(h.id)]).stdout).toContain('time … – 2019-01-01 00:00:00 (Asia/Shanghai)');
     const noCriteria = cli(['holds', 'add', '--matter', 'case-7', '--reason', 'x']);
     expect(noCriteria.status).toBe(2);
     expect(noCriteria.stderr).toMatch(/needs at least one of/);

@@ -1,20 +1,28 @@
 import type { Command } from 'commander';
 import type { HoldView, MatterView } from '../services/holds.js';
+import { formatInZone } from '../domain/time-zone.js';
 import { collect, intOption, printJson, printLine, printWarning, wantsJson, withContext } from './common.js';
 
-const day = (ms: number | null): string => (ms === null ? '…' : new Date(ms).toISOString());
+/** An instant in a zone, for human output (JSON keeps ISO UTC). */
+const at = (ms: number | null, zone: string): string => (ms === null ? '…' : formatInZone(ms, zone));
 
 const describeMatter = (m: MatterView): string =>
   `#${m.id} ${m.name} (${m.status}): ${m.activeHolds} active hold(s), ${m.releasedHolds} released${m.description ? ` — ${m.description}` : ''}`;
 
-function describeHold(h: HoldView): string {
+/**
+ * One line per hold. Its time range reads in the zone it was placed in (what `--after`/`--before`
+ * meant), the placing and release in the process's zone; each zone is named.
+ */
+function describeHold(h: HoldView, processZone: string): string {
+  const zone = h.timeZone ?? processZone;
   const criteria = [
     h.scope ? `scope ${h.scope}` : null,
     h.custodians.length > 0 ? `custodians ${h.custodians.join(', ')}` : null,
     h.conversations.length > 0 ? `conversations ${h.conversations.join(', ')}` : null,
-    h.afterMs !== null || h.beforeMs !== null ? `time ${day(h.afterMs)} – ${day(h.beforeMs)}` : null,
+    h.afterMs !== null || h.beforeMs !== null ? `time ${at(h.afterMs, zone)} – ${at(h.beforeMs, zone)} (${zone})` : null,
   ].filter(Boolean).join('; ');
-  return `#${h.id} [${h.status}] matter ${h.matter}: ${criteria} — ${h.reason} (placed ${day(h.placedAt)} by ${h.placedBy}${h.releasedAt !== null ? `; released ${day(h.releasedAt)} by ${h.releasedBy ?? '?'}: ${h.releaseReason ?? ''}` : ''})`;
+  const released = h.releasedAt !== null ? `; released ${at(h.releasedAt, processZone)} by ${h.releasedBy ?? '?'}: ${h.releaseReason ?? ''}` : '';
+  return `#${h.id} [${h.status}] matter ${h.matter}: ${criteria} — ${h.reason} (placed ${at(h.placedAt, processZone)} by ${h.placedBy}${released}; ${processZone})`;
 }
 
 export function registerHoldCommands(program: Command): void {
@@ -56,8 +64,8 @@ export function registerHoldCommands(program: Command): void {
         const m = await showMatter(ctx, ref);
         if (wantsJson(cmd)) return printJson(m);
         printLine(describeMatter(m));
-        if (m.closedAt !== null) printLine(`  closed ${day(m.closedAt)} by ${m.closedBy ?? '?'}: ${m.closeReason ?? ''}`);
-        for (const h of m.holds) printLine(`  ${describeHold(h)}`);
+        if (m.closedAt !== null) printLine(`  closed ${at(m.closedAt, ctx.config.timeZone)} (${ctx.config.timeZone}) by ${m.closedBy ?? '?'}: ${m.closeReason ?? ''}`);
+        for (const h of m.holds) printLine(`  ${describeHold(h, ctx.config.timeZone)}`);
       });
     });
   matters
@@ -103,7 +111,7 @@ export function registerHoldCommands(program: Command): void {
         }
         if (h.coveredAtPlacement === 0) printWarning('the hold covers no archived record now: check its criteria (it will cover matching records archived later)');
         if (wantsJson(cmd)) return printJson(h);
-        printLine(`placed ${describeHold(h)}`);
+        printLine(`placed ${describeHold(h, ctx.config.timeZone)}`);
         printLine(`  covers ${h.coveredAtPlacement} archived record(s) now, and every matching record archived later`);
       });
     });
@@ -119,7 +127,7 @@ export function registerHoldCommands(program: Command): void {
         const list = await listHolds(ctx, { matter: opts.matter, status: opts.active ? 'active' : undefined });
         if (wantsJson(cmd)) return printJson({ holds: list });
         if (list.length === 0) return printLine('no legal holds');
-        for (const h of list) printLine(describeHold(h));
+        for (const h of list) printLine(describeHold(h, ctx.config.timeZone));
       });
     });
   holds
@@ -132,7 +140,7 @@ export function registerHoldCommands(program: Command): void {
       await withContext(cmd, async (ctx) => {
         const h = await showHold(ctx, id, { count: true });
         if (wantsJson(cmd)) return printJson(h);
-        printLine(describeHold(h));
+        printLine(describeHold(h, ctx.config.timeZone));
         if (h.covered !== undefined) printLine(`  covers ${h.covered} archived record(s)`);
       });
     });
@@ -146,7 +154,7 @@ export function registerHoldCommands(program: Command): void {
       const { releaseHold } = await import('../services/holds.js');
       await withContext(cmd, async (ctx) => {
         const h = await releaseHold(ctx, id, opts.reason);
-        return wantsJson(cmd) ? printJson(h) : printLine(`released ${describeHold(h)}`);
+        return wantsJson(cmd) ? printJson(h) : printLine(`released ${describeHold(h, ctx.config.timeZone)}`);
       });
     });
 }
