@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { usageError } from './errors.js';
 
 /** Everything configurable, parsed once from env + flags into one frozen object. */
+/** The encrypted database in a data dir. */
+export const DB_FILE = 'wekeep.db';
+
 export const configSchema = z.object({
   dataDir: z.string().min(1),
   /** Path of the master-key file; ignored when masterKeyHex is given. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { createLocalBlobStore } from './blobs/local.js';
 import type { BlobStore } from './blobs/blob-store.js';
-import type { Config } from './config.js';
+import { DB_FILE, type Config } from './config.js';
 import { createClamdScanner } from './scan/clamd.js';
 import type { MalwareScanner } from './scan/scanner.js';
 import { createKeyring, loadKeyring, readMasterKey, type Keyring } from './crypto/keyring.js';
@@ -42,7 +42,7 @@ export interface RequestOrigin {
 /** The context of one request: the same infrastructure, another actor and origin. */
 export const actingAs = (ctx: Context, actor: string, origin?: RequestOrigin): Context => ({ ...ctx, actor, origin });
 
-export const DB_FILE = 'wekeep.db';
+export { DB_FILE };
 export const BLOB_DIR = 'blobs';
 
 export interface ContextOptions {

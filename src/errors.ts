@@ -41,3 +41,21 @@ export const tooManyAttempts = (retryAfterSeconds: number): AppError =>
   new AppError('auth.throttled', `too many attempts; try again in ${retryAfterSeconds} s`, { exitCode: 1, status: 429, details: { retryAfterSeconds } });
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+
+/**
+ * A storage failure that SQLite reports (better-sqlite3's SqliteError carries SQLite's code) as an
+ * error that says what happened and what to do; undefined for anything else. A damaged page of the
+ * encrypted database fails its authentication check and reads as SQLITE_CORRUPT.
+ */
+export function storageError(e: unknown): AppError | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return undefined;
+  const said = (e as Error).message;
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+    return fatalError('store.damaged', `the database is damaged or was changed outside WeKeep (SQLite: ${said}); nothing was changed. Keep the data dir as it is for investigation, restore your latest backup into an empty dir (\`wekeep --data NEWDIR restore --from BACKUP --keys KEYSTORE\`, docs/backups.md) and run \`wekeep audit verify\` there`, e);
+  }
+  if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR')) {
+    return fatalError('store.io_error', `the disk under the data dir failed or is full (SQLite: ${said}); the transaction was rolled back. Free space or fix the disk, then run the command again`, e);
+  }
+  return undefined;
+}

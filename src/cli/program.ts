@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { isAppError } from '../errors.js';
+import { isAppError, storageError } from '../errors.js';
 import { printJson, terminalSafe } from './common.js';
 import { registerAuditCommands } from './audit.js';
 import { registerBackupCommands } from './backup.js';
@@ -82,6 +82,12 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stderr.write(`wekeep: ${terminalSafe(e.message)}${e.code ? ` [${e.code}]` : ''}\n`);
       if (debug && e.cause) process.stderr.write(`${String((e.cause as Error).stack ?? e.cause)}\n`);
       return jsonError(e.code, e.message, e.exitCode);
+    }
+    const storage = storageError(e);
+    if (storage) {
+      process.stderr.write(`wekeep: ${terminalSafe(storage.message)} [${storage.code}]\n`);
+      if (debug) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
+      return jsonError(storage.code, storage.message, storage.exitCode);
     }
     process.stderr.write(`wekeep: unexpected error: ${terminalSafe((e as Error).message ?? String(e))}\n`);
     if (debug) process.stderr.write(`${(e as Error).stack ?? ''}\n`);

@@ -2,6 +2,7 @@ import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyP
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { DB_FILE } from '../config.js';
 import { AppError, fatalError, usageError } from '../errors.js';
 import { open, seal } from './aead.js';
 import { processAlive } from '../file-system.js';
@@ -229,7 +230,13 @@ function unwrapAll(master: Buffer, file: KeyringFile, path: string): Map<string,
 }
 
 function readKeyringFile(path: string): KeyringFile {
-  if (!existsSync(path)) throw fatalError('store.not_initialized', `no WeKeep data here: ${path} is missing (run \`wekeep init\`)`);
+  if (!existsSync(path)) {
+    // The archive without its keyring: `init` would make new keys that cannot open it.
+    if (existsSync(join(dirname(path), DB_FILE))) {
+      throw fatalError('keys.keyring_missing', `${path} is missing, but the archive (wekeep.db) is there: the keyring holds the keys that open it. Put back the copy made by \`wekeep keys backup\` as ${path}; do not run \`wekeep init\` (new keys cannot open this archive)`);
+    }
+    throw fatalError('store.not_initialized', `no WeKeep data here: ${path} is missing (run \`wekeep init\`)`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));

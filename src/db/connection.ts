@@ -1,7 +1,7 @@
 import Sqlite from 'better-sqlite3-multiple-ciphers';
 import { chmodSync, closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { CompiledQuery, Kysely, Migrator, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
-import { fatalError } from '../errors.js';
+import { fatalError, storageError } from '../errors.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 
@@ -114,6 +114,6 @@ class ImmediateSqliteDialect extends SqliteDialect {
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
-  if (error) throw fatalError('store.migration_failed', 'database migration failed', error);
+  if (error) throw storageError(error) ?? fatalError('store.migration_failed', 'database migration failed', error);
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
