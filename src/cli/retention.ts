@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { parseInstant } from '../domain/clock.js';
 import type { Context } from '../context.js';
-import { isAppError, usageError } from '../errors.js';
-import type { ReviewView } from '../services/disposition-reviews.js';
+import { usageError } from '../errors.js';
+import type { BulkReviewResult, ReviewView } from '../services/disposition-reviews.js';
 import type { RunCounts, RunSummary, RunTrigger, RunView } from '../services/disposition-run.js';
-import { REVIEW_STATUSES } from '../services/limits.js';
+import { MAX_BULK_REVIEWS, REVIEW_STATUSES } from '../services/limits.js';
 import type { ReviewStatus } from '../repositories/disposition.js';
 import { intOption, printJson, printLine, setExitStatus, withContext } from './common.js';
 
@@ -214,7 +214,7 @@ With several ids or --all, each item is proposed on its own (audited one by one)
 be (decided meanwhile) is reported and the others go on (exit 3). Output: { results: [{ id, ok, result | error }], done, failed }.`)
     .action(async (ids: string[], opts: { all?: boolean; policy?: string; dispose?: boolean; retain?: boolean; note?: string; as: string; code?: string; json?: boolean }, cmd: Command) => {
       if (opts.dispose === opts.retain) throw usageError('cli.bad_option', 'give exactly one of --dispose or --retain');
-      const { proposeReview } = await import('../services/disposition-reviews.js');
+      const { proposeReview, proposeReviews } = await import('../services/disposition-reviews.js');
       const { asSignedInUser } = await import('./sign-in.js');
       const proposal = opts.dispose ? 'dispose' : 'retain';
       if (!opts.all && ids.length === 1) {
@@ -226,7 +226,7 @@ be (decided meanwhile) is reported and the others go on (exit 3). Output: { resu
       }
       const bulk = await withContext(cmd, async (ctx) => {
         const targets = await reviewTargets(ctx, ids, opts, 'pending');
-        return asSignedInUser(ctx, { username: opts.as, code: opts.code }, 'disposition.review', (user) => eachReview(targets, (id) => proposeReview(user, id, { proposal, note: opts.note })));
+        return asSignedInUser(ctx, { username: opts.as, code: opts.code }, 'disposition.review', (user) => inChunks(targets, (part) => proposeReviews(user, part, { proposal, note: opts.note })));
       });
       if (bulk.failed > 0) setExitStatus(3);
       if (opts.json) return printJson(bulk);
@@ -247,12 +247,12 @@ be (decided meanwhile) is reported and the others go on (exit 3). Output: { resu
       .option('--json', 'machine-readable output')
       .addHelpText('after', SIGN_IN_HELP)
       .action(async (ids: string[], opts: { all?: boolean; policy?: string; note?: string; as: string; code?: string; json?: boolean }, cmd: Command) => {
-        const { decideReview } = await import('../services/disposition-reviews.js');
+        const { decideReview, decideReviews } = await import('../services/disposition-reviews.js');
         const { asSignedInUser } = await import('./sign-in.js');
         if (opts.all || ids.length !== 1) {
           const bulk = await withContext(cmd, async (ctx) => {
             const targets = await reviewTargets(ctx, ids, opts, 'proposed');
-            return asSignedInUser(ctx, { username: opts.as, code: opts.code }, 'disposition.review', (user) => eachReview(targets, (id) => decideReview(user, id, { approve, note: opts.note })));
+            return asSignedInUser(ctx, { username: opts.as, code: opts.code }, 'disposition.review', (user) => inChunks(targets, (part) => decideReviews(user, part, { approve, note: opts.note })));
           });
           if (bulk.failed > 0) setExitStatus(3);
           if (opts.json) return printJson(bulk);
@@ -290,16 +290,17 @@ async function reviewTargets(ctx: Context, ids: readonly string[], opts: { all?:
   return ids.map((id) => parse(id));
 }
 
-/** Acts on each item on its own; one that fails is reported and the others go on. */
-async function eachReview<T>(ids: readonly number[], act: (id: number) => Promise<T>): Promise<{ results: ({ id: number; ok: true; result: T } | { id: number; ok: false; error: string })[]; done: number; failed: number }> {
+/**
+ * A bulk review step over any number of items, in the service's chunks; one item that cannot take
+ * the step is reported (`error`: its message and code) and the others go on.
+ */
+async function inChunks<T>(
+  ids: readonly number[],
+  step: (part: number[]) => Promise<{ results: BulkReviewResult<T>[] }>,
+): Promise<{ results: ({ id: number; ok: true; result: T } | { id: number; ok: false; error: string })[]; done: number; failed: number }> {
   const results: ({ id: number; ok: true; result: T } | { id: number; ok: false; error: string })[] = [];
-  for (const id of ids) {
-    try {
-      results.push({ id, ok: true, result: await act(id) });
-    } catch (e) {
-      if (!isAppError(e)) throw e;
-      results.push({ id, ok: false, error: `${e.message} [${e.code}]` });
-    }
+  for (let i = 0; i < ids.length; i += MAX_BULK_REVIEWS) {
+    for (const r of (await step(ids.slice(i, i + MAX_BULK_REVIEWS))).results) results.push(r.ok ? { id: r.id, ok: true, result: r.review } : { id: r.id, ok: false, error: `${r.message} [${r.code}]` });
   }
   const failed = results.filter((r) => !r.ok).length;
   return { results, done: results.length - failed, failed };

@@ -7,6 +7,7 @@ import { afterDisposal } from './disposition.js';
 import { certifiedDisposal } from './disposition-certificates.js';
 import { wormState } from './disposition-worm.js';
 import { createFactsReader } from '../repositories/retention-facts.js';
+import { MAX_BULK_REVIEWS } from './limits.js';
 import { loadRetentionRules, resolveHoldText } from './retention-rules.js';
 
 /**
@@ -47,7 +48,7 @@ const viewOf = (r: ReviewRow): ReviewView => ({
   decidedBy: r.decided_by, decidedAt: iso(r.decided_at), decisionNote: r.decision_note, voidReason: r.void_reason,
 });
 
-export { REVIEW_STATUSES } from './limits.js';
+export { MAX_BULK_REVIEWS, REVIEW_STATUSES } from './limits.js';
 
 export async function listReviews(ctx: Context, filter: { status?: ReviewStatus[] | undefined; policyId?: number | undefined; limit?: number | undefined; offset?: number | undefined } = {}): Promise<{ total: number; items: ReviewView[] }> {
   const { total, rows } = await listReviewRows(ctx.db, { status: filter.status ?? ['pending', 'proposed'], policyId: filter.policyId, limit: filter.limit ?? 100, offset: filter.offset ?? 0 });
@@ -127,4 +128,40 @@ export async function decideReview(ctx: Context, id: number, input: { approve: b
   });
   if (result.disposed) await afterDisposal(ctx);
   return { ...viewOf((await findReview(ctx.db, id))!), disposed: result.disposed };
+}
+
+/** The outcome of one item of a bulk step: done, or refused with the error's code and message. */
+export type BulkReviewResult<T> = { id: number; ok: true; review: T } | { id: number; ok: false; code: string; message: string };
+
+
+/**
+ * One step on several items, each on its own (its own transaction and audit event, as if done one
+ * by one): an item that cannot take the step (not pending, proposed by the same user, gone) is
+ * reported with its code, and the others go on.
+ */
+async function eachReview<T>(ids: readonly number[], act: (id: number) => Promise<T>): Promise<{ done: number; failed: number; results: BulkReviewResult<T>[] }> {
+  if (ids.length > MAX_BULK_REVIEWS) throw usageError('review.too_many', `at most ${MAX_BULK_REVIEWS} review items at a time`);
+  const results: BulkReviewResult<T>[] = [];
+  for (const id of [...new Set(ids)]) {
+    try {
+      results.push({ id, ok: true, review: await act(id) });
+    } catch (e) {
+      if (!(e instanceof AppError)) throw e;
+      results.push({ id, ok: false, code: e.code, message: e.message });
+    }
+  }
+  const failed = results.filter((r) => !r.ok).length;
+  return { done: results.length - failed, failed, results };
+}
+
+/** Step one on several items (see eachReview). */
+export async function proposeReviews(ctx: Context, ids: readonly number[], input: { proposal: 'dispose' | 'retain'; note?: string | undefined }): Promise<{ done: number; failed: number; results: BulkReviewResult<ReviewView>[] }> {
+  checkNote(input.note);
+  return eachReview(ids, (id) => proposeReview(ctx, id, input));
+}
+
+/** Step two on several items (see eachReview). */
+export async function decideReviews(ctx: Context, ids: readonly number[], input: { approve: boolean; note?: string | undefined }): Promise<{ done: number; failed: number; results: BulkReviewResult<ReviewView & { disposed: boolean }>[] }> {
+  checkNote(input.note);
+  return eachReview(ids, (id) => decideReview(ctx, id, input));
 }

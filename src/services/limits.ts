@@ -62,3 +62,6 @@ export const PRIVACY_KINDS = ['access', 'erasure', 'restriction'] as const satis
 
 /** The longest deadline a privacy request may have, in days (services/privacy-requests.ts). */
 export const MAX_DEADLINE_DAYS = 365;
+
+/** Most review items one bulk step takes (the console sends a page; the CLI's --all sends chunks of it). */
+export const MAX_BULK_REVIEWS = 1000;

@@ -219,6 +219,16 @@ describe.skipIf(!HAVE_CHROMIUM)('retention, legal holds and disposition in Chrom
       await proposed.getByTestId('review-own-proposal').waitFor();
       expect(await proposed.getByTestId('review-approve').isDisabled()).toBe(true);
       expect(await proposed.getByTestId('review-proposal').textContent()).toContain('demo');
+      // The bulk bar: only items this user can act on are selectable (not their own proposal).
+      expect(await proposed.getByTestId('review-select').count()).toBe(0);
+      await page.getByTestId('bulk-select-page').click();
+      await poll(() => page.getByTestId('bulk-selected').getAttribute('data-count')).toBe('1');
+      expect(await page.getByTestId('bulk-approve').isDisabled()).toBe(true);
+      await page.getByTestId('bulk-note').fill('业务仍需要');
+      await page.getByTestId('bulk-propose-retain').click();
+      await poll(() => page.locator('[data-testid="review-row"][data-status="proposed"]').count()).toBe(2);
+      // Nothing left that this user may act on: the bar goes away.
+      await poll(() => page.getByTestId('bulk-review').count()).toBe(0);
       await page.screenshot({ path: join(SHOTS, 'disposition.png'), fullPage: true });
 
       // English.

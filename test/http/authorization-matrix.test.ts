@@ -54,7 +54,7 @@ beforeAll(async () => {
   await addMatter(server.ctx, { name: 'case-1' });
   await placeHold(server.ctx, { matter: 'case-1', custodians: ['zhangsan'], reason: 'r' });
   await openPrivacyRequest(server.ctx, { kind: 'access', subjects: ['zhaoliu'], requester: 'r' });
-  runId = (await runDisposition(server.ctx, { dryRun: true, trigger: 'cli' })).id; // a run whose certificate routes can be asked for
+  runId = (await runDisposition(server.ctx, { dryRun: false, trigger: 'cli' })).id; // a run (nothing due: it disposes of nothing) whose certificate routes can be asked for
 });
 
 afterAll(async () => {
@@ -122,6 +122,8 @@ const cases = (): Case[] => [
   { method: 'GET', route: '/retention/reviews', allowed: ['compliance'], request: () => ({ url: '/retention/reviews' }) },
   { method: 'POST', route: '/retention/reviews/:id/propose', allowed: ['compliance'], request: () => ({ url: '/retention/reviews/999/propose', body: { proposal: 'retain' } }) },
   { method: 'POST', route: '/retention/reviews/:id/decide', allowed: ['compliance'], request: () => ({ url: '/retention/reviews/999/decide', body: { approve: false } }) },
+  { method: 'POST', route: '/retention/reviews/propose', allowed: ['compliance'], request: () => ({ url: '/retention/reviews/propose', body: { ids: [999], proposal: 'retain' } }) },
+  { method: 'POST', route: '/retention/reviews/decide', allowed: ['compliance'], request: () => ({ url: '/retention/reviews/decide', body: { ids: [999], approve: false } }) },
   // Last: it ends the caller's sessions.
   { method: 'POST', route: '/auth/logout-all', allowed: ALL_SIGNED_IN, request: () => ({ url: '/auth/logout-all' }) },
 ];

@@ -624,6 +624,13 @@ export interface ReviewItem {
   voidReason: string | null;
 }
 
+/** A review step on several items (`POST /retention/reviews/propose|decide`): each done, or refused with its error. */
+export interface BulkReviewResult {
+  done: number;
+  failed: number;
+  results: ({ id: number; ok: true; review: ReviewItem } | { id: number; ok: false; code: string; message: string })[];
+}
+
 // Privacy requests of data subjects (src/http/routes/privacy.ts, docs/privacy-requests.md).
 
 export type PrivacyKind = 'access' | 'erasure' | 'restriction';
@@ -798,6 +805,8 @@ export interface ApiResponses {
   'GET /retention/reviews': { total: number; items: ReviewItem[] };
   'POST /retention/reviews/:id/propose': ReviewItem;
   'POST /retention/reviews/:id/decide': ReviewItem;
+  'POST /retention/reviews/propose': BulkReviewResult;
+  'POST /retention/reviews/decide': BulkReviewResult;
   'GET /privacy/requests': { requests: PrivacyRequestSummary[]; overdue: number };
   'POST /privacy/subjects/preview': { persons: PrivacyPerson[]; records: number };
   'POST /privacy/requests': { request: PrivacyRequest };
@@ -831,6 +840,8 @@ export interface ApiRequests {
   'POST /retention/runs': { dryRun: boolean };
   'POST /retention/reviews/:id/propose': { proposal: 'dispose' | 'retain'; note?: string | undefined };
   'POST /retention/reviews/:id/decide': { approve: boolean; note?: string | undefined };
+  'POST /retention/reviews/propose': { ids: number[]; proposal: 'dispose' | 'retain'; note?: string | undefined };
+  'POST /retention/reviews/decide': { ids: number[]; approve: boolean; note?: string | undefined };
   'POST /privacy/requests': PrivacyRequestInput;
   'POST /privacy/subjects/preview': { subjects: string[] };
   'POST /privacy/requests/:id/reject': { reason: string };

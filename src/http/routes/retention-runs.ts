@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseInstant } from '../../domain/clock.js';
 import { usageError } from '../../errors.js';
 import { listCertificates, verifyCertificate } from '../../services/disposition-certificates.js';
-import { decideReview, listReviews, proposeReview, REVIEW_STATUSES } from '../../services/disposition-reviews.js';
+import { decideReview, decideReviews, listReviews, MAX_BULK_REVIEWS, proposeReview, proposeReviews, REVIEW_STATUSES } from '../../services/disposition-reviews.js';
 import { listDispositionRuns, retentionStatus, runDisposition } from '../../services/disposition-run.js';
 import { decimal, keyParam, route } from '../route.js';
 
@@ -26,6 +26,12 @@ const reviewSchema = z.object({
   id: z.number(), messageKey: z.number(), policyId: z.number(), policyVersion: z.number().nullable(), runId: z.number().nullable(), status: z.enum(['pending', 'proposed', 'approved', 'rejected', 'void']),
   queuedAt: z.string(), proposal: z.enum(['dispose', 'retain']).nullable(), proposedBy: z.string().nullable(), proposedAt: z.string().nullable(), proposalNote: z.string().nullable(),
   decidedBy: z.string().nullable(), decidedAt: z.string().nullable(), decisionNote: z.string().nullable(), voidReason: z.string().nullable(),
+});
+/** The items of a bulk review step. */
+const bulkIds = z.array(z.number().int().positive()).min(1).max(MAX_BULK_REVIEWS);
+const bulkResponse = <T extends z.ZodTypeAny>(review: T) => z.object({
+  done: z.number(), failed: z.number(),
+  results: z.array(z.union([z.object({ id: z.number(), ok: z.literal(true), review }), z.object({ id: z.number(), ok: z.literal(false), code: z.string(), message: z.string() })])),
 });
 const certificatePolicy = z.object({ id: z.number(), name: z.string(), version: z.number(), min: z.string().nullable(), max: z.string().nullable(), action: z.string(), locked: z.boolean() });
 const certificateSchema = z.object({
@@ -107,6 +113,18 @@ export const retentionRunRoutes = [
     body: z.object({ proposal: z.enum(['dispose', 'retain']), note: z.string().max(2000).optional() }),
     response: reviewSchema,
     handler: async ({ params, body, req }) => proposeReview(req.ctx, params.id, { proposal: body.proposal, note: body.note }),
+  }),
+  route({
+    method: 'POST', url: '/retention/reviews/propose', summary: 'Step one on several items, each on its own: those that cannot take it are reported with their error code', tags: ['retention'], access: 'disposition.review',
+    body: z.object({ ids: bulkIds, proposal: z.enum(['dispose', 'retain']), note: z.string().max(2000).optional() }),
+    response: bulkResponse(reviewSchema),
+    handler: async ({ body, req }) => proposeReviews(req.ctx, body.ids, { proposal: body.proposal, note: body.note }),
+  }),
+  route({
+    method: 'POST', url: '/retention/reviews/decide', summary: 'Step two on several items, each on its own (items you proposed are refused: review.same_person)', tags: ['retention'], access: 'disposition.review',
+    body: z.object({ ids: bulkIds, approve: z.boolean(), note: z.string().max(2000).optional() }),
+    response: bulkResponse(reviewSchema.extend({ disposed: z.boolean() })),
+    handler: async ({ body, req }) => decideReviews(req.ctx, body.ids, { approve: body.approve, note: body.note }),
   }),
   route({
     method: 'POST', url: '/retention/reviews/:id/decide', summary: 'Approve or reject a proposal (step two; not by the user who proposed: 409 review.same_person)', tags: ['retention'], access: 'disposition.review',

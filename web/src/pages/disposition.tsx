@@ -377,14 +377,83 @@ function ReviewActions({ item, username, onDone }: { item: ReviewItem; username:
   );
 }
 
+/**
+ * A step on the selected items at once (`POST /retention/reviews/propose|decide`): each item is
+ * handled and audited on its own; the step goes to the selected items at that step only, and the
+ * items the server refuses are listed with its reason.
+ */
+function BulkReviewBar({ items, selected, username, onSelect, onDone }: {
+  items: ReviewItem[]; selected: ReadonlySet<number>; username: string | undefined; onSelect: (ids: Set<number>) => void; onDone: () => void;
+}): ReactNode {
+  const { t } = useI18n();
+  const [note, setNote] = useState('');
+  const chosen = items.filter((r) => selected.has(r.id));
+  const toPropose = chosen.filter((r) => reviewStep(r, username) === 'propose').map((r) => r.id);
+  const toDecide = chosen.filter((r) => reviewStep(r, username) === 'decide').map((r) => r.id);
+  const actionable = items.filter((r) => ['propose', 'decide'].includes(reviewStep(r, username))).map((r) => r.id);
+  const act = useMutation({
+    mutationFn: (a: { kind: 'propose'; proposal: 'dispose' | 'retain' } | { kind: 'decide'; approve: boolean }) =>
+      a.kind === 'propose'
+        ? api.post<'POST /retention/reviews/propose'>('/retention/reviews/propose', { ids: toPropose, proposal: a.proposal, note: note.trim() || undefined })
+        : api.post<'POST /retention/reviews/decide'>('/retention/reviews/decide', { ids: toDecide, approve: a.approve, note: note.trim() || undefined }),
+    onSuccess: () => {
+      setNote('');
+      onSelect(new Set());
+      onDone();
+    },
+  });
+  if (actionable.length === 0) return null;
+  return (
+    <div className="bulk-review" data-testid="bulk-review">
+      <p className="muted small-text">{t('disposition.bulkHint')}</p>
+      <div className="review-actions">
+        <span data-testid="bulk-selected" data-count={chosen.length}>{t('disposition.selected', { n: chosen.length })}</span>
+        <button type="button" className="secondary small" onClick={() => onSelect(new Set(actionable))} data-testid="bulk-select-page">
+          {t('disposition.selectPage')}
+        </button>
+        <button type="button" className="secondary small" disabled={chosen.length === 0} onClick={() => onSelect(new Set())}>
+          {t('disposition.clearSelection')}
+        </button>
+        <input value={note} onChange={(e) => setNote(e.target.value)} placeholder={t('disposition.bulkNote')} maxLength={2000} aria-label={t('disposition.bulkNote')} data-testid="bulk-note" />
+        <button type="button" className="small danger" disabled={act.isPending || toPropose.length === 0} onClick={() => act.mutate({ kind: 'propose', proposal: 'dispose' })} data-testid="bulk-propose-dispose">
+          {t('disposition.proposeDispose')} ({toPropose.length})
+        </button>
+        <button type="button" className="secondary small" disabled={act.isPending || toPropose.length === 0} onClick={() => act.mutate({ kind: 'propose', proposal: 'retain' })} data-testid="bulk-propose-retain">
+          {t('disposition.proposeRetain')} ({toPropose.length})
+        </button>
+        <button type="button" className="small" disabled={act.isPending || toDecide.length === 0} onClick={() => act.mutate({ kind: 'decide', approve: true })} data-testid="bulk-approve">
+          {t('disposition.approve')} ({toDecide.length})
+        </button>
+        <button type="button" className="secondary small" disabled={act.isPending || toDecide.length === 0} onClick={() => act.mutate({ kind: 'decide', approve: false })} data-testid="bulk-reject">
+          {t('disposition.reject')} ({toDecide.length})
+        </button>
+      </div>
+      {act.data ? (
+        <div className="small-text" role="status" data-testid="bulk-result" data-done={act.data.done} data-failed={act.data.failed}>
+          {t('disposition.bulkDone', { done: act.data.done, failed: act.data.failed })}
+          {act.data.results.filter((r) => !r.ok).map((r) => (r.ok ? null : <div key={r.id} className="muted">#{r.id}: {r.message}</div>))}
+        </div>
+      ) : null}
+      {act.error ? <ErrorMessage error={act.error} /> : null}
+    </div>
+  );
+}
+
 function ReviewQueue({ policies }: { policies: RetentionPolicy[] }): ReactNode {
   const { t, dateTime } = useI18n();
   const user = useUser();
   const qc = useQueryClient();
   const [filter, setFilter] = useState('');
   const [page, setPage] = useState(1);
+  const [selected, setSelected] = useState<Set<number>>(new Set());
   const reviews = useQuery(reviewsQuery(filter, page));
   const policyName = (id: number): string => policies.find((p) => p.id === id)?.name ?? `#${id}`;
+  const toggle = (id: number): void => {
+    const next = new Set(selected);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    setSelected(next);
+  };
   return (
     <>
       <p className="notice-box four-eyes" data-testid="four-eyes-explain">
@@ -400,6 +469,7 @@ function ReviewQueue({ policies }: { policies: RetentionPolicy[] }): ReactNode {
             onClick={() => {
               setFilter(f.value);
               setPage(1);
+              setSelected(new Set());
             }}
           >
             {t(f.label)}
@@ -419,9 +489,15 @@ function ReviewQueue({ policies }: { policies: RetentionPolicy[] }): ReactNode {
           <p className="muted" data-testid="reviews-total" data-total={reviews.data.total}>
             {t('disposition.reviewsTotal', { n: reviews.data.total })}
           </p>
-          <DataTable testId="reviews-table" columns={['#', t('disposition.record'), t('retention.policy'), t('disposition.status'), t('disposition.proposal'), t('disposition.decision'), t('disposition.actions')]}>
+          <BulkReviewBar items={reviews.data.items} selected={selected} username={user?.username} onSelect={setSelected} onDone={() => void qc.invalidateQueries({ queryKey: RETENTION_KEY })} />
+          <DataTable testId="reviews-table" columns={['', '#', t('disposition.record'), t('retention.policy'), t('disposition.status'), t('disposition.proposal'), t('disposition.decision'), t('disposition.actions')]}>
             {reviews.data.items.map((r) => (
               <tr key={r.id} data-testid="review-row" data-review={r.id} data-status={r.status}>
+                <td>
+                  {['propose', 'decide'].includes(reviewStep(r, user?.username)) ? (
+                    <input type="checkbox" checked={selected.has(r.id)} onChange={() => toggle(r.id)} aria-label={t('disposition.select', { id: r.id })} data-testid="review-select" />
+                  ) : null}
+                </td>
                 <td>{r.id}</td>
                 <td className="small-text">
                   <a href={href(['m', String(r.messageKey)])}>{dateTime(timeOfMessageKey(r.messageKey))}</a>
@@ -462,7 +538,14 @@ function ReviewQueue({ policies }: { policies: RetentionPolicy[] }): ReactNode {
               </tr>
             ))}
           </DataTable>
-          <Pager page={page} pageCount={Math.ceil(reviews.data.total / REVIEWS_PAGE_SIZE)} onPage={setPage} />
+          <Pager
+            page={page}
+            pageCount={Math.ceil(reviews.data.total / REVIEWS_PAGE_SIZE)}
+            onPage={(p) => {
+              setPage(p);
+              setSelected(new Set());
+            }}
+          />
         </>
       )}
     </>
