@@ -442,9 +442,9 @@ async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: Pr
       const sourceId = state.sourceIds.get(r.source)!;
       // A record that calls a group a 1:1 chat (or the reverse) contradicts what is archived: it would
       // be shown, searched (kind:) and kept (retention) as the other kind.
-      const kind = state.conversations.get(conversationCacheKey(sourceId, r.conversation.id))!.kind;
-      if (kind !== r.conversation.type) {
-        reject(p, `invalid record: conversation.type: "${r.conversation.type}", but conversation ${JSON.stringify(r.conversation.id)} of source ${JSON.stringify(r.source)} is archived as "${kind}"`);
+      const conversation = state.conversations.get(conversationCacheKey(sourceId, r.conversation.id))!;
+      if (conversation.kind !== r.conversation.type) {
+        reject(p, `invalid record: conversation.type: "${r.conversation.type}", but conversation ${JSON.stringify(r.conversation.id)} of source ${JSON.stringify(r.source)} is archived as "${conversation.kind}"`);
         continue;
       }
       const fields: Record<string, unknown> = { ...(r.fields ?? {}) };
@@ -456,7 +456,7 @@ async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: Pr
         ext_id: r.id,
         seq: r.seq ?? null,
         time_ms: r.timeMs,
-        conversation_id: state.conversations.get(conversationCacheKey(sourceId, r.conversation.id))!.id,
+        conversation_id: conversation.id,
         from_person_id: state.persons.get(r.from.id)!.id,
         to_person_ids: r.to.length > 0 ? JSON.stringify(r.to.map((t) => state.persons.get(t.id)!.id)) : null,
         type: r.type,
