@@ -258,6 +258,7 @@ export const asciiLower = (s: string): string => s.replace(/[A-Z]+/gu, (m) => m.
 /** The archived person ids equal to one of these ids ignoring the case of Latin letters (WeCom userids ignore case). */
 export async function personExtIdsIgnoringCase(db: Kysely<Database>, extIds: readonly string[]): Promise<string[]> {
   const out = new Set<string>();
+  // lower(ext_id) IN (…) uses the index persons_ext_id_lower (migration 0030).
   for (const part of chunks([...new Set(extIds.map(asciiLower))])) {
     for (const r of await db.selectFrom('persons').select('ext_id').where(sql<string>`lower(ext_id)`, 'in', part).execute()) out.add(r.ext_id);
   }

@@ -11,7 +11,6 @@ import { prepareFrozenKeys, prepareFrozenPersonIds } from './privacy.js';
  * reader's life.
  */
 
-
 /** RecordFacts plus what disposing of the record needs. */
 export interface FactsRow extends RecordFacts {
   sourceId: number;

@@ -5,7 +5,7 @@ import { parseRetentionScope } from '../domain/retention-scope.js';
 import type { LegalHold, RetentionPolicy } from '../domain/retention.js';
 import { readMeta, writeMeta } from '../repositories/meta.js';
 import { matchingKeysInRange } from '../search/sqlite-fts5.js';
-import { personExtIdsIgnoringCase } from '../repositories/directory.js';
+import { asciiLower, personExtIdsIgnoringCase } from '../repositories/directory.js';
 import { jsonArray } from '../repositories/json-columns.js';
 
 /**
@@ -49,16 +49,19 @@ export async function loadRetentionRules(db: Kysely<Database>, timeZone: string)
     locked: p.locked === 1,
   }));
   const holdRows = await db.selectFrom('legal_holds').selectAll().where('released_at', 'is', null).orderBy('id').execute();
-  const holds: LegalHold[] = await Promise.all(holdRows.map(async (h) => ({
+  // Every hold's custodians in one lookup.
+  const written = holdRows.map((h) => jsonArray(h.custodians));
+  const archived = await personExtIdsIgnoringCase(db, written.flat());
+  const holds: LegalHold[] = holdRows.map((h, i) => ({
     id: h.id,
     matterId: h.matter_id,
     active: true,
-    custodians: await custodianIds(db, jsonArray(h.custodians)),
+    custodians: withArchivedCase(written[i]!, archived),
     conversations: jsonArray(h.conversations),
     afterMs: h.after_ms ?? undefined,
     beforeMs: h.before_ms ?? undefined,
     scope: h.scope === null ? undefined : parseRetentionScope(h.scope, { allowText: true, timeZone: h.time_zone ?? timeZone, field: `hold ${h.id} scope` }),
-  })));
+  }));
   return { policies, holds, version };
 }
 
@@ -68,7 +71,14 @@ export async function loadRetentionRules(db: Kysely<Database>, timeZone: string)
  * records over a capital letter would let them be disposed.
  */
 export async function custodianIds(db: Kysely<Database>, custodians: readonly string[]): Promise<string[]> {
-  return custodians.length === 0 ? [] : [...new Set([...custodians, ...(await personExtIdsIgnoringCase(db, custodians))])];
+  return custodians.length === 0 ? [] : withArchivedCase(custodians, await personExtIdsIgnoringCase(db, custodians));
+}
+
+/** The custodians as written plus the archived ids (`archived`) equal to one of them ignoring case. */
+function withArchivedCase(custodians: readonly string[], archived: readonly string[]): string[] {
+  if (custodians.length === 0) return [];
+  const wanted = new Set(custodians.map(asciiLower));
+  return [...new Set([...custodians, ...archived.filter((id) => wanted.has(asciiLower(id)))])];
 }
 
 /** For holds whose scope has words to search for: the keys in [minKey, maxKey] that their query matches. */
