@@ -17,6 +17,9 @@ describe('department history', () => {
   it('records a change only when the set differs and a previous sync knew it', () => {
     expect(recordDepartmentChange([], undefined, ['法务'], 500)).toEqual([]);
     expect(recordDepartmentChange([], ['法务', '合规'], ['合规', '法务'], 500)).toEqual([]);
+    expect(recordDepartmentChange([], ['销售'], ['销售', '销售'], 500)).toEqual([]);
+    // Two departments may share a name (华东/销售, 华南/销售): leaving 法务 for the other 销售 is a change.
+    expect(recordDepartmentChange([], ['销售', '法务'], ['销售', '销售'], 500)).toEqual([[500, ['销售', '法务']]]);
     expect(recordDepartmentChange([], ['法务'], ['销售'], 500)).toEqual([[500, ['法务']]]);
     expect(recordDepartmentChange([[500, ['法务']]], ['销售'], [], 900)).toEqual([[500, ['法务']], [900, ['销售']]]);
     // A clock set back: the newer observation replaces what lies after it.

@@ -44,10 +44,11 @@ export function departmentPeriod(history: DepartmentHistory, timeMs: number): nu
   return i;
 }
 
+/** The same departments, whatever the order or repetition (two departments may share a name). */
 const sameSet = (a: readonly string[], b: readonly string[]): boolean => {
-  if (a.length !== b.length) return false;
-  const s = new Set(a);
-  return b.every((x) => s.has(x));
+  const x = new Set(a);
+  const y = new Set(b);
+  return x.size === y.size && [...x].every((d) => y.has(d));
 };
 
 /**

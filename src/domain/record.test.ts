@@ -69,6 +69,9 @@ describe('the NDJSON record schema', () => {
     if (!r.success) expect(describeIssues(r.issues)).toBe('attachments.0: give either data or path, not both');
     expect(recordInputSchema.safeParse(both).success).toBe(false);
     expect(parseRecordInput({ ...base, attachments: [{ name: 'a.pdf', data: 'AAAA', path: undefined }] }).success).toBe(true);
+    // null is absent, as capture tools write it.
+    expect(parseRecordInput({ ...base, attachments: [{ name: 'a.pdf', data: 'AAAA', path: null }] })).toMatchObject({ success: true, data: { attachments: [{ name: 'a.pdf', data: 'AAAA' }] } });
+    expect(parseRecordInput({ ...base, attachments: [{ name: 'a.pdf', data: null, path: 'a.pdf' }] })).toMatchObject({ success: true, data: { attachments: [{ name: 'a.pdf', path: 'a.pdf' }] } });
   });
 });
 

@@ -76,7 +76,8 @@ const attachmentVariants = z.union([
 ]);
 /** An attachment is given inline (`data`) or as a file (`path`); with both, which one is the evidence is unclear: refused. */
 export const attachmentInputSchema = z.preprocess((v, ctx) => {
-  if (typeof v === 'object' && v !== null && (v as { data?: unknown }).data !== undefined && (v as { path?: unknown }).path !== undefined) {
+  // null is absent, as many capture tools write it.
+  if (typeof v === 'object' && v !== null && (v as { data?: unknown }).data != null && (v as { path?: unknown }).path != null) {
     ctx.issues.push({ code: 'custom', message: 'give either data or path, not both', input: v });
   }
   return v;
@@ -155,8 +156,8 @@ function fastPerson(v: unknown): Person | undefined {
 function fastAttachment(v: unknown): AttachmentInput | undefined {
   if (!isPlain(v) || !isText(v.name, 1, 1024) || !optional(v, 'mime', (m) => isText(m, 0, 255))) return undefined;
   const head = 'mime' in v ? { name: v.name, mime: v.mime as string | undefined } : { name: v.name };
-  if (typeof v.data === 'string') return v.data.length % 4 === 0 && BASE64.test(v.data) && v.path === undefined ? { ...head, data: v.data } : undefined;
-  if (v.data === undefined && isText(v.path, 1, 4096)) return { ...head, path: v.path };
+  if (typeof v.data === 'string') return v.data.length % 4 === 0 && BASE64.test(v.data) && v.path == null ? { ...head, data: v.data } : undefined;
+  if (v.data == null && isText(v.path, 1, 4096)) return { ...head, path: v.path };
   return undefined;
 }
 
