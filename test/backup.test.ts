@@ -92,6 +92,10 @@ describe('wekeep backup / restore', () => {
       // Derived tables were rebuilt from the records.
       const n = async (ctx: typeof live, t: 'usage_daily' | 'usage_person' | 'conversation_members'): Promise<unknown[]> => ctx.db.selectFrom(t).selectAll().execute();
       for (const t of ['usage_daily', 'usage_person', 'conversation_members'] as const) expect(sortRows(await n(back, t)), t).toEqual(sortRows(await n(live, t)));
+      // The full-text index's settings (deletemerge 0, migration 0017) come back too.
+      const ftsConfig = (ctx: typeof live): unknown[] => ctx.sqlite.prepare('SELECT k, v FROM message_fts_config ORDER BY k').all();
+      expect(ftsConfig(back)).toEqual(ftsConfig(live));
+      expect(ftsConfig(back)).toContainEqual({ k: 'deletemerge', v: 0 });
     } finally {
       await live.close();
       await back.close();

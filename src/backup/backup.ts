@@ -569,6 +569,16 @@ function copyDatabase(h: SqliteHandle, referencedPersons: ReadonlySet<number>): 
     }
   }
   h.exec('DELETE FROM temp.wk_backup_persons');
+  // A full-text table's settings (deletemerge, migration 0017) live in its `_config` shadow table,
+  // which the CREATE VIRTUAL TABLE above made afresh with the defaults; shadow tables cannot be
+  // written, so each setting is given again through the table's configuration command.
+  for (const v of virtual) {
+    if (!objects.some((o) => o.name === `${v}_config`)) continue;
+    const settings = h.prepare(`SELECT k, v FROM main.${q(`${v}_config`)} WHERE k <> 'version'`).safeIntegers(true).all() as { k: string; v: unknown }[];
+    // Integers must reach FTS5 as integers (a JavaScript number binds as a float: refused).
+    const set = h.prepare(`INSERT INTO ${DB_ALIAS}.${q(v)} (${q(v)}, rank) VALUES (?, ?)`);
+    for (const c of settings) set.run(c.k, c.v);
+  }
   for (const o of objects) if (o.type !== 'table' && !isShadow(o.tbl_name)) h.exec(qualify(o.sql));
   const hasSequence = h.prepare(`SELECT count(*) FROM ${DB_ALIAS}.sqlite_master WHERE name = 'sqlite_sequence'`).pluck().get() as number;
   if (hasSequence > 0) {
