@@ -29,6 +29,7 @@ import * as m0027 from './0027-account-approval.js';
 import * as m0028 from './0028-department-history.js';
 import * as m0029 from './0029-quarantine-bytes.js';
 import * as m0030 from './0030-person-id-caseless.js';
+import * as m0031 from './0031-fts-settings-after-restore.js';
 
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -62,6 +63,7 @@ export const migrations: Record<string, Migration> = {
   '0028-department-history': m0028,
   '0029-quarantine-bytes': m0029,
   '0030-person-id-caseless': m0030,
+  '0031-fts-settings-after-restore': m0031,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
