@@ -267,6 +267,26 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'search-en.png') });
     await page.getByTestId('lang-switch').selectOption('zh-CN');
     expect(await page.getByTestId('nav-search').textContent()).toBe('搜索');
+
+    // On a phone (390 px wide): no page scrolls sideways; wide tables scroll inside their frame.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = (): Promise<number> => page.evaluate('document.documentElement.scrollWidth - window.innerWidth') as Promise<number>;
+    const pages: [string, string][] = [
+      [`#/search?q=${encodeURIComponent(KEYWORD)}`, 'search-total'], ['#/dashboard', 'dashboard'], ['#/sources', 'sources'], ['#/retention', 'retention'],
+      ['#/holds', 'holds'], ['#/disposition', 'disposition'], ['#/privacy', 'privacy'], ['#/account', 'session-row'],
+    ];
+    for (const [path, ready] of pages) {
+      await page.goto(`${base}/${path}`);
+      await page.getByTestId(ready).first().waitFor();
+      await page.waitForTimeout(300); // charts and late panels settle
+      await page.screenshot({ path: join(SHOTS, `phone-${path.replace(/[^a-z]+/giu, '-').replace(/^-|-$/gu, '')}.png`), fullPage: true });
+      expect(await overflow(), `${path} is wider than a 390 px screen`).toBeLessThanOrEqual(1);
+    }
+    // The navigation has a row of its own under the brand, as wide as the screen (it scrolls sideways).
+    const navBox = (await page.locator('.main-nav').boundingBox())!;
+    const brand = (await page.locator('.brand').boundingBox())!;
+    expect(navBox.y).toBeGreaterThanOrEqual(brand.y + brand.height - 1);
+    expect(navBox.width).toBeGreaterThanOrEqual(360);
     await context.close();
   });
 
