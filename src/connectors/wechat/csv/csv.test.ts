@@ -38,6 +38,24 @@ describe('the WeChatMsg CSV reader', () => {
     await expect(openCsvReader({ path: join(tmp.path, 'two_utf8.csv'), custodian: 'P1', tz: 'Asia/Shanghai' })).rejects.toThrow(/2 different senders; pass --owner-wxid/);
   });
 
+  it('reads a group where only one other member spoke as a group, by its system notices', async () => {
+    const file = join(tmp.path, '采购群_utf8.csv');
+    const base = { talkerId: 9, subType: 0, remark: '', nickname: '' };
+    writeCsvFile(file, [
+      { ...base, localId: 1, type: 10000, isSender: 0 as const, createTime: BASE_TIME, content: '"张三"邀请"李四"加入了群聊', sender: '' },
+      { ...base, localId: 2, type: 1, isSender: 0 as const, createTime: BASE_TIME + 60, content: '报价发群里了', nickname: '李四', sender: 'wxid_li4mem' },
+      { ...base, localId: 3, type: 1, isSender: 1 as const, createTime: BASE_TIME + 120, content: '收到', sender: OWNER },
+    ]);
+    const records = (await readAll(file)).map((i) => (i as WeChatMessage).record);
+    expect(records.map((r) => r.conversation)).toEqual(Array.from({ length: 3 }, () => ({ id: 'csv:采购群', type: 'group', title: '采购群' })));
+    expect(records[2]).toMatchObject({ from: { id: OWNER } });
+    expect(records[2]!.to ?? []).toEqual([]);
+    // A 1:1 chat with the same single peer stays a 1:1 chat.
+    const direct = join(tmp.path, '李四_utf8.csv');
+    writeCsvFile(direct, [{ ...base, localId: 1, type: 1, isSender: 0 as const, createTime: BASE_TIME, content: '在吗', nickname: '李四', sender: 'wxid_li4mem' }, { ...base, localId: 2, type: 1, isSender: 1 as const, createTime: BASE_TIME + 5, content: '在', sender: OWNER }]);
+    expect(((await readAll(direct))[0] as WeChatMessage).record.conversation).toMatchObject({ id: 'wxid_li4mem', type: 'direct' });
+  });
+
   it('refuses a single CSV file that is not a WeChatMsg export, naming the missing columns', async () => {
     const other = join(tmp.path, 'other.csv');
     writeCsvFile(other, [], ['localId', 'Type', 'StrContent']);

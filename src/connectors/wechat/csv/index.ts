@@ -49,6 +49,8 @@ interface CsvFile {
   ownerCandidates: Set<string>;
   /** Senders of the other side's rows (up to a few), with their names. */
   others: Map<string, string | undefined>;
+  /** A system notice only a group has (someone joined or left the group chat, its name changed). */
+  groupNotice: boolean;
   conversation?: { id: string; type: 'direct' | 'group'; title: string };
 }
 
@@ -83,6 +85,9 @@ function headerColumns(fields: readonly string[]): Map<string, number> {
 const field = (file: CsvFile, fields: readonly string[], c: Column): string => fields[file.columns.get(c) ?? COLUMN_INDEX[c]] ?? '';
 
 /** First pass over one file: rows, the owner's wxid, the other side. */
+/** Words of the system notices of group chats (加入了群聊, 移出了群聊, 修改群名为, 群公告); a 1:1 chat has none. */
+const GROUP_NOTICE = /群聊|群名|群公告/u;
+
 async function scanFile(file: CsvFile): Promise<void> {
   let header = true;
   for await (const r of readCsvRecords(file.path)) {
@@ -93,7 +98,10 @@ async function scanFile(file: CsvFile): Promise<void> {
     file.rows++;
     if (r.kind !== 'record') continue;
     const sender = field(file, r.fields, 'Sender').trim();
-    if (sender === '') continue;
+    if (sender === '') {
+      if (GROUP_NOTICE.test(field(file, r.fields, 'StrContent'))) file.groupNotice = true;
+      continue;
+    }
     const isSender = field(file, r.fields, 'IsSender').trim();
     if (isSender === '1') file.ownerCandidates.add(sender);
     else if (isSender === '0' && file.others.size < 5 && !file.others.has(sender)) {
@@ -148,7 +156,7 @@ export async function openCsvReader(options: WeChatImportOptions): Promise<WeCha
       continue;
     }
     const fields = header.split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
-    files.push({ path, label, stem: stemOf(path), columns: headerColumns(fields), rows: 0, ownerCandidates: new Set(), others: new Map() });
+    files.push({ path, label, stem: stemOf(path), columns: headerColumns(fields), rows: 0, ownerCandidates: new Set(), others: new Map(), groupNotice: false });
   }
   if (files.length === 0) throw usageError('wechat.csv_none', `${options.path}: no WeChatMsg CSV files (with the header ${WECHATMSG_CSV_COLUMNS.join(',')})`);
   for (const f of files) await scanFile(f);
@@ -162,10 +170,11 @@ export async function openCsvReader(options: WeChatImportOptions): Promise<WeCha
   }
   for (const f of files) {
     f.others.delete(owner);
-    if (f.others.size === 1) {
+    // A group where only one other member spoke is still a group: its system notices say so.
+    if (f.others.size === 1 && !f.groupNotice) {
       const [id, name] = [...f.others.entries()][0]!;
       f.conversation = { id, type: id.endsWith('@chatroom') ? 'group' : 'direct', title: name ?? f.stem };
-    } else if (f.others.size > 1) f.conversation = { id: `csv:${f.stem}`, type: 'group', title: f.stem };
+    } else if (f.others.size >= 1) f.conversation = { id: `csv:${f.stem}`, type: 'group', title: f.stem };
     else f.conversation = { id: `csv:${f.stem}`, type: 'direct', title: f.stem };
   }
   const total = files.reduce((n, f) => n + f.rows, 0);
