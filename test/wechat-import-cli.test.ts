@@ -187,6 +187,10 @@ describe('wekeep import: personal WeChat exports', { timeout: 240_000 }, () => {
         expect([format, r.status], r.stderr).toEqual([format, 2]);
         expect(r.stderr).toContain(empty);
       }
+      // The wrong --format for the folder: the error names the kind of export it holds.
+      const wrong = s.cli(['import', '--format', 'wechat-pc3', pc4.account, '--custodian', CUSTODIAN]);
+      expect(wrong.status).toBe(2);
+      expect(wrong.stderr).toMatch(/no PC WeChat 3\.x message databases .*; it looks like a wechat-pc4 export \(.*\): pass --format wechat-pc4, or --format auto/);
       // An iTunes backup still hashed: auto says what --format wechat-ios says.
       const hashed = join(tmp.path, 'hashed');
       mkdirSync(hashed, { recursive: true });

@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
 import type { Context } from '../context.js';
+import { detectFormat } from '../connectors/wechat/detect.js';
 import { WECHAT_READERS, type WeChatReaderOpener } from '../connectors/wechat/readers.js';
 import type { RowLocation, WeChatFormat, WeChatImportOptions, WeChatReader } from '../connectors/wechat/types.js';
 import { acquireWriterLock } from '../db/writer-lock.js';
+import { isAppError, usageError } from '../errors.js';
 import { existingByExtIds, prepareMessageLookups, type MessageLookups } from '../repositories/messages.js';
 import { findSourceId } from '../repositories/sources.js';
 import { DEFAULT_BATCH_SIZE, openArchiveWriter, type ArchiveWriter, type ImportSummary } from './import.js';
@@ -97,10 +99,29 @@ export function describeLocation(l: RowLocation): string {
   return `${l.file}${l.row !== undefined ? ` line ${l.row}` : ''}`;
 }
 
+/** A reader's "not this kind of export here" errors: worth saying which kind it is. */
+const NOT_THIS_FORMAT = new Set(['wechat.pc3_no_shards', 'import.not_pc4', 'wechat.android_no_database', 'import.not_ios', 'wechat.csv_none']);
+
+/** Opens the reader of `--format`; when the folder holds another kind of export, the error says which. */
+async function openReader(options: WeChatImportServiceOptions): Promise<WeChatReader> {
+  try {
+    return await WECHAT_READERS[options.format]({ ...options, path: resolve(options.path) });
+  } catch (e) {
+    if (!isAppError(e) || !NOT_THIS_FORMAT.has(e.code)) throw e;
+    let other: ReturnType<typeof detectFormat> | undefined;
+    try {
+      other = detectFormat(options.path);
+    } catch {
+      throw e; // nothing recognisable either: the reader's own words
+    }
+    if (other.format === options.format) throw e;
+    throw usageError(e.code, `${e.message}; it looks like a ${other.format} export (${other.evidence}): pass --format ${other.format}, or --format auto`);
+  }
+}
+
 export async function importWeChat(ctx: Context, options: WeChatImportServiceOptions): Promise<WeChatImportSummary> {
-  const open = WECHAT_READERS[options.format];
   // The reader checks the export (and its owner) before anything is locked or written.
-  const reader = await open({ ...options, path: resolve(options.path) });
+  const reader = await openReader(options);
   try {
     const release = acquireWriterLock(ctx.config.dataDir);
     try {
