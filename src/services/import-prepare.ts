@@ -29,6 +29,8 @@ export interface PreparedAttachment {
 
 export interface PreparedRecord {
   line: number;
+  /** Where the record came from when a line number says too little (a WeChat export: `chat.csv line 7`, `MSG0.db table MSG row 12`): named in a later quarantine reason. */
+  where?: string | undefined;
   /** The input line, kept in case the record must be quarantined later (conflict). */
   text: string;
   /** The record without attachment payloads (see `attachments`). */

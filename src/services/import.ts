@@ -344,7 +344,8 @@ async function archiveBatch(state: ImportState, trx: Kysely<Database>, batch: Pr
   const now = ctx.clock.now();
   const mac = (content: string | null, reason: string): string => quarantineMac(state.ctx.keys.dedupKey, content, reason);
   const quarantine: QuarantineInput[] = batch.bad.map((b) => ({ importId: state.importId, file: state.file, line: b.line, reason: b.reason, content: b.content, contentEncoding: b.encoding, contentMac: mac(b.content, b.reason), createdAt: now }));
-  const reject = (p: PreparedRecord, reason: string): void => {
+  const reject = (p: PreparedRecord, why: string): void => {
+    const reason = p.where === undefined ? why : `${p.where}: ${why}`;
     quarantine.push({ importId: state.importId, file: state.file, line: p.line, reason, content: p.text, contentMac: mac(p.text, reason), createdAt: now });
   };
   const candidates = batch.records;

@@ -66,7 +66,8 @@ describe('importWeChat', () => {
     expect(s).toMatchObject({ rows: 4, imported: 1, duplicates: 2, duplicatesWithChangedDetails: 1, conflicts: 1, quarantined: 1, status: 'partial' });
     expect(s.conversations).toEqual([{ id: PEER, title: '张三（已离职）', type: 'direct', rows: 4, archived: 1, duplicates: 2, quarantined: 1, missingMedia: 0 }]);
     const q = await sql<{ reason: string }>`SELECT reason FROM quarantine ORDER BY id DESC LIMIT 1`.execute(ctx.db);
-    expect(q.rows[0]!.reason).toBe(`conflict: wechat:${OWNER}/csv:5:102:${BASE_TIME + 60} is already archived with different content; the archived record is kept`);
+    // The reason names the CSV file and line, not only the export and an item number.
+    expect(q.rows[0]!.reason).toBe(`${PEER_REMARK}_utf8.csv line 3: conflict: wechat:${OWNER}/csv:5:102:${BASE_TIME + 60} is already archived with different content; the archived record is kept`);
   });
 
   it('names the row in quarantine reasons', () => {

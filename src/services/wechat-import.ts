@@ -228,7 +228,11 @@ async function runImport(ctx: Context, reader: WeChatReader, options: WeChatImpo
           } else missing.truncated = true;
         }
         if (isBadLine(prepared)) quarantine({ location: item.location, reason: prepared.reason, content: prepared.content }, stats);
-        else records.push({ prepared, conversation: stats });
+        else {
+          // A conflict found by the writer names the row too, not only the export and an item number.
+          prepared.where = describeLocation(item.location);
+          records.push({ prepared, conversation: stats });
+        }
       }
       if (records.length >= batchSize || bad.length >= batchSize) await flush();
     }
