@@ -52,7 +52,7 @@ export function storageError(e: unknown): AppError | undefined {
   if (typeof code !== 'string') return undefined;
   const said = (e as Error).message;
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
-    return fatalError('store.damaged', `the database is damaged or was changed outside WeKeep (SQLite: ${said}); nothing was changed. Keep the data dir as it is for investigation, restore your latest backup into an empty dir (\`wekeep --data NEWDIR restore --from BACKUP --keys KEYSTORE\`, docs/backups.md) and run \`wekeep audit verify\` there`, e);
+    return fatalError('store.damaged', `the database is damaged or was changed outside WeKeep (SQLite: ${said}); the failing transaction was rolled back. Keep the data dir as it is for investigation, restore your latest backup into an empty dir (\`wekeep --data NEWDIR restore --from BACKUP --keys KEYSTORE\`, docs/backups.md) and run \`wekeep audit verify\` there`, e);
   }
   if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR')) {
     return fatalError('store.io_error', `the disk under the data dir failed or is full (SQLite: ${said}); the transaction was rolled back. Free space or fix the disk, then run the command again`, e);

@@ -28,7 +28,7 @@ describe('a damaged data dir', () => {
     closeSync(fd);
     const r = runCli(['--data', data, 'stats', '--json']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/the database is damaged or was changed outside WeKeep \(SQLite: .*\); nothing was changed\. .*wekeep --data NEWDIR restore --from BACKUP.*\[store\.damaged\]/);
+    expect(r.stderr).toMatch(/the database is damaged or was changed outside WeKeep \(SQLite: .*\); the failing transaction was rolled back\. .*wekeep --data NEWDIR restore --from BACKUP.*\[store\.damaged\]/);
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'store.damaged', exitCode: 1 } });
   });
 
