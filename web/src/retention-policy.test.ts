@@ -17,6 +17,7 @@ import {
   lockedProblem,
   parseDuration,
   retentionCaps,
+  mayActOn,
   reviewStep,
   sortHolds,
   splitList,
@@ -191,6 +192,8 @@ describe('forecast, holds, reviews', () => {
     expect(reviewStep({ status: 'proposed', proposedBy: 'user:a' }, 'b')).toBe('decide');
     expect(reviewStep({ status: 'approved', proposedBy: 'user:a' }, 'b')).toBe('closed');
     expect(reviewStep({ status: 'void', proposedBy: null }, 'b')).toBe('closed');
+    // Selectable for a bulk step: only items at a step this user may take.
+    expect([mayActOn({ status: 'pending', proposedBy: null }, 'a'), mayActOn({ status: 'proposed', proposedBy: 'user:a' }, 'a'), mayActOn({ status: 'proposed', proposedBy: 'user:a' }, 'b'), mayActOn({ status: 'void', proposedBy: null }, 'b')]).toEqual([true, false, true, false]);
     expect(actorName('user:alice')).toBe('alice');
     expect(actorName('system')).toBe('system');
     expect(actorName(null)).toBe('—');

@@ -250,6 +250,12 @@ export function reviewStep(item: Pick<ReviewItem, 'status' | 'proposedBy'>, user
   return username !== undefined && item.proposedBy === actorOf(username) ? 'own-proposal' : 'decide';
 }
 
+/** Whether the user can take a review item's next step (propose, or decide another user's proposal): selectable for a bulk step. */
+export const mayActOn = (item: Pick<ReviewItem, 'status' | 'proposedBy'>, username: string | undefined): boolean => {
+  const step = reviewStep(item, username);
+  return step === 'propose' || step === 'decide';
+};
+
 /** The time of a message key (`time_ms * 2048 + slot`, src/domain/message-key.ts). */
 export const timeOfMessageKey = (key: number): number => Math.floor(key / 2048);
 

@@ -4,7 +4,7 @@ import { api } from '../api';
 import { DataTable, Dialog, ErrorMessage, Loading, Pager, Panel } from '../components/ui';
 import { useI18n } from '../i18n';
 import { certificatesQuery, certificateVerifyQuery, RETENTION_KEY, retentionPoliciesQuery, retentionRunsQuery, retentionStatusQuery, reviewsQuery, REVIEWS_PAGE_SIZE } from '../queries';
-import { actorName, retentionCaps, reviewStep, timeOfMessageKey } from '../retention-policy';
+import { actorName, mayActOn, retentionCaps, reviewStep, timeOfMessageKey } from '../retention-policy';
 import { OverdueAlert } from '../retention-ui';
 import { href } from '../router';
 import { useUser } from '../session';
@@ -390,7 +390,7 @@ function BulkReviewBar({ items, selected, username, onSelect, onDone }: {
   const chosen = items.filter((r) => selected.has(r.id));
   const toPropose = chosen.filter((r) => reviewStep(r, username) === 'propose').map((r) => r.id);
   const toDecide = chosen.filter((r) => reviewStep(r, username) === 'decide').map((r) => r.id);
-  const actionable = items.filter((r) => ['propose', 'decide'].includes(reviewStep(r, username))).map((r) => r.id);
+  const actionable = items.filter((r) => mayActOn(r, username)).map((r) => r.id);
   const act = useMutation({
     mutationFn: (a: { kind: 'propose'; proposal: 'dispose' | 'retain' } | { kind: 'decide'; approve: boolean }) =>
       a.kind === 'propose'
@@ -494,7 +494,7 @@ function ReviewQueue({ policies }: { policies: RetentionPolicy[] }): ReactNode {
             {reviews.data.items.map((r) => (
               <tr key={r.id} data-testid="review-row" data-review={r.id} data-status={r.status}>
                 <td>
-                  {['propose', 'decide'].includes(reviewStep(r, user?.username)) ? (
+                  {mayActOn(r, user?.username) ? (
                     <input type="checkbox" checked={selected.has(r.id)} onChange={() => toggle(r.id)} aria-label={t('disposition.select', { id: r.id })} data-testid="review-select" />
                   ) : null}
                 </td>
